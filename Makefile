@@ -1,0 +1,68 @@
+# Brigade: `make run` starts the demo restaurant, `make test` runs every check. See README.md.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+CHROMIUM ?= $(shell command -v chromium || echo /usr/bin/chromium)
+PYTEST := $(BIN)/pytest -p no:cacheprovider
+
+.PHONY: run setup test lint typecheck unit integration integration-sqlite integration-postgres e2e faults bench chromium vendor clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV) || ( rm -rf $(VENV) && $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV) )
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(BIN)/brigade db upgrade
+	$(BIN)/brigade demo --if-empty
+	@echo ""
+	@echo "  Brigade is serving the demo restaurant at http://$(HOST):$(PORT)"
+	@echo "  Log in with a demo PIN above (server 1111, bartender 2222, cook 3333, manager 9999)."
+	@echo ""
+	$(BIN)/brigade serve --host $(HOST) --port $(PORT)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
+lint: setup
+	$(BIN)/ruff check app kds printers tests bench
+	$(BIN)/ruff format --check app kds printers tests bench
+
+typecheck: setup
+	$(BIN)/mypy app kds printers
+
+unit: setup
+	$(PYTEST) -q tests/unit
+
+integration-sqlite: setup
+	$(PYTEST) -q tests/integration --backend sqlite
+
+integration-postgres: setup
+	$(PYTEST) -q tests/integration --backend postgres
+
+integration: integration-sqlite integration-postgres
+
+e2e: setup chromium
+	BRIGADE_CHROMIUM=$(CHROMIUM) $(PYTEST) -q tests/e2e
+
+faults: setup
+	$(PYTEST) -q tests/faults
+
+test: setup chromium lint typecheck unit integration e2e
+
+bench: setup
+	$(BIN)/python -m bench.run
+
+vendor:
+	bash static/vendor/update.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

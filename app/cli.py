@@ -1,0 +1,170 @@
+"""The `brigade` command: serve, migrate, load the demo, manage staff and tokens, verify the audit chain."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from app.lib.errors import DomainError
+from app.lib.settings import Settings
+
+T = TypeVar("T")
+
+
+def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    from app.main import build_runtime
+
+    async def _go() -> T:
+        runtime = build_runtime(settings)
+        try:
+            return await work(runtime)
+        finally:
+            await runtime.db.dispose()
+
+    try:
+        return asyncio.run(_go())
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Brigade: restaurant point of sale, kitchen screens, inventory and accounting."""
+    ctx.obj = Settings()
+    ctx.obj.var_dir.mkdir(parents=True, exist_ok=True)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.pass_obj
+def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Serve the app (several worker processes need PostgreSQL and Redis to share state and events)."""
+    import uvicorn
+
+    from app.lib.migrate import current_revision, head_revision
+
+    url = settings.resolved_database_url()
+    if current_revision(url) != head_revision(url):
+        raise click.ClickException("The database is not at the current schema; run `brigade db upgrade` first.")
+    if workers > 1 and (settings.is_sqlite or not settings.redis_url):
+        raise click.ClickException(
+            "Several workers need PostgreSQL (BRIGADE_DATABASE_URL) and Redis (BRIGADE_REDIS_URL)."
+        )
+    settings.resolved_secret_key()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_obj
+def db_upgrade(settings: Settings, revision: str) -> None:
+    """Migrate the database to the newest schema."""
+    from app.lib.migrate import current_revision, upgrade
+
+    url = settings.resolved_database_url()
+    upgrade(url, revision)
+    click.echo(f"database at revision {current_revision(url)}")
+
+
+@main.command()
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database already has data.")
+@click.pass_obj
+def demo(settings: Settings, if_empty: bool) -> None:
+    """Load the demo restaurant into an empty database."""
+    from app.demo import DEMO_PINS, database_is_empty, load_demo
+
+    async def work(runtime: Any) -> bool:
+        async with runtime.db.read() as session:
+            empty = await database_is_empty(session)
+        if not empty:
+            if if_empty:
+                return False
+            raise click.ClickException("The database already has data; the demo loads only into an empty one.")
+        async with runtime.db.write() as session:
+            await load_demo(session, settings)
+        return True
+
+    loaded = _run(settings, work)
+    click.echo("demo restaurant loaded" if loaded else "database already has data; demo not loaded")
+    for role, pin in DEMO_PINS.items():
+        click.echo(f"  {role:<10} PIN {pin}")
+
+
+@main.group()
+def staff() -> None:
+    """Staff records."""
+
+
+@staff.command("add")
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(["server", "bartender", "host", "cook", "manager", "admin"]))
+@click.option("--pin", required=True, help="4 to 8 digits")
+@click.pass_obj
+def staff_add(settings: Settings, name: str, role: str, pin: str) -> None:
+    """Add a staff member with a PIN."""
+    from app.staff.services import add_staff
+
+    async def work(runtime: Any) -> int:
+        async with runtime.db.write() as session:
+            person = await add_staff(session, name=name, role=role, pin=pin)
+            return int(person.id or 0)
+
+    click.echo(f"staff #{_run(settings, work)} added")
+
+
+@main.group("api-token")
+def api_token() -> None:
+    """Bearer tokens for integrations (an ERP)."""
+
+
+@api_token.command("create")
+@click.option("--name", required=True)
+@click.option("--scopes", default="read", show_default=True, help="read, write or read,write")
+@click.pass_obj
+def api_token_create(settings: Settings, name: str, scopes: str) -> None:
+    """Create a token; it is shown once."""
+    from app.staff.services import create_api_token
+
+    async def work(runtime: Any) -> str:
+        async with runtime.db.write() as session:
+            return await create_api_token(session, name=name, scopes=scopes)
+
+    click.echo(_run(settings, work))
+
+
+@main.command("verify-audit")
+@click.pass_obj
+def verify_audit(settings: Settings) -> None:
+    """Check the audit log's hash chain; exit 1 if any entry was edited or deleted."""
+    from app.lib.audit import verify
+
+    async def work(runtime: Any) -> list[Any]:
+        async with runtime.db.read() as session:
+            return await verify(session)
+
+    problems = _run(settings, work)
+    if problems:
+        for problem in problems:
+            click.echo(f"entry {problem.entry_id}: {problem.problem}", err=True)
+        sys.exit(1)
+    click.echo("audit chain intact")

@@ -1,0 +1,71 @@
+"""Brigade settings, read from BRIGADE_* environment variables when asked, never at import time."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a Brigade process needs to know about its deployment."""
+
+    model_config = SettingsConfigDict(env_prefix="BRIGADE_", extra="ignore")
+
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    redis_url: str | None = None
+    secret_key: str = ""
+    venue_name: str = "Brigade Bistro"
+    currency: str = "EUR"
+    timezone: str = "Europe/Amsterdam"
+    business_day_cutoff_hour: int = Field(default=5, ge=0, le=23)
+    idle_lock_seconds: int = Field(default=300, ge=10)
+    session_max_hours: int = Field(default=16, ge=1)
+    pin_throttle_after: int = 5
+    pin_lockout_after: int = 10
+    pin_window_minutes: int = 15
+    pin_throttle_seconds: int = 30
+    cookie_secure: bool = False
+    allowed_origins: list[str] = Field(default_factory=list)
+    prices_include_tax: bool = False
+    tax_rounding: Literal["per_line", "per_check"] = "per_line"
+    run_workers: bool = True
+    outbox_poll_seconds: float = 0.5
+    demo_kitchen_printer: str = ""
+    demo_bar_printer: str = ""
+    debug: bool = False
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under var/."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.var_dir / 'brigade.db').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The signing secret shared by every process: from settings, else from a file in var/ made once."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            candidate = path.with_name(f".secret_key.{secrets.token_hex(8)}")
+            candidate.write_text(secrets.token_urlsafe(48))
+            candidate.chmod(0o600)
+            try:
+                # link() refuses to overwrite, so concurrent first starts agree on one secret
+                path.hardlink_to(candidate)
+            except FileExistsError:
+                pass
+            finally:
+                candidate.unlink(missing_ok=True)
+        self.secret_key = path.read_text().strip()
+        return self.secret_key
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the database is SQLite (embedded mode)."""
+        return self.resolved_database_url().startswith("sqlite")

@@ -1,0 +1,194 @@
+"""create_app(settings): the one place that wires plugins, routes, subscribers and workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Response, get
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.middleware import DefineMiddleware
+from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from app.floor import controllers as floor_controllers
+from app.kitchen import controllers as kitchen_controllers
+from app.lib import web
+from app.lib.db import Database
+from app.lib.errors import DomainError
+from app.lib.events import EventBus
+from app.lib.outbox import OutboxDispatcher
+from app.lib.settings import Settings
+from app.menu import controllers as menu_controllers
+from app.staff import controllers as staff_controllers
+from app.staff.auth import BrigadeAuthMiddleware, permission_guard
+
+PUBLIC_SCHEMA_PATH = "/schema"
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+STATIC = ROOT / "static"
+
+
+@dataclass
+class Runtime:
+    """The long-lived pieces one process shares: database, event bus, outbox dispatcher."""
+
+    settings: Settings
+    db: Database
+    bus: EventBus
+    dispatcher: OutboxDispatcher
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Wire the database with its event subscribers and outbox deliverers (used by the app and the CLI)."""
+    bus = EventBus()
+    db = Database(settings.resolved_database_url(), echo=False)
+    dispatcher = OutboxDispatcher(db, poll_seconds=settings.outbox_poll_seconds)
+    db.context.update({"bus": bus, "outbox_wake": dispatcher.wake, "settings": settings})
+    return Runtime(settings=settings, db=db, bus=bus, dispatcher=dispatcher)
+
+
+def _channels(settings: Settings) -> ChannelsPlugin:
+    if settings.redis_url:
+        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+        from redis.asyncio import Redis
+
+        backend: Any = RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+    else:
+        backend = MemoryChannelsBackend()
+    return ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)
+
+
+def _template_engine(settings: Settings) -> JinjaTemplateEngine:
+    engine = JinjaTemplateEngine(directory=TEMPLATES)
+    env = engine.engine
+    env.filters["money"] = web.money
+    env.filters["local_time"] = lambda value, fmt="%H:%M": web.local_time(value, settings.timezone, fmt)
+    env.globals["venue_name"] = settings.venue_name
+    env.globals["new_key"] = web.new_key
+    env.globals["idle_lock_seconds"] = settings.idle_lock_seconds
+    return engine
+
+
+def _not_authorized(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    if request.url.path.startswith("/api/"):
+        return Response(content={"error": "unauthorized", "message": exc.detail}, status_code=401)
+    target = "/login"
+    if request.method == "GET" and not web.is_htmx(request):
+        target = f"/login?next={request.url.path}"
+    return web.hx_redirect(request, target)
+
+
+def _forbidden(request: Request[Any, Any, Any], exc: PermissionDeniedException) -> Response[Any]:
+    return web.error_response(request, _Forbidden(exc.detail or "Your role does not allow this."))
+
+
+class _Forbidden(DomainError):
+    status_code = 403
+    code = "forbidden"
+
+
+@get("/", authenticated=True, include_in_schema=False)
+async def home(request: Request[Any, Any, Any]) -> Redirect:
+    """Send each person to where they work."""
+    return Redirect(path=staff_controllers.home_for(request.user))
+
+
+@get("/healthz", public=True, exclude_from_auth=True, exclude_from_csrf=True, include_in_schema=False)
+async def healthz(state: State) -> dict[str, str]:
+    """Liveness for load balancers and the compose file."""
+    db: Database = state.db
+    async with db.read() as session:
+        await session.connection()
+    return {"status": "ok"}
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the Brigade web application for `settings` (read from the environment when omitted)."""
+    settings = settings or Settings()
+    runtime = build_runtime(settings)
+    channels = _channels(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if settings.run_workers:
+            runtime.tasks.append(asyncio.create_task(runtime.dispatcher.run()))
+        try:
+            yield
+        finally:
+            runtime.dispatcher.stop()
+            for task in runtime.tasks:
+                task.cancel()
+            for task in runtime.tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await runtime.db.dispose()
+
+    route_handlers: list[Any] = [
+        home,
+        healthz,
+        create_static_files_router(
+            path="/static",
+            directories=[STATIC],
+            opt={"public": True, "exclude_from_auth": True},
+            include_in_schema=False,
+        ),
+        *staff_controllers.ROUTES,
+        *menu_controllers.ROUTES,
+        *floor_controllers.ROUTES,
+        *kitchen_controllers.ROUTES,
+    ]
+    app = Litestar(
+        route_handlers=route_handlers,
+        state=State({"settings": settings, "db": runtime.db, "runtime": runtime, "channels": channels}),
+        dependencies={"db": Provide(lambda: runtime.db, sync_to_thread=False)},
+        plugins=[channels],
+        middleware=[DefineMiddleware(BrigadeAuthMiddleware, exclude=["^/static/", "^/healthz", "^/schema"])],
+        guards=[permission_guard],
+        csrf_config=CSRFConfig(
+            secret=settings.resolved_secret_key(),
+            cookie_secure=settings.cookie_secure,
+            cookie_name="brigade_csrf",
+            exclude=["^/api/"],
+        ),
+        template_config=TemplateConfig(engine=_template_engine(settings)),
+        exception_handlers={
+            DomainError: web.error_response,
+            NotAuthorizedException: _not_authorized,
+            PermissionDeniedException: _forbidden,
+        },
+        openapi_config=OpenAPIConfig(title="Brigade API", version="1.0.0", path="/schema"),
+        lifespan=[lifespan],
+        debug=settings.debug,
+    )
+    _refuse_unguarded_routes(app)
+    return app
+
+
+def _refuse_unguarded_routes(app: Litestar) -> None:
+    # Every route names its permission; an unnamed one would be refused at request time, so say it now.
+    missing = []
+    for route in app.routes:
+        if route.path.startswith(PUBLIC_SCHEMA_PATH):
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            if handler.handler_name == "options_handler":
+                continue
+            opt = handler.opt
+            if not (opt.get("public") or opt.get("permission") or opt.get("authenticated") or opt.get("api_scope")):
+                missing.append(f"{route.path} ({handler.handler_name})")
+    if missing:
+        raise RuntimeError(f"routes without a permission: {', '.join(missing)}")

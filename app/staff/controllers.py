@@ -1,0 +1,191 @@
+"""Login, lock and logout on shared devices; staff, devices and audit pages for managers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from sqlmodel import col, select
+
+from app.lib import audit, web
+from app.lib.settings import Settings
+from app.staff import services
+from app.staff.auth import DEVICE_COOKIE, SESSION_COOKIE, ApiClient, Viewer
+from app.staff.models import Device, Staff
+from app.staff.permissions import Perm, Role
+
+DEVICE_COOKIE_AGE = 60 * 60 * 24 * 365 * 5
+
+
+def home_for(user: Viewer | ApiClient | None) -> str:
+    """Where a person starts: cooks at the kitchen screens, everyone else on the floor."""
+    if isinstance(user, Viewer) and not user.can(Perm.FLOOR_VIEW) and user.can(Perm.KITCHEN_VIEW):
+        return "/kds"
+    return "/floor"
+
+
+def _policy(settings: Settings) -> services.PinPolicy:
+    return services.PinPolicy(
+        throttle_after=settings.pin_throttle_after,
+        lockout_after=settings.pin_lockout_after,
+        window=timedelta(minutes=settings.pin_window_minutes),
+        throttle_delay=timedelta(seconds=settings.pin_throttle_seconds),
+    )
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return None
+
+
+@get("/login", public=True, exclude_from_auth=True, include_in_schema=False)
+async def login_page(request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:
+    """The PIN pad a shared device shows when nobody is logged in."""
+    response = Template(template_name="staff/login.html", context={"next": _safe_next(next), "message": None})
+    if not request.cookies.get(DEVICE_COOKIE):
+        response.cookies.append(_device_cookie(request, web.new_key()))
+    return response
+
+
+def _device_cookie(request: Request[Any, Any, Any], token: str) -> Cookie:
+    settings: Settings = request.app.state.settings
+    return Cookie(
+        key=DEVICE_COOKIE,
+        value=token,
+        max_age=DEVICE_COOKIE_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+    )
+
+
+@post("/login", public=True, exclude_from_auth=True, include_in_schema=False)
+async def login(request: Request[Any, Any, Any], db: web.Db) -> Response[Any]:
+    """Check a PIN; on success a fresh session id replaces whatever the device had."""
+    settings: Settings = request.app.state.settings
+    fields = await web.form_data(request)
+    pin = str(fields.get("pin", ""))
+    next_url = _safe_next(str(fields.get("next") or ""))
+    async with db.write() as session:
+        device = await services.device_for(session, request.cookies.get(DEVICE_COOKIE))
+        await services.end_session(session, request.cookies.get(SESSION_COOKIE))
+        outcome = await services.login_with_pin(session, device=device, pin=pin, policy=_policy(settings))
+        device_token = device.token
+    cookies = [_device_cookie(request, device_token)]
+    if not outcome.ok:
+        status = 423 if outcome.device_locked else 429 if outcome.retry_after_s else 401
+        headers = {"Retry-After": str(outcome.retry_after_s)} if outcome.retry_after_s else {}
+        return Template(
+            template_name="staff/login.html",
+            context={"next": next_url, "message": outcome.message, "locked": outcome.device_locked},
+            status_code=status,
+            headers=headers,
+            cookies=cookies,
+        )
+    assert outcome.token is not None
+    assert outcome.staff is not None
+    viewer = Viewer(outcome.staff, 0, None)
+    target = next_url or home_for(viewer)
+    cookies.append(
+        Cookie(
+            key=SESSION_COOKIE,
+            value=outcome.token,
+            httponly=True,
+            samesite="lax",
+            secure=settings.cookie_secure,
+            max_age=settings.session_max_hours * 3600,
+        )
+    )
+    return Redirect(path=target, status_code=303, cookies=cookies)
+
+
+@post("/logout", authenticated=True, include_in_schema=False)
+async def logout(request: Request[Any, Any, Any], db: web.Db) -> Response[Any]:
+    """Lock the device: end the session and show the PIN pad."""
+    async with db.write() as session:
+        await services.end_session(session, request.cookies.get(SESSION_COOKIE))
+    response = web.hx_redirect(request, "/login")
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@get("/manage/staff", permission=Perm.STAFF_MANAGE, include_in_schema=False)
+async def staff_page(request: Request[Any, Any, Any], db: web.Db) -> Template:
+    """The staff list and the hiring form."""
+    async with db.read() as session:
+        people = (await session.exec(select(Staff).order_by(col(Staff.archived_at).is_not(None), Staff.name))).all()
+    return web.page(request, "staff/staff.html", fragment="staff/_staff_list.html", people=people, roles=list(Role))
+
+
+@post("/manage/staff", permission=Perm.STAFF_MANAGE, include_in_schema=False)
+async def staff_add(request: Request[Any, Any, Any], db: web.Db) -> Template:
+    """Add a person with a role and a PIN."""
+    fields = await web.form_data(request)
+    viewer: Viewer = request.user
+    async with db.write() as session:
+        await services.add_staff(
+            session,
+            name=web.field_text(fields, "name", label="Name", max_length=80),
+            role=str(fields.get("role", "")),
+            pin=str(fields.get("pin", "")),
+            actor_id=viewer.staff.id,
+        )
+    async with db.read() as session:
+        people = (await session.exec(select(Staff).order_by(col(Staff.archived_at).is_not(None), Staff.name))).all()
+    return Template(
+        template_name="staff/_staff_list.html", context={"people": people, "roles": list(Role), "flash": "Added."}
+    )
+
+
+@post("/manage/staff/{staff_id:int}/archive", permission=Perm.STAFF_MANAGE, include_in_schema=False)
+async def staff_archive(request: Request[Any, Any, Any], db: web.Db, staff_id: FromPath[int]) -> Template:
+    """Archive a person: no more logins, history kept."""
+    viewer: Viewer = request.user
+    async with db.write() as session:
+        await services.archive_staff(session, staff_id, actor_id=viewer.staff.id or 0)
+    async with db.read() as session:
+        people = (await session.exec(select(Staff).order_by(col(Staff.archived_at).is_not(None), Staff.name))).all()
+    return Template(template_name="staff/_staff_list.html", context={"people": people, "roles": list(Role)})
+
+
+@get("/manage/devices", permission=Perm.DEVICES_MANAGE, include_in_schema=False)
+async def devices_page(request: Request[Any, Any, Any], db: web.Db) -> Template:
+    """Known devices, and the locked ones a manager can unlock."""
+    async with db.read() as session:
+        devices = (
+            await session.exec(select(Device).order_by(col(Device.locked_at).is_(None), col(Device.id).desc()))
+        ).all()
+    return web.page(request, "staff/devices.html", fragment="staff/_devices.html", devices=devices)
+
+
+@post("/manage/devices/{device_id:int}/unlock", permission=Perm.DEVICES_MANAGE, include_in_schema=False)
+async def device_unlock(request: Request[Any, Any, Any], db: web.Db, device_id: FromPath[int]) -> Template:
+    """Let a locked device take PINs again."""
+    viewer: Viewer = request.user
+    async with db.write() as session:
+        await services.unlock_device(session, device_id, manager=viewer.staff)
+        devices = (
+            await session.exec(select(Device).order_by(col(Device.locked_at).is_(None), col(Device.id).desc()))
+        ).all()
+    return Template(template_name="staff/_devices.html", context={"devices": devices})
+
+
+@get("/manage/audit", permission=Perm.AUDIT_VIEW, include_in_schema=False)
+async def audit_page(request: Request[Any, Any, Any], db: web.Db, action: FromQuery[str | None] = None) -> Template:
+    """The newest audit entries and whether the chain still holds."""
+    async with db.read() as session:
+        query = select(audit.AuditEntry).order_by(col(audit.AuditEntry.id).desc()).limit(200)
+        if action:
+            query = query.where(audit.AuditEntry.action == action)
+        entries = (await session.exec(query)).all()
+        problems = await audit.verify(session)
+        names = {s.id: s.name for s in (await session.exec(select(Staff))).all()}
+    return web.page(request, "staff/audit.html", entries=entries, problems=problems, names=names, action=action)
+
+
+ROUTES = [login_page, login, logout, staff_page, staff_add, staff_archive, devices_page, device_unlock, audit_page]

@@ -1,0 +1,129 @@
+"""A real Brigade server on a free loopback port, and headless Chromium (Debian's) driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.support.services import in_ci
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "tests" / "e2e" / "screenshots"
+TABLET = {"width": 1024, "height": 768}
+KDS = {"width": 1920, "height": 1080}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _chromium() -> str:
+    path = os.environ.get("BRIGADE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        message = "Debian's chromium is not installed (make test installs it)"
+        if in_ci():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`brigade db upgrade`, `brigade demo`, `brigade serve` in a folder of their own."""
+    var = tmp_path_factory.mktemp("e2e-var")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "BRIGADE_VAR_DIR": str(var),
+        "BRIGADE_DATABASE_URL": f"sqlite+aiosqlite:///{var / 'brigade.db'}",
+    }
+    env.pop("BRIGADE_REDIS_URL", None)
+    brigade = [sys.executable, "-m", "app"]
+    subprocess.run([*brigade, "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run([*brigade, "demo"], env=env, check=True, capture_output=True)
+    log = (var / "server.log").open("w")
+    process = subprocess.Popen([*brigade, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError(f"server did not start: {(var / 'server.log').read_text()}") from None
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = _chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def tablet(browser: Browser) -> Iterator[Page]:
+    """A tablet-sized browser tab with its own cookies."""
+    context = browser.new_context(viewport=TABLET, has_touch=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def kds_screen(browser: Browser) -> Iterator[Page]:
+    """A 1920 x 1080 kitchen screen."""
+    context = browser.new_context(viewport=KDS)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save what the page shows, for a person to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
+
+
+def log_in(page: Page, url: str, pin: str) -> None:
+    """Tap a PIN on the pad and enter."""
+    page.goto(f"{url}/login")
+    for digit in pin:
+        page.locator(f'button[data-key="{digit}"]').click()
+    page.locator("button.key-go").click()
+    page.wait_for_load_state("networkidle")

@@ -1,0 +1,46 @@
+"""Migrations build an empty database on SQLite and PostgreSQL, and match the models exactly."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.lib.migrate import current_revision, head_revision, upgrade
+from app.models import metadata
+from tests.support.services import PostgresDatabase, postgres_url, require_service
+
+
+def _differences(url: str) -> list[object]:
+    async def _compare() -> list[object]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(
+                    lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), metadata)
+                )
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(_compare())
+
+
+def test_migrations_build_an_empty_sqlite_database_that_matches_the_models(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    upgrade(url)
+    assert current_revision(url) == head_revision(url)
+    assert _differences(url) == []
+
+
+def test_migrations_build_an_empty_postgresql_database_that_matches_the_models() -> None:
+    require_service("PostgreSQL", postgres_url())
+    database = PostgresDatabase(postgres_url(), "brigade_migrations_test", with_tables=False)
+    try:
+        upgrade(database.url)
+        assert current_revision(database.url) == head_revision(database.url)
+        assert _differences(database.url) == []
+    finally:
+        database.drop()
