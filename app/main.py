@@ -23,7 +23,13 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+import kds.controllers as kds_controllers
+from app.accounting import controllers as accounting_controllers
+from app.api import controllers as api_controllers
+from app.checks import controllers as checks_controllers
+from app.closes import controllers as closes_controllers
 from app.floor import controllers as floor_controllers
+from app.inventory import controllers as inventory_controllers
 from app.kitchen import controllers as kitchen_controllers
 from app.lib import web
 from app.lib.db import Database
@@ -32,6 +38,7 @@ from app.lib.events import EventBus
 from app.lib.outbox import OutboxDispatcher
 from app.lib.settings import Settings
 from app.menu import controllers as menu_controllers
+from app.orders import controllers as orders_controllers
 from app.staff import controllers as staff_controllers
 from app.staff.auth import BrigadeAuthMiddleware, permission_guard
 
@@ -49,6 +56,7 @@ class Runtime:
     db: Database
     bus: EventBus
     dispatcher: OutboxDispatcher
+    channels: ChannelsPlugin
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -58,7 +66,14 @@ def build_runtime(settings: Settings) -> Runtime:
     db = Database(settings.resolved_database_url(), echo=False)
     dispatcher = OutboxDispatcher(db, poll_seconds=settings.outbox_poll_seconds)
     db.context.update({"bus": bus, "outbox_wake": dispatcher.wake, "settings": settings})
-    return Runtime(settings=settings, db=db, bus=bus, dispatcher=dispatcher)
+    runtime = Runtime(settings=settings, db=db, bus=bus, dispatcher=dispatcher, channels=_channels(settings))
+    _wire(runtime)
+    return runtime
+
+
+def _wire(runtime: Runtime) -> None:
+    """Event subscribers (same transaction) and outbox deliverers (after commit), domain by domain."""
+    # One line per domain: its subscriptions on runtime.bus, its topics on runtime.dispatcher.
 
 
 def _channels(settings: Settings) -> ChannelsPlugin:
@@ -120,7 +135,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the Brigade web application for `settings` (read from the environment when omitted)."""
     settings = settings or Settings()
     runtime = build_runtime(settings)
-    channels = _channels(settings)
+    channels = runtime.channels
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -150,6 +165,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *menu_controllers.ROUTES,
         *floor_controllers.ROUTES,
         *kitchen_controllers.ROUTES,
+        *orders_controllers.ROUTES,
+        *checks_controllers.ROUTES,
+        *kds_controllers.ROUTES,
+        *inventory_controllers.ROUTES,
+        *accounting_controllers.ROUTES,
+        *closes_controllers.ROUTES,
+        *api_controllers.ROUTES,
     ]
     app = Litestar(
         route_handlers=route_handlers,

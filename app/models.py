@@ -4,21 +4,31 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+from app.accounting import models as accounting_models
+from app.checks import models as checks_models
+from app.closes import models as closes_models
 from app.floor import models as floor_models
+from app.inventory import models as inventory_models
 from app.kitchen import models as kitchen_models
 from app.lib import audit, idempotency, outbox
 from app.menu import models as menu_models
+from app.orders import models as orders_models
 from app.staff import models as staff_models
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "accounting_models",
     "audit",
+    "checks_models",
+    "closes_models",
     "floor_models",
     "idempotency",
+    "inventory_models",
     "kitchen_models",
     "menu_models",
     "metadata",
+    "orders_models",
     "outbox",
     "staff_models",
 ]

@@ -1,0 +1,3 @@
+"""Tables of the accounting domain."""
+
+from __future__ import annotations

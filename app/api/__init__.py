@@ -1,0 +1,1 @@
+"""The JSON API for integrations (an ERP) under /api/v1."""

@@ -1,0 +1,1 @@
+"""Checks and money: totals and tax, discounts and comps, splits, payments, tips, receipts."""

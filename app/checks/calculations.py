@@ -1,0 +1,557 @@
+"""Check totals, tax, splits and tips: one computation for screen, receipt, ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+
+from app.lib.money import Money, allocate, round_cents, split_evenly
+
+
+class LineStatus(StrEnum):
+    """Whether a line is charged, taken off the check, or given away by the house."""
+
+    ACTIVE = "active"
+    VOIDED = "voided"
+    COMPED = "comped"
+
+
+class DiscountKind(StrEnum):
+    """How a discount is written: a percent off, or an amount of cents off."""
+
+    PERCENT = "percent"
+    AMOUNT = "amount"
+
+
+class TaxRounding(StrEnum):
+    """Where tax is rounded to the cent: on each line, or once per rate on the check."""
+
+    PER_LINE = "per_line"
+    PER_CHECK = "per_check"
+
+
+@dataclass(frozen=True, slots=True)
+class TaxRate:
+    """A sales tax rate as it stood when the line was rung in (21 % is 0.21)."""
+
+    id: int
+    name: str
+    rate: Decimal
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.rate, Decimal):
+            raise TypeError(f"A tax rate must be a Decimal such as Decimal('0.21'), not {type(self.rate).__name__}")
+        if not self.rate.is_finite() or not 0 <= self.rate < 1:
+            raise ValueError(f"A tax rate is a fraction from 0 to below 1, like 0.21 for 21 %, not {self.rate}")
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    """A discount on a line or a check: a percent (10 is 10 %) or cents, with reason."""
+
+    kind: DiscountKind
+    value: Decimal | int
+    reason: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", DiscountKind(self.kind))
+        if isinstance(self.value, bool) or not isinstance(self.value, Decimal | int):
+            raise TypeError(f"A discount is a Decimal percent or int cents, not {type(self.value).__name__}")
+        if self.kind is DiscountKind.PERCENT:
+            if not Decimal(self.value).is_finite() or not 0 < self.value <= 100:
+                raise ValueError(f"A percent discount is more than 0 and at most 100, not {self.value}")
+        elif not isinstance(self.value, int):
+            raise TypeError("An amount discount is whole cents as an int")
+        elif self.value <= 0:
+            raise ValueError("An amount discount must be more than zero")
+        if not isinstance(self.reason, str) or not self.reason.strip():
+            raise ValueError("A discount needs a reason")
+
+    @classmethod
+    def percent(cls, percent: Decimal | int, reason: str) -> Discount:
+        """A discount of a percent of the price, e.g. 10 for 10 % off."""
+        return cls(DiscountKind.PERCENT, percent, reason)
+
+    @classmethod
+    def amount(cls, cents: int, reason: str) -> Discount:
+        """A discount of a fixed number of cents."""
+        return cls(DiscountKind.AMOUNT, cents, reason)
+
+    def cents_off(self, base: int, currency: str = "EUR") -> int:
+        """The cents this discount takes off base; more than the base is refused."""
+        if self.kind is DiscountKind.PERCENT:
+            return _percent_of(base, self.value)
+        if self.value > base:
+            raise ValueError(
+                f"A discount of {_format(int(self.value), currency)} is more than "
+                f"the {_format(base, currency)} it applies to"
+            )
+        return int(self.value)
+
+
+LineDiscount = Discount
+
+
+@dataclass(frozen=True, slots=True)
+class PricedLine:
+    """A check line as rung in: unit price in cents (paid modifiers in) and quantity."""
+
+    line_id: int
+    name: str
+    unit_price: int
+    quantity: Fraction
+    tax_rate: TaxRate
+    category_id: int
+    seat: int | None = None
+    status: LineStatus = LineStatus.ACTIVE
+    discount: Discount | None = None
+
+    def __post_init__(self) -> None:
+        _require_cents(self.unit_price, "A unit price")
+        object.__setattr__(self, "quantity", _positive_quantity(self.quantity))
+        object.__setattr__(self, "status", LineStatus(self.status))
+
+    @property
+    def amount(self) -> int:
+        """The line's price in cents before discounts and comps, rounded half-up."""
+        return round_cents(self.unit_price * self.quantity)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCharge:
+    """An automatic service charge, such as a large-party gratuity: revenue, not tip."""
+
+    percent: Decimal
+    tax_rate: TaxRate | None = None
+    name: str = "Service charge"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.percent, bool) or not isinstance(self.percent, Decimal | int):
+            raise TypeError("A service charge percent must be a Decimal such as Decimal('18')")
+        if not Decimal(self.percent).is_finite() or not 0 <= self.percent <= 100:
+            raise ValueError(f"A service charge is from 0 to 100 percent, not {self.percent}")
+
+    @property
+    def taxable(self) -> bool:
+        """Whether sales tax is charged on the service charge."""
+        return self.tax_rate is not None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckComp:
+    """The whole check given away by the house, with the reason."""
+
+    reason: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.reason, str) or not self.reason.strip():
+            raise ValueError("A comp needs a reason")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckAdjustments:
+    """What applies to the whole check; a comp takes precedence over every discount."""
+
+    discount: Discount | None = None
+    comp: CheckComp | None = None
+    service_charge: ServiceCharge | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaxSettings:
+    """Whether menu prices include tax, and where tax is rounded to the cent."""
+
+    prices_include_tax: bool
+    rounding: TaxRounding
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.prices_include_tax, bool):
+            raise TypeError("prices_include_tax must be True or False")
+        object.__setattr__(self, "rounding", TaxRounding(self.rounding))
+
+
+@dataclass(frozen=True, slots=True)
+class TaxLine:
+    """Tax at one rate: the base it was charged on (tax excluded) and the tax itself."""
+
+    rate: TaxRate
+    taxable_base: int
+    tax: int
+
+
+@dataclass(frozen=True, slots=True)
+class LineTotals:
+    """One line's money: its price, what came off it, its net revenue and its tax."""
+
+    line_id: int
+    name: str
+    category_id: int
+    seat: int | None
+    tax_rate: TaxRate
+    status: LineStatus
+    amount: int
+    void: int
+    discount: int
+    comp: int
+    net: int
+    tax: int
+
+    @property
+    def total(self) -> int:
+        """What the guest pays for this line, tax included."""
+        return self.net + self.tax
+
+
+@dataclass(frozen=True, slots=True)
+class CheckTotals:
+    """Every number a check shows or posts; all in cents, all adding up exactly."""
+
+    prices_include_tax: bool
+    gross: int
+    voids: int
+    discounts: int
+    comps: int
+    subtotal: int
+    service_charge: int
+    service_charge_tax: int
+    service_charge_tax_rate: TaxRate | None
+    net_sales: int
+    net_by_category: Mapping[int, int]
+    taxes: tuple[TaxLine, ...]
+    tax: int
+    total: int
+    lines: tuple[LineTotals, ...]
+    seat_subtotals: Mapping[int | None, int]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckPart:
+    """One part of a split check, carrying its own net sales, service charge and tax."""
+
+    total: int
+    net_by_category: Mapping[int, int]
+    service_charge: int
+    taxes: tuple[TaxLine, ...]
+
+    @property
+    def net_sales(self) -> int:
+        """Net sales of this part, before tax and service charge."""
+        return sum(self.net_by_category.values())
+
+    @property
+    def tax(self) -> int:
+        """All tax in this part."""
+        return sum(tax_line.tax for tax_line in self.taxes)
+
+
+def compute_totals(
+    lines: Sequence[PricedLine],
+    adjustments: CheckAdjustments,
+    settings: TaxSettings,
+    *,
+    currency: str = "EUR",
+) -> CheckTotals:
+    """Price a check for the screen, the guest check, the receipt and the ledger."""
+    _refuse_repeated_line_ids(lines)
+    check_comped = adjustments.comp is not None
+    amounts: list[int] = []
+    voids: list[int] = []
+    comps: list[int] = []
+    discounts: list[int] = []
+    for line in lines:
+        price = line.amount
+        voided = line.status is LineStatus.VOIDED
+        comped = not voided and (check_comped or line.status is LineStatus.COMPED)
+        discount = None if voided or comped else line.discount
+        amounts.append(0 if voided else price)
+        voids.append(price if voided else 0)
+        comps.append(price if comped else 0)
+        discounts.append(discount.cents_off(price, currency) if discount else 0)
+
+    if adjustments.discount is not None and not check_comped:
+        open_indexes = [index for index, line in enumerate(lines) if line.status is LineStatus.ACTIVE]
+        remaining = [amounts[index] - discounts[index] for index in open_indexes]
+        check_off = adjustments.discount.cents_off(sum(remaining), currency)
+        if check_off:
+            # Spread by what is left of each line, so revenue per category stays true.
+            shares = allocate(check_off, remaining)
+            for index, share in zip(open_indexes, shares, strict=True):
+                discounts[index] += share
+
+    prices = [amount - discount - comp for amount, discount, comp in zip(amounts, discounts, comps, strict=True)]
+    subtotal = sum(prices)
+    service = adjustments.service_charge
+    charge = _percent_of(subtotal, service.percent) if service else 0
+
+    # The service charge is taxed as one more entry beside the lines.
+    entry_prices = [*prices, charge]
+    entry_rates: list[TaxRate | None] = [None if line.status is LineStatus.VOIDED else line.tax_rate for line in lines]
+    entry_rates.append(service.tax_rate if service else None)
+    entry_taxes = _taxes_for(entry_prices, entry_rates, settings)
+    inclusive = settings.prices_include_tax
+    entry_nets = [price - tax if inclusive else price for price, tax in zip(entry_prices, entry_taxes, strict=True)]
+
+    taxes = tuple(
+        TaxLine(
+            rate=rate,
+            taxable_base=sum(entry_nets[index] for index in indexes),
+            tax=sum(entry_taxes[index] for index in indexes),
+        )
+        for rate, indexes in _group_by_rate(entry_rates).items()
+    )
+
+    line_totals = tuple(
+        LineTotals(
+            line_id=line.line_id,
+            name=line.name,
+            category_id=line.category_id,
+            seat=line.seat,
+            tax_rate=line.tax_rate,
+            status=line.status,
+            amount=amounts[index],
+            void=voids[index],
+            discount=discounts[index],
+            comp=comps[index],
+            net=entry_nets[index],
+            tax=entry_taxes[index],
+        )
+        for index, line in enumerate(lines)
+    )
+    counted = [line_total for line_total in line_totals if line_total.status is not LineStatus.VOIDED]
+    net_by_category: dict[int, int] = {}
+    seat_subtotals: dict[int | None, int] = {}
+    for line_total in sorted(counted, key=lambda item: item.category_id):
+        net_by_category[line_total.category_id] = net_by_category.get(line_total.category_id, 0) + line_total.net
+    for line_total in sorted(counted, key=lambda item: _seat_key(item.seat)):
+        seat_subtotals[line_total.seat] = seat_subtotals.get(line_total.seat, 0) + line_total.total
+
+    service_net = entry_nets[-1]
+    service_tax = entry_taxes[-1]
+    net_sales = sum(net_by_category.values())
+    tax = sum(tax_line.tax for tax_line in taxes)
+    return CheckTotals(
+        prices_include_tax=inclusive,
+        gross=sum(amounts),
+        voids=sum(voids),
+        discounts=sum(discounts),
+        comps=sum(comps),
+        subtotal=subtotal,
+        service_charge=service_net,
+        service_charge_tax=service_tax,
+        service_charge_tax_rate=service.tax_rate if service else None,
+        net_sales=net_sales,
+        net_by_category=net_by_category,
+        taxes=taxes,
+        tax=tax,
+        total=net_sales + service_net + tax,
+        lines=line_totals,
+        seat_subtotals=seat_subtotals,
+    )
+
+
+def split_amount_evenly(total: int, n: int) -> list[int]:
+    """Split an amount into n parts at most a cent apart, earlier parts paying extra."""
+    _require_cents(total, "The amount to split")
+    return split_evenly(total, n)
+
+
+def split_by_amounts(total: int, amounts: Sequence[int], *, currency: str = "EUR") -> list[int]:
+    """Check that the amounts the guests chose cover the check exactly; return them."""
+    _require_cents(total, "The check total")
+    if len(amounts) == 0:
+        raise ValueError("Enter at least one amount to split by")
+    for amount in amounts:
+        _require_cents(amount, "A split amount")
+    if sum(amounts) != total:
+        raise ValueError(
+            f"Split amounts add up to {_format(sum(amounts), currency)}, the check is {_format(total, currency)}"
+        )
+    return list(amounts)
+
+
+def share_line(quantity: Fraction, n: int, *, unit_price: int | None = None, currency: str = "EUR") -> list[Fraction]:
+    """Share one line's quantity among n guests; the shares add back to it exactly."""
+    exact = _positive_quantity(quantity)
+    _require_count(n)
+    equal = [exact / n] * n
+    if unit_price is None:
+        return equal
+    _require_cents(unit_price, "A unit price")
+    whole = round_cents(unit_price * exact)
+    if n * round_cents(unit_price * exact / n) == whole:
+        return equal
+    # Equal shares would each round and lose or invent a cent, so size shares by price.
+    if whole < n:
+        raise ValueError(f"{_format(whole, currency)} cannot be shared between {n} guests")
+    share_prices = split_evenly(whole, n)
+    shares = [Fraction(price, unit_price) for price in share_prices[:-1]]
+    shares.append(exact - sum(shares, Fraction(0)))
+    return shares
+
+
+def allocate_check_to_parts(totals: CheckTotals, part_weights: Sequence[int | Fraction | Decimal]) -> list[CheckPart]:
+    """Share a check's total, tax and category net among parts by weight, exactly."""
+    targets = allocate(totals.total, part_weights)
+    net_by_key: dict[tuple[int, TaxRate], int] = {}
+    for line in totals.lines:
+        if line.status is not LineStatus.VOIDED:
+            key = (line.category_id, line.tax_rate)
+            net_by_key[key] = net_by_key.get(key, 0) + line.net
+
+    # Each component goes out in proportion to what every part still needs to reach its
+    # total, so rows and columns both add up; the largest go last to absorb the cents.
+    needs = list(targets)
+
+    def share_out(amount: int) -> list[int]:
+        if amount == 0:
+            return [0] * len(needs)
+        shares = allocate(amount, needs)
+        for index, share in enumerate(shares):
+            needs[index] -= share
+        return shares
+
+    tax_shares = [share_out(tax_line.tax) for tax_line in totals.taxes]
+    service_shares = share_out(totals.service_charge)
+    net_shares = {
+        key: share_out(amount)
+        for key, amount in sorted(
+            net_by_key.items(),
+            key=lambda item: (item[1], item[0][0], _rate_key(item[0][1])),
+        )
+    }
+
+    parts: list[CheckPart] = []
+    for index, target in enumerate(targets):
+        net_by_category = dict.fromkeys(totals.net_by_category, 0)
+        base_by_rate = {tax_line.rate: 0 for tax_line in totals.taxes}
+        for (category_id, rate), shares in net_shares.items():
+            net_by_category[category_id] += shares[index]
+            base_by_rate[rate] += shares[index]
+        if totals.service_charge_tax_rate is not None:
+            base_by_rate[totals.service_charge_tax_rate] += service_shares[index]
+        parts.append(
+            CheckPart(
+                total=target,
+                net_by_category=net_by_category,
+                service_charge=service_shares[index],
+                taxes=tuple(
+                    TaxLine(tax_line.rate, base_by_rate[tax_line.rate], shares[index])
+                    for tax_line, shares in zip(totals.taxes, tax_shares, strict=True)
+                ),
+            )
+        )
+    return parts
+
+
+def tip_suggestions(
+    total: int, percents: Sequence[int | Decimal] = (15, 18, 20, 22)
+) -> list[tuple[int | Decimal, int]]:
+    """Tip amounts to offer on a total, as (percent, cents) pairs rounded half-up."""
+    _require_cents(total, "The amount to tip on")
+    suggestions: list[tuple[int | Decimal, int]] = []
+    for percent in percents:
+        if isinstance(percent, bool) or not isinstance(percent, Decimal | int):
+            raise TypeError("Tip percents must be int or Decimal")
+        if not Decimal(percent).is_finite() or percent < 0:
+            raise ValueError(f"A tip percent cannot be {percent}")
+        suggestions.append((percent, _percent_of(total, percent)))
+    return suggestions
+
+
+def change_due(total_due: int, tendered: int) -> int:
+    """Cash to hand back; nothing when the cash covers only part of what is due."""
+    _require_cents(total_due, "The amount due")
+    _require_cents(tendered, "The amount tendered")
+    return max(tendered - total_due, 0)
+
+
+def remaining_due(total: int, payments: Sequence[int]) -> int:
+    """What is still owed after payments; negative when payments exceed the total."""
+    _require_cents(total, "The check total")
+    for payment in payments:
+        if isinstance(payment, bool) or not isinstance(payment, int):
+            raise TypeError("Payments are whole cents as int")
+    return total - sum(payments)
+
+
+def _taxes_for(prices: Sequence[int], rates: Sequence[TaxRate | None], settings: TaxSettings) -> list[int]:
+    inclusive = settings.prices_include_tax
+    taxes = [0] * len(prices)
+    for rate, indexes in _group_by_rate(rates).items():
+        if settings.rounding is TaxRounding.PER_LINE:
+            for index in indexes:
+                taxes[index] = _tax_in(prices[index], rate.rate, inclusive)
+            continue
+        bases = [prices[index] for index in indexes]
+        rate_tax = _tax_in(sum(bases), rate.rate, inclusive)
+        if rate_tax:
+            # Rounded once for the rate, then spread so each line still knows its tax.
+            for index, share in zip(indexes, allocate(rate_tax, bases), strict=True):
+                taxes[index] = share
+    return taxes
+
+
+def _group_by_rate(rates: Sequence[TaxRate | None]) -> dict[TaxRate, list[int]]:
+    groups: dict[TaxRate, list[int]] = {}
+    for index, rate in enumerate(rates):
+        if rate is not None:
+            groups.setdefault(rate, []).append(index)
+    return dict(sorted(groups.items(), key=lambda item: _rate_key(item[0])))
+
+
+def _tax_in(price: int, rate: Decimal, inclusive: bool) -> int:
+    exact_rate = Fraction(rate)
+    if inclusive:
+        # Round the tax, not the net: the tax is what the authority is owed to the cent.
+        return round_cents(price * exact_rate / (1 + exact_rate))
+    return round_cents(price * exact_rate)
+
+
+def _percent_of(cents: int, percent: Decimal | int) -> int:
+    return round_cents(Fraction(cents) * Fraction(percent) / 100)
+
+
+def _rate_key(rate: TaxRate) -> tuple[int, Decimal, str]:
+    return (rate.id, rate.rate, rate.name)
+
+
+def _seat_key(seat: int | None) -> tuple[bool, int]:
+    # Lines without a seat are shared by the table and listed after the seats.
+    return (seat is None, seat or 0)
+
+
+def _format(cents: int, currency: str = "EUR") -> str:
+    return Money(cents, currency).format()
+
+
+def _refuse_repeated_line_ids(lines: Sequence[PricedLine]) -> None:
+    seen: set[int] = set()
+    for line in lines:
+        if line.line_id in seen:
+            raise ValueError(f"Line {line.line_id} appears twice on the check")
+        seen.add(line.line_id)
+
+
+def _positive_quantity(quantity: Fraction | int) -> Fraction:
+    if isinstance(quantity, bool) or not isinstance(quantity, Fraction | int):
+        raise TypeError(f"A quantity is a Fraction or an int, not {type(quantity).__name__}")
+    if quantity <= 0:
+        raise ValueError("A quantity must be more than zero")
+    return Fraction(quantity)
+
+
+def _require_count(n: int) -> None:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"The number of parts must be an int, not {type(n).__name__}")
+    if n < 1:
+        raise ValueError("Split into at least one part")
+
+
+def _require_cents(value: int, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be whole cents as an int, not {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{what} cannot be negative")

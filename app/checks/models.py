@@ -1,0 +1,3 @@
+"""Tables of the checks domain."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables of the closes domain."""
+
+from __future__ import annotations

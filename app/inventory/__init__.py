@@ -1,0 +1,1 @@
+"""Inventory: stock items, locations, recipes, stock moves, depletion, receiving, counts."""

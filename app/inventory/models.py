@@ -1,0 +1,3 @@
+"""Tables of the inventory domain."""
+
+from __future__ import annotations

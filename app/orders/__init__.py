@@ -1,0 +1,1 @@
+"""Orders: checks, lines by seat and course, hold and fire."""
