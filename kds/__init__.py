@@ -1,0 +1,1 @@
+"""Kitchen display: station and expo boards, their websocket, bump and recall."""
