@@ -48,6 +48,7 @@ class Check(SQLModel, table=True):
     opened_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     guest_check_printed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    kitchen_ready_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     table_cleared_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     split_from_id: int | None = Field(default=None, foreign_key="guest_check.id")
     merged_into_id: int | None = Field(default=None, foreign_key="guest_check.id")
