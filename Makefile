@@ -8,6 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= $(shell command -v chromium || echo /usr/bin/chromium)
 PYTEST := $(BIN)/pytest -p no:cacheprovider
+CODE := $(wildcard app kds printers bench)
 
 .PHONY: run setup test lint typecheck unit integration integration-sqlite integration-postgres e2e faults bench chromium vendor clean
 
@@ -33,11 +34,11 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 
 lint: setup
-	$(BIN)/ruff check app kds printers tests bench
-	$(BIN)/ruff format --check app kds printers tests bench
+	$(BIN)/ruff check $(CODE) tests
+	$(BIN)/ruff format --check $(CODE) tests
 
 typecheck: setup
-	$(BIN)/mypy app kds printers
+	$(BIN)/mypy $(filter-out bench,$(CODE))
 
 unit: setup
 	$(PYTEST) -q tests/unit
