@@ -66,7 +66,7 @@ def build_runtime(settings: Settings) -> Runtime:
     db = Database(settings.resolved_database_url(), echo=False)
     dispatcher = OutboxDispatcher(db, poll_seconds=settings.outbox_poll_seconds)
     db.context.update({"bus": bus, "outbox_wake": dispatcher.wake, "settings": settings})
-    runtime = Runtime(settings=settings, db=db, bus=bus, dispatcher=dispatcher, channels=_channels(settings))
+    runtime = Runtime(settings=settings, db=db, bus=bus, dispatcher=dispatcher, channels=channels_plugin(settings))
     _wire(runtime)
     return runtime
 
@@ -76,7 +76,8 @@ def _wire(runtime: Runtime) -> None:
     # One line per domain: its subscriptions on runtime.bus, its topics on runtime.dispatcher.
 
 
-def _channels(settings: Settings) -> ChannelsPlugin:
+def channels_plugin(settings: Settings) -> ChannelsPlugin:
+    """Litestar channels: in-process, or on Redis when BRIGADE_REDIS_URL is set (several processes)."""
     if settings.redis_url:
         from litestar.channels.backends.redis import RedisChannelsPubSubBackend
         from redis.asyncio import Redis

@@ -1,0 +1,1 @@
+"""Brigade's benchmark: a load generator over real HTTP and websockets on loopback."""
