@@ -10,7 +10,7 @@ CHROMIUM ?= $(shell command -v chromium || echo /usr/bin/chromium)
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 CODE := $(wildcard app kds printers bench)
 
-.PHONY: run setup test lint typecheck unit integration integration-sqlite integration-postgres e2e faults bench chromium vendor clean
+.PHONY: run setup test lint typecheck unit integration integration-sqlite integration-postgres e2e faults bench chromium hledger vendor clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV) || ( rm -rf $(VENV) && $(SUDO) apt-get update -qq && \
@@ -32,6 +32,9 @@ run: setup
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
+hledger:
+	@command -v hledger >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq hledger)
 
 lint: setup
 	$(BIN)/ruff check $(CODE) tests
@@ -57,7 +60,7 @@ e2e: setup chromium
 faults: setup
 	$(PYTEST) -q tests/faults
 
-test: setup chromium lint typecheck unit integration e2e
+test: setup chromium hledger lint typecheck unit integration e2e
 
 bench: setup
 	$(BIN)/python -m bench.run

@@ -168,3 +168,71 @@ def verify_audit(settings: Settings) -> None:
             click.echo(f"entry {problem.entry_id}: {problem.problem}", err=True)
         sys.exit(1)
     click.echo("audit chain intact")
+
+
+@main.command("export-ledger")
+@click.option("--from", "start", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="first day, YYYY-MM-DD")
+@click.option("--to", "end", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="last day, YYYY-MM-DD")
+@click.option("--format", "fmt", required=True, type=click.Choice(["beancount", "csv", "hledger"]))
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="write here instead of stdout")
+@click.pass_obj
+def export_ledger(settings: Settings, start: Any, end: Any, fmt: str, output: str | None) -> None:
+    """Export the journal entries dated FROM..TO (inclusive) as Beancount, CSV or an hledger journal."""
+    from app.accounting.exports import export_ledger as render
+
+    async def work(runtime: Any) -> str:
+        async with runtime.db.read() as session:
+            return await render(
+                session,
+                start=start.date(),
+                end=end.date(),
+                fmt=fmt,
+                currency=settings.currency,
+                title=settings.venue_name,
+            )
+
+    content = _run(settings, work)
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as handle:
+            handle.write(content)
+        click.echo(f"{fmt} export written to {output}", err=True)
+    else:
+        click.echo(content, nl=False)
+
+
+@main.command()
+@click.option("--checks", "count", default=120, show_default=True, type=click.IntRange(1, 5000), help="checks to serve")
+@click.option("--close", "close_day", is_flag=True, help="check everyone out, count the drawer and close the day")
+@click.option("--seed", default=7, show_default=True, type=int, help="the same seed serves the same day")
+@click.pass_obj
+def simulate(settings: Settings, count: int, close_day: bool, seed: int) -> None:
+    """Serve a realistic day through the real services (seat, order, fire, bump, split, pay), then close it."""
+    from app.checks.delivery import payment_terminal
+    from app.closes.simulation import simulate as run_day
+    from app.kitchen.printing import PRINT_WAKE
+    from printers.worker import PrintWorker
+
+    async def work(_: Any) -> list[str]:
+        from app.main import create_app
+
+        settings.run_workers = False
+        app = create_app(settings)
+        runtime = app.state.runtime
+        worker = PrintWorker(runtime.db, retry_delays=(0.0,), lease_seconds=settings.print_lease_seconds)
+        runtime.db.context[PRINT_WAKE] = worker.wake
+        # The app's lifespan starts the event channels the kitchen screens and floor listen on.
+        async with app.lifespan():
+            result = await run_day(
+                runtime.db,
+                runtime.dispatcher,
+                payment_terminal(runtime.db),
+                checks_count=count,
+                close=close_day,
+                seed=seed,
+                drain_prints=worker.drain,
+                progress=lambda done: click.echo(f"  {done} checks served", err=True),
+            )
+        return result.lines()
+
+    for line in _run(settings, work):
+        click.echo(line)

@@ -6,7 +6,11 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.accounting.chart import seed_chart
+from app.checks.services import seed_tenders
+from app.closes.services import seed_posting_mappings
 from app.floor.models import DiningTable, Floor, TableShape
+from app.inventory.demo import seed_demo_stock
 from app.kitchen.models import Printer, PrinterRole, Station, StationKind
 from app.lib.settings import Settings
 from app.menu.models import Course, MenuCategory, MenuItem, MenuItemModifierGroup, Modifier, ModifierGroup, TaxRate
@@ -227,6 +231,8 @@ async def load_demo(session: AsyncSession, settings: Settings) -> None:
         session.add(tax)
 
     spool = (settings.var_dir / "spool").resolve()
+    # the file printers append to spools here; a missing folder would read as a printer that is down
+    spool.mkdir(parents=True, exist_ok=True)
     kitchen = Printer(
         name="Kitchen", uri=settings.demo_kitchen_printer or f"file://{spool}/kitchen.bin", role=PrinterRole.PREP
     )
@@ -366,3 +372,7 @@ async def load_demo(session: AsyncSession, settings: Settings) -> None:
             )
         )
     await session.flush()
+    await seed_chart(session, sales_tax_rates_bp=[tax.rate_bp for tax in taxes.values()])
+    await seed_tenders(session)
+    await seed_demo_stock(session)
+    await seed_posting_mappings(session)

@@ -24,13 +24,19 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 import kds.controllers as kds_controllers
+import kds.live as kds_live
+import printers.queue as print_queue
+import printers.worker as print_worker
 from app.accounting import controllers as accounting_controllers
 from app.api import controllers as api_controllers
 from app.checks import controllers as checks_controllers
+from app.checks import delivery as checks_delivery
 from app.closes import controllers as closes_controllers
+from app.closes import postings as closes_postings
 from app.floor import controllers as floor_controllers
 from app.inventory import controllers as inventory_controllers
 from app.kitchen import controllers as kitchen_controllers
+from app.kitchen import services as kitchen_services
 from app.lib import web
 from app.lib.db import Database
 from app.lib.errors import DomainError
@@ -39,8 +45,10 @@ from app.lib.outbox import OutboxDispatcher
 from app.lib.settings import Settings
 from app.menu import controllers as menu_controllers
 from app.orders import controllers as orders_controllers
+from app.orders import live as orders_live
 from app.staff import controllers as staff_controllers
 from app.staff.auth import BrigadeAuthMiddleware, permission_guard
+from kds.channels import ResilientChannelsPlugin
 
 PUBLIC_SCHEMA_PATH = "/schema"
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +82,12 @@ def build_runtime(settings: Settings) -> Runtime:
 def _wire(runtime: Runtime) -> None:
     """Event subscribers (same transaction) and outbox deliverers (after commit), domain by domain."""
     # One line per domain: its subscriptions on runtime.bus, its topics on runtime.dispatcher.
+    orders_live.wire(runtime.db, runtime.channels)
+    checks_delivery.wire(runtime)
+    runtime.dispatcher.register(kitchen_services.FIRE_TOPIC, kitchen_services.deliver_fire)
+    kds_live.wire(runtime)
+    print_queue.wire(runtime)
+    closes_postings.wire(runtime)
 
 
 def channels_plugin(settings: Settings) -> ChannelsPlugin:
@@ -85,7 +99,8 @@ def channels_plugin(settings: Settings) -> ChannelsPlugin:
         backend: Any = RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
     else:
         backend = MemoryChannelsBackend()
-    return ChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)
+    # survives a Redis restart and says when events flow again (see kds/channels.py)
+    return ResilientChannelsPlugin(backend=backend, arbitrary_channels_allowed=True)
 
 
 def _template_engine(settings: Settings) -> JinjaTemplateEngine:
@@ -142,10 +157,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if settings.run_workers:
             runtime.tasks.append(asyncio.create_task(runtime.dispatcher.run()))
+            runtime.tasks.append(print_worker.start(runtime))
         try:
             yield
         finally:
             runtime.dispatcher.stop()
+            print_worker.stop(runtime)
             for task in runtime.tasks:
                 task.cancel()
             for task in runtime.tasks:

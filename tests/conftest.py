@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -12,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from app.lib.settings import Settings
 from app.main import create_app
@@ -121,10 +121,25 @@ class Device:
 
 
 @pytest.fixture
-async def live(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    """The app with its lifespan running (channels, outbox dispatcher), as one process serves it."""
-    async with AsyncTestClient(app=app) as client:
+async def live(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """The app's lifespan (channels, outbox dispatcher, workers) in the test's own event loop, as a server runs it.
+
+    Devices talk to the app in this loop too, so background work, channels and requests share one loop.
+    """
+    started, stopping = asyncio.Event(), asyncio.Event()
+
+    async def run() -> None:
+        # Entered and left in one task, as a server does; fixture setup and teardown run in different tasks.
+        async with app.lifespan():
+            started.set()
+            await stopping.wait()
+
+    task = asyncio.create_task(run())
+    await asyncio.wait_for(started.wait(), timeout=10)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local") as client:
         yield client
+    stopping.set()
+    await task
 
 
 @pytest.fixture

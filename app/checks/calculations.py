@@ -108,6 +108,8 @@ class PricedLine:
     seat: int | None = None
     status: LineStatus = LineStatus.ACTIVE
     discount: Discount | None = None
+    tax_group: int | None = None
+    """Shares of one shared line carry the original line's id here, so per-line tax is rounded once for them."""
 
     def __post_init__(self) -> None:
         _require_cents(self.unit_price, "A unit price")
@@ -255,6 +257,80 @@ def compute_totals(
     currency: str = "EUR",
 ) -> CheckTotals:
     """Price a check for the screen, the guest check, the receipt and the ledger."""
+    return compute_family_totals([(lines, adjustments)], settings, currency=currency)[0]
+
+
+def compute_family_totals(
+    checks: Sequence[tuple[Sequence[PricedLine], CheckAdjustments]],
+    settings: TaxSettings,
+    *,
+    currency: str = "EUR",
+) -> list[CheckTotals]:
+    """Price the checks split from one check together, so together they come to what the check came to.
+
+    Each check keeps its own lines, discounts and comps; the service charge and the tax are worked out
+    once for all of them (per rate, and per line or per shared line as the rounding setting says) and
+    spread back by price, so splitting a check never adds or loses a cent of tax or service charge.
+    """
+    if not checks:
+        return []
+    seen: set[int] = set()
+    for lines, _ in checks:
+        for line in lines:
+            if line.line_id in seen:
+                raise ValueError(f"Line {line.line_id} appears twice on the check")
+            seen.add(line.line_id)
+    priced = [_price_lines(lines, adjustments, currency) for lines, adjustments in checks]
+
+    charges = [0] * len(priced)
+    charged = [index for index, check in enumerate(priced) if check.service is not None]
+    if charged:
+        service = priced[charged[0]].service
+        assert service is not None
+        bases = [priced[index].subtotal for index in charged]
+        family_charge = _percent_of(sum(bases), service.percent)
+        if family_charge:
+            for index, share in zip(charged, allocate(family_charge, bases), strict=True):
+                charges[index] = share
+
+    # Every check's lines and its service charge become entries of one tax computation.
+    prices: list[int] = []
+    rates: list[TaxRate | None] = []
+    groups: list[object] = []
+    spans: list[tuple[int, int]] = []
+    for index, check in enumerate(priced):
+        start = len(prices)
+        prices.extend(check.prices)
+        rates.extend(None if line.status is LineStatus.VOIDED else line.tax_rate for line in check.lines)
+        groups.extend(("line", line.tax_group if line.tax_group is not None else line.line_id) for line in check.lines)
+        prices.append(charges[index])
+        rates.append(check.service.tax_rate if check.service else None)
+        # The service charge is rounded as one amount however many checks share it.
+        groups.append(("service",))
+        spans.append((start, len(prices)))
+    taxes = _taxes_for(prices, rates, settings, groups)
+    return [
+        _assemble(check, charges[index], taxes[start:end], settings)
+        for index, (check, (start, end)) in enumerate(zip(priced, spans, strict=True))
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _PricedCheck:
+    lines: tuple[PricedLine, ...]
+    amounts: tuple[int, ...]
+    voids: tuple[int, ...]
+    discounts: tuple[int, ...]
+    comps: tuple[int, ...]
+    prices: tuple[int, ...]
+    service: ServiceCharge | None
+
+    @property
+    def subtotal(self) -> int:
+        return sum(self.prices)
+
+
+def _price_lines(lines: Sequence[PricedLine], adjustments: CheckAdjustments, currency: str) -> _PricedCheck:
     _refuse_repeated_line_ids(lines)
     check_comped = adjustments.comp is not None
     amounts: list[int] = []
@@ -282,15 +358,23 @@ def compute_totals(
                 discounts[index] += share
 
     prices = [amount - discount - comp for amount, discount, comp in zip(amounts, discounts, comps, strict=True)]
-    subtotal = sum(prices)
-    service = adjustments.service_charge
-    charge = _percent_of(subtotal, service.percent) if service else 0
+    return _PricedCheck(
+        lines=tuple(lines),
+        amounts=tuple(amounts),
+        voids=tuple(voids),
+        discounts=tuple(discounts),
+        comps=tuple(comps),
+        prices=tuple(prices),
+        service=adjustments.service_charge,
+    )
 
-    # The service charge is taxed as one more entry beside the lines.
-    entry_prices = [*prices, charge]
+
+def _assemble(check: _PricedCheck, charge: int, entry_taxes: Sequence[int], settings: TaxSettings) -> CheckTotals:
+    lines = check.lines
+    service = check.service
+    entry_prices = [*check.prices, charge]
     entry_rates: list[TaxRate | None] = [None if line.status is LineStatus.VOIDED else line.tax_rate for line in lines]
     entry_rates.append(service.tax_rate if service else None)
-    entry_taxes = _taxes_for(entry_prices, entry_rates, settings)
     inclusive = settings.prices_include_tax
     entry_nets = [price - tax if inclusive else price for price, tax in zip(entry_prices, entry_taxes, strict=True)]
 
@@ -311,10 +395,10 @@ def compute_totals(
             seat=line.seat,
             tax_rate=line.tax_rate,
             status=line.status,
-            amount=amounts[index],
-            void=voids[index],
-            discount=discounts[index],
-            comp=comps[index],
+            amount=check.amounts[index],
+            void=check.voids[index],
+            discount=check.discounts[index],
+            comp=check.comps[index],
             net=entry_nets[index],
             tax=entry_taxes[index],
         )
@@ -334,11 +418,11 @@ def compute_totals(
     tax = sum(tax_line.tax for tax_line in taxes)
     return CheckTotals(
         prices_include_tax=inclusive,
-        gross=sum(amounts),
-        voids=sum(voids),
-        discounts=sum(discounts),
-        comps=sum(comps),
-        subtotal=subtotal,
+        gross=sum(check.amounts),
+        voids=sum(check.voids),
+        discounts=sum(check.discounts),
+        comps=sum(check.comps),
+        subtotal=check.subtotal,
         service_charge=service_net,
         service_charge_tax=service_tax,
         service_charge_tax_rate=service.tax_rate if service else None,
@@ -477,20 +561,31 @@ def remaining_due(total: int, payments: Sequence[int]) -> int:
     return total - sum(payments)
 
 
-def _taxes_for(prices: Sequence[int], rates: Sequence[TaxRate | None], settings: TaxSettings) -> list[int]:
+def _taxes_for(
+    prices: Sequence[int],
+    rates: Sequence[TaxRate | None],
+    settings: TaxSettings,
+    groups: Sequence[object] | None = None,
+) -> list[int]:
     inclusive = settings.prices_include_tax
     taxes = [0] * len(prices)
+    keys: Sequence[object] = groups if groups is not None else range(len(prices))
     for rate, indexes in _group_by_rate(rates).items():
         if settings.rounding is TaxRounding.PER_LINE:
+            # A line shared out in parts is still one line to the tax authority: round it once.
+            by_group: dict[object, list[int]] = {}
             for index in indexes:
-                taxes[index] = _tax_in(prices[index], rate.rate, inclusive)
-            continue
-        bases = [prices[index] for index in indexes]
-        rate_tax = _tax_in(sum(bases), rate.rate, inclusive)
-        if rate_tax:
-            # Rounded once for the rate, then spread so each line still knows its tax.
-            for index, share in zip(indexes, allocate(rate_tax, bases), strict=True):
-                taxes[index] = share
+                by_group.setdefault(keys[index], []).append(index)
+            buckets = list(by_group.values())
+        else:
+            buckets = [indexes]
+        for bucket in buckets:
+            bases = [prices[index] for index in bucket]
+            bucket_tax = _tax_in(sum(bases), rate.rate, inclusive)
+            if bucket_tax:
+                # Rounded once for the bucket, then spread so each line still knows its tax.
+                for index, share in zip(bucket, allocate(bucket_tax, bases), strict=True):
+                    taxes[index] = share
     return taxes
 
 

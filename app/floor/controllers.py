@@ -1,7 +1,250 @@
-"""Manager pages for floors and tables."""
+"""Manager pages for floors and the floor plan editor."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-ROUTES: list[Any] = []
+from litestar import Request, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+
+from app.floor import queries, services
+from app.floor.models import DiningTable, TableShape
+from app.floor.services import FloorFields, Geometry, TableFields
+from app.lib import web
+from app.lib.errors import InvalidInput, NotFound
+from app.staff.auth import Viewer
+from app.staff.permissions import Perm
+
+Req = Request[Any, Any, Any]
+SHAPE_LABELS = {
+    TableShape.SQUARE: "Square",
+    TableShape.ROUND: "Round",
+    TableShape.RECTANGLE: "Rectangle",
+    TableShape.BAR_SEAT: "Bar seat",
+}
+
+
+def _actor(request: Req) -> int | None:
+    viewer: Viewer = request.user
+    return viewer.staff.id
+
+
+def _floor_fields(fields: Mapping[str, Any]) -> FloorFields:
+    return FloorFields(
+        name=web.field_text(fields, "name", label="Name", max_length=services.FLOOR_NAME_MAX),
+        sort_order=web.field_int(fields, "sort_order", label="Order", minimum=0, maximum=services.SORT_MAX, default=0),
+        width=web.field_int(
+            fields, "width", label="Plan width", minimum=services.PLAN_MIN, maximum=services.PLAN_MAX, default=1000
+        ),
+        height=web.field_int(
+            fields, "height", label="Plan depth", minimum=services.PLAN_MIN, maximum=services.PLAN_MAX, default=700
+        ),
+    )
+
+
+def _shape(fields: Mapping[str, Any]) -> TableShape:
+    try:
+        return TableShape(str(fields.get("shape") or ""))
+    except ValueError:
+        raise InvalidInput("Shape must be square, round, rectangle or bar seat.") from None
+
+
+def _table_fields(fields: Mapping[str, Any]) -> TableFields:
+    shape = _shape(fields)
+    return TableFields(
+        name=web.field_text(fields, "name", label="Table name", max_length=services.TABLE_NAME_MAX),
+        shape=shape,
+        seats=web.field_int(
+            fields, "seats", label="Seats", minimum=1, maximum=services.SEATS_MAX, default=services.DEFAULT_SEATS[shape]
+        ),
+    )
+
+
+def _geometry(fields: Mapping[str, Any]) -> Geometry | None:
+    """The table's box and rotation from a form; None when the form does not place the table."""
+    names = ("x", "y", "width", "height", "rotation")
+    if all(str(fields.get(n) or "").strip() == "" for n in names):
+        return None
+    labels = {"x": "Left", "y": "Top", "width": "Width", "height": "Height", "rotation": "Rotation"}
+    values = {n: web.field_int(fields, n, label=labels[n]) for n in names}
+    return Geometry(**values)
+
+
+# Floors -----------------------------------------------------------------------------------------
+
+
+async def _floors_page(request: Req, db: web.Db, *, flash: str | None = None) -> Template:
+    async with db.read() as session:
+        rows = await queries.floor_rows(session)
+    return web.page(request, "floor/editor_floors.html", fragment="floor/_editor_floors.html", rows=rows, flash=flash)
+
+
+@get("/manage/floors", permission=Perm.FLOOR_MANAGE, include_in_schema=False)
+async def floors_page(request: Req, db: web.Db) -> Template:
+    """Floors and sections: their order, plan size and tables."""
+    return await _floors_page(request, db)
+
+
+@post("/manage/floors", permission=Perm.FLOOR_MANAGE, include_in_schema=False)
+async def floor_create(request: Req, db: web.Db) -> Template:
+    """Add a floor or section."""
+    fields = _floor_fields(await web.form_data(request))
+    async with db.write() as session:
+        floor = await services.create_floor(session, fields, actor_id=_actor(request))
+    return await _floors_page(request, db, flash=f"Added {floor.name}. Open its plan to place tables.")
+
+
+@post("/manage/floors/{floor_id:int}", permission=Perm.FLOOR_MANAGE, include_in_schema=False)
+async def floor_update(request: Req, db: web.Db, floor_id: FromPath[int]) -> Template:
+    """Save a floor's name, order and plan size."""
+    fields = _floor_fields(await web.form_data(request))
+    async with db.write() as session:
+        floor = await services.update_floor(session, floor_id, fields, actor_id=_actor(request))
+    return await _floors_page(request, db, flash=f"Saved {floor.name}.")
+
+
+@post("/manage/floors/{floor_id:int}/archive", permission=Perm.FLOOR_MANAGE, include_in_schema=False)
+async def floor_archive(request: Req, db: web.Db, floor_id: FromPath[int]) -> Template:
+    """Take a floor out of service."""
+    async with db.write() as session:
+        floor = await services.archive_floor(session, floor_id, actor_id=_actor(request))
+    return await _floors_page(request, db, flash=f"Archived {floor.name}.")
+
+
+@post("/manage/floors/{floor_id:int}/restore", permission=Perm.FLOOR_MANAGE, include_in_schema=False)
+async def floor_restore(request: Req, db: web.Db, floor_id: FromPath[int]) -> Template:
+    """Put an archived floor back in service."""
+    async with db.write() as session:
+        floor = await services.restore_floor(session, floor_id, actor_id=_actor(request))
+    return await _floors_page(request, db, flash=f"Restored {floor.name}.")
+
+
+# The plan editor ---------------------------------------------------------------------------------
+
+
+async def _editor(
+    request: Req, db: web.Db, floor_id: int, *, selected: int | None = None, flash: str | None = None
+) -> Template:
+    async with db.read() as session:
+        floor = await queries.floor(session, floor_id)
+        if floor is None:
+            raise NotFound("No such floor.")
+        tables = await queries.tables_on(session, floor_id)
+        archived_tables = await queries.archived_tables_on(session, floor_id)
+        floors = await queries.floors(session)
+    current = next((t for t in tables if t.id == selected), None)
+    # The address names the selected table, so a reload comes back to it.
+    address = f"/manage/floors/{floor_id}/editor" + (f"?table={current.id}" if current else "")
+    return web.page(
+        request,
+        "floor/editor.html",
+        fragment="floor/_editor.html",
+        headers={"HX-Replace-Url": address},
+        floor=floor,
+        floors=floors,
+        tables=tables,
+        archived_tables=archived_tables,
+        selected=current,
+        suggested_name=services.suggest_table_name([t.name for t in tables]),
+        shapes=SHAPE_LABELS,
+        default_seats=services.DEFAULT_SEATS,
+        grid=services.GRID,
+        flash=flash,
+    )
+
+
+@get("/manage/floors/{floor_id:int}/editor", permission=Perm.FLOOR_MANAGE, include_in_schema=False)
+async def editor_page(
+    request: Req, db: web.Db, floor_id: FromPath[int], table: FromQuery[int | None] = None
+) -> Template:
+    """The floor drawn at true proportions, to add, drag, resize, rotate, rename and archive tables."""
+    return await _editor(request, db, floor_id, selected=table)
+
+
+@post("/manage/floors/{floor_id:int}/tables", permission=Perm.FLOOR_MANAGE, include_in_schema=False)
+async def table_add(request: Req, db: web.Db, floor_id: FromPath[int]) -> Template:
+    """Place a new table at the first free spot of the plan."""
+    fields = await web.form_data(request)
+    table_fields = _table_fields(fields)
+    geometry = _geometry(fields)
+    async with db.write() as session:
+        table = await services.add_table(session, floor_id, table_fields, geometry=geometry, actor_id=_actor(request))
+    return await _editor(request, db, floor_id, selected=table.id, flash=f"Added table {table.name}.")
+
+
+@post("/manage/floors/{floor_id:int}/tables/{table_id:int}", permission=Perm.FLOOR_MANAGE, include_in_schema=False)
+async def table_update(request: Req, db: web.Db, floor_id: FromPath[int], table_id: FromPath[int]) -> Template:
+    """Save a table's name, shape, seats and placement from the inspector."""
+    fields = await web.form_data(request)
+    table_fields = _table_fields(fields)
+    geometry = _geometry(fields)
+    async with db.write() as session:
+        table = await services.update_table(
+            session, floor_id, table_id, table_fields, geometry=geometry, actor_id=_actor(request)
+        )
+    return await _editor(request, db, floor_id, selected=table_id, flash=f"Saved table {table.name}.")
+
+
+@post(
+    "/manage/floors/{floor_id:int}/tables/{table_id:int}/place",
+    permission=Perm.FLOOR_MANAGE,
+    include_in_schema=False,
+    status_code=200,
+)
+async def table_place(request: Req, db: web.Db, floor_id: FromPath[int], table_id: FromPath[int]) -> dict[str, Any]:
+    """Move, resize or rotate a table (what a drag saves); answers where the table now stands."""
+    geometry = _geometry(await web.form_data(request))
+    if geometry is None:
+        raise InvalidInput("Say where the table goes: left, top, width, height and rotation.")
+    async with db.write() as session:
+        table = await services.place_table(session, floor_id, table_id, geometry, actor_id=_actor(request))
+    return _placed(table)
+
+
+def _placed(table: DiningTable) -> dict[str, Any]:
+    return {
+        "id": table.id,
+        "name": table.name,
+        "x": table.x,
+        "y": table.y,
+        "width": table.width,
+        "height": table.height,
+        "rotation": table.rotation,
+    }
+
+
+@post(
+    "/manage/floors/{floor_id:int}/tables/{table_id:int}/archive", permission=Perm.FLOOR_MANAGE, include_in_schema=False
+)
+async def table_archive(request: Req, db: web.Db, floor_id: FromPath[int], table_id: FromPath[int]) -> Template:
+    """Take a table off the plan."""
+    async with db.write() as session:
+        table = await services.archive_table(session, floor_id, table_id, actor_id=_actor(request))
+    return await _editor(request, db, floor_id, flash=f"Archived table {table.name}.")
+
+
+@post(
+    "/manage/floors/{floor_id:int}/tables/{table_id:int}/restore", permission=Perm.FLOOR_MANAGE, include_in_schema=False
+)
+async def table_restore(request: Req, db: web.Db, floor_id: FromPath[int], table_id: FromPath[int]) -> Template:
+    """Put an archived table back where it stood."""
+    async with db.write() as session:
+        table = await services.restore_table(session, floor_id, table_id, actor_id=_actor(request))
+    return await _editor(request, db, floor_id, selected=table_id, flash=f"Restored table {table.name}.")
+
+
+ROUTES: list[Any] = [
+    floors_page,
+    floor_create,
+    floor_update,
+    floor_archive,
+    floor_restore,
+    editor_page,
+    table_add,
+    table_update,
+    table_place,
+    table_archive,
+    table_restore,
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, nullcontext
 from datetime import UTC, datetime
@@ -76,18 +77,31 @@ class Database:
         self._write_sessions = async_sessionmaker(self.write_engine, class_=AsyncSession, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, class_=AsyncSession, expire_on_commit=False)
         # One SQLite file takes one writer at a time; queueing writers here is cheaper than
-        # letting them spin on the busy handler, whose back-off sleeps reach 100 ms.
-        self._sqlite_write_lock = asyncio.Lock() if self.is_sqlite else None
+        # letting them spin on the busy handler, whose back-off sleeps reach 100 ms. The queue is
+        # per event loop (a test client runs the app's workers on a loop of its own); writers on
+        # different loops are still serialised, by SQLite's busy handler.
+        self._sqlite_write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] | None = (
+            weakref.WeakKeyDictionary() if self.is_sqlite else None
+        )
 
     @property
     def dialect(self) -> str:
         """The SQL dialect name: 'sqlite' or 'postgresql'."""
         return self.write_engine.dialect.name
 
+    def _write_queue(self) -> asyncio.Lock | nullcontext[None]:
+        if self._sqlite_write_locks is None:
+            return nullcontext()
+        loop = asyncio.get_running_loop()
+        lock = self._sqlite_write_locks.get(loop)
+        if lock is None:
+            lock = self._sqlite_write_locks[loop] = asyncio.Lock()
+        return lock
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed on success, rolled back on error, then after-commit hooks."""
-        lock = self._sqlite_write_lock or nullcontext()
+        lock = self._write_queue()
         async with lock:
             session = self._write_sessions()
             session.info.update(self.context)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -33,7 +34,18 @@ class Settings(BaseSettings):
     allowed_origins: list[str] = Field(default_factory=list)
     prices_include_tax: bool = False
     tax_rounding: Literal["per_line", "per_check"] = "per_line"
+    # Parties of more than this many covers get the service charge below (revenue, not tip); 0 turns it off.
+    service_charge_over_covers: int = Field(default=0, ge=0, le=99)
+    service_charge_percent: Decimal = Field(default=Decimal("12.5"), ge=0, le=100)
+    service_charge_tax_rate_id: int | None = None
+    tip_percents: list[int] = Field(default_factory=lambda: [5, 10, 15, 20])
+    # A line voided after the kitchen had it books its recipe's ingredients as waste (off: nothing moves).
+    void_after_fire_is_waste: bool = True
+    payment_terminal: Literal["simulated"] = "simulated"
     run_workers: bool = True
+    # Print worker: seconds between tries on one printer before its backup, and how long a claim lasts.
+    print_retry_delays: list[float] = Field(default_factory=lambda: [1.0, 3.0, 10.0])
+    print_lease_seconds: float = Field(default=90.0, ge=5)
     outbox_poll_seconds: float = 0.5
     demo_kitchen_printer: str = ""
     demo_bar_printer: str = ""

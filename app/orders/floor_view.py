@@ -1,33 +1,130 @@
-"""The servers' floor view: every floor drawn as it stands, tables coloured by state."""
+"""The servers' floor view: every floor drawn as it stands, tables coloured by state, updated live."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get
-from litestar.params import FromQuery
+from litestar import Request, WebSocket, get, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from app.floor import queries
+from app.floor import queries as floor_queries
+from app.floor.models import DiningTable, Floor
 from app.lib import web
+from app.lib.clock import utcnow
 from app.lib.errors import NotFound
+from app.orders import live, queries
+from app.orders.models import Check
+from app.staff.auth import Viewer
 from app.staff.permissions import Perm
+
+TABLE_TEMPLATE = "orders/_floor_table.html"
+COVER_CHOICES = 8
+
+
+async def _current_floor(db: web.Db, floor: int | None) -> tuple[list[Floor], Floor]:
+    async with db.read() as session:
+        floors = await floor_queries.floors(session)
+    if not floors:
+        raise NotFound("No floors are set up yet; a manager adds them under Manage.")
+    if floor is None:
+        return floors, floors[0]
+    current = next((f for f in floors if f.id == floor), None)
+    if current is None:
+        raise NotFound("No such floor; pick one of the tabs.")
+    return floors, current
+
+
+def _table_context(viewer: Viewer) -> dict[str, Any]:
+    return {"me": viewer.staff.id, "can_order": viewer.can(Perm.ORDERS_ENTER), "now": utcnow()}
 
 
 @get("/floor", permission=Perm.FLOOR_VIEW, include_in_schema=False)
-async def floor_page(request: Request[Any, Any, Any], db: web.Db, floor: FromQuery[int | None] = None) -> Template:
-    """Each floor drawn as it stands."""
+async def floor_page(
+    request: Request[Any, Any, Any], db: web.Db, floor: FromQuery[int | None] = None, mine: FromQuery[bool] = False
+) -> Template:
+    """Each floor drawn as it stands, with open tabs and takeouts beside it."""
+    floors, current = await _current_floor(db, floor)
     async with db.read() as session:
-        floors = await queries.floors(session)
-        if not floors:
-            raise NotFound("No floors are set up yet; a manager adds them under Manage.")
-        current = next((f for f in floors if f.id == floor), floors[0]) if floor else floors[0]
-        if floor and current.id != floor:
-            raise NotFound("No such floor.")
-        tables = await queries.tables_on(session, current.id or 0)
+        tables = await queries.table_views(session, floor_id=current.id or 0)
+        tabs = await queries.open_tabs(session)
     return web.page(
-        request, "floor/floor.html", fragment="floor/_plan.html", floors=floors, current=current, tables=tables
+        request,
+        "floor/floor.html",
+        fragment="floor/_plan.html",
+        floors=floors,
+        current=current,
+        tables=tables,
+        tabs=tabs,
+        mine=mine,
+        **_table_context(request.user),
     )
 
 
-ROUTES: list[Any] = [floor_page]
+@get("/floor/tables", permission=Perm.FLOOR_VIEW, include_in_schema=False)
+async def floor_tables(request: Request[Any, Any, Any], db: web.Db, floor: FromQuery[int]) -> Template:
+    """Every table of one floor as it stands now; a tablet reloads this whenever its live link (re)opens."""
+    _, current = await _current_floor(db, floor)
+    async with db.read() as session:
+        tables = await queries.table_views(session, floor_id=current.id or 0)
+    return Template(
+        template_name="orders/_floor_tables.html",
+        context={"current": current, "tables": tables, **_table_context(request.user)},
+    )
+
+
+@websocket("/floor/live", permission=Perm.FLOOR_VIEW, include_in_schema=False)
+async def floor_live(socket: WebSocket[Any, Any, Any], db: web.Db, floor: FromQuery[int]) -> None:
+    """Redrawn tables of one floor, as HTML that replaces each table by id, whenever a check changes."""
+    channels: ChannelsPlugin = socket.app.state.channels
+    viewer: Viewer = socket.user
+    engine = socket.app.template_engine
+    assert engine is not None, "the app renders templates"
+    template = engine.get_template(TABLE_TEMPLATE)
+    async with db.read() as session:
+        current = await session.get(Floor, floor)
+    if current is None:
+        await socket.close(code=4404, reason="no such floor")
+        return
+
+    async def render(change: live.Change) -> str | None:
+        if change.everything:
+            async with db.read() as session:
+                views = await queries.table_views(session, floor_id=floor)
+        elif change.tables:
+            async with db.read() as session:
+                views = await queries.table_views(session, floor_id=floor, table_ids=sorted(change.tables))
+        else:
+            return None
+        context = _table_context(viewer)
+        return "".join(template.render(view=view, current=current, **context) for view in views) or None
+
+    await live.stream(socket, channels, live.floor_channel(floor), render, everything=live.Change.all())
+
+
+@get("/tables/{table_id:int}", permission=Perm.FLOOR_VIEW, include_in_schema=False)
+async def table_sheet(request: Request[Any, Any, Any], db: web.Db, table_id: FromPath[int]) -> Template:
+    """What a tap on a table offers: seat it, open one of its checks, or clear it once paid."""
+    async with db.read() as session:
+        table = await session.get(DiningTable, table_id)
+        if table is None or table.archived_at is not None:
+            raise NotFound("There is no such table on the floor plan; reload the floor.")
+        views = await queries.table_views(session, table_ids=[table_id])
+        checks = [await session.get(Check, check_id) for check_id in views[0].open_check_ids] if views else []
+        servers = await queries.servers(session)
+    viewer: Viewer = request.user
+    return web.page(
+        request,
+        "orders/table.html",
+        fragment="orders/_table_sheet.html",
+        table=table,
+        view=views[0] if views else None,
+        checks=[c for c in checks if c is not None],
+        servers=servers,
+        cover_choices=list(range(1, max(COVER_CHOICES, table.seats) + 1)),
+        **_table_context(viewer),
+    )
+
+
+ROUTES: list[Any] = [floor_page, floor_tables, floor_live, table_sheet]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -98,8 +99,18 @@ def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
         return
     if opt.get("authenticated") and isinstance(user, Viewer):
         return
+    required = required_permissions(opt)
+    if not required:
+        raise PermissionDeniedException("This page names no permission, so nobody may use it.")
+    if not isinstance(user, Viewer) or not any(user.can(perm) for perm in required):
+        raise PermissionDeniedException("Your role does not allow this. Ask a manager.")
+
+
+def required_permissions(opt: Mapping[str, Any]) -> frozenset[Perm]:
+    """The permissions a route accepts: `permission=Perm.X`, or a tuple of them meaning any one will do."""
     permission = opt.get("permission")
     if permission is None:
-        raise PermissionDeniedException("This page names no permission, so nobody may use it.")
-    if not isinstance(user, Viewer) or not user.can(Perm(permission)):
-        raise PermissionDeniedException("Your role does not allow this. Ask a manager.")
+        return frozenset()
+    if isinstance(permission, (tuple, list, set, frozenset)):
+        return frozenset(Perm(p) for p in permission)
+    return frozenset({Perm(permission)})

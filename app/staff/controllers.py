@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
 from app.lib import audit, web
+from app.lib.errors import PermissionDenied
 from app.lib.settings import Settings
 from app.staff import services
 from app.staff.auth import DEVICE_COOKIE, SESSION_COOKIE, ApiClient, Viewer
@@ -188,4 +189,56 @@ async def audit_page(request: Request[Any, Any, Any], db: web.Db, action: FromQu
     return web.page(request, "staff/audit.html", entries=entries, problems=problems, names=names, action=action)
 
 
-ROUTES = [login_page, login, logout, staff_page, staff_add, staff_archive, devices_page, device_unlock, audit_page]
+MANAGE_TILES: tuple[tuple[str, str, str, frozenset[Perm]], ...] = (
+    (
+        "/manage/menu",
+        "Menu",
+        "Items, prices and categories: course, kitchen station, tax",
+        frozenset({Perm.MENU_MANAGE}),
+    ),
+    ("/manage/modifiers", "Modifiers", "Forced and optional choices, paid extras", frozenset({Perm.MENU_MANAGE})),
+    ("/manage/taxes", "Tax rates", "The rates categories charge", frozenset({Perm.MENU_MANAGE})),
+    ("/manage/86", "86 board", "What the kitchen has run out of", frozenset({Perm.EIGHTY_SIX})),
+    ("/manage/floors", "Floors & tables", "Rooms, sections and the floor plan editor", frozenset({Perm.FLOOR_MANAGE})),
+    (
+        "/manage/kitchen",
+        "Stations & printers",
+        "Kitchen stations, expo and prep printers",
+        frozenset({Perm.STATIONS_MANAGE}),
+    ),
+    ("/manage/staff", "Staff", "People, roles and PINs", frozenset({Perm.STAFF_MANAGE})),
+    ("/manage/devices", "Devices", "Tablets and screens; unlock a locked one", frozenset({Perm.DEVICES_MANAGE})),
+    ("/manage/audit", "Audit log", "Who did what, approved by whom, and why", frozenset({Perm.AUDIT_VIEW})),
+    ("/inventory", "Stock", "Stock items, recipes, deliveries and counts", frozenset({Perm.INVENTORY_MANAGE})),
+    (
+        "/accounting",
+        "Books",
+        "Journal, trial balance, reports and exports",
+        frozenset({Perm.ACCOUNTING_MANAGE, Perm.REPORTS_VIEW}),
+    ),
+)
+"""Each back-office area: where it lives, its name, what it holds, and the permissions that open it (any one)."""
+
+
+@get("/manage", permission=tuple(sorted({p for tile in MANAGE_TILES for p in tile[3]})), include_in_schema=False)
+async def manage_home(request: Request[Any, Any, Any]) -> Template:
+    """The back office's start: a tile for every area the person may use."""
+    viewer: Viewer = request.user
+    tiles = [tile for tile in MANAGE_TILES if any(viewer.can(perm) for perm in tile[3])]
+    if not tiles:
+        raise PermissionDenied("Your role does not allow this. Ask a manager.")
+    return web.page(request, "manage/index.html", tiles=tiles)
+
+
+ROUTES = [
+    login_page,
+    login,
+    logout,
+    staff_page,
+    staff_add,
+    staff_archive,
+    devices_page,
+    device_unlock,
+    audit_page,
+    manage_home,
+]

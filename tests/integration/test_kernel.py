@@ -52,7 +52,7 @@ async def test_a_failed_delivery_is_retried_later_never_dropped(runtime: Any) ->
     async def flaky(session: Any, message: OutboxMessage) -> None:
         attempts.append(message.id or 0)
         if len(attempts) == 1:
-            raise RetryLater("printer warming up", delay=0.01)
+            raise RetryLater("printer warming up", delay=0.5)
 
     dispatcher = OutboxDispatcher(runtime.db)
     dispatcher.register("test.flaky", flaky)
@@ -63,7 +63,7 @@ async def test_a_failed_delivery_is_retried_later_never_dropped(runtime: Any) ->
         message = (await session.exec(select(OutboxMessage))).one()
     assert message.delivered_at is None
     assert message.last_error == "printer warming up"
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.6)
     assert await dispatcher.drain() == 1
     assert len(attempts) == 2
 

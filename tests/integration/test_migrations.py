@@ -44,3 +44,14 @@ def test_migrations_build_an_empty_postgresql_database_that_matches_the_models()
         assert _differences(database.url) == []
     finally:
         database.drop()
+
+
+def test_migrated_journal_lines_refuse_updates_at_the_database(tmp_path: Path) -> None:
+    import sqlite3
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'books.db'}"
+    upgrade(url)
+    connection = sqlite3.connect(tmp_path / "books.db")
+    triggers = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    connection.close()
+    assert {"journal_line_no_update", "journal_line_no_delete", "journal_entry_no_update"} <= triggers

@@ -10,7 +10,8 @@ from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 
 from app.staff import services
-from app.staff.permissions import Perm, Role, permissions_for
+from app.staff.auth import required_permissions
+from app.staff.permissions import Role, permissions_for
 from tests.conftest import log_in
 
 PINS = {Role.SERVER: "1111", Role.BARTENDER: "2222", Role.COOK: "3333", Role.MANAGER: "9999", Role.HOST: "5555"}
@@ -35,7 +36,7 @@ def _routes(app: Litestar) -> list[tuple[str, str, HTTPRouteHandler]]:
 def _allowed(role: Role, handler: HTTPRouteHandler) -> bool:
     if handler.opt.get("authenticated"):
         return True
-    return Perm(handler.opt["permission"]) in permissions_for(role)
+    return bool(required_permissions(handler.opt) & permissions_for(role))
 
 
 @pytest.fixture

@@ -1,0 +1,604 @@
+"""Accounting commands: keep the chart, post balanced entries, reverse them, lock days.
+
+Every command runs in the caller's write transaction and refuses bad input with a message a person
+can act on; a refusal raises before anything is written, so the transaction has nothing to undo.
+Posting is idempotent per key: the same source posted again returns the entry it already has.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Final
+
+from sqlalchemy import func, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.accounting.models import Account, AccountType, JournalEntry, JournalLine, LockedDay
+from app.lib import audit
+from app.lib.clock import utcnow
+from app.lib.errors import Conflict, InvalidInput, NotFound
+from app.lib.events import DomainEvent, emit
+
+CODE_PATTERN: Final = re.compile(r"[0-9A-Za-z][0-9A-Za-z.-]{0,19}")
+DIMENSION_KEY: Final = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+DESCRIPTION_MAX: Final = 200
+MEMO_MAX: Final = 200
+NAME_MAX: Final = 80
+REASON_MAX: Final = 200
+DIMENSION_VALUE_MAX: Final = 80
+LINES_MAX: Final = 500
+# A single line above this is a typing slip (ten billion in major units), not a business event.
+AMOUNT_MAX_CENTS: Final = 10**12
+# Posting and locking one day serialise on this PostgreSQL advisory lock (second key: the day's ordinal).
+_DAY_LOCK_NAMESPACE: Final = 7_140_001
+
+
+class UnbalancedEntry(InvalidInput):
+    """An entry whose lines do not sum to zero; nothing is posted."""
+
+    code = "unbalanced"
+
+
+class PeriodLocked(Conflict):
+    """The entry's day is locked (its books are closed)."""
+
+    code = "period_locked"
+
+
+@dataclass(frozen=True)
+class PostingLine:
+    """One line to post: an account code and signed cents (debit positive, credit negative)."""
+
+    account: str
+    amount_cents: int
+    memo: str = ""
+    dimensions: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EntryPosted(DomainEvent):
+    """A balanced entry reached the journal (`reverses_id` set when it cancels another)."""
+
+    name: ClassVar[str] = "accounting.entry_posted"
+    entry_id: int
+    source_type: str
+    source_id: str
+    reverses_id: int | None
+
+
+# Shared checks ------------------------------------------------------------------------------------
+
+
+def _text(value: object, *, label: str, max_length: int, required: bool = True) -> str:
+    cleaned = str(value if value is not None else "").strip()
+    if required and not cleaned:
+        raise InvalidInput(f"{label} is required.")
+    if len(cleaned) > max_length:
+        raise InvalidInput(f"{label} is {len(cleaned)} characters; the limit is {max_length}.")
+    if any(ord(c) < 32 for c in cleaned):
+        raise InvalidInput(f"{label} contains control characters.")
+    return cleaned
+
+
+def format_cents(cents: int) -> str:
+    """Signed cents as a plain decimal amount: -1250 → '-12.50'."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+async def _guard_day(session: AsyncSession, day: dt.date, *, exclusive: bool) -> None:
+    """Order posting against locking on one day (PostgreSQL; SQLite writers are already serial)."""
+    if not _is_postgres(session):
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    await session.exec(  # type: ignore[call-overload]
+        text(f"SELECT {function}(:namespace, :day)").bindparams(namespace=_DAY_LOCK_NAMESPACE, day=day.toordinal())
+    )
+
+
+def _require_date(value: object, label: str = "Date") -> dt.date:
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise InvalidInput(f"{label} must be a calendar date.")
+    return value
+
+
+# Chart of accounts --------------------------------------------------------------------------------
+
+
+async def account_by_code(session: AsyncSession, code: str) -> Account | None:
+    """The account with this code (archived or not), or None."""
+    return (await session.exec(select(Account).where(Account.code == code))).first()
+
+
+async def create_account(
+    session: AsyncSession,
+    *,
+    code: str,
+    name: str,
+    type: AccountType | str,
+    parent_code: str | None = None,
+    description: str = "",
+    actor_id: int | None = None,
+) -> Account:
+    """Add an account to the chart; a parent must be a live account of the same type."""
+    code = _text(code, label="Code", max_length=20)
+    if not CODE_PATTERN.fullmatch(code):
+        raise InvalidInput("Code uses letters, digits, dots and dashes, and starts with a letter or digit.")
+    name = _text(name, label="Name", max_length=NAME_MAX)
+    description = _text(description, label="Description", max_length=300, required=False)
+    try:
+        account_type = AccountType(type)
+    except ValueError:
+        raise InvalidInput(f"Type must be one of {', '.join(t.value for t in AccountType)}.") from None
+    if await account_by_code(session, code) is not None:
+        raise Conflict(f"Account code {code} is already in the chart.")
+    parent_id: int | None = None
+    if parent_code:
+        parent = await account_by_code(session, parent_code.strip())
+        if parent is None or parent.archived_at is not None:
+            raise InvalidInput(f"Parent account {parent_code} is unknown or archived.")
+        if parent.type != account_type:
+            raise InvalidInput(
+                f"Parent account {parent.code} is {parent.type.value}; "
+                f"a {account_type.value} account cannot sit under it."
+            )
+        parent_id = parent.id
+    account = Account(code=code, name=name, type=account_type, parent_id=parent_id, description=description)
+    session.add(account)
+    await session.flush()
+    await audit.record(
+        session,
+        "accounting.account.create",
+        actor_id=actor_id,
+        subject=f"account:{code}",
+        after={"code": code, "name": name, "type": account_type.value, "parent": parent_code or None},
+    )
+    return account
+
+
+async def rename_account(
+    session: AsyncSession, account_id: int, *, name: str, description: str = "", actor_id: int | None = None
+) -> Account:
+    """Change an account's name or description; its code and type stay, because postings use them."""
+    account = await _account(session, account_id)
+    name = _text(name, label="Name", max_length=NAME_MAX)
+    description = _text(description, label="Description", max_length=300, required=False)
+    before = {"name": account.name, "description": account.description}
+    account.name, account.description = name, description
+    session.add(account)
+    await session.flush()
+    await audit.record(
+        session,
+        "accounting.account.rename",
+        actor_id=actor_id,
+        subject=f"account:{account.code}",
+        before=before,
+        after={"name": name, "description": description},
+    )
+    return account
+
+
+async def archive_account(session: AsyncSession, account_id: int, *, actor_id: int | None = None) -> Account:
+    """Retire an account: refused while it carries a balance or has live sub-accounts."""
+    account = await _account(session, account_id)
+    if account.archived_at is not None:
+        return account
+    balance = (
+        await session.exec(
+            select(func.coalesce(func.sum(JournalLine.amount_cents), 0)).where(JournalLine.account_id == account_id)
+        )
+    ).one()
+    if int(balance):
+        raise Conflict(
+            f"Account {account.code} carries a balance of {format_cents(int(balance))}; move it to another "
+            "account with an entry before archiving."
+        )
+    children = (
+        await session.exec(
+            select(Account.code).where(Account.parent_id == account_id, col(Account.archived_at).is_(None))
+        )
+    ).all()
+    if children:
+        raise Conflict(f"Account {account.code} still has live sub-accounts: {', '.join(children)}.")
+    account.archived_at = utcnow()
+    session.add(account)
+    await session.flush()
+    await audit.record(session, "accounting.account.archive", actor_id=actor_id, subject=f"account:{account.code}")
+    return account
+
+
+async def restore_account(session: AsyncSession, account_id: int, *, actor_id: int | None = None) -> Account:
+    """Bring an archived account back into use."""
+    account = await _account(session, account_id)
+    if account.archived_at is None:
+        return account
+    account.archived_at = None
+    session.add(account)
+    await session.flush()
+    await audit.record(session, "accounting.account.restore", actor_id=actor_id, subject=f"account:{account.code}")
+    return account
+
+
+async def _account(session: AsyncSession, account_id: int) -> Account:
+    query = select(Account).where(Account.id == account_id)
+    if _is_postgres(session):
+        query = query.with_for_update()
+    account = (await session.exec(query)).first()
+    if account is None:
+        raise NotFound("No such account.")
+    return account
+
+
+# Posting --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CheckedLine:
+    account: Account
+    amount_cents: int
+    memo: str
+    dimensions: dict[str, str]
+
+
+def _check_amount(value: object, position: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"Line {position}: the amount must be whole cents (an integer), not {type(value).__name__}.")
+    if abs(value) > AMOUNT_MAX_CENTS:
+        raise InvalidInput(f"Line {position}: the amount {format_cents(value)} is beyond any real posting.")
+    return value
+
+
+def _check_dimensions(raw: Mapping[str, str], position: int) -> dict[str, str]:
+    if not isinstance(raw, Mapping):
+        raise InvalidInput(f"Line {position}: dimensions must be name → value pairs.")
+    checked: dict[str, str] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str) or not DIMENSION_KEY.fullmatch(key):
+            raise InvalidInput(
+                f"Line {position}: dimension name {key!r} must be lower-case letters, digits, '-' or '_'."
+            )
+        checked[key] = _text(value, label=f"Line {position} dimension {key}", max_length=DIMENSION_VALUE_MAX)
+    return checked
+
+
+async def _check_lines(
+    session: AsyncSession, lines: Sequence[PostingLine], *, allow_archived: bool
+) -> list[_CheckedLine]:
+    if isinstance(lines, str | bytes) or not isinstance(lines, Sequence):
+        raise InvalidInput("An entry needs a list of lines.")
+    if len(lines) > LINES_MAX:
+        raise InvalidInput(f"An entry has at most {LINES_MAX} lines.")
+    prepared: list[tuple[str, int, str, dict[str, str]]] = []
+    for position, line in enumerate(lines, start=1):
+        if not isinstance(line, PostingLine):
+            raise InvalidInput(f"Line {position} is not a posting line.")
+        amount = _check_amount(line.amount_cents, position)
+        if amount == 0:
+            # A zero line moves nothing; rules that compute one (a 0 % tax) need not filter it.
+            continue
+        code = _text(line.account, label=f"Line {position} account", max_length=20)
+        memo = _text(line.memo, label=f"Line {position} memo", max_length=MEMO_MAX, required=False)
+        prepared.append((code, amount, memo, _check_dimensions(line.dimensions, position)))
+    if len(prepared) < 2:
+        raise UnbalancedEntry("An entry needs at least two lines that move money (a debit and a credit).")
+    total = sum(amount for _, amount, _, _ in prepared)
+    if total != 0:
+        debits = sum(amount for _, amount, _, _ in prepared if amount > 0)
+        credits = -sum(amount for _, amount, _, _ in prepared if amount < 0)
+        raise UnbalancedEntry(
+            f"The entry does not balance: debits {format_cents(debits)}, credits {format_cents(credits)} "
+            f"(off by {format_cents(total)}). Nothing was posted.",
+            detail={"difference_cents": total},
+        )
+    codes = sorted({code for code, _, _, _ in prepared})
+    accounts = {a.code: a for a in (await session.exec(select(Account).where(col(Account.code).in_(codes)))).all()}
+    checked: list[_CheckedLine] = []
+    for code, amount, memo, dimensions in prepared:
+        account = accounts.get(code)
+        if account is None:
+            raise InvalidInput(f"Account {code} is not in the chart of accounts. Nothing was posted.")
+        if account.archived_at is not None and not allow_archived:
+            raise Conflict(f"Account {account.label} is archived; restore it or post to another account.")
+        checked.append(_CheckedLine(account, amount, memo, dimensions))
+    return checked
+
+
+def _fingerprint(
+    day: dt.date, description: str, source_type: str, source_id: str, lines: Sequence[_CheckedLine]
+) -> str:
+    canonical = json.dumps(
+        {
+            "date": day.isoformat(),
+            "description": description,
+            "source": [source_type, source_id],
+            "lines": [[line.account.code, line.amount_cents, line.memo, line.dimensions] for line in lines],
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def entry_by_key(session: AsyncSession, idempotency_key: str) -> JournalEntry | None:
+    """The entry posted under this idempotency key, if any."""
+    return (await session.exec(select(JournalEntry).where(JournalEntry.idempotency_key == idempotency_key))).first()
+
+
+def _same_or_refuse(existing: JournalEntry, fingerprint: str) -> JournalEntry:
+    if existing.fingerprint != fingerprint:
+        raise Conflict(
+            f"{existing.source_type} {existing.source_id} was already posted as entry #{existing.id} with "
+            "different lines; reverse that entry and post the correction under a new key.",
+            detail={"entry_id": existing.id},
+        )
+    return existing
+
+
+async def is_day_locked(session: AsyncSession, day: dt.date) -> bool:
+    """Whether the books for `day` are closed."""
+    return (await session.exec(select(LockedDay.id).where(LockedDay.day == day))).first() is not None
+
+
+async def next_open_day(session: AsyncSession, day: dt.date) -> dt.date:
+    """`day` itself if it is open, else the first later day that is not locked."""
+    locked = set(
+        (
+            await session.exec(select(col(LockedDay.day)).where(col(LockedDay.day) >= day).order_by(col(LockedDay.day)))
+        ).all()
+    )
+    while day in locked:
+        day += dt.timedelta(days=1)
+    return day
+
+
+async def post_entry(
+    session: AsyncSession,
+    *,
+    date: dt.date,
+    description: str,
+    lines: Sequence[PostingLine],
+    source_type: str,
+    source_id: str | int,
+    idempotency_key: str | None = None,
+    actor_id: int | None = None,
+) -> JournalEntry:
+    """Post a balanced entry once per idempotency key (default: `source_type:source_id`).
+
+    Refused, with nothing written, when the lines do not sum to zero, name an unknown or archived
+    account, or the day is locked. Posting the same key again returns the entry already posted;
+    the same key with different lines is refused.
+    """
+    return await _post(
+        session,
+        day=_require_date(date),
+        description=_text(description, label="Description", max_length=DESCRIPTION_MAX),
+        lines=lines,
+        source_type=_text(source_type, label="Source type", max_length=60),
+        source_id=_text(source_id, label="Source id", max_length=80),
+        key=_text(idempotency_key or f"{source_type}:{source_id}", label="Idempotency key", max_length=200),
+        actor_id=actor_id,
+        reverses=None,
+        reason=None,
+    )
+
+
+async def _post(
+    session: AsyncSession,
+    *,
+    day: dt.date,
+    description: str,
+    lines: Sequence[PostingLine],
+    source_type: str,
+    source_id: str,
+    key: str,
+    actor_id: int | None,
+    reverses: JournalEntry | None,
+    reason: str | None,
+) -> JournalEntry:
+    checked = await _check_lines(session, lines, allow_archived=reverses is not None)
+    fingerprint = _fingerprint(day, description, source_type, source_id, checked)
+    existing = await entry_by_key(session, key)
+    if existing is not None:
+        return _same_or_refuse(existing, fingerprint)
+    await _guard_day(session, day, exclusive=False)
+    if await is_day_locked(session, day):
+        raise PeriodLocked(
+            f"The books for {day.isoformat()} are locked; post on an open day instead. Nothing was posted.",
+            detail={"date": day.isoformat()},
+        )
+    entry = JournalEntry(
+        date=day,
+        description=description,
+        source_type=source_type,
+        source_id=source_id,
+        idempotency_key=key,
+        fingerprint=fingerprint,
+        reverses_id=reverses.id if reverses is not None else None,
+        reason=reason,
+        actor_id=actor_id,
+    )
+    try:
+        # A concurrent twin with the same key loses on the unique index; the savepoint keeps our transaction.
+        async with session.begin_nested():
+            session.add(entry)
+            await session.flush()
+            for position, line in enumerate(checked):
+                session.add(
+                    JournalLine(
+                        entry_id=entry.id or 0,
+                        position=position,
+                        account_id=line.account.id or 0,
+                        amount_cents=line.amount_cents,
+                        memo=line.memo,
+                        dimensions=line.dimensions,
+                    )
+                )
+            await session.flush()
+    except IntegrityError:
+        twin = await entry_by_key(session, key)
+        if twin is None:
+            if reverses is not None:
+                raise Conflict(f"Entry #{reverses.id} has already been reversed.") from None
+            raise
+        return _same_or_refuse(twin, fingerprint)
+    await emit(
+        session,
+        EntryPosted(
+            entry_id=entry.id or 0,
+            source_type=source_type,
+            source_id=source_id,
+            reverses_id=entry.reverses_id,
+        ),
+    )
+    return entry
+
+
+async def entry_lines(session: AsyncSession, entry_id: int) -> list[JournalLine]:
+    """An entry's lines in the order they were posted."""
+    return list(
+        (
+            await session.exec(
+                select(JournalLine).where(JournalLine.entry_id == entry_id).order_by(col(JournalLine.position))
+            )
+        ).all()
+    )
+
+
+async def reversal_of(session: AsyncSession, entry_id: int) -> JournalEntry | None:
+    """The entry that reversed `entry_id`, if any."""
+    return (await session.exec(select(JournalEntry).where(JournalEntry.reverses_id == entry_id))).first()
+
+
+async def reverse_entry(
+    session: AsyncSession,
+    entry_id: int,
+    reason: str,
+    *,
+    date: dt.date | None = None,
+    actor_id: int | None = None,
+) -> JournalEntry:
+    """Cancel a posted entry with its mirror image, dated `date` (default: the original's day).
+
+    The original stays as it was; the reversal points at it. Reversing an entry twice returns the
+    first reversal; a reversal itself cannot be reversed (post a fresh entry instead).
+    """
+    reason = _text(reason, label="Reason", max_length=REASON_MAX)
+    original = await session.get(JournalEntry, entry_id)
+    if original is None:
+        raise NotFound(f"There is no journal entry #{entry_id}.")
+    if original.reverses_id is not None:
+        raise Conflict(
+            f"Entry #{entry_id} is itself the reversal of #{original.reverses_id}; post a new entry instead."
+        )
+    existing = await reversal_of(session, entry_id)
+    if existing is not None:
+        return existing
+    day = _require_date(date) if date is not None else original.date
+    accounts = {
+        a.id: a.code
+        for a in (
+            await session.exec(
+                select(Account).where(
+                    col(Account.id).in_(select(JournalLine.account_id).where(JournalLine.entry_id == entry_id))
+                )
+            )
+        ).all()
+    }
+    mirror = [
+        PostingLine(
+            account=accounts[line.account_id],
+            amount_cents=-line.amount_cents,
+            memo=line.memo,
+            dimensions=dict(line.dimensions),
+        )
+        for line in await entry_lines(session, entry_id)
+    ]
+    description = f"Reversal of #{entry_id}: {original.description}"[:DESCRIPTION_MAX]
+    entry = await _post(
+        session,
+        day=day,
+        description=description,
+        lines=mirror,
+        source_type=original.source_type,
+        source_id=original.source_id,
+        key=f"reversal:{entry_id}",
+        actor_id=actor_id,
+        reverses=original,
+        reason=reason,
+    )
+    await audit.record(
+        session,
+        "accounting.entry.reverse",
+        actor_id=actor_id,
+        subject=f"journal_entry:{entry_id}",
+        reason=reason,
+        after={"reversal_id": entry.id, "date": day.isoformat()},
+    )
+    return entry
+
+
+async def entries_for_source(session: AsyncSession, source_type: str, source_id: str | int) -> list[JournalEntry]:
+    """Every entry posted for one source (originals and reversals), oldest first."""
+    return list(
+        (
+            await session.exec(
+                select(JournalEntry)
+                .where(JournalEntry.source_type == source_type, JournalEntry.source_id == str(source_id))
+                .order_by(col(JournalEntry.id))
+            )
+        ).all()
+    )
+
+
+# Locked days -----------------------------------------------------------------------------------------
+
+
+async def lock_day(
+    session: AsyncSession, day: dt.date, *, actor_id: int | None = None, reason: str | None = None
+) -> LockedDay:
+    """Close the books for `day`: later postings on it are refused. Locking twice is harmless."""
+    day = _require_date(day, "Day")
+    reason = _text(reason, label="Reason", max_length=REASON_MAX, required=False) or None
+    await _guard_day(session, day, exclusive=True)
+    existing = (await session.exec(select(LockedDay).where(LockedDay.day == day))).first()
+    if existing is not None:
+        return existing
+    locked = LockedDay(day=day, actor_id=actor_id, reason=reason)
+    session.add(locked)
+    await session.flush()
+    await audit.record(
+        session, "accounting.day.lock", actor_id=actor_id, subject=f"ledger_day:{day.isoformat()}", reason=reason
+    )
+    return locked
+
+
+async def unlock_day(session: AsyncSession, day: dt.date, *, reason: str, actor_id: int | None = None) -> None:
+    """Reopen a locked day's books (audited, with a reason); refused when the day is not locked."""
+    day = _require_date(day, "Day")
+    reason = _text(reason, label="Reason", max_length=REASON_MAX)
+    await _guard_day(session, day, exclusive=True)
+    existing = (await session.exec(select(LockedDay).where(LockedDay.day == day))).first()
+    if existing is None:
+        raise Conflict(f"The books for {day.isoformat()} are not locked.")
+    await session.delete(existing)
+    await session.flush()
+    await audit.record(
+        session,
+        "accounting.day.unlock",
+        actor_id=actor_id,
+        subject=f"ledger_day:{day.isoformat()}",
+        reason=reason,
+        before={"locked_at": existing.locked_at.isoformat(), "actor_id": existing.actor_id},
+    )

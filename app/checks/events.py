@@ -1,0 +1,59 @@
+"""Typed events of the checks domain, emitted in the transaction that made them true."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from app.lib.events import DomainEvent
+
+
+@dataclass(frozen=True)
+class CheckSplit(DomainEvent):
+    """A check was split (or a split undone); `check_ids` are every check of the family now open."""
+
+    name: ClassVar[str] = "checks.split"
+    root_check_id: int
+    check_ids: tuple[int, ...]
+    table_id: int | None
+
+
+@dataclass(frozen=True)
+class PaymentTaken(DomainEvent):
+    """Money was taken on a check (cash, card, or another tender)."""
+
+    name: ClassVar[str] = "checks.payment_taken"
+    check_id: int
+    payment_id: int
+    amount_cents: int
+    tip_cents: int
+
+
+@dataclass(frozen=True)
+class CheckClosed(DomainEvent):
+    """A check was paid in full and closed for the `sequence`-th time; its table may need clearing."""
+
+    name: ClassVar[str] = "checks.closed"
+    check_id: int
+    table_id: int | None
+    sequence: int
+
+
+@dataclass(frozen=True)
+class CheckReopened(DomainEvent):
+    """A manager reopened a closed check; its last closing is to be reversed."""
+
+    name: ClassVar[str] = "checks.reopened"
+    check_id: int
+    table_id: int | None
+    sequence: int
+
+
+@dataclass(frozen=True)
+class CheckRefunded(DomainEvent):
+    """Money went back to a guest on a closed check."""
+
+    name: ClassVar[str] = "checks.refunded"
+    check_id: int
+    refund_id: int
+    amount_cents: int

@@ -1,0 +1,501 @@
+"""Read models for checks: a check's money as the screen, the printer and the ledger see it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.checks import calculations as calc
+from app.checks.models import (
+    AdjustmentKind,
+    AttemptKind,
+    AttemptStatus,
+    CheckClosing,
+    CheckComp,
+    CheckDiscount,
+    CheckPortion,
+    CheckSplit,
+    Payment,
+    PaymentAttempt,
+    Refund,
+    RefundLine,
+    RefundStatus,
+    ServiceChargeWaiver,
+    Tender,
+)
+from app.floor.models import DiningTable
+from app.lib.errors import InvalidInput, NotFound
+from app.lib.money import allocate
+from app.lib.settings import Settings
+from app.menu.models import TaxRate
+from app.orders.models import Check, CheckLine, CheckStatus, LineModifier, LineState
+from app.staff.models import Staff
+
+
+def settings_of(session: AsyncSession) -> Settings:
+    """The deployment's settings, as the database was wired with them."""
+    settings = session.info.get("settings")
+    return settings if isinstance(settings, Settings) else Settings()
+
+
+def tax_settings(settings: Settings) -> calc.TaxSettings:
+    """Tax inclusion and rounding as the restaurant set them."""
+    return calc.TaxSettings(
+        prices_include_tax=settings.prices_include_tax, rounding=calc.TaxRounding(settings.tax_rounding)
+    )
+
+
+@dataclass(frozen=True)
+class PortionState:
+    """One guest's part of a check split evenly or by amount: what it owes, what it paid, its tax."""
+
+    portion: CheckPortion
+    count: int
+    owed: int
+    paid: int
+    part: calc.CheckPart | None
+
+    @property
+    def label(self) -> str:
+        """'Part 2 of 3'."""
+        return f"Part {self.portion.position} of {self.count}"
+
+    @property
+    def remaining(self) -> int:
+        """What this part still has to pay."""
+        return max(self.owed - self.paid, 0)
+
+
+@dataclass(frozen=True)
+class CheckMoney:
+    """Everything about a check's money: lines, adjustments, totals, payments, parts."""
+
+    check: Check
+    lines: tuple[CheckLine, ...]
+    modifiers: Mapping[int, tuple[LineModifier, ...]]
+    totals: calc.CheckTotals
+    line_totals: Mapping[int, calc.LineTotals]
+    discounts: tuple[CheckDiscount, ...]
+    comps: tuple[CheckComp, ...]
+    waiver: ServiceChargeWaiver | None
+    party_covers: int
+    service_charge_percent: Decimal | None
+    payments: tuple[Payment, ...]
+    pending: tuple[PaymentAttempt, ...]
+    refunds: tuple[Refund, ...]
+    portions: tuple[PortionState, ...]
+    tenders: Mapping[int, Tender]
+    currency: str
+
+    @property
+    def paid(self) -> int:
+        """What payments have put toward the total (tips are beside it)."""
+        return sum(payment.amount_cents for payment in self.payments)
+
+    @property
+    def tips(self) -> int:
+        """Tips taken with the payments."""
+        return sum(payment.tip_cents for payment in self.payments)
+
+    @property
+    def change_given(self) -> int:
+        """Cash handed back over all payments."""
+        return sum(payment.change_cents for payment in self.payments)
+
+    @property
+    def refunded(self) -> int:
+        """Money given back by completed refunds, tips included."""
+        return sum(r.amount_cents + r.tip_cents for r in self.refunds if r.status is RefundStatus.COMPLETED)
+
+    @property
+    def due(self) -> int:
+        """What is still owed; negative when the check is overpaid."""
+        return calc.remaining_due(self.totals.total, [payment.amount_cents for payment in self.payments])
+
+    @property
+    def check_discount(self) -> CheckDiscount | None:
+        """The discount on the whole check, if any."""
+        return next((d for d in self.discounts if d.line_id is None), None)
+
+    @property
+    def check_comp(self) -> CheckComp | None:
+        """The comp of the whole check, if any."""
+        return next((c for c in self.comps if c.line_id is None), None)
+
+    def line_discount(self, line_id: int | None) -> CheckDiscount | None:
+        """The discount on one line, if any."""
+        return next((d for d in self.discounts if d.line_id == line_id and line_id is not None), None)
+
+    def line_comp(self, line_id: int | None) -> CheckComp | None:
+        """The comp of one line, if any."""
+        return next((c for c in self.comps if c.line_id == line_id and line_id is not None), None)
+
+    def portion(self, portion_id: int | None) -> PortionState | None:
+        """One part of an even or by-amount split."""
+        return next((p for p in self.portions if p.portion.id == portion_id), None)
+
+    @property
+    def live_lines(self) -> tuple[CheckLine, ...]:
+        """Lines that count (voided lines left out)."""
+        return tuple(line for line in self.lines if line.state is not LineState.VOIDED)
+
+    @property
+    def seats(self) -> list[int | None]:
+        """The seats with live lines on this check, shared lines (no seat) last."""
+        seen = {line.seat for line in self.live_lines}
+        return sorted(seen, key=lambda seat: (seat is None, seat or 0))
+
+    @property
+    def unsent_count(self) -> int:
+        """Lines rung in but not yet sent to the kitchen."""
+        return sum(1 for line in self.lines if line.state in (LineState.PENDING, LineState.HELD))
+
+
+async def load_check(session: AsyncSession, check_id: int, *, for_update: bool = False) -> Check:
+    """A check by id (locked on PostgreSQL when asked), or a clear refusal."""
+    query = select(Check).where(Check.id == check_id)
+    if for_update and session.bind is not None and session.bind.dialect.name != "sqlite":
+        query = query.with_for_update()
+    check = (await session.exec(query)).first()
+    if check is None:
+        raise NotFound(f"There is no check {check_id}.")
+    return check
+
+
+@dataclass(frozen=True)
+class _Pricing:
+    lines: list[CheckLine]
+    modifiers: dict[int, list[LineModifier]]
+    discounts: list[CheckDiscount]
+    comps: list[CheckComp]
+    waiver: ServiceChargeWaiver | None
+    party_covers: int
+    percent: Decimal | None
+    priced: list[calc.PricedLine]
+    adjustments: calc.CheckAdjustments
+
+
+async def _pricing(session: AsyncSession, check: Check, settings: Settings) -> _Pricing:
+    check_id = check.id or 0
+    lines = list(
+        (await session.exec(select(CheckLine).where(CheckLine.check_id == check_id).order_by(col(CheckLine.id)))).all()
+    )
+    line_ids = [line.id for line in lines if line.id is not None]
+    modifiers: dict[int, list[LineModifier]] = {}
+    discounts: list[CheckDiscount] = []
+    comps: list[CheckComp] = []
+    if line_ids:
+        for modifier in await session.exec(
+            select(LineModifier).where(col(LineModifier.line_id).in_(line_ids)).order_by(col(LineModifier.id))
+        ):
+            modifiers.setdefault(modifier.line_id, []).append(modifier)
+        discounts.extend(
+            await session.exec(
+                select(CheckDiscount).where(
+                    col(CheckDiscount.line_id).in_(line_ids), col(CheckDiscount.removed_at).is_(None)
+                )
+            )
+        )
+        comps.extend(
+            await session.exec(
+                select(CheckComp).where(col(CheckComp.line_id).in_(line_ids), col(CheckComp.removed_at).is_(None))
+            )
+        )
+    discounts.extend(
+        await session.exec(
+            select(CheckDiscount).where(
+                CheckDiscount.check_id == check_id,
+                col(CheckDiscount.line_id).is_(None),
+                col(CheckDiscount.removed_at).is_(None),
+            )
+        )
+    )
+    comps.extend(
+        await session.exec(
+            select(CheckComp).where(
+                CheckComp.check_id == check_id, col(CheckComp.line_id).is_(None), col(CheckComp.removed_at).is_(None)
+            )
+        )
+    )
+    waiver = (
+        await session.exec(
+            select(ServiceChargeWaiver).where(
+                ServiceChargeWaiver.check_id == check_id, col(ServiceChargeWaiver.removed_at).is_(None)
+            )
+        )
+    ).first()
+    rate_ids = {line.tax_rate_id for line in lines}
+    if settings.service_charge_tax_rate_id is not None:
+        rate_ids.add(settings.service_charge_tax_rate_id)
+    rates = {rate.id: rate for rate in await session.exec(select(TaxRate).where(col(TaxRate.id).in_(sorted(rate_ids))))}
+
+    party_covers = await _party_covers(session, check)
+    service: calc.ServiceCharge | None = None
+    percent: Decimal | None = None
+    over = settings.service_charge_over_covers
+    if over and party_covers > over and waiver is None and settings.service_charge_percent > 0:
+        percent = settings.service_charge_percent
+        service_rate = rates.get(settings.service_charge_tax_rate_id) if settings.service_charge_tax_rate_id else None
+        service = calc.ServiceCharge(
+            percent=percent,
+            tax_rate=_calc_rate(service_rate.id or 0, service_rate.name, service_rate.rate_bp)
+            if service_rate
+            else None,
+            name=f"Service charge {percent.normalize():f} %",
+        )
+
+    line_discounts = {d.line_id: d for d in discounts if d.line_id is not None}
+    comped = {c.line_id for c in comps if c.line_id is not None}
+    check_discount = next((d for d in discounts if d.line_id is None), None)
+    check_comp = next((c for c in comps if c.line_id is None), None)
+    priced = [
+        calc.PricedLine(
+            line_id=line.id or 0,
+            name=line.name,
+            unit_price=line.unit_total_cents,
+            quantity=line.quantity,
+            tax_rate=_calc_rate(
+                line.tax_rate_id,
+                rates[line.tax_rate_id].name if line.tax_rate_id in rates else f"Tax {line.tax_rate_bp / 100:g} %",
+                line.tax_rate_bp,
+            ),
+            category_id=line.category_id,
+            seat=line.seat,
+            status=(
+                calc.LineStatus.VOIDED
+                if line.state is LineState.VOIDED
+                else calc.LineStatus.COMPED
+                if line.id in comped
+                else calc.LineStatus.ACTIVE
+            ),
+            discount=_calc_discount(line_discounts[line.id]) if line.id in line_discounts else None,
+            tax_group=line.origin_line_id,
+        )
+        for line in lines
+    ]
+    adjustments = calc.CheckAdjustments(
+        discount=_calc_discount(check_discount) if check_discount else None,
+        comp=calc.CheckComp(check_comp.reason) if check_comp else None,
+        service_charge=service,
+    )
+    return _Pricing(lines, modifiers, discounts, comps, waiver, party_covers, percent, priced, adjustments)
+
+
+async def check_money(session: AsyncSession, check: Check) -> CheckMoney:
+    """Price a check with the one totals function and gather its payments, refunds and parts.
+
+    A check split from another is priced with the rest of its family, so the family's service charge and
+    tax are what the original check's were.
+    """
+    settings = settings_of(session)
+    check_id = check.id or 0
+    pricing = await _pricing(session, check, settings)
+    members = await family(session, check) if _in_family(check) else await _children(session, check)
+    # Always the same order, so the cents a tie hands out land on the same check whichever is shown.
+    ordered = sorted({m.id or 0: m for m in [*members, check]}.values(), key=lambda m: m.id or 0)
+    inputs = []
+    for member in ordered:
+        member_pricing = pricing if member.id == check.id else await _pricing(session, member, settings)
+        inputs.append((member_pricing.priced, member_pricing.adjustments))
+    try:
+        family_totals = calc.compute_family_totals(inputs, tax_settings(settings), currency=settings.currency)
+    except ValueError as exc:
+        raise InvalidInput(f"{exc}.") from None
+    totals = family_totals[[m.id for m in ordered].index(check.id)]
+    lines, modifiers, discounts, comps = pricing.lines, pricing.modifiers, pricing.discounts, pricing.comps
+    waiver, party_covers, percent = pricing.waiver, pricing.party_covers, pricing.percent
+
+    payments = list(
+        (await session.exec(select(Payment).where(Payment.check_id == check_id).order_by(col(Payment.id)))).all()
+    )
+    pending = list(
+        (
+            await session.exec(
+                select(PaymentAttempt)
+                .where(PaymentAttempt.check_id == check_id, PaymentAttempt.status == AttemptStatus.PENDING)
+                .order_by(col(PaymentAttempt.id))
+            )
+        ).all()
+    )
+    refunds = list(
+        (await session.exec(select(Refund).where(Refund.check_id == check_id).order_by(col(Refund.id)))).all()
+    )
+    portion_rows = list(
+        (
+            await session.exec(
+                select(CheckPortion)
+                .where(CheckPortion.check_id == check_id, col(CheckPortion.removed_at).is_(None))
+                .order_by(col(CheckPortion.position))
+            )
+        ).all()
+    )
+    tender_ids = {p.tender_id for p in payments} | {a.tender_id for a in pending}
+    tenders = {t.id or 0: t for t in await session.exec(select(Tender).where(col(Tender.id).in_(sorted(tender_ids))))}
+    return CheckMoney(
+        check=check,
+        lines=tuple(lines),
+        modifiers={line_id: tuple(items) for line_id, items in modifiers.items()},
+        totals=totals,
+        line_totals={line_total.line_id: line_total for line_total in totals.lines},
+        discounts=tuple(discounts),
+        comps=tuple(comps),
+        waiver=waiver,
+        party_covers=party_covers,
+        service_charge_percent=percent,
+        payments=tuple(payments),
+        pending=tuple(pending),
+        refunds=tuple(refunds),
+        portions=tuple(_portion_states(totals, portion_rows, payments)),
+        tenders=tenders,
+        currency=settings.currency,
+    )
+
+
+def _in_family(check: Check) -> bool:
+    return check.split_from_id is not None
+
+
+async def _children(session: AsyncSession, check: Check) -> list[Check]:
+    children = await session.exec(select(Check.id).where(Check.split_from_id == check.id).limit(1))
+    if children.first() is None:
+        return [check]
+    return await family(session, check)
+
+
+async def check_totals(session: AsyncSession, check_id: int) -> calc.CheckTotals:
+    """The one computation of a check's totals, for screens, printers and the ledger."""
+    return (await check_money(session, await load_check(session, check_id))).totals
+
+
+def _portion_states(
+    totals: calc.CheckTotals, portions: Sequence[CheckPortion], payments: Sequence[Payment]
+) -> list[PortionState]:
+    if not portions:
+        return []
+    unassigned = sum(p.amount_cents for p in payments if p.portion_id is None)
+    to_share = max(totals.total - unassigned, 0)
+    owed = allocate(to_share, [portion.weight for portion in portions])
+    parts: list[calc.CheckPart | None] = [None] * len(portions)
+    weights = [min(unassigned, totals.total), *owed]
+    if sum(weights) > 0:
+        parts = list(calc.allocate_check_to_parts(totals, weights)[1:])
+    paid = {portion.id: sum(p.amount_cents for p in payments if p.portion_id == portion.id) for portion in portions}
+    return [
+        PortionState(portion=portion, count=len(portions), owed=owed[index], paid=paid[portion.id], part=parts[index])
+        for index, portion in enumerate(portions)
+    ]
+
+
+def _calc_rate(rate_id: int, name: str, rate_bp: int) -> calc.TaxRate:
+    return calc.TaxRate(id=rate_id, name=name, rate=Decimal(rate_bp) / Decimal(10000))
+
+
+def _calc_discount(discount: CheckDiscount) -> calc.Discount:
+    if discount.kind is AdjustmentKind.PERCENT:
+        return calc.Discount.percent(Decimal(discount.percent_bp or 0) / Decimal(100), discount.reason)
+    return calc.Discount.amount(discount.amount_cents or 0, discount.reason)
+
+
+async def root_of(session: AsyncSession, check: Check) -> Check:
+    """The check a split family grew from."""
+    current = check
+    seen = {current.id}
+    while current.split_from_id is not None and current.split_from_id not in seen:
+        parent = await session.get(Check, current.split_from_id)
+        if parent is None:
+            break
+        seen.add(parent.id)
+        current = parent
+    return current
+
+
+async def family(session: AsyncSession, check: Check) -> list[Check]:
+    """Every check split from the same original (merged-away ones left out), the original first."""
+    root = await root_of(session, check)
+    members = [root]
+    frontier = [root.id or 0]
+    while frontier:
+        children = list(
+            (
+                await session.exec(select(Check).where(col(Check.split_from_id).in_(frontier)).order_by(col(Check.id)))
+            ).all()
+        )
+        members.extend(children)
+        frontier = [child.id or 0 for child in children]
+    return [member for member in members if member.status is not CheckStatus.MERGED]
+
+
+async def _party_covers(session: AsyncSession, check: Check) -> int:
+    # A split never makes a large party small: the service charge follows the original covers.
+    return (await root_of(session, check)).covers
+
+
+async def latest_split(session: AsyncSession, root_check_id: int) -> CheckSplit | None:
+    """The newest split of a family that has not been undone."""
+    return (
+        await session.exec(
+            select(CheckSplit)
+            .where(CheckSplit.root_check_id == root_check_id, col(CheckSplit.undone_at).is_(None))
+            .order_by(col(CheckSplit.id).desc())
+        )
+    ).first()
+
+
+async def closings(session: AsyncSession, check_id: int) -> list[CheckClosing]:
+    """Every time the check was closed, oldest first."""
+    return list(
+        (
+            await session.exec(
+                select(CheckClosing).where(CheckClosing.check_id == check_id).order_by(col(CheckClosing.sequence))
+            )
+        ).all()
+    )
+
+
+async def refund_lines(session: AsyncSession, refund_ids: Sequence[int]) -> list[RefundLine]:
+    """What each refund gave back, line by line."""
+    if not refund_ids:
+        return []
+    return list(
+        (
+            await session.exec(
+                select(RefundLine).where(col(RefundLine.refund_id).in_(list(refund_ids))).order_by(col(RefundLine.id))
+            )
+        ).all()
+    )
+
+
+async def tenders(session: AsyncSession, *, include_archived: bool = False) -> list[Tender]:
+    """Tenders in the order a server sees them."""
+    query = select(Tender).order_by(col(Tender.sort_order), col(Tender.id))
+    if not include_archived:
+        query = query.where(col(Tender.archived_at).is_(None))
+    return list((await session.exec(query)).all())
+
+
+async def table_name(session: AsyncSession, table_id: int | None) -> str:
+    """The table's name as printed, or '-' for a tab."""
+    if table_id is None:
+        return "-"
+    table = await session.get(DiningTable, table_id)
+    return table.name if table else str(table_id)
+
+
+async def staff_names(session: AsyncSession, ids: Sequence[int | None]) -> dict[int, str]:
+    """Names of the staff with these ids."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    return {s.id or 0: s.name for s in await session.exec(select(Staff).where(col(Staff.id).in_(wanted)))}
+
+
+async def pending_attempts(session: AsyncSession, *, kind: AttemptKind | None = None) -> list[PaymentAttempt]:
+    """Attempts whose outcome is not known yet, oldest first."""
+    query = select(PaymentAttempt).where(PaymentAttempt.status == AttemptStatus.PENDING)
+    if kind is not None:
+        query = query.where(PaymentAttempt.kind == kind)
+    return list((await session.exec(query.order_by(col(PaymentAttempt.id)))).all())

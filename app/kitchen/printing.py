@@ -1,0 +1,250 @@
+"""The durable print queue's public face: enqueue, reprint, retry, printer health and alerts.
+
+A print job is a row written in the transaction that caused it (a fire, a guest check, a
+payment); a print worker claims and sends it after commit. Nothing here talks to a printer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.kitchen.models import (
+    AlertKind,
+    Printer,
+    PrinterAlert,
+    PrinterHealth,
+    PrinterHealthRecord,
+    PrintJob,
+    PrintJobState,
+)
+from app.lib import audit
+from app.lib.clock import utcnow
+from app.lib.db import after_commit
+from app.lib.errors import Conflict, InvalidInput, NotFound
+
+PRINT_WAKE = "print_wake"
+"""Key in the database context of the callable that wakes the print worker after a commit."""
+
+MAX_JOB_BYTES = 1_000_000
+KINDS = {"kitchen_ticket", "guest_check", "receipt", "drawer_kick", "z_report", "test_page", "report"}
+
+
+def _wake_after_commit(session: AsyncSession) -> None:
+    wake: Callable[[], None] | None = session.info.get(PRINT_WAKE)
+    if wake is not None:
+        after_commit(session, wake)
+
+
+async def enqueue_print(
+    session: AsyncSession,
+    *,
+    printer_id: int,
+    data: bytes,
+    kind: str,
+    reference: str,
+    open_drawer: bool = False,
+    document: dict[str, Any] | None = None,
+    requested_by: int | None = None,
+) -> PrintJob:
+    """Owe `data` (ESC/POS bytes rendered now) to a printer; it prints after this transaction commits.
+
+    `kind` is one of kitchen_ticket, guest_check, receipt, drawer_kick, z_report, test_page, report;
+    `reference` says what it is for a person ("check:42", "ticket:7"). `open_drawer` marks bytes that
+    kick the cash drawer: such a job is never sent again after a send that may have reached the printer.
+    `document` (printers.queue.document_to_json) lets the worker re-render it with a REPRINT or
+    BACKUP FROM banner instead of prefixing the banner to the bytes.
+    """
+    if kind not in KINDS:
+        raise InvalidInput(f"Unknown print job kind {kind!r}.")
+    if not data:
+        raise InvalidInput("A print job needs something to print.")
+    if len(data) > MAX_JOB_BYTES:
+        raise InvalidInput("That print job is too large for a receipt printer.")
+    if not reference or len(reference) > 120:
+        raise InvalidInput("A print job needs a reference of at most 120 characters.")
+    printer = await session.get(Printer, printer_id)
+    if printer is None or printer.archived_at is not None:
+        raise NotFound("That printer does not exist or is archived.")
+    job = PrintJob(
+        printer_id=printer_id,
+        target_printer_id=printer_id,
+        kind=kind,
+        reference=reference,
+        data=data,
+        document=document,
+        open_drawer=open_drawer or kind == "drawer_kick",
+        requested_by=requested_by,
+    )
+    session.add(job)
+    await session.flush()
+    _wake_after_commit(session)
+    return job
+
+
+async def reprint_job(session: AsyncSession, job_id: int, *, staff_id: int | None) -> PrintJob:
+    """Print a job again, marked REPRINT, on its original printer (never a drawer kick)."""
+    original = await session.get(PrintJob, job_id)
+    if original is None:
+        raise NotFound("That print job does not exist.")
+    if original.kind == "drawer_kick":
+        raise Conflict("A cash drawer kick is never reprinted; use No sale to open the drawer.")
+    printer = await session.get(Printer, original.printer_id)
+    if printer is None or printer.archived_at is not None:
+        raise Conflict("That printer is archived; reprint on another printer from the check or the ticket.")
+    if original.open_drawer and original.document is None:
+        raise Conflict("This receipt opened the cash drawer; reprint it from the check instead.")
+    job = PrintJob(
+        printer_id=original.printer_id,
+        target_printer_id=original.printer_id,
+        kind=original.kind,
+        reference=original.reference,
+        data=original.data,
+        document=original.document,
+        # a reprint must never open the drawer again
+        open_drawer=False,
+        mark_reprint=True,
+        reprint_of_id=original.id,
+        requested_by=staff_id,
+    )
+    session.add(job)
+    await session.flush()
+    await audit.record(session, "print.reprint", actor_id=staff_id, subject=f"print_job:{original.id}")
+    _wake_after_commit(session)
+    return job
+
+
+async def retry_failed_job(session: AsyncSession, job_id: int, *, staff_id: int | None) -> PrintJob:
+    """Send a failed job again from the start (its printer first, then the backup)."""
+    job = await session.get(PrintJob, job_id)
+    if job is None:
+        raise NotFound("That print job does not exist.")
+    if job.state is not PrintJobState.FAILED:
+        raise Conflict(f"That job is {job.state.value}, not failed; only failed jobs are sent again.")
+    if job.is_drawer_kick and job.duplicate_sent:
+        raise Conflict("That job may have opened the cash drawer already; it is not sent again.")
+    _reset(job)
+    session.add(job)
+    await audit.record(session, "print.retry", actor_id=staff_id, subject=f"print_job:{job.id}")
+    _wake_after_commit(session)
+    return job
+
+
+def _reset(job: PrintJob) -> None:
+    job.state = PrintJobState.PENDING
+    job.target_printer_id = job.printer_id
+    job.on_backup = False
+    job.tries = 0
+    job.failed_at = None
+    job.claimed_at = None
+    job.claimed_by = None
+    job.available_at = utcnow()
+    # a job that may have printed once already comes out marked as a reprint
+    job.mark_reprint = job.mark_reprint or job.duplicate_sent
+
+
+async def retry_failed_jobs(session: AsyncSession, printer_id: int, *, staff_id: int | None) -> int:
+    """Send every failed job of one printer again; returns how many."""
+    if await session.get(Printer, printer_id) is None:
+        raise NotFound("That printer does not exist.")
+    jobs = (
+        await session.exec(
+            select(PrintJob).where(PrintJob.printer_id == printer_id, PrintJob.state == PrintJobState.FAILED)
+        )
+    ).all()
+    count = 0
+    for job in jobs:
+        if job.is_drawer_kick and job.duplicate_sent:
+            continue
+        _reset(job)
+        session.add(job)
+        count += 1
+    if count:
+        await audit.record(
+            session, "print.retry_all", actor_id=staff_id, subject=f"printer:{printer_id}", after={"jobs": count}
+        )
+        _wake_after_commit(session)
+    return count
+
+
+async def raise_alert(
+    session: AsyncSession, printer_id: int, kind: AlertKind, message: str, *, job_id: int | None = None
+) -> PrinterAlert:
+    """Raise an alert that stays until acknowledged; a repeat of an open one only counts again."""
+    now = utcnow()
+    if job_id is None:
+        open_alert = (
+            await session.exec(
+                select(PrinterAlert).where(
+                    PrinterAlert.printer_id == printer_id,
+                    PrinterAlert.kind == kind,
+                    col(PrinterAlert.job_id).is_(None),
+                    col(PrinterAlert.acknowledged_at).is_(None),
+                )
+            )
+        ).first()
+        if open_alert is not None:
+            open_alert.occurrences += 1
+            open_alert.last_seen_at = now
+            open_alert.message = message[:500]
+            session.add(open_alert)
+            return open_alert
+    alert = PrinterAlert(printer_id=printer_id, job_id=job_id, kind=kind, message=message[:500], raised_at=now)
+    session.add(alert)
+    await session.flush()
+    return alert
+
+
+async def acknowledge_alert(session: AsyncSession, alert_id: int, *, staff_id: int) -> PrinterAlert:
+    """A manager has seen the alert (and dealt with the printer)."""
+    alert = await session.get(PrinterAlert, alert_id)
+    if alert is None:
+        raise NotFound("That alert does not exist.")
+    if alert.acknowledged_at is not None:
+        raise Conflict("That alert was already acknowledged.")
+    alert.acknowledged_at = utcnow()
+    alert.acknowledged_by = staff_id
+    session.add(alert)
+    await audit.record(
+        session,
+        "printer.alert_acknowledged",
+        actor_id=staff_id,
+        subject=f"printer_alert:{alert_id}",
+        after={"kind": alert.kind.value, "message": alert.message},
+    )
+    return alert
+
+
+async def record_health(
+    session: AsyncSession, printer_id: int, health: PrinterHealth, detail: str | None = None, *, printed: bool = False
+) -> PrinterHealthRecord:
+    """Remember what a printer said (or that it said nothing) the last time it was used or asked."""
+    record = await session.get(PrinterHealthRecord, printer_id)
+    now = utcnow()
+    if record is None:
+        record = PrinterHealthRecord(printer_id=printer_id)
+    record.health = health
+    record.detail = detail[:300] if detail else None
+    record.checked_at = now
+    if printed:
+        record.last_printed_at = now
+    session.add(record)
+    return record
+
+
+async def open_alert_count(session: AsyncSession) -> int:
+    """How many printer alerts wait for a manager."""
+    result = await session.exec(select(func.count()).where(col(PrinterAlert.acknowledged_at).is_(None)))
+    return int(result.one())
+
+
+async def pending_jobs(session: AsyncSession, *, older_than: datetime | None = None) -> int:
+    """How many jobs are still owed to printers (a business day cannot close while any are)."""
+    query = select(func.count()).where(col(PrintJob.state).in_([PrintJobState.PENDING, PrintJobState.PRINTING]))
+    if older_than is not None:
+        query = query.where(PrintJob.created_at < older_than)
+    return int((await session.exec(query)).one())

@@ -1,0 +1,615 @@
+"""Kitchen commands: turn fires into station tickets, bump, recall, mark ready, reprint.
+
+Every command runs in its caller's transaction and announces changed tickets with a
+KitchenTicketsChanged event, so screens and printers follow from durable rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from fractions import Fraction
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.floor.models import DiningTable
+from app.kitchen import routing
+from app.kitchen.events import (
+    KitchenTicketsChanged,
+    KitchenTicketsFired,
+    KitchenTicketsRushed,
+    TicketReprintRequested,
+)
+from app.kitchen.models import (
+    KitchenTicket,
+    KitchenTicketEvent,
+    KitchenTicketLine,
+    Station,
+    StationKind,
+    TicketAction,
+    TicketKind,
+    TicketState,
+)
+from app.lib.clock import utcnow
+from app.lib.errors import Conflict, InvalidInput, NotFound
+from app.lib.events import emit
+from app.lib.outbox import OutboxMessage
+from app.menu.models import Course, MenuCategory, MenuItem
+from app.orders.models import Check, CheckKind, CheckLine, FireKind, FireLine, KitchenFire, LineModifier, LineState
+from app.staff.models import Staff
+
+log = logging.getLogger(__name__)
+
+FIRE_TOPIC = "kitchen.fire"
+
+
+async def deliver_fire(session: AsyncSession, message: OutboxMessage) -> None:
+    """The outbox deliverer for "kitchen.fire": route one fire to its stations, in the delivery transaction."""
+    fire_id = message.payload.get("fire_id")
+    if not isinstance(fire_id, int):
+        raise InvalidInput(f"kitchen.fire message {message.id} has no fire_id")
+    await route_fire(session, fire_id)
+
+
+async def route_fire(session: AsyncSession, fire_id: int) -> list[KitchenTicket]:
+    """Make the tickets one fire owes the kitchen; a fire already routed makes nothing new."""
+    fire = await session.get(KitchenFire, fire_id)
+    if fire is None:
+        raise NotFound(f"Fire {fire_id} does not exist.")
+    existing = (await session.exec(select(KitchenTicket).where(KitchenTicket.fire_id == fire_id))).all()
+    if existing or (fire.kind is FireKind.RUSH and await _rush_seen(session, fire_id)):
+        return list(existing)
+    check = await session.get(Check, fire.check_id)
+    if check is None:
+        raise NotFound(f"Check {fire.check_id} does not exist.")
+    fire_lines = (
+        await session.exec(select(FireLine).where(FireLine.fire_id == fire_id).order_by(col(FireLine.id)))
+    ).all()
+    if fire.kind is FireKind.RUSH:
+        await _rush(session, fire, [fl.line_id for fl in fire_lines])
+        return []
+    if fire.kind is FireKind.VOID:
+        tickets = await _void_tickets(session, fire, check, fire_lines)
+    else:
+        tickets = await _food_tickets(session, fire, check, fire_lines)
+    ids = tuple(t.id or 0 for t in tickets)
+    if ids:
+        await emit(session, KitchenTicketsFired(fire_id=fire_id, ticket_ids=ids))
+        await emit(session, KitchenTicketsChanged(ticket_ids=ids))
+    return tickets
+
+
+async def _rush_seen(session: AsyncSession, fire_id: int) -> bool:
+    # A rush makes no ticket of its own, so its history entries are what mark it routed.
+    found = await session.exec(
+        select(KitchenTicketEvent.id).where(
+            KitchenTicketEvent.fire_id == fire_id, KitchenTicketEvent.action == TicketAction.RUSH
+        )
+    )
+    return found.first() is not None
+
+
+async def _live_stations(session: AsyncSession) -> list[Station]:
+    result = await session.exec(
+        select(Station).where(col(Station.archived_at).is_(None)).order_by(col(Station.sort_order), col(Station.id))
+    )
+    return list(result.all())
+
+
+def expo_station(stations: Sequence[Station]) -> Station | None:
+    """The expo station that sees every ticket, if the kitchen has one."""
+    return next((s for s in stations if s.kind is StationKind.EXPO), None)
+
+
+async def table_label(session: AsyncSession, check: Check) -> str:
+    """How the kitchen names where a check's food goes: 'Table 12', 'Tab Rosa', 'Takeout 1042'."""
+    if check.table_id is not None:
+        table = await session.get(DiningTable, check.table_id)
+        if table is not None:
+            return f"Table {table.name}"
+    if check.kind is CheckKind.TAB and check.tab_name:
+        return f"Tab {check.tab_name}"
+    if check.kind in (CheckKind.TAKEOUT, CheckKind.ONLINE):
+        return f"{check.kind.value.capitalize()} {check.number}"
+    if check.tab_name:
+        return check.tab_name
+    return f"Check {check.number}"
+
+
+async def _routable(session: AsyncSession, lines: Sequence[CheckLine]) -> list[routing.RoutableLine]:
+    line_ids = [line.id or 0 for line in lines]
+    modifiers: dict[int, list[routing.RoutableModifier]] = {}
+    if line_ids:
+        rows = await session.exec(
+            select(LineModifier).where(col(LineModifier.line_id).in_(line_ids)).order_by(col(LineModifier.id))
+        )
+        for modifier in rows.all():
+            modifiers.setdefault(modifier.line_id, []).append(
+                routing.RoutableModifier(name=modifier.name, station_id=modifier.station_id)
+            )
+    items = {
+        item.id: item
+        for item in (
+            await session.exec(select(MenuItem).where(col(MenuItem.id).in_({line.menu_item_id for line in lines})))
+        ).all()
+    }
+    categories = {
+        category.id: category
+        for category in (
+            await session.exec(
+                select(MenuCategory).where(col(MenuCategory.id).in_({line.category_id for line in lines}))
+            )
+        ).all()
+    }
+    routable = []
+    for line in lines:
+        item = items.get(line.menu_item_id)
+        category = categories.get(line.category_id)
+        routable.append(
+            routing.RoutableLine(
+                line_id=line.id or 0,
+                name=line.name,
+                quantity=line.quantity,
+                category_name=category.name if category else "",
+                snapshot_station_id=line.station_id,
+                item_station_id=item.station_id if item else None,
+                category_station_id=category.station_id if category else None,
+                seat=line.seat,
+                course=line.course.value,
+                note=line.note,
+                modifiers=tuple(modifiers.get(line.id or 0, [])),
+            )
+        )
+    return routable
+
+
+async def _lines_of(
+    session: AsyncSession, fire_lines: Sequence[FireLine]
+) -> tuple[list[CheckLine], dict[int, Fraction]]:
+    ids = [fl.line_id for fl in fire_lines]
+    found = {line.id: line for line in (await session.exec(select(CheckLine).where(col(CheckLine.id).in_(ids)))).all()}
+    lines: list[CheckLine] = []
+    quantities: dict[int, Fraction] = {}
+    for fire_line in fire_lines:
+        line = found.get(fire_line.line_id)
+        if line is None:
+            raise NotFound(f"Check line {fire_line.line_id} of fire {fire_line.fire_id} does not exist.")
+        if line.id not in quantities:
+            lines.append(line)
+            quantities[line.id or 0] = Fraction(0)
+        quantities[line.id or 0] += Fraction(fire_line.quantity_num, fire_line.quantity_den)
+    return lines, quantities
+
+
+async def _new_ticket(
+    session: AsyncSession,
+    *,
+    fire: KitchenFire,
+    check: Check,
+    station: Station,
+    kind: TicketKind,
+    label: str,
+    server: Staff | None,
+    lines: Iterable[routing.RoutedLine],
+) -> KitchenTicket:
+    routed = list(lines)
+    courses = {line.course for line in routed if line.course}
+    course = fire.course or (Course(courses.pop()) if len(courses) == 1 else None)
+    ticket = KitchenTicket(
+        fire_id=fire.id or 0,
+        check_id=check.id or 0,
+        station_id=station.id or 0,
+        is_expo=station.kind is StationKind.EXPO,
+        kind=kind,
+        course=course,
+        check_number=check.number,
+        table_label=label,
+        server_id=check.server_id,
+        server_name=server.name if server else "",
+        covers=check.covers,
+        fired_at=fire.fired_at,
+        has_unrouted=any(line.unrouted_reason for line in routed),
+    )
+    session.add(ticket)
+    await session.flush()
+    for position, line in enumerate(routed):
+        session.add(
+            KitchenTicketLine(
+                ticket_id=ticket.id or 0,
+                check_line_id=line.line_id,
+                position=position,
+                name=line.name,
+                part_of=line.part_of,
+                quantity_num=line.quantity.numerator,
+                quantity_den=line.quantity.denominator,
+                seat=line.seat,
+                course=Course(line.course) if line.course else None,
+                note=line.note,
+                modifiers=list(line.modifiers),
+                unrouted_reason=line.unrouted_reason,
+            )
+        )
+    return ticket
+
+
+async def _food_tickets(
+    session: AsyncSession, fire: KitchenFire, check: Check, fire_lines: Sequence[FireLine]
+) -> list[KitchenTicket]:
+    lines, quantities = await _lines_of(session, fire_lines)
+    stations = await _live_stations(session)
+    by_id = {s.id or 0: s for s in stations}
+    prep = [s.id or 0 for s in stations if s.kind is not StationKind.EXPO]
+    routable = [replace(r, quantity=quantities[r.line_id]) for r in await _routable(session, lines)]
+    routed = routing.route_fire(routable, prep, {sid: s.name for sid, s in by_id.items()})
+    for line in routed.unrouted:
+        log.error("fire %s: %s", fire.id, line.unrouted_reason)
+    kind = TicketKind.ADDITION if fire.kind is FireKind.ADDITION else TicketKind.NEW
+    label = await table_label(session, check)
+    server = await session.get(Staff, check.server_id)
+    tickets = []
+    for station_id in sorted(routed.by_station, key=lambda sid: (by_id[sid].sort_order, sid)):
+        tickets.append(
+            await _new_ticket(
+                session,
+                fire=fire,
+                check=check,
+                station=by_id[station_id],
+                kind=kind,
+                label=label,
+                server=server,
+                lines=routed.by_station[station_id],
+            )
+        )
+    expo = expo_station(stations)
+    everything = [line for station_lines in routed.by_station.values() for line in station_lines if not line.part_of]
+    everything += routed.unrouted
+    everything.sort(key=lambda line: [r.line_id for r in routable].index(line.line_id))
+    if expo is not None and everything:
+        tickets.append(
+            await _new_ticket(
+                session, fire=fire, check=check, station=expo, kind=kind, label=label, server=server, lines=everything
+            )
+        )
+    elif routed.unrouted:
+        # Without expo, unroutable lines still reach a screen: the first prep station's.
+        fallback = next((s for s in stations if s.kind is not StationKind.EXPO), None)
+        if fallback is None:
+            raise Conflict("The kitchen has no stations at all; a manager sets them up under Stations & printers.")
+        target = next((t for t in tickets if t.station_id == fallback.id), None)
+        if target is None:
+            target = await _new_ticket(
+                session, fire=fire, check=check, station=fallback, kind=kind, label=label, server=server, lines=[]
+            )
+            tickets.append(target)
+        await _append_lines(session, target, routed.unrouted)
+    return tickets
+
+
+async def _append_lines(session: AsyncSession, ticket: KitchenTicket, lines: Iterable[routing.RoutedLine]) -> None:
+    existing = (await session.exec(select(KitchenTicketLine).where(KitchenTicketLine.ticket_id == ticket.id))).all()
+    position = len(existing)
+    for line in lines:
+        session.add(
+            KitchenTicketLine(
+                ticket_id=ticket.id or 0,
+                check_line_id=line.line_id,
+                position=position,
+                name=line.name,
+                quantity_num=line.quantity.numerator,
+                quantity_den=line.quantity.denominator,
+                seat=line.seat,
+                course=Course(line.course) if line.course else None,
+                note=line.note,
+                modifiers=list(line.modifiers),
+                unrouted_reason=line.unrouted_reason,
+            )
+        )
+        position += 1
+        ticket.has_unrouted = ticket.has_unrouted or bool(line.unrouted_reason)
+    session.add(ticket)
+
+
+async def _void_tickets(
+    session: AsyncSession, fire: KitchenFire, check: Check, fire_lines: Sequence[FireLine]
+) -> list[KitchenTicket]:
+    lines, quantities = await _lines_of(session, fire_lines)
+    line_ids = [line.id or 0 for line in lines]
+    seen_rows = (
+        await session.exec(
+            select(KitchenTicketLine, KitchenTicket)
+            .join(KitchenTicket, col(KitchenTicket.id) == KitchenTicketLine.ticket_id)
+            .where(col(KitchenTicketLine.check_line_id).in_(line_ids), KitchenTicket.kind != TicketKind.VOID)
+            .order_by(col(KitchenTicketLine.id))
+        )
+    ).all()
+    stations = await _live_stations(session)
+    by_id = {s.id or 0: s for s in stations}
+    all_stations = {s.id or 0: s for s in (await session.exec(select(Station))).all()}
+    per_station: dict[int, list[routing.RoutedLine]] = {}
+    now = utcnow()
+    changed: set[int] = set()
+    seen_lines: set[int] = set()
+    for seen, ticket in seen_rows:
+        seen_lines.add(seen.check_line_id)
+        per_station.setdefault(ticket.station_id, []).append(
+            routing.RoutedLine(
+                line_id=seen.check_line_id,
+                name=seen.name,
+                part_of=seen.part_of,
+                quantity=quantities[seen.check_line_id],
+                seat=seen.seat,
+                course=seen.course.value if seen.course else None,
+                note=seen.note,
+                modifiers=tuple(seen.modifiers),
+            )
+        )
+        line = next(line for line in lines if line.id == seen.check_line_id)
+        if line.state is LineState.VOIDED or quantities[seen.check_line_id] >= seen.quantity:
+            seen.voided_at = now
+            session.add(seen)
+            ticket.version += 1
+            ticket.changed_at = now
+            session.add(ticket)
+            changed.add(ticket.id or 0)
+    never_seen = [line for line in lines if line.id not in seen_lines]
+    if never_seen:
+        # Voids of lines the kitchen never saw (fired before routing existed) route like food.
+        prep = [s.id or 0 for s in stations if s.kind is not StationKind.EXPO]
+        routable = [replace(r, quantity=quantities[r.line_id]) for r in await _routable(session, never_seen)]
+        routed = routing.route_fire(routable, prep, {sid: s.name for sid, s in by_id.items()})
+        for station_id, station_lines in routed.by_station.items():
+            per_station.setdefault(station_id, []).extend(station_lines)
+        expo = expo_station(stations)
+        if expo is not None:
+            extra = [line for lines_ in routed.by_station.values() for line in lines_ if not line.part_of]
+            per_station.setdefault(expo.id or 0, []).extend(extra + routed.unrouted)
+    label = await table_label(session, check)
+    server = await session.get(Staff, check.server_id)
+    tickets = []
+    for station_id in sorted(per_station, key=lambda sid: (all_stations[sid].sort_order, sid)):
+        station = by_id.get(station_id) or all_stations[station_id]
+        tickets.append(
+            await _new_ticket(
+                session,
+                fire=fire,
+                check=check,
+                station=station,
+                kind=TicketKind.VOID,
+                label=label,
+                server=server,
+                lines=per_station[station_id],
+            )
+        )
+    if changed:
+        await emit(session, KitchenTicketsChanged(ticket_ids=tuple(sorted(changed))))
+    return tickets
+
+
+async def _rush(session: AsyncSession, fire: KitchenFire, line_ids: Sequence[int]) -> None:
+    rows = (
+        await session.exec(
+            select(KitchenTicketLine, KitchenTicket)
+            .join(KitchenTicket, col(KitchenTicket.id) == KitchenTicketLine.ticket_id)
+            .where(col(KitchenTicketLine.check_line_id).in_(list(line_ids)), KitchenTicket.kind != TicketKind.VOID)
+        )
+    ).all()
+    now = fire.fired_at
+    tickets: dict[int, KitchenTicket] = {}
+    for line, ticket in rows:
+        line.rush = True
+        session.add(line)
+        tickets[ticket.id or 0] = ticket
+    for ticket in tickets.values():
+        ticket.rush_at = now
+        ticket.version += 1
+        ticket.changed_at = utcnow()
+        session.add(ticket)
+        session.add(
+            KitchenTicketEvent(
+                ticket_id=ticket.id or 0, station_id=ticket.station_id, action=TicketAction.RUSH, fire_id=fire.id
+            )
+        )
+    ids = tuple(sorted(tickets))
+    if ids:
+        await emit(
+            session,
+            KitchenTicketsRushed(fire_id=fire.id or 0, ticket_ids=ids, check_line_ids=tuple(sorted(set(line_ids)))),
+        )
+        await emit(session, KitchenTicketsChanged(ticket_ids=ids))
+
+
+async def _lock_ticket(session: AsyncSession, ticket_id: int) -> KitchenTicket:
+    query = select(KitchenTicket).where(KitchenTicket.id == ticket_id)
+    if session.bind is not None and session.bind.dialect.name != "sqlite":
+        query = query.with_for_update()
+    ticket = (await session.exec(query)).first()
+    if ticket is None:
+        raise NotFound("That ticket does not exist.")
+    return ticket
+
+
+async def _ticket_lines(session: AsyncSession, ticket_id: int) -> list[KitchenTicketLine]:
+    result = await session.exec(
+        select(KitchenTicketLine)
+        .where(KitchenTicketLine.ticket_id == ticket_id)
+        .order_by(col(KitchenTicketLine.position), col(KitchenTicketLine.id))
+    )
+    return list(result.all())
+
+
+async def _siblings(session: AsyncSession, ticket: KitchenTicket) -> list[KitchenTicket]:
+    result = await session.exec(
+        select(KitchenTicket).where(KitchenTicket.fire_id == ticket.fire_id, KitchenTicket.id != ticket.id)
+    )
+    return list(result.all())
+
+
+def _touch(session: AsyncSession, ticket: KitchenTicket) -> None:
+    # a new version for the screens; `changed_at` is only for what the food itself became (voids, rushes)
+    ticket.version += 1
+    session.add(ticket)
+
+
+async def bump_ticket(session: AsyncSession, ticket_id: int, *, staff_id: int | None) -> list[int]:
+    """A station is done with a ticket (expo: the order is ready to run); returns the tickets that changed."""
+    ticket = await _lock_ticket(session, ticket_id)
+    if not ticket.is_open:
+        raise Conflict(f"{ticket.table_label} was already bumped.")
+    siblings = await _siblings(session, ticket)
+    if ticket.is_expo and ticket.kind is not TicketKind.VOID:
+        waiting = [s for s in siblings if not s.is_expo and s.is_open]
+        if waiting:
+            names = await _station_names(session, [s.station_id for s in waiting])
+            raise Conflict(f"{ticket.table_label} is not ready: {', '.join(names)} still working on it.")
+    now = utcnow()
+    ticket.state = TicketState.BUMPED
+    ticket.bumped_at = now
+    ticket.bumped_by = staff_id
+    _touch(session, ticket)
+    for line in await _ticket_lines(session, ticket.id or 0):
+        if line.bumped_at is None:
+            line.bumped_at = now
+            session.add(line)
+    action = TicketAction.READY if ticket.is_expo else TicketAction.BUMP
+    session.add(
+        KitchenTicketEvent(ticket_id=ticket.id or 0, station_id=ticket.station_id, action=action, staff_id=staff_id)
+    )
+    changed = [ticket.id or 0]
+    expo = next((s for s in siblings if s.is_expo), None)
+    if expo is not None and not ticket.is_expo:
+        # the expo card shows which stations are done
+        _touch(session, expo)
+        changed.append(expo.id or 0)
+    await session.flush()
+    if ticket.kind is not TicketKind.VOID and (ticket.is_expo or expo is None):
+        await _ready_if_done(session, ticket.check_id)
+    await emit(session, KitchenTicketsChanged(ticket_ids=tuple(changed)))
+    return changed
+
+
+async def _station_names(session: AsyncSession, ids: Iterable[int]) -> list[str]:
+    rows = (await session.exec(select(Station).where(col(Station.id).in_(list(ids))))).all()
+    return sorted(s.name for s in rows)
+
+
+async def _ready_if_done(session: AsyncSession, check_id: int) -> None:
+    # Ready means nothing food-bearing for this check is still open anywhere in the kitchen.
+    open_tickets = (
+        await session.exec(
+            select(KitchenTicket.id).where(
+                KitchenTicket.check_id == check_id,
+                KitchenTicket.state == TicketState.OPEN,
+                KitchenTicket.kind != TicketKind.VOID,
+            )
+        )
+    ).all()
+    if not open_tickets:
+        from app.orders import services as order_services
+
+        await order_services.mark_kitchen_ready(session, check_id)
+
+
+async def bump_item(session: AsyncSession, ticket_line_id: int, *, staff_id: int | None) -> list[int]:
+    """One item on a ticket is done; when every item is, the ticket bumps itself."""
+    line = await session.get(KitchenTicketLine, ticket_line_id)
+    if line is None:
+        raise NotFound("That item is not on any ticket.")
+    ticket = await _lock_ticket(session, line.ticket_id)
+    if not ticket.is_open:
+        raise Conflict(f"{ticket.table_label} was already bumped.")
+    if ticket.is_expo:
+        raise Conflict("Expo marks whole tickets ready, not single items.")
+    if line.bumped_at is not None:
+        raise Conflict(f"{line.name} was already bumped.")
+    line.bumped_at = utcnow()
+    session.add(line)
+    session.add(
+        KitchenTicketEvent(
+            ticket_id=ticket.id or 0,
+            ticket_line_id=line.id,
+            station_id=ticket.station_id,
+            action=TicketAction.BUMP_ITEM,
+            staff_id=staff_id,
+        )
+    )
+    await session.flush()
+    remaining = [
+        other
+        for other in await _ticket_lines(session, ticket.id or 0)
+        if other.bumped_at is None and other.voided_at is None
+    ]
+    if not remaining:
+        return await bump_ticket(session, ticket.id or 0, staff_id=staff_id)
+    _touch(session, ticket)
+    await emit(session, KitchenTicketsChanged(ticket_ids=(ticket.id or 0,)))
+    return [ticket.id or 0]
+
+
+async def recall_last(session: AsyncSession, station_id: int, *, staff_id: int | None) -> KitchenTicket:
+    """Bring back the ticket this station bumped last."""
+    station = await session.get(Station, station_id)
+    if station is None:
+        raise NotFound("That station does not exist.")
+    query = (
+        select(KitchenTicket)
+        .where(KitchenTicket.station_id == station_id, KitchenTicket.state == TicketState.BUMPED)
+        .order_by(col(KitchenTicket.bumped_at).desc(), col(KitchenTicket.id).desc())
+        .limit(1)
+    )
+    ticket = (await session.exec(query)).first()
+    if ticket is None:
+        raise Conflict(f"{station.name} has no bumped ticket to recall.")
+    ticket = await _lock_ticket(session, ticket.id or 0)
+    ticket.state = TicketState.OPEN
+    ticket.bumped_at = None
+    ticket.bumped_by = None
+    _touch(session, ticket)
+    for line in await _ticket_lines(session, ticket.id or 0):
+        line.bumped_at = None
+        session.add(line)
+    session.add(
+        KitchenTicketEvent(
+            ticket_id=ticket.id or 0, station_id=station_id, action=TicketAction.RECALL, staff_id=staff_id
+        )
+    )
+    changed = [ticket.id or 0]
+    if not ticket.is_expo:
+        for sibling in await _siblings(session, ticket):
+            if sibling.is_expo:
+                _touch(session, sibling)
+                changed.append(sibling.id or 0)
+    await emit(session, KitchenTicketsChanged(ticket_ids=tuple(changed)))
+    return ticket
+
+
+async def request_reprint(session: AsyncSession, ticket_id: int, *, staff_id: int | None) -> KitchenTicket:
+    """Print a ticket again, marked REPRINT, on its station's printer."""
+    ticket = await session.get(KitchenTicket, ticket_id)
+    if ticket is None:
+        raise NotFound("That ticket does not exist.")
+    station = await session.get(Station, ticket.station_id)
+    if station is None or station.printer_id is None:
+        name = station.name if station else "This station"
+        raise Conflict(f"{name} has no printer; a manager sets one under Stations & printers.")
+    session.add(
+        KitchenTicketEvent(
+            ticket_id=ticket_id, station_id=ticket.station_id, action=TicketAction.REPRINT, staff_id=staff_id
+        )
+    )
+    await emit(session, TicketReprintRequested(ticket_id=ticket_id, staff_id=staff_id))
+    return ticket
+
+
+def ticket_summary(ticket: KitchenTicket) -> dict[str, Any]:
+    """A ticket as plain data (for logs and the API)."""
+    return {
+        "id": ticket.id,
+        "fire_id": ticket.fire_id,
+        "station_id": ticket.station_id,
+        "kind": ticket.kind.value,
+        "state": ticket.state.value,
+        "table": ticket.table_label,
+    }

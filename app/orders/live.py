@@ -1,0 +1,217 @@
+"""Live floor and check updates: every committed change to a check tells the tablets what to redraw.
+
+A flush that touches a check, a line or a kitchen fire records which checks and tables it touched; once
+the transaction commits, one message naming them goes out on the app's channels (in-process, or Redis
+across processes). Messages carry no state, only "look again": each tablet's websocket reads the tables
+fresh and sends their HTML, so messages arriving late or twice still leave every tablet right, and a
+tablet that reconnects reloads its whole floor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar import WebSocket
+from litestar.channels import ChannelsPlugin
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from app.lib.db import Database
+from app.lib.settings import Settings
+from app.orders import queries
+from app.orders.models import Check, CheckLine, KitchenFire
+
+log = logging.getLogger(__name__)
+
+PUBLISHER_KEY = "orders_live_publisher"
+TOUCHED_KEY = "orders_live_touched"
+PUBLISH_TIMEOUT_S = 2.0
+ORIGIN_REFUSED = 4403
+
+
+def floor_channel(floor_id: int) -> str:
+    """The channel a floor's tablets listen on."""
+    return f"floor:{floor_id}"
+
+
+def check_channel(check_id: int) -> str:
+    """The channel tablets showing one check listen on."""
+    return f"check:{check_id}"
+
+
+@dataclass
+class Touched:
+    """Checks and tables one transaction changed."""
+
+    checks: set[int] = field(default_factory=set)
+    tables: set[int] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One live message: which tables and checks to look at again."""
+
+    tables: frozenset[int]
+    checks: frozenset[int]
+    everything: bool = False
+
+    @classmethod
+    def all(cls) -> Change:
+        """Redraw everything (after the channels were down and messages may have been lost)."""
+        return cls(frozenset(), frozenset(), everything=True)
+
+    def encode(self) -> str:
+        """The message as sent on the channel."""
+        return json.dumps({"tables": sorted(self.tables), "checks": sorted(self.checks)})
+
+    @classmethod
+    def decode(cls, data: bytes | str) -> Change:
+        """A message read back from the channel; anything malformed reads as no change."""
+        try:
+            raw = json.loads(data)
+            return cls(
+                frozenset(int(t) for t in raw.get("tables", [])), frozenset(int(c) for c in raw.get("checks", []))
+            )
+        except (ValueError, TypeError, AttributeError):
+            return cls(frozenset(), frozenset())
+
+
+class LivePublisher:
+    """Publishes what a committed transaction touched; never lets a channel outage fail a request."""
+
+    def __init__(self, db: Database, channels: ChannelsPlugin) -> None:
+        self.db = db
+        self.channels = channels
+
+    @property
+    def running(self) -> bool:
+        """Whether the channels were started with the app; a process without them has no tablets to tell."""
+        # The plugin creates its publish queue on startup and drops it on shutdown.
+        return getattr(self.channels, "_pub_queue", None) is not None
+
+    async def publish(self, touched: Touched) -> None:
+        """Tell every tablet showing an affected floor or check to look again."""
+        if not self.running:
+            return
+        try:
+            async with self.db.read() as session:
+                tables = touched.tables | await queries.tables_of_checks(session, sorted(touched.checks))
+                floors = await queries.floor_of_tables(session, sorted(tables))
+            change = Change(frozenset(tables), frozenset(touched.checks))
+            targets = [floor_channel(f) for f in sorted(set(floors.values()))]
+            targets += [check_channel(c) for c in sorted(touched.checks)]
+            if targets:
+                # wait_published talks to the backend directly: an error surfaces here instead of
+                # silently stopping the plugin's background publisher.
+                await asyncio.wait_for(
+                    self.channels.wait_published(change.encode(), channels=targets), timeout=PUBLISH_TIMEOUT_S
+                )
+        except Exception:  # a live update is a courtesy; the commit already happened
+            log.warning("live floor update not published; tablets catch up when they reconnect", exc_info=True)
+
+
+def wire(db: Database, channels: ChannelsPlugin) -> None:
+    """Publish live updates after every write transaction on `db` that touches checks."""
+    db.context[PUBLISHER_KEY] = LivePublisher(db, channels)
+    if not event.contains(Session, "after_flush", _track):
+        event.listen(Session, "after_flush", _track)
+
+
+def _track(session: Session, _flush_context: Any) -> None:
+    publisher: LivePublisher | None = session.info.get(PUBLISHER_KEY)
+    if publisher is None:
+        return
+    touched: Touched | None = session.info.get(TOUCHED_KEY)
+    if touched is None:
+        touched = session.info[TOUCHED_KEY] = Touched()
+        # Database.write runs these after the commit, never after a rollback.
+        session.info.setdefault("after_commit", []).append(lambda: publisher.publish(touched))
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, Check):
+            if obj.id is not None:
+                touched.checks.add(obj.id)
+            touched.tables.update(_old_and_new(obj, "table_id"))
+        elif isinstance(obj, CheckLine | KitchenFire):
+            touched.checks.update(_old_and_new(obj, "check_id"))
+
+
+def _old_and_new(obj: Any, attribute: str) -> set[int]:
+    history = inspect(obj).attrs[attribute].history
+    values = chain(history.added or (), history.deleted or (), history.unchanged or ())
+    return {value for value in values if isinstance(value, int)}
+
+
+def origin_allowed(socket: WebSocket[Any, Any, Any], settings: Settings) -> bool:
+    """Whether a websocket comes from our own pages: its Origin must match the Host it asked for."""
+    origin = socket.headers.get("origin")
+    if not origin:
+        return False
+    if origin in settings.allowed_origins:
+        return True
+    return urlsplit(origin).netloc.lower() == (socket.headers.get("host") or "").lower()
+
+
+Render = Callable[[Change], Awaitable[str | None]]
+
+
+async def stream(
+    socket: WebSocket[Any, Any, Any],
+    channels: ChannelsPlugin,
+    channel: str,
+    render: Render,
+    *,
+    everything: Change,
+) -> None:
+    """Send `render(change)` down the socket for every change on `channel` until the tablet goes away.
+
+    `everything` is what to redraw when the channels come back after an outage, since messages
+    published meanwhile never arrived.
+    """
+    settings: Settings = socket.app.state.settings
+    if not origin_allowed(socket, settings):
+        await socket.close(code=ORIGIN_REFUSED, reason="cross-origin websocket refused")
+        return
+
+    async def send(change: Change) -> None:
+        try:
+            html = await render(change)
+            if html:
+                await socket.send_text(html)
+        except Exception:  # one bad update must not end the stream; the next one redraws again
+            log.warning("live update to a tablet failed", exc_info=True)
+
+    async def on_event(data: bytes) -> None:
+        await send(Change.decode(data))
+
+    loop = asyncio.get_running_loop()
+    pending: set[asyncio.Future[None]] = set()
+
+    def recovered() -> None:
+        def redraw() -> None:
+            future = asyncio.ensure_future(send(everything))
+            pending.add(future)
+            future.add_done_callback(pending.discard)
+
+        loop.call_soon_threadsafe(redraw)
+
+    # Channels that survive a Redis outage say when events flow again (duck-typed: orders knows no kds).
+    on_recovery = getattr(channels, "on_recovery", None)
+    forget = on_recovery(recovered) if callable(on_recovery) else None
+    try:
+        # Subscribe before accepting: the tablet reloads its view when the socket opens, so nothing
+        # committed after that reload can be missed.
+        async with channels.start_subscription([channel]) as subscriber:
+            await socket.accept()
+            async with subscriber.run_in_background(on_event):
+                while (await socket.receive())["type"] != "websocket.disconnect":
+                    continue
+    finally:
+        if callable(forget):
+            forget()

@@ -1,0 +1,149 @@
+"""Live boards: ticket changes become card messages on each station's channel, exactly as durable as the tickets.
+
+A change to tickets enqueues a "kds.push" outbox message in the same transaction; its deliverer
+renders the cards from the database as they are now and publishes them. A card message replaces
+the card with the same id, and carries the ticket's version, so a screen that gets it twice, or
+late, never shows a duplicate or goes back in time. Every connecting screen first gets its whole
+board; screens of a process whose channels lost Redis get their whole board again when it is back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.kitchen import queries
+from app.kitchen.events import KitchenTicketsChanged
+from app.kitchen.models import Station
+from app.lib import outbox, web
+from app.lib.clock import utcnow
+from app.lib.outbox import OutboxMessage, RetryLater
+from app.lib.settings import Settings
+from kds.channels import ResilientChannelsPlugin
+
+log = logging.getLogger(__name__)
+
+PUSH_TOPIC = "kds.push"
+BROADCAST_CHANNEL = "kds.all"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def station_channel(station_id: int) -> str:
+    """The channel a station's screens listen on."""
+    return f"kds.station.{station_id}"
+
+
+class CardRenderer:
+    """Renders cards and boards with the same templates the board page uses."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True), auto_reload=False
+        )
+        self.env.filters["local_time"] = lambda value, fmt="%H:%M": web.local_time(value, settings.timezone, fmt)
+
+    def card(self, ticket: queries.TicketView, station: queries.StationView) -> str:
+        """One ticket card."""
+        return self.env.get_template("kds/_ticket.html").render(ticket=ticket, station=station)
+
+    def board(self, board: queries.BoardView) -> str:
+        """The cards of a whole board."""
+        return self.env.get_template("kds/_cards.html").render(board=board, station=board.station)
+
+    def all_day(self, board: queries.BoardView) -> str:
+        """A board's all-day counts."""
+        return self.env.get_template("kds/_all_day.html").render(board=board)
+
+
+def card_message(ticket: queries.TicketView, html: str) -> dict[str, Any]:
+    """A card update: the screen replaces the card with this id unless it holds a newer version."""
+    return {
+        "type": "card",
+        "id": ticket.dom_id,
+        "version": ticket.version,
+        "open": ticket.is_open,
+        "sort": ticket.sort_key,
+        "html": html if ticket.is_open else "",
+    }
+
+
+def board_message(board: queries.BoardView, renderer: CardRenderer) -> dict[str, Any]:
+    """A whole board, sent first on every (re)connect."""
+    return {
+        "type": "board",
+        "station": board.station.id,
+        "html": renderer.board(board),
+        "all_day": renderer.all_day(board),
+        "can_recall": board.can_recall,
+        "at": utcnow().isoformat(),
+    }
+
+
+async def on_tickets_changed(session: AsyncSession, event: KitchenTicketsChanged) -> None:
+    """Subscriber: owe the screens these tickets, in the transaction that changed them."""
+    await outbox.enqueue(session, PUSH_TOPIC, {"tickets": list(event.ticket_ids)})
+
+
+class Publisher:
+    """The "kds.push" deliverer: renders the changed cards and publishes them to their stations."""
+
+    def __init__(self, channels: Any, settings: Settings) -> None:
+        self.channels = channels
+        self.renderer = CardRenderer(settings)
+        self._failed = False
+
+    async def deliver(self, session: AsyncSession, message: OutboxMessage) -> None:
+        """Publish every card of the message; a failed publish leaves the message to be delivered again."""
+        ids = [int(i) for i in message.payload.get("tickets", [])]
+        messages = await self.card_messages(session, ids)
+        if self._failed:
+            # events were lost while the backend was away: every screen redraws its board
+            if not await self._publish({"type": "resync"}, BROADCAST_CHANNEL):
+                raise RetryLater("event channels are unavailable", delay=1.0)
+            self._failed = False
+        for channel, payloads in messages.items():
+            for payload in payloads:
+                if not await self._publish(payload, channel):
+                    self._failed = True
+                    raise RetryLater("event channels are unavailable", delay=1.0)
+
+    async def card_messages(self, session: AsyncSession, ticket_ids: Sequence[int]) -> dict[str, list[dict[str, Any]]]:
+        """Card messages per channel for these tickets, rendered from the database as it is now."""
+        views = await queries.ticket_views(session, ticket_ids)
+        station_ids = {view.station_id for view in views}
+        stations = {
+            s.id: queries.station_view(s)
+            for s in (await session.exec(select(Station).where(col(Station.id).in_(station_ids)))).all()
+        }
+        result: dict[str, list[dict[str, Any]]] = {}
+        for view in views:
+            station = stations.get(view.station_id)
+            if station is None:
+                continue
+            html = self.renderer.card(view, station) if view.is_open else ""
+            result.setdefault(station_channel(view.station_id), []).append(card_message(view, html))
+        return result
+
+    async def _publish(self, payload: dict[str, Any], channel: str) -> bool:
+        data = json.dumps(payload)
+        if isinstance(self.channels, ResilientChannelsPlugin):
+            return await self.channels.try_publish(data, channel)
+        try:
+            await self.channels.wait_published(data, channel)
+        except Exception:
+            log.exception("publishing to %s failed", channel)
+            return False
+        return True
+
+
+def wire(runtime: Any) -> None:
+    """Kitchen screens follow the tickets: changes enqueue pushes, the dispatcher publishes them."""
+    runtime.bus.subscribe(KitchenTicketsChanged, on_tickets_changed)
+    runtime.dispatcher.register(PUSH_TOPIC, Publisher(runtime.channels, runtime.settings).deliver)

@@ -1,0 +1,344 @@
+"""The print queue's ESC/POS side: documents stored with jobs, rendering for a printer, banners.
+
+Kitchen tickets are rendered when their fire is routed (in the same transaction), for the
+station printer's profile, and their document is stored with the job so the worker can render
+them again for a backup printer ("BACKUP FROM Kitchen") or as a REPRINT.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import types
+import typing
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.kitchen.events import KitchenTicketsFired, KitchenTicketsRushed, TicketReprintRequested
+from app.kitchen.models import KitchenTicket, KitchenTicketLine, Printer, PrintJob, Station, quantity_label
+from app.kitchen.printing import enqueue_print
+from app.kitchen.setup import PRINTER_CHECK
+from app.lib.events import EventBus
+from app.lib.settings import Settings
+from printers import documents
+from printers.documents import GuestCheckDoc, KitchenTicketDoc, ReceiptDoc, TicketLineDoc, ZReportDoc
+from printers.layouts import (
+    render_drawer_kick,
+    render_guest_check,
+    render_kitchen_ticket,
+    render_receipt,
+    render_z_report,
+)
+from printers.page import Page
+from printers.profiles import DEFAULT_PROFILE, PrinterProfile
+
+log = logging.getLogger(__name__)
+
+Document = KitchenTicketDoc | GuestCheckDoc | ReceiptDoc | ZReportDoc
+_DOCUMENT_TYPES: dict[str, type[Any]] = {
+    cls.__name__: cls
+    for cls in vars(documents).values()
+    if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == documents.__name__
+}
+
+
+def profile_for(printer: Printer) -> PrinterProfile:
+    """The profile a configured printer prints with (the default one if its settings are unusable)."""
+    try:
+        return PrinterProfile(
+            name=printer.name, capability=printer.profile, columns=printer.columns, code_page=printer.codepage
+        )
+    except ValueError:
+        log.exception("printer %s has an unusable profile; printing with the default one", printer.name)
+        return DEFAULT_PROFILE
+
+
+def document_to_json(doc: Any) -> dict[str, Any]:
+    """A printer document as JSON-ready data that `document_from_json` turns back into the same document."""
+    if not dataclasses.is_dataclass(doc) or isinstance(doc, type):
+        raise TypeError(f"not a printer document: {doc!r}")
+    return {"type": type(doc).__name__, "fields": _encode(doc)}
+
+
+def _encode(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_encode(item) for item in value]
+    return value
+
+
+def document_from_json(data: dict[str, Any]) -> Any:
+    """The printer document stored by `document_to_json`."""
+    cls = _DOCUMENT_TYPES.get(str(data.get("type")))
+    if cls is None:
+        raise ValueError(f"unknown printer document type {data.get('type')!r}")
+    return _decode(cls, data["fields"])
+
+
+def _decode(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return _decode(options[0], value) if len(options) == 1 else value
+    if origin is tuple:
+        (item_hint, *_rest) = typing.get_args(hint)
+        return tuple(_decode(item_hint, item) for item in value)
+    if origin is typing.Literal:
+        return value
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        hints = typing.get_type_hints(hint)
+        return hint(
+            **{f.name: _decode(hints[f.name], value[f.name]) for f in dataclasses.fields(hint) if f.name in value}
+        )
+    if hint is dt.datetime:
+        return dt.datetime.fromisoformat(value)
+    if hint is dt.date:
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def render_document(
+    doc: Any,
+    profile: PrinterProfile,
+    *,
+    reprint: bool = False,
+    backup_from: str | None = None,
+    open_drawer: bool = False,
+) -> bytes:
+    """ESC/POS bytes for a stored document, with REPRINT and BACKUP FROM banners where asked."""
+    if isinstance(doc, KitchenTicketDoc):
+        doc = dataclasses.replace(doc, reprint=doc.reprint or reprint, backup_from=backup_from or doc.backup_from)
+        return render_kitchen_ticket(doc, profile)
+    banners = [f"BACKUP FROM {backup_from}"] if backup_from else []
+    if isinstance(doc, GuestCheckDoc):
+        body = render_guest_check(dataclasses.replace(doc, reprint=doc.reprint or reprint), profile)
+    elif isinstance(doc, ReceiptDoc):
+        body = render_receipt(
+            dataclasses.replace(doc, reprint=doc.reprint or reprint), profile, open_drawer=open_drawer
+        )
+    elif isinstance(doc, ZReportDoc):
+        if reprint:
+            banners.insert(0, "REPRINT")
+        body = render_z_report(doc, profile)
+    else:
+        raise TypeError(f"cannot render {type(doc).__name__}")
+    return banner_prefix(banners, profile) + body if banners else body
+
+
+def banner_prefix(banners: list[str], profile: PrinterProfile) -> bytes:
+    """Banner lines to print before a job's own bytes (each job starts with ESC @, which resets the style)."""
+    page = Page(profile)
+    for banner in banners:
+        page.banner(banner)
+    return page.output()
+
+
+def job_bytes(job: PrintJob, *, primary: Printer, target: Printer) -> bytes:
+    """What to send for a job now: its bytes as enqueued, or re-rendered with its banners."""
+    backup_from = primary.name if job.on_backup else None
+    if not job.mark_reprint and backup_from is None:
+        return job.data
+    if job.kind == "drawer_kick":
+        return render_drawer_kick(profile_for(target))
+    if job.document is not None:
+        try:
+            doc = document_from_json(job.document)
+        except (ValueError, TypeError, KeyError):
+            log.exception("print job %s has an unreadable document; sending its bytes with a banner", job.id)
+        else:
+            return render_document(
+                doc, profile_for(target), reprint=job.mark_reprint, backup_from=backup_from, open_drawer=job.open_drawer
+            )
+    banners = (["REPRINT"] if job.mark_reprint else []) + ([f"BACKUP FROM {backup_from}"] if backup_from else [])
+    return banner_prefix(banners, profile_for(target)) + job.data
+
+
+# Kitchen tickets -------------------------------------------------------------------------------
+
+
+def ticket_document(
+    ticket: KitchenTicket,
+    lines: list[KitchenTicketLine],
+    station: Station,
+    *,
+    timezone: str,
+    kind: str | None = None,
+    reprint: bool = False,
+) -> KitchenTicketDoc:
+    """The paper version of a ticket, in the restaurant's time zone."""
+    course = ticket.course.label if ticket.course else "Mixed courses"
+    return KitchenTicketDoc(
+        station=station.name,
+        table_label=ticket.table_label,
+        check_number=str(ticket.check_number),
+        server_name=ticket.server_name,
+        course_name=course,
+        fire_time=ticket.fired_at.astimezone(ZoneInfo(timezone)),
+        kind=typing.cast(documents.TicketKind, kind or ticket.kind.value),
+        reprint=reprint,
+        lines=tuple(_ticket_line(line) for line in lines),
+    )
+
+
+def _ticket_line(line: KitchenTicketLine) -> TicketLineDoc:
+    modifiers = list(line.modifiers)
+    if line.part_of:
+        modifiers.insert(0, f"for {line.part_of}")
+    if line.rush:
+        modifiers.insert(0, "RUSH")
+    note = line.note
+    if line.unrouted_reason:
+        note = f"NO STATION - {line.unrouted_reason}" + (f" / {note}" if note else "")
+    return TicketLineDoc(
+        quantity=quantity_label(line.quantity),
+        name=line.name,
+        seat=str(line.seat) if line.seat is not None else None,
+        modifiers=tuple(modifiers),
+        note=note,
+        voided=line.voided_at is not None,
+    )
+
+
+async def _tickets_with_lines(
+    session: AsyncSession, ticket_ids: tuple[int, ...]
+) -> list[tuple[KitchenTicket, list[KitchenTicketLine], Station]]:
+    tickets = (await session.exec(select(KitchenTicket).where(col(KitchenTicket.id).in_(ticket_ids)))).all()
+    lines = (
+        await session.exec(
+            select(KitchenTicketLine)
+            .where(col(KitchenTicketLine.ticket_id).in_(ticket_ids))
+            .order_by(col(KitchenTicketLine.position), col(KitchenTicketLine.id))
+        )
+    ).all()
+    stations = {s.id: s for s in (await session.exec(select(Station))).all()}
+    by_ticket: dict[int, list[KitchenTicketLine]] = {}
+    for line in lines:
+        by_ticket.setdefault(line.ticket_id, []).append(line)
+    result = []
+    for ticket in sorted(tickets, key=lambda t: t.id or 0):
+        station = stations.get(ticket.station_id)
+        if station is not None:
+            result.append((ticket, by_ticket.get(ticket.id or 0, []), station))
+    return result
+
+
+async def _printer(session: AsyncSession, printer_id: int | None) -> Printer | None:
+    if printer_id is None:
+        return None
+    printer = await session.get(Printer, printer_id)
+    return printer if printer is not None and printer.archived_at is None else None
+
+
+async def _fallback_printer(session: AsyncSession) -> Printer | None:
+    stations = (
+        await session.exec(
+            select(Station)
+            .where(col(Station.archived_at).is_(None), col(Station.printer_id).is_not(None))
+            .order_by(col(Station.sort_order), col(Station.id))
+        )
+    ).all()
+    for station in stations:
+        printer = await _printer(session, station.printer_id)
+        if printer is not None:
+            return printer
+    return None
+
+
+def _timezone(session: AsyncSession) -> str:
+    settings: Settings | None = session.info.get("settings")
+    return settings.timezone if settings else "UTC"
+
+
+async def _enqueue_ticket(
+    session: AsyncSession, printer: Printer, doc: KitchenTicketDoc, ticket: KitchenTicket, requested_by: int | None
+) -> PrintJob:
+    return await enqueue_print(
+        session,
+        printer_id=printer.id or 0,
+        data=render_kitchen_ticket(doc, profile_for(printer)),
+        kind="kitchen_ticket",
+        reference=f"ticket:{ticket.id}",
+        document=document_to_json(doc),
+        requested_by=requested_by,
+    )
+
+
+async def print_fired_tickets(session: AsyncSession, event: KitchenTicketsFired) -> None:
+    """Subscriber: each new ticket prints on its station's printer, in the fire's transaction."""
+    timezone = _timezone(session)
+    for ticket, lines, station in await _tickets_with_lines(session, event.ticket_ids):
+        printer = await _printer(session, station.printer_id)
+        if printer is not None:
+            await _enqueue_ticket(
+                session, printer, ticket_document(ticket, lines, station, timezone=timezone), ticket, None
+            )
+            continue
+        unrouted = [line for line in lines if line.unrouted_reason]
+        if unrouted:
+            # Lines no station takes still reach paper: the first station printer, flagged.
+            fallback = await _fallback_printer(session)
+            if fallback is not None:
+                doc = ticket_document(ticket, unrouted, station, timezone=timezone)
+                await _enqueue_ticket(session, fallback, dataclasses.replace(doc, station="NO STATION"), ticket, None)
+
+
+async def print_rushed_tickets(session: AsyncSession, event: KitchenTicketsRushed) -> None:
+    """Subscriber: a RUSH slip with the rushed lines for each station that has them."""
+    timezone = _timezone(session)
+    wanted = set(event.check_line_ids)
+    for ticket, lines, station in await _tickets_with_lines(session, event.ticket_ids):
+        printer = await _printer(session, station.printer_id)
+        rushed = [line for line in lines if line.check_line_id in wanted and line.voided_at is None]
+        if printer is not None and rushed:
+            doc = ticket_document(ticket, rushed, station, timezone=timezone, kind="rush")
+            await _enqueue_ticket(session, printer, doc, ticket, None)
+
+
+async def print_reprint(session: AsyncSession, event: TicketReprintRequested) -> None:
+    """Subscriber: a ticket asked for again, marked REPRINT."""
+    timezone = _timezone(session)
+    for ticket, lines, station in await _tickets_with_lines(session, (event.ticket_id,)):
+        printer = await _printer(session, station.printer_id)
+        if printer is not None:
+            doc = ticket_document(ticket, lines, station, timezone=timezone, reprint=True)
+            await _enqueue_ticket(session, printer, doc, ticket, event.staff_id)
+
+
+def subscribe(bus: EventBus) -> None:
+    """Print kitchen tickets when the kitchen makes, rushes or reprints them."""
+    bus.subscribe(KitchenTicketsFired, print_fired_tickets)
+    bus.subscribe(KitchenTicketsRushed, print_rushed_tickets)
+    bus.subscribe(TicketReprintRequested, print_reprint)
+
+
+def wire(runtime: Any) -> None:
+    """Kitchen tickets print; printer settings are checked the way the worker will use them."""
+    subscribe(runtime.bus)
+    runtime.db.context[PRINTER_CHECK] = check_printer_settings
+
+
+def check_printer_settings(uri: str, profile: str, columns: int, codepage: str) -> None:
+    """Raise ValueError, with a message for a manager, unless a printer with these settings can be driven."""
+    from printers.transports import transport_from_uri
+
+    try:
+        transport_from_uri(uri)
+    except ValueError as exc:
+        raise ValueError(
+            f"Address: {exc}. Use tcp://host:9100, serial:///dev/ttyUSB0?baudrate=19200 or file:///path/spool.bin."
+        ) from None
+    try:
+        PrinterProfile(capability=profile, columns=columns, code_page=codepage)
+    except ValueError as exc:
+        raise ValueError(f"Profile: {exc}.") from None

@@ -1,0 +1,54 @@
+"""Fixtures for the back office: no background workers (tests deliver the outbox when they mean to), a terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.checks.delivery import TERMINAL_KEY
+from app.checks.terminal import SimulatedTerminal
+from app.lib.settings import Settings
+
+
+@pytest.fixture
+async def settings(settings: Settings) -> Settings:
+    """The test's settings without background workers: tests drain the outbox themselves."""
+    settings.run_workers = False
+    return settings
+
+
+@pytest.fixture
+async def terminal(runtime: Any, settings: Settings) -> SimulatedTerminal:
+    """The card terminal the app talks to."""
+    simulated = SimulatedTerminal(settings.var_dir / "terminal-test")
+    runtime.db.context[TERMINAL_KEY] = simulated
+    return simulated
+
+
+@pytest.fixture
+async def live(app: Any) -> Any:
+    """The app's lifespan (channels) in the test's own event loop, as one process runs it."""
+    import asyncio
+
+    import httpx
+
+    started, stopping = asyncio.Event(), asyncio.Event()
+
+    async def run() -> None:
+        async with app.lifespan():
+            started.set()
+            await stopping.wait()
+
+    task = asyncio.create_task(run())
+    await asyncio.wait_for(started.wait(), timeout=10)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
+        yield client
+    stopping.set()
+    await task
+
+
+@pytest.fixture(autouse=True)
+async def running(live: Any) -> None:
+    """Every back-office test runs with the app's lifespan, so live updates have open channels (and close them)."""

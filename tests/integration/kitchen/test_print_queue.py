@@ -1,0 +1,325 @@
+"""The durable print queue against fake printers on a real TCP port and a pty: retries, backup, alerts, reprints."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from app.kitchen import printing
+from app.kitchen.models import (
+    AlertKind,
+    Printer,
+    PrinterAlert,
+    PrinterHealth,
+    PrinterHealthRecord,
+    PrintJob,
+    PrintJobState,
+)
+from app.lib.errors import Conflict
+from printers.documents import CheckLineDoc, GuestCheckDoc, TaxLineDoc
+from printers.layouts import render_drawer_kick, render_guest_check
+from printers.queue import document_to_json
+from printers.worker import PrintWorker
+from tests.integration.kitchen.support import Order, fire, open_check
+from tests.support.escpos_decoder import decode
+from tests.support.fake_printer import FakeNetworkPrinter, FakeSerialPrinter, PrinterState
+
+FAST = (0.05, 0.05)
+
+
+async def point(runtime: Any, name: str, uri: str, *, backup: str | None = None) -> int:
+    """Aim a demo printer at an address (and a backup, or none)."""
+    async with runtime.db.write() as session:
+        printer = (await session.exec(select(Printer).where(Printer.name == name))).one()
+        printer.uri = uri
+        if backup is None:
+            printer.backup_printer_id = None
+        else:
+            other = (await session.exec(select(Printer).where(Printer.name == backup))).one()
+            printer.backup_printer_id = other.id
+        session.add(printer)
+    return printer.id or 0
+
+
+async def settle(worker: PrintWorker, runtime: Any, within: float = 15.0) -> list[PrintJob]:
+    """Run the worker until no job is waiting or being sent; every job."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        await worker.drain()
+        async with runtime.db.read() as session:
+            jobs = list((await session.exec(select(PrintJob).order_by(col(PrintJob.id)))).all())
+        if all(job.state in (PrintJobState.PRINTED, PrintJobState.FAILED) for job in jobs):
+            return jobs
+        assert loop.time() < deadline, [(j.id, j.state, j.last_error) for j in jobs]
+        await asyncio.sleep(0.05)
+
+
+async def alerts(runtime: Any) -> list[PrinterAlert]:
+    async with runtime.db.read() as session:
+        return list((await session.exec(select(PrinterAlert).order_by(col(PrinterAlert.id)))).all())
+
+
+async def test_a_fired_ticket_prints_on_a_network_printer_with_accents_and_euro(runtime: Any, demo: None) -> None:
+    with FakeNetworkPrinter() as kitchen:
+        await point(runtime, "Kitchen", kitchen.uri + "?status_timeout=1")
+        scene = await open_check(runtime, table="7")
+        await fire(
+            runtime,
+            scene,
+            [Order("DS-CRB", 2, seat=1, note="Extra sauce, €2 on the bill"), Order("SL-NIC", seat=3)],
+        )
+        await runtime.dispatcher.drain()
+
+        jobs = await settle(PrintWorker(runtime.db, retry_delays=FAST), runtime)
+
+        assert [job.state for job in jobs] == [PrintJobState.PRINTED, PrintJobState.PRINTED]
+        paper = decode(kitchen.received)
+    text = paper.text
+    assert "Table 7" in text
+    assert "2 x Crème Brûlée" in text
+    assert "NOTE: Extra sauce, €2 on the bill" in text
+    assert "1 x Niçoise Salad" in text
+    assert "Pastry - Dessert" in text
+    assert "Server Lena Brooks" in text
+    assert paper.line("Table 7").style.large
+    assert paper.kinds().count("cut") == 2
+    assert "REPRINT" not in text
+    assert "BACKUP" not in text
+
+
+async def test_a_guest_check_prints_on_a_serial_printer_and_decodes_with_euro_amounts(runtime: Any, demo: None) -> None:
+    doc = GuestCheckDoc(
+        venue_name="Brigade Bistro",
+        check_number="1042",
+        table_label="12",
+        server_name="Lena Brooks",
+        opened_at=dt.datetime(2025, 3, 14, 19, 5, tzinfo=dt.UTC),
+        lines=(CheckLineDoc(quantity="2", name="Crème Brûlée", amount_cents=1700),),
+        subtotal_cents=1700,
+        taxes=(TaxLineDoc(label="VAT 9 %", tax_cents=153),),
+        total_cents=1853,
+    )
+    with FakeSerialPrinter() as bar:
+        bar_id = await point(runtime, "Bar", bar.uri + "?status_timeout=1")
+        async with runtime.db.write() as session:
+            await printing.enqueue_print(
+                session,
+                printer_id=bar_id,
+                data=render_guest_check(doc),
+                kind="guest_check",
+                reference="check:1042",
+                document=document_to_json(doc),
+            )
+
+        jobs = await settle(PrintWorker(runtime.db, retry_delays=FAST), runtime)
+
+        assert jobs[0].state is PrintJobState.PRINTED
+        text = decode(bar.received).text
+    assert "GUEST CHECK" in text
+    assert "2 Crème Brûlée" in text
+    assert "€17.00" in text
+    assert "€18.53" in text
+
+
+async def test_a_refusing_printer_is_retried_then_its_job_prints_on_the_backup_with_a_banner(
+    runtime: Any, demo: None
+) -> None:
+    with FakeNetworkPrinter() as kitchen, FakeNetworkPrinter() as bar:
+        kitchen.refuse_connections()
+        await point(runtime, "Bar", bar.uri)
+        await point(runtime, "Kitchen", kitchen.uri + "?connect_timeout=0.5", backup="Bar")
+        scene = await open_check(runtime, table="3")
+        await fire(runtime, scene, [Order("GR-RIB", seat=2, modifiers=["Medium rare"])])
+        await runtime.dispatcher.drain()
+
+        jobs = await settle(PrintWorker(runtime.db, retry_delays=FAST), runtime)
+
+        job = jobs[0]
+        assert job.state is PrintJobState.PRINTED
+        assert job.on_backup
+        assert job.attempts == 4  # the first send and two retries on Kitchen, then Bar
+        assert kitchen.received == b""
+        paper = decode(bar.received)
+    assert paper.lines[0].strip() == "BACKUP FROM Kitchen"
+    assert paper.styled_lines[0].style.inverted
+    assert "1 x Rib-eye 300 g" in paper.text
+    assert "Table 3" in paper.text
+    async with runtime.db.read() as session:
+        health = await session.get(PrinterHealthRecord, job.printer_id)
+    assert health is not None
+    assert health.health is PrinterHealth.UNREACHABLE
+    assert [(a.kind, a.acknowledged_at) for a in await alerts(runtime)] == [(AlertKind.UNREACHABLE, None)]
+
+
+async def test_when_both_printers_are_down_the_job_fails_with_an_alert_and_prints_once_the_printer_is_back(
+    runtime: Any, demo: None
+) -> None:
+    with FakeNetworkPrinter() as kitchen, FakeNetworkPrinter() as bar:
+        kitchen.refuse_connections()
+        bar.refuse_connections()
+        kitchen_id = await point(runtime, "Kitchen", kitchen.uri + "?connect_timeout=0.5", backup="Bar")
+        await point(runtime, "Bar", bar.uri + "?connect_timeout=0.5")
+        scene = await open_check(runtime, table="9")
+        await fire(runtime, scene, [Order("GR-BUR", modifiers=["Medium"])])
+        await runtime.dispatcher.drain()
+        worker = PrintWorker(runtime.db, retry_delays=FAST)
+
+        jobs = await settle(worker, runtime)
+
+        assert [job.state for job in jobs] == [PrintJobState.FAILED]
+        raised = await alerts(runtime)
+        failed_alert = next(a for a in raised if a.kind is AlertKind.JOB_FAILED)
+        assert failed_alert.job_id == jobs[0].id
+        assert "did not print: Kitchen and its backup Bar are not answering" in failed_alert.message
+
+        kitchen.accept_connections()
+        async with runtime.db.write() as session:
+            assert await printing.retry_failed_jobs(session, kitchen_id, staff_id=None) == 1
+
+        jobs = await settle(worker, runtime)
+
+        assert jobs[0].state is PrintJobState.PRINTED
+        assert not jobs[0].on_backup
+        assert "1 x Brigade Burger" in decode(kitchen.received).text
+    # the alert stays until a manager acknowledges it
+    assert all(alert.acknowledged_at is None for alert in await alerts(runtime))
+
+
+async def test_a_printer_out_of_paper_does_not_mark_the_job_printed_and_goes_to_the_backup_at_once(
+    runtime: Any, demo: None
+) -> None:
+    with FakeNetworkPrinter(PrinterState.PAPER_OUT) as kitchen, FakeNetworkPrinter() as bar:
+        await point(runtime, "Bar", bar.uri)
+        await point(runtime, "Kitchen", kitchen.uri, backup="Bar")
+        scene = await open_check(runtime)
+        await fire(runtime, scene, [Order("GR-CHK")])
+        await runtime.dispatcher.drain()
+
+        jobs = await settle(PrintWorker(runtime.db, retry_delays=(30.0,)), runtime)
+
+        assert jobs[0].state is PrintJobState.PRINTED
+        assert jobs[0].printed_on_id != jobs[0].printer_id
+        assert jobs[0].attempts == 2  # no retry on a printer that says it has no paper
+        assert decode(kitchen.received).kinds() == ["status_query", "status_query"]
+        assert "BACKUP FROM Kitchen" in decode(bar.received).text
+    raised = await alerts(runtime)
+    assert [a.kind for a in raised] == [AlertKind.PAPER_OUT]
+    assert "Kitchen is out of paper" in raised[0].message
+
+
+async def test_a_printer_out_of_paper_with_no_backup_keeps_the_job_failed_not_done(runtime: Any, demo: None) -> None:
+    with FakeSerialPrinter(PrinterState.PAPER_OUT) as kitchen:
+        await point(runtime, "Kitchen", kitchen.uri + "?status_timeout=1")
+        scene = await open_check(runtime)
+        await fire(runtime, scene, [Order("GR-CHK")])
+        await runtime.dispatcher.drain()
+
+        jobs = await settle(PrintWorker(runtime.db, retry_delays=FAST), runtime)
+
+    assert jobs[0].state is PrintJobState.FAILED
+    assert jobs[0].printed_at is None
+    assert "out of paper" in (jobs[0].last_error or "")
+
+
+async def test_a_send_broken_mid_job_is_printed_once_more_marked_reprint_and_never_a_third_time(
+    runtime: Any, demo: None
+) -> None:
+    with FakeNetworkPrinter(drop_after=40) as kitchen:
+        await point(runtime, "Kitchen", kitchen.uri + "?status_timeout=0.5")
+        scene = await open_check(runtime)
+        await fire(runtime, scene, [Order("GR-LAM", modifiers=["Rare"])])
+        await runtime.dispatcher.drain()
+        worker = PrintWorker(runtime.db, retry_delays=FAST)
+
+        jobs = await settle(worker, runtime)
+
+        # both sends broke off: once retried as a reprint, then failed for a person to check
+        assert jobs[0].state is PrintJobState.FAILED
+        assert jobs[0].duplicate_sent
+        assert jobs[0].mark_reprint
+        assert jobs[0].attempts == 2
+        assert len(kitchen.connections) == 2
+
+        kitchen.drop_after = None
+        async with runtime.db.write() as session:
+            await printing.retry_failed_job(session, jobs[0].id or 0, staff_id=None)
+        jobs = await settle(worker, runtime)
+
+        assert jobs[0].state is PrintJobState.PRINTED
+        last = decode(kitchen.connections[-1].data)
+    assert last.lines[0].strip() == "REPRINT"
+    assert "1 x Lamb Chops" in last.text
+
+
+async def test_a_cash_drawer_kick_is_never_sent_again_after_an_ambiguous_failure(runtime: Any, demo: None) -> None:
+    with FakeNetworkPrinter(drop_after=8) as bar:
+        bar_id = await point(runtime, "Bar", bar.uri + "?status_timeout=0.5")
+        async with runtime.db.write() as session:
+            await printing.enqueue_print(
+                session, printer_id=bar_id, data=render_drawer_kick(), kind="drawer_kick", reference="no-sale:1"
+            )
+
+        jobs = await settle(PrintWorker(runtime.db, retry_delays=FAST), runtime)
+
+        assert jobs[0].state is PrintJobState.FAILED
+        assert len(bar.connections) == 1
+    raised = await alerts(runtime)
+    assert [a.kind for a in raised] == [AlertKind.DRAWER_UNCERTAIN]
+    with pytest.raises(Conflict, match="cash drawer"):
+        async with runtime.db.write() as session:
+            await printing.retry_failed_job(session, jobs[0].id or 0, staff_id=None)
+
+
+async def test_a_job_left_by_a_worker_that_died_is_printed_by_another_marked_reprint(runtime: Any, demo: None) -> None:
+    with FakeNetworkPrinter() as kitchen:
+        await point(runtime, "Kitchen", kitchen.uri)
+        scene = await open_check(runtime)
+        await fire(runtime, scene, [Order("GR-FIL", modifiers=["Well done"])])
+        await runtime.dispatcher.drain()
+        async with runtime.db.write() as session:
+            job = (await session.exec(select(PrintJob))).one()
+            job.state = PrintJobState.PRINTING
+            job.claimed_by = "host:999:dead"
+            job.claimed_at = job.created_at - dt.timedelta(minutes=5)
+            session.add(job)
+
+        jobs = await settle(PrintWorker(runtime.db, retry_delays=FAST, lease_seconds=60), runtime)
+
+        assert jobs[0].state is PrintJobState.PRINTED
+        assert jobs[0].duplicate_sent
+        paper = decode(kitchen.received)
+    assert paper.lines[0].strip() == "REPRINT"
+    assert "1 x Fillet 200 g" in paper.text
+
+
+async def test_jobs_for_one_printer_print_in_the_order_they_were_fired(runtime: Any, demo: None) -> None:
+    with FakeNetworkPrinter() as kitchen:
+        await point(runtime, "Kitchen", kitchen.uri)
+        for table in ("1", "2", "3", "4"):
+            scene = await open_check(runtime, table=table)
+            await fire(runtime, scene, [Order("GR-RIB")])
+        await runtime.dispatcher.drain()
+
+        await settle(PrintWorker(runtime.db, retry_delays=FAST), runtime)
+
+        tables = [line for line in decode(kitchen.received).lines if line.strip().startswith("Table ")]
+    assert [t.strip() for t in tables] == ["Table 1", "Table 2", "Table 3", "Table 4"]
+
+
+async def test_a_manager_acknowledges_an_alert_once(runtime: Any, demo: None) -> None:
+    async with runtime.db.write() as session:
+        printer = (await session.exec(select(Printer))).first()
+        assert printer is not None
+        alert = await printing.raise_alert(session, printer.id or 0, AlertKind.PAPER_OUT, "Kitchen is out of paper")
+        again = await printing.raise_alert(session, printer.id or 0, AlertKind.PAPER_OUT, "Kitchen is out of paper")
+    assert again.id == alert.id
+    assert again.occurrences == 2
+    async with runtime.db.write() as session:
+        await printing.acknowledge_alert(session, alert.id or 0, staff_id=1)
+    async with runtime.db.read() as session:
+        assert await printing.open_alert_count(session) == 0

@@ -1,0 +1,49 @@
+"""The back office's start page: a tile for each area the person may use, nothing for those who may use none."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.conftest import log_in
+
+TILE = re.compile(r'<a class="tile" href="([^"]+)">')
+
+
+async def test_a_manager_sees_a_tile_for_every_area(manager: Any) -> None:
+    page = await manager.get("/manage")
+    assert page.status_code == 200
+    assert "<html" in page.text
+    tiles = TILE.findall(page.text)
+    for area in (
+        "/manage/menu",
+        "/manage/modifiers",
+        "/manage/taxes",
+        "/manage/86",
+        "/manage/floors",
+        "/manage/kitchen",
+        "/manage/staff",
+        "/manage/devices",
+        "/manage/audit",
+        "/inventory",
+        "/accounting",
+    ):
+        assert area in tiles, area
+    fragment = await manager.get("/manage", htmx=True)
+    assert fragment.status_code == 200
+    assert TILE.findall(fragment.text) == tiles
+
+
+async def test_a_cook_sees_only_the_86_board(cook: Any) -> None:
+    page = await cook.get("/manage")
+    assert page.status_code == 200
+    assert TILE.findall(page.text) == ["/manage/86"]
+    assert 'href="/manage/86"' in page.text
+
+
+async def test_front_of_house_staff_have_nothing_to_manage(server: Any, bartender: Any, device_factory: Any) -> None:
+    host = await log_in(await device_factory(), "5555")
+    for person in (server, bartender, host):
+        response = await person.get("/manage")
+        assert response.status_code == 403
+        assert "Ask a manager" in response.text
