@@ -359,7 +359,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_menu_item_modifier_group_item_id"), ["item_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("menu_item_modifier_group", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_menu_item_modifier_group_item_id"))

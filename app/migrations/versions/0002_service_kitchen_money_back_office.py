@@ -1512,7 +1512,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_check_refund_line_refund_id"), ["refund_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("check_refund_line", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_check_refund_line_refund_id"))
