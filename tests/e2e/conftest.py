@@ -39,9 +39,9 @@ def _chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`brigade db upgrade`, `brigade demo`, `brigade serve` in a folder of their own."""
+    """`brigade db upgrade`, `brigade demo`, `brigade serve` in a folder of their own, one per test module."""
     var = tmp_path_factory.mktemp("e2e-var")
     port = _free_port()
     env = {
