@@ -83,6 +83,8 @@ async def settings(
 async def app(settings: Settings) -> AsyncIterator[Litestar]:
     application = create_app(settings)
     yield application
+    # A test that publishes without running the lifespan still opened Redis connections; close them here.
+    await application.state.runtime.channels.close_backend()
     await application.state.runtime.db.dispose()
 
 
