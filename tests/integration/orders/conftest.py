@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import httpx
 import pytest
-from litestar import Litestar
 from sqlmodel import col, select
 
 from app.floor.models import DiningTable
@@ -147,30 +144,6 @@ class Restaurant:
         """POST to /checks/<id>/<path> with the current version and a fresh key unless given."""
         body = {"version": str(await self.version(check_id)), "idempotency_key": key(), **(data or {})}
         return await device.post(f"/checks/{check_id}/{path}", body, **kwargs)
-
-
-@pytest.fixture
-async def live(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    """The app's lifespan (channels, outbox dispatcher) in the test's own event loop, as one process runs it.
-
-    Tablets (the persona fixtures) talk to the app in this loop too, so the dispatcher, the channels and
-    the requests share one loop exactly as they do under a real server.
-    """
-    started, stopping = asyncio.Event(), asyncio.Event()
-
-    async def run() -> None:
-        # Entered and left in one task, as a server does; fixture setup and teardown run in different tasks.
-        async with app.lifespan():
-            started.set()
-            await stopping.wait()
-
-    task = asyncio.create_task(run())
-    await asyncio.wait_for(started.wait(), timeout=10)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
-        yield client
-    stopping.set()
-    await task
 
 
 @pytest.fixture
