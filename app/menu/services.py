@@ -23,7 +23,9 @@ from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput, NotFound
 from app.lib.events import DomainEvent, emit
+from app.lib.inputs import clean_text, whole_number
 from app.lib.money import Money
+from app.lib.sql import is_postgres
 from app.menu.models import (
     Course,
     MenuCategory,
@@ -186,33 +188,10 @@ def parse_percent(text: str, *, label: str = "Rate") -> int:
 # Shared checks ----------------------------------------------------------------------------------
 
 
-def _text(value: str, *, label: str, max_length: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise InvalidInput(f"{label} is required.")
-    if len(value) > max_length:
-        raise InvalidInput(f"{label} is {len(value)} characters; the limit is {max_length}.")
-    if any(ord(c) < 32 and c not in "\n\t" for c in value):
-        raise InvalidInput(f"{label} contains control characters.")
-    return value
-
-
-def _whole(value: int, *, label: str, minimum: int, maximum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{label} must be a whole number.")
-    if not minimum <= value <= maximum:
-        raise InvalidInput(f"{label} must be between {minimum} and {maximum}.")
-    return value
-
-
-def _locks_rows(session: AsyncSession) -> bool:
-    return session.bind is not None and session.bind.dialect.name != "sqlite"
-
-
 async def _get(session: AsyncSession, model: type[Row], record_id: int, *, what: str) -> Row:
     """A row by id, locked against concurrent edits on PostgreSQL (SQLite writes are serial already)."""
     query = select(model).where(model.id == record_id)  # type: ignore[attr-defined]
-    if _locks_rows(session):
+    if is_postgres(session):
         query = query.with_for_update()
     row = (await session.exec(query)).first()
     if row is None:
@@ -269,8 +248,8 @@ async def _record(
 
 
 async def _check_tax_rate(session: AsyncSession, fields: TaxRateFields, tax_id: int | None) -> TaxRateFields:
-    name = _text(fields.name, label="Name", max_length=NAME_MAX)
-    rate_bp = _whole(fields.rate_bp, label="Rate (basis points)", minimum=0, maximum=10000)
+    name = clean_text(fields.name, label="Name", max_length=NAME_MAX)
+    rate_bp = whole_number(fields.rate_bp, label="Rate (basis points)", minimum=0, maximum=10000)
     clash = (
         await session.exec(select(TaxRate).where(func.lower(TaxRate.name) == name.lower(), TaxRate.id != tax_id))
     ).first()
@@ -331,7 +310,7 @@ async def restore_tax_rate(session: AsyncSession, tax_id: int, *, actor_id: int 
 
 
 async def _check_category(session: AsyncSession, fields: CategoryFields, category_id: int | None) -> CategoryFields:
-    name = _text(fields.name, label="Name", max_length=NAME_MAX)
+    name = clean_text(fields.name, label="Name", max_length=NAME_MAX)
     try:
         course = Course(fields.course)
     except ValueError:
@@ -343,7 +322,7 @@ async def _check_category(session: AsyncSession, fields: CategoryFields, categor
     color = (fields.color or "").strip().lower()
     if not COLOR_PATTERN.fullmatch(color):
         raise InvalidInput("Colour must look like #4a6fa5.")
-    sort_order = _whole(fields.sort_order, label="Order", minimum=0, maximum=SORT_MAX)
+    sort_order = whole_number(fields.sort_order, label="Order", minimum=0, maximum=SORT_MAX)
     clash = (
         await session.exec(
             select(MenuCategory).where(func.lower(MenuCategory.name) == name.lower(), MenuCategory.id != category_id)
@@ -438,13 +417,15 @@ async def restore_category(session: AsyncSession, category_id: int, *, actor_id:
 
 
 async def _check_item(session: AsyncSession, fields: ItemFields, item_id: int | None) -> ItemFields:
-    sku = _text(fields.sku, label="SKU", max_length=SKU_MAX)
+    sku = clean_text(fields.sku, label="SKU", max_length=SKU_MAX)
     if not SKU_PATTERN.fullmatch(sku):
         raise InvalidInput("SKU may hold letters, digits and . _ / - only, starting with a letter or digit.")
-    name = _text(fields.name, label="Name", max_length=ITEM_NAME_MAX)
-    description = _text(fields.description, label="Description", max_length=DESCRIPTION_MAX, required=False)
-    price = _whole(fields.price_cents, label="Price (cents)", minimum=0, maximum=PRICE_MAX_CENTS)
-    sort_order = _whole(fields.sort_order, label="Order", minimum=0, maximum=SORT_MAX)
+    name = clean_text(fields.name, label="Name", max_length=ITEM_NAME_MAX)
+    description = clean_text(
+        fields.description, label="Description", max_length=DESCRIPTION_MAX, required=False, multiline=True
+    )
+    price = whole_number(fields.price_cents, label="Price (cents)", minimum=0, maximum=PRICE_MAX_CENTS)
+    sort_order = whole_number(fields.sort_order, label="Order", minimum=0, maximum=SORT_MAX)
     await _live_category(session, fields.category_id)
     await station_name(session, fields.station_id, label="Station override")
     if len(set(fields.group_ids)) != len(fields.group_ids):
@@ -588,7 +569,7 @@ async def eighty_six(session: AsyncSession, item_id: int, reason: str, actor: in
 
     Already 86'd items are left as they are, so a double tap or a repeated stock alert is harmless.
     """
-    reason = _text(reason, label="Reason", max_length=REASON_MAX)
+    reason = clean_text(reason, label="Reason", max_length=REASON_MAX, multiline=True)
     item = await _get(session, MenuItem, item_id, what="menu item")
     if item.archived_at is not None:
         raise Conflict(f"“{item.name}” is archived; it is not on the menu to 86.")
@@ -614,7 +595,7 @@ async def eighty_six(session: AsyncSession, item_id: int, reason: str, actor: in
 
 async def un_eighty_six(session: AsyncSession, item_id: int, reason: str | None, actor: int | None) -> MenuItem:
     """Sell an 86'd item again (restocked, or 86'd by mistake); items on sale are left as they are."""
-    reason = _text(reason or "", label="Reason", max_length=REASON_MAX, required=False) or None
+    reason = clean_text(reason, label="Reason", max_length=REASON_MAX, required=False, multiline=True) or None
     item = await _get(session, MenuItem, item_id, what="menu item")
     if item.eighty_sixed_at is None:
         return item
@@ -640,9 +621,9 @@ async def un_eighty_six(session: AsyncSession, item_id: int, reason: str | None,
 
 
 async def _check_group(session: AsyncSession, fields: GroupFields, group_id: int | None) -> GroupFields:
-    name = _text(fields.name, label="Name", max_length=NAME_MAX)
-    low = _whole(fields.min_choices, label="Minimum choices", minimum=0, maximum=CHOICES_MAX)
-    high = _whole(fields.max_choices, label="Maximum choices", minimum=1, maximum=CHOICES_MAX)
+    name = clean_text(fields.name, label="Name", max_length=NAME_MAX)
+    low = whole_number(fields.min_choices, label="Minimum choices", minimum=0, maximum=CHOICES_MAX)
+    high = whole_number(fields.max_choices, label="Maximum choices", minimum=1, maximum=CHOICES_MAX)
     if low > high:
         raise InvalidInput(f"Minimum choices ({low}) cannot be more than maximum choices ({high}).")
     clash = (
@@ -709,11 +690,11 @@ async def restore_modifier_group(session: AsyncSession, group_id: int, *, actor_
 async def _check_modifier(
     session: AsyncSession, group_id: int, fields: ModifierFields, modifier_id: int | None
 ) -> ModifierFields:
-    name = _text(fields.name, label="Name", max_length=NAME_MAX)
-    delta = _whole(
+    name = clean_text(fields.name, label="Name", max_length=NAME_MAX)
+    delta = whole_number(
         fields.price_delta_cents, label="Price change (cents)", minimum=-DELTA_MAX_CENTS, maximum=DELTA_MAX_CENTS
     )
-    sort_order = _whole(fields.sort_order, label="Order", minimum=0, maximum=SORT_MAX)
+    sort_order = whole_number(fields.sort_order, label="Order", minimum=0, maximum=SORT_MAX)
     await station_name(session, fields.station_id, label="Station override")
     clash = (
         await session.exec(
