@@ -23,6 +23,8 @@ from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput, NotFound
 from app.lib.events import DomainEvent, emit
+from app.lib.inputs import clean_text, whole_number
+from app.lib.sql import is_postgres
 
 GRID: Final = 10
 SIZE_MIN, SIZE_MAX = 20, 1000
@@ -181,33 +183,10 @@ def suggest_table_name(names: Sequence[str]) -> str:
 # Shared checks -----------------------------------------------------------------------------------
 
 
-def _text(value: str, *, label: str, max_length: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise InvalidInput(f"{label} is required.")
-    if len(value) > max_length:
-        raise InvalidInput(f"{label} is {len(value)} characters; the limit is {max_length}.")
-    if any(ord(c) < 32 for c in value):
-        raise InvalidInput(f"{label} contains control characters.")
-    return value
-
-
-def _whole(value: int, *, label: str, minimum: int, maximum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{label} must be a whole number.")
-    if not minimum <= value <= maximum:
-        raise InvalidInput(f"{label} must be between {minimum} and {maximum}.")
-    return value
-
-
-def _locks_rows(session: AsyncSession) -> bool:
-    return session.bind is not None and session.bind.dialect.name != "sqlite"
-
-
 async def _floor(session: AsyncSession, floor_id: int, *, live: bool = False) -> Floor:
     # Locking the floor row serialises every change to its plan on PostgreSQL (names stay unique).
     query = select(Floor).where(Floor.id == floor_id)
-    if _locks_rows(session):
+    if is_postgres(session):
         query = query.with_for_update()
     floor = (await session.exec(query)).first()
     if floor is None:
@@ -219,7 +198,7 @@ async def _floor(session: AsyncSession, floor_id: int, *, live: bool = False) ->
 
 async def _table(session: AsyncSession, floor: Floor, table_id: int) -> DiningTable:
     query = select(DiningTable).where(DiningTable.id == table_id, DiningTable.floor_id == floor.id)
-    if _locks_rows(session):
+    if is_postgres(session):
         query = query.with_for_update()
     table = (await session.exec(query)).first()
     if table is None:
@@ -250,10 +229,10 @@ async def _changed(session: AsyncSession, floor_id: int) -> None:
 
 
 async def _check_floor(session: AsyncSession, fields: FloorFields, floor_id: int | None) -> FloorFields:
-    name = _text(fields.name, label="Name", max_length=FLOOR_NAME_MAX)
-    sort_order = _whole(fields.sort_order, label="Order", minimum=0, maximum=SORT_MAX)
-    width = _whole(fields.width, label="Plan width", minimum=PLAN_MIN, maximum=PLAN_MAX)
-    height = _whole(fields.height, label="Plan depth", minimum=PLAN_MIN, maximum=PLAN_MAX)
+    name = clean_text(fields.name, label="Name", max_length=FLOOR_NAME_MAX)
+    sort_order = whole_number(fields.sort_order, label="Order", minimum=0, maximum=SORT_MAX)
+    width = whole_number(fields.width, label="Plan width", minimum=PLAN_MIN, maximum=PLAN_MAX)
+    height = whole_number(fields.height, label="Plan depth", minimum=PLAN_MIN, maximum=PLAN_MAX)
     clash = (
         await session.exec(select(Floor).where(func.lower(Floor.name) == name.lower(), Floor.id != floor_id))
     ).first()
@@ -365,9 +344,9 @@ def _shape(value: TableShape | str) -> TableShape:
 
 
 async def _check_table(session: AsyncSession, floor: Floor, fields: TableFields, table_id: int | None) -> TableFields:
-    name = _text(fields.name, label="Table name", max_length=TABLE_NAME_MAX)
+    name = clean_text(fields.name, label="Table name", max_length=TABLE_NAME_MAX)
     shape = _shape(fields.shape)
-    seats = _whole(fields.seats, label="Seats", minimum=1, maximum=SEATS_MAX)
+    seats = whole_number(fields.seats, label="Seats", minimum=1, maximum=SEATS_MAX)
     clash = (
         await session.exec(
             select(DiningTable.id).where(

@@ -9,6 +9,9 @@ from sqlalchemy import func
 from sqlmodel import SQLModel, col, select
 
 from app.lib.audit import AuditEntry
+from app.orders.models import Check
+from app.orders.services import open_check
+from app.staff.models import Staff
 
 Row = TypeVar("Row", bound=SQLModel)
 
@@ -57,3 +60,10 @@ def refused(response: Any, status: int, message: str) -> None:
     assert response.status_code == status, (response.status_code, response.text[:500])
     assert response.headers.get("hx-retarget") == "#flash", "refusals are shown in the page's flash"
     assert message in text(response), text(response)[:500]
+
+
+async def seat(runtime: Any, table_id: int, *, server: str = "Lena Brooks", covers: int = 2) -> Check:
+    """Open a check on a table for a server, as her tablet does; returns the check."""
+    async with runtime.db.write() as session:
+        person = (await session.exec(select(Staff).where(Staff.name == server))).one()
+        return await open_check(session, table_id=table_id, covers=covers, server=person, kind="table")

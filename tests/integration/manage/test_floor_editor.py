@@ -9,7 +9,10 @@ from sqlmodel import col, select
 
 from app.floor.models import DiningTable, Floor, TableShape
 from app.floor.services import FloorPlanChanged, Geometry, TableArchived, free_spot, snap, suggest_table_name
-from tests.integration.manage.support import audit_entries, audit_total, count, find, get, refused, text
+from app.orders.models import Check
+from app.orders.services import transfer_check
+from app.staff.models import Staff
+from tests.integration.manage.support import audit_entries, audit_total, count, find, get, refused, seat, text
 
 
 async def _floor(runtime: Any, name: str) -> Floor:
@@ -332,3 +335,34 @@ async def test_a_drag_without_the_csrf_header_is_refused(manager: Any, runtime: 
     )
     assert response.status_code == 403
     assert (await get(runtime, DiningTable, table.id or 0)).x == table.x
+
+
+async def test_a_table_with_an_open_check_cannot_be_archived_until_the_check_moves(manager: Any, runtime: Any) -> None:
+    dining = await _floor(runtime, "Dining Room")
+    table = await _table(runtime, dining, "7")
+    other = await _table(runtime, dining, "8")
+    check = await seat(runtime, table.id or 0)
+    audited = await audit_total(runtime)
+    refused(
+        await manager.post(f"/manage/floors/{dining.id}/tables/{table.id}/archive"),
+        409,
+        f"Table 7 has an open check #{check.number} (Lena Brooks); close it or move it to another table "
+        "before archiving the table.",
+    )
+    assert (await get(runtime, DiningTable, table.id or 0)).archived_at is None
+    assert await audit_total(runtime) == audited, "a refusal records nothing"
+    editor = await manager.get(f"/manage/floors/{dining.id}/editor", htmx=True)
+    assert f'id="ed-table-{table.id}"' in editor.text, "the table is still on the plan"
+
+    async with runtime.db.write() as session:
+        lena = (await session.exec(select(Staff).where(Staff.name == "Lena Brooks"))).one()
+        await transfer_check(session, check_id=check.id or 0, actor=lena, expected_version=None, to_table_id=other.id)
+    response = await manager.post(f"/manage/floors/{dining.id}/tables/{table.id}/archive")
+    assert response.status_code == 200
+    assert "Archived table 7." in text(response)
+    assert (await get(runtime, Check, check.id or 0)).table_id == other.id
+    refused(
+        await manager.post(f"/manage/floors/{dining.id}/tables/{other.id}/archive"),
+        409,
+        f"Table 8 has an open check #{check.number} (Lena Brooks)",
+    )

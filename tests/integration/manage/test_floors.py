@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from app.floor.models import DiningTable, Floor
-from tests.integration.manage.support import audit_entries, audit_total, count, find, get, refused, text
+from tests.integration.manage.support import audit_entries, audit_total, count, find, get, refused, seat, text
 
 
 async def test_the_floors_page_lists_floors_with_tables_and_seats_as_a_page_and_as_a_fragment(manager: Any) -> None:
@@ -137,3 +137,20 @@ async def test_a_floor_change_without_the_csrf_token_is_refused(manager: Any, ru
     response = await manager.client.post(f"/manage/floors/{patio.id}/archive", headers={"hx-request": "true"})
     assert response.status_code == 403
     assert (await get(runtime, Floor, patio.id or 0)).archived_at is None
+
+
+async def test_a_floor_with_open_checks_keeps_serving_and_says_which_checks(manager: Any, runtime: Any) -> None:
+    patio = await find(runtime, Floor, Floor.name == "Patio")
+    p1 = await find(runtime, DiningTable, DiningTable.floor_id == patio.id, DiningTable.name == "P1")
+    p2 = await find(runtime, DiningTable, DiningTable.floor_id == patio.id, DiningTable.name == "P2")
+    first = await seat(runtime, p1.id or 0)
+    second = await seat(runtime, p2.id or 0, server="Milo Grant")
+    audited = await audit_total(runtime)
+    refused(
+        await manager.post(f"/manage/floors/{patio.id}/archive"),
+        409,
+        f"Patio still has open checks: #{first.number} on table P1, #{second.number} on table P2; "
+        "close them or move them to another floor before archiving it.",
+    )
+    assert (await get(runtime, Floor, patio.id or 0)).archived_at is None
+    assert await audit_total(runtime) == audited, "a refusal records nothing"
