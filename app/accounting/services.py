@@ -25,6 +25,8 @@ from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput, NotFound
 from app.lib.events import DomainEvent, emit
+from app.lib.inputs import clean_text
+from app.lib.sql import is_postgres
 
 CODE_PATTERN: Final = re.compile(r"[0-9A-Za-z][0-9A-Za-z.-]{0,19}")
 DIMENSION_KEY: Final = re.compile(r"[a-z][a-z0-9_-]{0,39}")
@@ -76,17 +78,6 @@ class EntryPosted(DomainEvent):
 # Shared checks ------------------------------------------------------------------------------------
 
 
-def _text(value: object, *, label: str, max_length: int, required: bool = True) -> str:
-    cleaned = str(value if value is not None else "").strip()
-    if required and not cleaned:
-        raise InvalidInput(f"{label} is required.")
-    if len(cleaned) > max_length:
-        raise InvalidInput(f"{label} is {len(cleaned)} characters; the limit is {max_length}.")
-    if any(ord(c) < 32 for c in cleaned):
-        raise InvalidInput(f"{label} contains control characters.")
-    return cleaned
-
-
 def format_cents(cents: int) -> str:
     """Signed cents as a plain decimal amount: -1250 → '-12.50'."""
     sign = "-" if cents < 0 else ""
@@ -94,13 +85,9 @@ def format_cents(cents: int) -> str:
     return f"{sign}{whole}.{part:02d}"
 
 
-def _is_postgres(session: AsyncSession) -> bool:
-    return session.bind is not None and session.bind.dialect.name == "postgresql"
-
-
 async def _guard_day(session: AsyncSession, day: dt.date, *, exclusive: bool) -> None:
     """Order posting against locking on one day (PostgreSQL; SQLite writers are already serial)."""
-    if not _is_postgres(session):
+    if not is_postgres(session):
         return
     function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
     await session.exec(  # type: ignore[call-overload]
@@ -122,6 +109,24 @@ async def account_by_code(session: AsyncSession, code: str) -> Account | None:
     return (await session.exec(select(Account).where(Account.code == code))).first()
 
 
+async def live_account(
+    session: AsyncSession, code: str, *, label: str = "Account", types: Sequence[AccountType] = ()
+) -> Account:
+    """The live account with this code, or a refusal naming it (`types`, when given, are the kinds allowed)."""
+    code = clean_text(code, label=label, max_length=20)
+    account = await account_by_code(session, code)
+    if account is None:
+        raise InvalidInput(f"{label} {code} is not in the chart of accounts; add it there first or choose another.")
+    if account.archived_at is not None:
+        raise InvalidInput(f"{label} {account.label} is archived; restore it or choose a live account.")
+    if types and account.type not in types:
+        allowed = " or ".join(t.value for t in types)
+        raise InvalidInput(
+            f"{label} {account.label} is of type {account.type.value}; choose an account of type {allowed}."
+        )
+    return account
+
+
 async def create_account(
     session: AsyncSession,
     *,
@@ -133,11 +138,11 @@ async def create_account(
     actor_id: int | None = None,
 ) -> Account:
     """Add an account to the chart; a parent must be a live account of the same type."""
-    code = _text(code, label="Code", max_length=20)
+    code = clean_text(code, label="Code", max_length=20)
     if not CODE_PATTERN.fullmatch(code):
         raise InvalidInput("Code uses letters, digits, dots and dashes, and starts with a letter or digit.")
-    name = _text(name, label="Name", max_length=NAME_MAX)
-    description = _text(description, label="Description", max_length=300, required=False)
+    name = clean_text(name, label="Name", max_length=NAME_MAX)
+    description = clean_text(description, label="Description", max_length=300, required=False)
     try:
         account_type = AccountType(type)
     except ValueError:
@@ -173,8 +178,8 @@ async def rename_account(
 ) -> Account:
     """Change an account's name or description; its code and type stay, because postings use them."""
     account = await _account(session, account_id)
-    name = _text(name, label="Name", max_length=NAME_MAX)
-    description = _text(description, label="Description", max_length=300, required=False)
+    name = clean_text(name, label="Name", max_length=NAME_MAX)
+    description = clean_text(description, label="Description", max_length=300, required=False)
     before = {"name": account.name, "description": account.description}
     account.name, account.description = name, description
     session.add(account)
@@ -233,7 +238,7 @@ async def restore_account(session: AsyncSession, account_id: int, *, actor_id: i
 
 async def _account(session: AsyncSession, account_id: int) -> Account:
     query = select(Account).where(Account.id == account_id)
-    if _is_postgres(session):
+    if is_postgres(session):
         query = query.with_for_update()
     account = (await session.exec(query)).first()
     if account is None:
@@ -269,7 +274,7 @@ def _check_dimensions(raw: Mapping[str, str], position: int) -> dict[str, str]:
             raise InvalidInput(
                 f"Line {position}: dimension name {key!r} must be lower-case letters, digits, '-' or '_'."
             )
-        checked[key] = _text(value, label=f"Line {position} dimension {key}", max_length=DIMENSION_VALUE_MAX)
+        checked[key] = clean_text(value, label=f"Line {position} dimension {key}", max_length=DIMENSION_VALUE_MAX)
     return checked
 
 
@@ -288,8 +293,8 @@ async def _check_lines(
         if amount == 0:
             # A zero line moves nothing; rules that compute one (a 0 % tax) need not filter it.
             continue
-        code = _text(line.account, label=f"Line {position} account", max_length=20)
-        memo = _text(line.memo, label=f"Line {position} memo", max_length=MEMO_MAX, required=False)
+        code = clean_text(line.account, label=f"Line {position} account", max_length=20)
+        memo = clean_text(line.memo, label=f"Line {position} memo", max_length=MEMO_MAX, required=False)
         prepared.append((code, amount, memo, _check_dimensions(line.dimensions, position)))
     if len(prepared) < 2:
         raise UnbalancedEntry("An entry needs at least two lines that move money (a debit and a credit).")
@@ -383,11 +388,11 @@ async def post_entry(
     return await _post(
         session,
         day=_require_date(date),
-        description=_text(description, label="Description", max_length=DESCRIPTION_MAX),
+        description=clean_text(description, label="Description", max_length=DESCRIPTION_MAX),
         lines=lines,
-        source_type=_text(source_type, label="Source type", max_length=60),
-        source_id=_text(source_id, label="Source id", max_length=80),
-        key=_text(idempotency_key or f"{source_type}:{source_id}", label="Idempotency key", max_length=200),
+        source_type=clean_text(source_type, label="Source type", max_length=60),
+        source_id=clean_text(source_id, label="Source id", max_length=80),
+        key=clean_text(idempotency_key or f"{source_type}:{source_id}", label="Idempotency key", max_length=200),
         actor_id=actor_id,
         reverses=None,
         reason=None,
@@ -494,7 +499,7 @@ async def reverse_entry(
     The original stays as it was; the reversal points at it. Reversing an entry twice returns the
     first reversal; a reversal itself cannot be reversed (post a fresh entry instead).
     """
-    reason = _text(reason, label="Reason", max_length=REASON_MAX)
+    reason = clean_text(reason, label="Reason", max_length=REASON_MAX)
     original = await session.get(JournalEntry, entry_id)
     if original is None:
         raise NotFound(f"There is no journal entry #{entry_id}.")
@@ -570,7 +575,7 @@ async def lock_day(
 ) -> LockedDay:
     """Close the books for `day`: later postings on it are refused. Locking twice is harmless."""
     day = _require_date(day, "Day")
-    reason = _text(reason, label="Reason", max_length=REASON_MAX, required=False) or None
+    reason = clean_text(reason, label="Reason", max_length=REASON_MAX, required=False) or None
     await _guard_day(session, day, exclusive=True)
     existing = (await session.exec(select(LockedDay).where(LockedDay.day == day))).first()
     if existing is not None:
@@ -587,7 +592,7 @@ async def lock_day(
 async def unlock_day(session: AsyncSession, day: dt.date, *, reason: str, actor_id: int | None = None) -> None:
     """Reopen a locked day's books (audited, with a reason); refused when the day is not locked."""
     day = _require_date(day, "Day")
-    reason = _text(reason, label="Reason", max_length=REASON_MAX)
+    reason = clean_text(reason, label="Reason", max_length=REASON_MAX)
     await _guard_day(session, day, exclusive=True)
     existing = (await session.exec(select(LockedDay).where(LockedDay.day == day))).first()
     if existing is None:

@@ -20,6 +20,8 @@ ACCOUNT_ROLES: dict[str, str] = {
     "cogs": "Cost of goods sold",
     "inventory": "Inventory",
     "waste": "Waste and spoilage",
+    "accounts_payable": "Accounts payable (deliveries)",
+    "stock_variance": "Stock count variance",
     "over_short": "Cash over/short",
     "cash_drawers": "Cash drawers",
     "cash_safe": "Cash in safe (floats and deposits)",

@@ -2,7 +2,8 @@
 
 Each outbox message posts once: its source key ("close:<check>:<n>", "reopen:<check>:<n>", "refund:<id>",
 "tip:<payment>:<message>", "void-waste:<line>") is unique on `check_posting`, the journal entry carries
-the same key, and stock moves are keyed the same way. A posting that cannot be made (a missing mapping,
+the same key, and stock moves are keyed the same way. The stockroom's own deliveries, counts and waste post
+under "stock:<operation>", the key of their journal entry. A posting that cannot be made (a missing mapping,
 a locked day, figures that do not add up) is rolled back to its savepoint and kept as a posting exception
 with its reason; the manager fixes the cause and retries, which posts once. A day that is already closed
 sends what arrives for it to the next open day, and the posting says so (`late`).
@@ -19,15 +20,15 @@ from typing import Any, Protocol
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.accounting.models import Account
-from app.accounting.services import PostingLine, next_open_day, post_entry, reverse_entry
+from app.accounting.models import Account, JournalEntry
+from app.accounting.services import PostingLine, entry_by_key, next_open_day, post_entry, reverse_entry
 from app.checks import services as checks
 from app.checks.models import CheckClosing, Payment, Refund, RefundLine, RefundStatus, Tender
 from app.checks.queries import check_money, settings_of
 from app.closes import calculations as calc
 from app.closes.models import CheckPosting, ExceptionStatus, MappingKind, PostingException, PostingKind, PostingMapping
 from app.inventory import services as inventory
-from app.inventory.models import RecipeComponent, StockLocation
+from app.inventory.models import OperationKind, RecipeComponent, StockLocation, StockOperation
 from app.kitchen.models import Station
 from app.lib.clock import utcnow
 from app.lib.db import Database
@@ -41,6 +42,7 @@ CLOSED_TOPIC = checks.CLOSED_TOPIC
 REOPENED_TOPIC = checks.REOPENED_TOPIC
 REFUNDED_TOPIC = checks.REFUNDED_TOPIC
 TIP_ADJUSTED_TOPIC = checks.TIP_ADJUSTED_TOPIC
+STOCK_TOPIC = inventory.STOCK_BOOKED_TOPIC
 SOURCE_TYPE = "check"
 
 
@@ -57,11 +59,12 @@ class _Runtime(Protocol):
 
 
 def wire(runtime: _Runtime) -> None:
-    """Post closed checks, reopenings, refunds and tip adjustments as their outbox messages are delivered."""
+    """Post closed checks, reopenings, refunds, tip adjustments and stockroom operations as they are delivered."""
     runtime.dispatcher.register(CLOSED_TOPIC, deliver)
     runtime.dispatcher.register(REOPENED_TOPIC, deliver)
     runtime.dispatcher.register(REFUNDED_TOPIC, deliver)
     runtime.dispatcher.register(TIP_ADJUSTED_TOPIC, deliver)
+    runtime.dispatcher.register(STOCK_TOPIC, deliver)
 
 
 # ---------------------------------------------------------------------------------------------- delivery
@@ -77,6 +80,8 @@ def source_key(topic: str, payload: Mapping[str, Any], message_id: int | None = 
         return f"refund:{payload['refund_id']}"
     if topic == TIP_ADJUSTED_TOPIC:
         return f"tip:{payload['payment_id']}:{payload.get('message_id', message_id)}"
+    if topic == STOCK_TOPIC:
+        return f"stock:{payload['operation_id']}"
     raise ValueError(f"no posting rule for {topic}")
 
 
@@ -827,6 +832,57 @@ async def post_tip_adjustment(session: AsyncSession, payload: Mapping[str, Any])
     return posting
 
 
+# ---------------------------------------------------------------------------------------------- stockroom
+
+
+async def post_stock_operation(session: AsyncSession, payload: Mapping[str, Any]) -> JournalEntry | None:
+    """A delivery (inventory against accounts payable), a count (variance) or recorded waste, at the value it moved.
+
+    The journal entry's key is the posting's key, so a second delivery of the message finds it and posts nothing.
+    """
+    operation_id = int(payload["operation_id"])
+    key = source_key(STOCK_TOPIC, payload)
+    existing = await entry_by_key(session, key)
+    if existing is not None:
+        return existing
+    operation = await session.get(StockOperation, operation_id)
+    if operation is None:
+        raise PostingProblem(f"Stock operation {operation_id} does not exist; nothing can be posted for it.")
+    values = [move.value_cents for move in await inventory.moves_of(session, operation_id)]
+    gained, lost = sum(v for v in values if v > 0), -sum(v for v in values if v < 0)
+    if operation.kind is OperationKind.RECEIPT:
+        roles = ["inventory", "accounts_payable"]
+        reference = f" ({operation.reference})" if operation.reference else ""
+        description = f"Delivery from {operation.supplier or 'a supplier'}{reference}"
+    elif operation.kind is OperationKind.COUNT:
+        roles = ["inventory", "stock_variance"]
+        description = f"Stock count: {operation.note}" if operation.note else "Stock count"
+    elif operation.kind is OperationKind.WASTE:
+        roles = ["inventory", "waste"]
+        description = f"Waste: {operation.note}" if operation.note else "Waste"
+    else:
+        raise PostingProblem(f"A {operation.kind.label.lower()} is posted with its check, not on its own.")
+    if not gained and not lost:
+        return None
+    accounts = await resolve_accounts(session, roles=roles)
+    stock, other = accounts.roles["inventory"], accounts.roles[roles[1]]
+    lines = [
+        *calc.cost_entry(gained, stock, other, f"{operation.kind.label}: stock in"),
+        *calc.cost_entry(lost, other, stock, f"{operation.kind.label}: stock out"),
+    ]
+    day = await posting_day(session, checks.business_day(settings_of(session), operation.created_at))
+    return await post_entry(
+        session,
+        date=day,
+        description=description[:200],
+        lines=_posting_lines([line for line in lines if line.amount_cents]),
+        source_type="stock",
+        source_id=str(operation_id),
+        idempotency_key=key,
+        actor_id=operation.actor_id,
+    )
+
+
 Rule = Callable[[AsyncSession, Mapping[str, Any]], Awaitable[Any]]
 
 RULES: dict[str, Rule] = {
@@ -834,4 +890,5 @@ RULES: dict[str, Rule] = {
     REOPENED_TOPIC: post_reopening,
     REFUNDED_TOPIC: post_refund,
     TIP_ADJUSTED_TOPIC: post_tip_adjustment,
+    STOCK_TOPIC: post_stock_operation,
 }

@@ -110,6 +110,8 @@ ROLE_ACCOUNTS: Final[dict[str, str]] = {
     "cogs": "5010",
     "inventory": "1100",
     "waste": "5020",
+    "accounts_payable": "2030",
+    "stock_variance": "5030",
     "over_short": "6010",
     "cash_drawers": "1010",
     "cash_safe": "1900",
@@ -139,7 +141,9 @@ async def seed_posting_mappings(session: AsyncSession) -> int:
         code = DEMO_REVENUE.get(category.name) or ("4020" if category.course is Course.DRINKS else "4010")
         add(MappingKind.CATEGORY, str(category.id), code)
     for tender in (await session.exec(select(Tender))).all():
-        add(MappingKind.TENDER, str(tender.id), TENDER_ACCOUNTS.get(tender.kind))
+        # The tender's own ledger account when the chart has it, so the tender page and the postings agree.
+        own = tender.ledger_account_code if tender.ledger_account_code in codes else None
+        add(MappingKind.TENDER, str(tender.id), own or TENDER_ACCOUNTS.get(tender.kind))
     rates = sorted({r.rate_bp for r in (await session.exec(select(TaxRate))).all()})
     for rate in (await session.exec(select(TaxRate))).all():
         add(MappingKind.TAX_RATE, str(rate.id), sales_tax_code(rates.index(rate.rate_bp)))

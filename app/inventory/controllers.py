@@ -267,14 +267,11 @@ async def receive_submit(request: Req, db: web.Db) -> Template:
     )
 
 
-@get("/inventory/count", **MANAGE)
-async def count_page(request: Req, db: web.Db, location: FromQuery[str | None] = None) -> Template:
-    """A count sheet for one location: what the books say, and a box for what is there."""
+async def _count_sheet(request: Req, db: web.Db, location_id: int | None, *, flash: str | None = None) -> Template:
+    """The count sheet for one location (the first one when none is named): book levels and a box per item."""
     choices = await _choices(db)
     places = choices["places"]
-    if location and not location.isdigit():
-        raise InvalidInput("Choose a location to count.")
-    chosen = next((p for p in places if location and p.id == int(location)), places[0] if places else None)
+    chosen = next((p for p in places if p.id == location_id), None) or (places[0] if places else None)
     async with db.read() as session:
         _, rows = await queries.stock_levels(session)
     return _page(
@@ -283,9 +280,17 @@ async def count_page(request: Req, db: web.Db, location: FromQuery[str | None] =
         fragment="inventory/_count.html",
         chosen=chosen,
         sheet=[(row.item, next((c for c in row.cells if chosen and c.location.id == chosen.id), None)) for row in rows],
-        flash=None,
+        flash=flash,
         **choices,
     )
+
+
+@get("/inventory/count", **MANAGE)
+async def count_page(request: Req, db: web.Db, location: FromQuery[str | None] = None) -> Template:
+    """A count sheet for one location: what the books say, and a box for what is there."""
+    if location and not location.isdigit():
+        raise InvalidInput("Choose a location to count.")
+    return await _count_sheet(request, db, int(location) if location else None)
 
 
 @post("/inventory/count", **MANAGE)
@@ -312,18 +317,11 @@ async def count_submit(request: Req, db: web.Db) -> Template:
             source_key=source_key,
         )
     variance = sum(m.value_cents for m in moves)
-    choices = await _choices(db)
-    chosen = next((p for p in choices["places"] if p.id == location_id), None)
-    async with db.read() as session:
-        _, rows = await queries.stock_levels(session)
-    return _page(
+    return await _count_sheet(
         request,
-        "inventory/count.html",
-        fragment="inventory/_count.html",
-        chosen=chosen,
-        sheet=[(row.item, next((c for c in row.cells if chosen and c.location.id == chosen.id), None)) for row in rows],
+        db,
+        location_id,
         flash=f"Count posted: {len(counts)} item(s) counted, {len(moves)} variance(s) worth {web.money(variance)}.",
-        **choices,
     )
 
 

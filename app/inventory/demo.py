@@ -85,6 +85,7 @@ async def seed_demo_stock(session: AsyncSession) -> None:
             supplier="Opening stock",
             reference="DEMO-OPENING",
             source_key=f"demo:opening:{place}",
+            to_ledger=False,
         )
     for name, _, _, place, _, _, par in STOCK:
         if par is not None:

@@ -5,8 +5,11 @@ rows in the caller's transaction. Operations with a source key happen once per k
 returns the moves already made. After every operation, counted ingredients that ran out 86 the
 menu items made with them, and ingredients back in stock un-86 what stock had 86'd.
 
-The functions a posting layer calls: `deplete_for_sale`, `waste_for_void`, `return_for_refund`,
-`record_waste`; each returns its moves, and `total_cost_cents(moves)` is what left the stockroom.
+The functions a posting layer calls: `deplete_for_sale`, `waste_for_void`, `return_for_refund`;
+each returns its moves, and `total_cost_cents(moves)` is what left the stockroom. What the stockroom
+does on its own (a delivery, a count, waste it records) owes the ledger an entry: those operations
+write an outbox message on `STOCK_BOOKED_TOPIC` in their own transaction, and the posting layer
+delivers it once.
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput, NotFound
 from app.lib.events import DomainEvent, emit
+from app.lib.inputs import clean_text
+from app.lib.outbox import enqueue
+from app.lib.sql import is_postgres
 from app.menu import services as menu_services
 from app.menu.models import MenuItem, Modifier
 
@@ -48,6 +54,8 @@ NAME_MAX: Final = 80
 NOTE_MAX: Final = 200
 LINES_MAX: Final = 200
 KEY_MAX: Final = 200
+STOCK_BOOKED_TOPIC: Final = "inventory.stock_booked"
+"""Outbox topic of a delivery, count or recorded waste whose value the ledger is owed (payload: operation_id)."""
 
 
 @dataclass(frozen=True)
@@ -111,21 +119,6 @@ def total_cost_cents(moves: Sequence[StockMove]) -> int:
     return -sum(move.value_cents for move in moves)
 
 
-def _text(value: object, *, label: str, max_length: int, required: bool = True) -> str:
-    cleaned = str(value if value is not None else "").strip()
-    if required and not cleaned:
-        raise InvalidInput(f"{label} is required.")
-    if len(cleaned) > max_length:
-        raise InvalidInput(f"{label} is {len(cleaned)} characters; the limit is {max_length}.")
-    if any(ord(c) < 32 for c in cleaned):
-        raise InvalidInput(f"{label} contains control characters.")
-    return cleaned
-
-
-def _is_postgres(session: AsyncSession) -> bool:
-    return session.bind is not None and session.bind.dialect.name == "postgresql"
-
-
 def _quantity(value: object, *, label: str, allow_zero: bool = False) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(f"{label} must be a whole number of thousandths.")
@@ -143,7 +136,7 @@ async def create_stock_item(
     session: AsyncSession, *, name: str, unit: str, counted: bool = False, actor_id: int | None = None
 ) -> StockItem:
     """Add an item to keep in stock."""
-    name = _text(name, label="Name", max_length=NAME_MAX)
+    name = clean_text(name, label="Name", max_length=NAME_MAX)
     try:
         stock_unit = StockUnit(unit)
     except ValueError:
@@ -207,7 +200,7 @@ async def archive_stock_item(session: AsyncSession, item_id: int, *, actor_id: i
 
 async def create_location(session: AsyncSession, *, name: str, actor_id: int | None = None) -> StockLocation:
     """Add a place stock is kept."""
-    name = _text(name, label="Name", max_length=60)
+    name = clean_text(name, label="Name", max_length=60)
     clash = (await session.exec(select(StockLocation).where(func.lower(StockLocation.name) == name.lower()))).first()
     if clash is not None:
         raise Conflict(f"A stock location named “{clash.name}” already exists.")
@@ -245,7 +238,7 @@ async def set_par(
 
 async def _item(session: AsyncSession, item_id: int) -> StockItem:
     query = select(StockItem).where(StockItem.id == item_id)
-    if _is_postgres(session):
+    if is_postgres(session):
         query = query.with_for_update()
     item = (await session.exec(query)).first()
     if item is None:
@@ -280,10 +273,10 @@ async def _level(session: AsyncSession, item_id: int, location_id: int) -> Stock
     }
     table = StockLevel.__table__  # type: ignore[attr-defined]
     # Two first moves for the same pair must not both insert; the loser's insert does nothing.
-    statement = (pg_insert if _is_postgres(session) else sqlite_insert)(table).values(**values)
+    statement = (pg_insert if is_postgres(session) else sqlite_insert)(table).values(**values)
     await session.exec(statement.on_conflict_do_nothing(index_elements=["stock_item_id", "location_id"]))
     query = select(StockLevel).where(StockLevel.stock_item_id == item_id, StockLevel.location_id == location_id)
-    if _is_postgres(session):
+    if is_postgres(session):
         query = query.with_for_update()
     level = (await session.exec(query.execution_options(populate_existing=True))).one()
     return level
@@ -462,6 +455,19 @@ async def _apply(session: AsyncSession, plan: _Operation) -> list[StockMove]:
     return moves
 
 
+async def _owe_ledger(session: AsyncSession, moves: Sequence[StockMove]) -> list[StockMove]:
+    """Owe the ledger the operation these moves made, once (a repeated operation finds its message already there)."""
+    if moves:
+        operation_id = moves[0].operation_id
+        await enqueue(
+            session,
+            STOCK_BOOKED_TOPIC,
+            {"operation_id": operation_id},
+            dedupe_key=f"{STOCK_BOOKED_TOPIC}:{operation_id}",
+        )
+    return list(moves)
+
+
 def _sale_lines(lines: Sequence[SaleLine | tuple[Any, ...]]) -> list[SaleLine]:
     if isinstance(lines, str | bytes) or not isinstance(lines, Sequence):
         raise InvalidInput("Lines must be a list.")
@@ -540,7 +546,7 @@ async def waste_for_void(
     actor_id: int | None = None,
 ) -> list[StockMove]:
     """Book what voided-after-fire lines used as waste, by recipe, once per `source_key`."""
-    note = _text(reason, label="Reason", max_length=NOTE_MAX)
+    note = clean_text(reason, label="Reason", max_length=NOTE_MAX)
     return await _by_recipe(session, source_key, lines, OperationKind.WASTE, MoveKind.WASTE, note, actor_id)
 
 
@@ -553,7 +559,7 @@ async def _by_recipe(
     note: str | None,
     actor_id: int | None,
 ) -> list[StockMove]:
-    key = _text(source_key, label="Source key", max_length=KEY_MAX)
+    key = clean_text(source_key, label="Source key", max_length=KEY_MAX)
     existing = await _existing(session, key, kind)
     if existing is not None:
         return existing
@@ -579,7 +585,7 @@ async def return_for_refund(
     With `sale_source_key`, items come back at the unit cost the sale took them out at, so the
     cost of sales is reversed exactly; otherwise at today's average.
     """
-    key = _text(source_key, label="Source key", max_length=KEY_MAX)
+    key = clean_text(source_key, label="Source key", max_length=KEY_MAX)
     checked = _sale_lines(lines)
     if not resaleable:
         return []
@@ -609,8 +615,8 @@ async def record_waste(
     actor_id: int | None = None,
     source_key: str | None = None,
 ) -> list[StockMove]:
-    """Take spoiled, dropped or expired stock out at its average cost, with a reason."""
-    note = _text(reason, label="Reason", max_length=NOTE_MAX)
+    """Take spoiled, dropped or expired stock out at its average cost, with a reason; the ledger is owed its cost."""
+    note = clean_text(reason, label="Reason", max_length=NOTE_MAX)
     quantity = _quantity(quantity_milli, label="Quantity")
     existing = await _existing(session, source_key, OperationKind.WASTE)
     if existing is not None:
@@ -619,7 +625,7 @@ async def record_waste(
     await _live_location(session, location_id)
     plan = _Operation(kind=OperationKind.WASTE, source_key=source_key, note=note, actor_id=actor_id)
     plan.changes.append(_Change(stock_item_id, location_id, MoveKind.WASTE, -quantity))
-    return await _apply(session, plan)
+    return await _owe_ledger(session, await _apply(session, plan))
 
 
 async def receive_delivery(
@@ -631,10 +637,15 @@ async def receive_delivery(
     reference: str = "",
     actor_id: int | None = None,
     source_key: str | None = None,
+    to_ledger: bool = True,
 ) -> list[StockMove]:
-    """Book a delivery into a location at its invoice cost, moving each item's average cost."""
-    supplier = _text(supplier, label="Supplier", max_length=80, required=False)
-    reference = _text(reference, label="Delivery note", max_length=80, required=False)
+    """Book a delivery into a location at its invoice cost, moving each item's average cost.
+
+    The ledger is owed the delivery (inventory against accounts payable) unless `to_ledger` is off:
+    opening stock, whose value the opening balances already carry.
+    """
+    supplier = clean_text(supplier, label="Supplier", max_length=80, required=False)
+    reference = clean_text(reference, label="Delivery note", max_length=80, required=False)
     existing = await _existing(session, source_key, OperationKind.RECEIPT)
     if existing is not None:
         return existing
@@ -673,7 +684,8 @@ async def receive_delivery(
                 line.cost_cents,
             )
         )
-    return await _apply(session, plan)
+    moves = await _apply(session, plan)
+    return await _owe_ledger(session, moves) if to_ledger else moves
 
 
 async def record_count(
@@ -685,8 +697,8 @@ async def record_count(
     note: str = "",
     source_key: str | None = None,
 ) -> list[StockMove]:
-    """Post the difference between what was counted and what the books say, as variance moves."""
-    note = _text(note, label="Note", max_length=NOTE_MAX, required=False)
+    """Post the difference between what was counted and what the books say, as variance moves owed to the ledger."""
+    note = clean_text(note, label="Note", max_length=NOTE_MAX, required=False)
     existing = await _existing(session, source_key, OperationKind.COUNT)
     if existing is not None:
         return existing
@@ -706,7 +718,7 @@ async def record_count(
         variance = counted - level.on_hand_milli
         if variance:
             plan.changes.append(_Change(line.stock_item_id, location_id, MoveKind.COUNT_VARIANCE, variance))
-    return await _apply(session, plan)
+    return await _owe_ledger(session, await _apply(session, plan))
 
 
 async def transfer_stock(
@@ -721,7 +733,7 @@ async def transfer_stock(
     source_key: str | None = None,
 ) -> list[StockMove]:
     """Move stock between two locations at its average cost (the total value does not change)."""
-    note = _text(note, label="Note", max_length=NOTE_MAX, required=False)
+    note = clean_text(note, label="Note", max_length=NOTE_MAX, required=False)
     quantity = _quantity(quantity_milli, label="Quantity")
     existing = await _existing(session, source_key, OperationKind.TRANSFER)
     if existing is not None:

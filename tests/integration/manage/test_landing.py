@@ -47,3 +47,25 @@ async def test_front_of_house_staff_have_nothing_to_manage(server: Any, bartende
         response = await person.get("/manage")
         assert response.status_code == 403
         assert "Ask a manager" in response.text
+
+
+NAV_TENDERS = re.compile(r'<a href="/manage/tenders" class="([^"]*)">Tenders</a>')
+
+
+async def test_the_side_navigation_leads_a_manager_to_the_tenders(manager: Any) -> None:
+    landing = await manager.get("/manage")
+    assert NAV_TENDERS.findall(landing.text) == [""], "one link, not the current page"
+    tenders = await manager.get("/manage/tenders")
+    assert tenders.status_code == 200
+    assert NAV_TENDERS.findall(tenders.text) == ["active"]
+
+
+async def test_staff_without_the_books_see_no_tenders_link(server: Any, cook: Any) -> None:
+    board = await cook.get("/manage/86")
+    assert board.status_code == 200
+    assert 'class="side-nav"' in board.text, "the cook's page carries the side navigation"
+    assert "/manage/tenders" not in board.text
+    floor = await server.get("/floor")
+    assert floor.status_code == 200
+    assert "/manage/tenders" not in floor.text
+    assert (await server.get("/manage/tenders")).status_code == 403
