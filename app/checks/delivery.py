@@ -1,4 +1,4 @@
-"""How the checks domain plugs into a process: its payment terminal and its outbox deliverers."""
+"""How the checks domain plugs into a process: its payment terminal, outbox deliverers and event subscribers."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from typing import Protocol
 from app.checks import services
 from app.checks.terminal import PaymentTerminal, SimulatedTerminal
 from app.lib.db import Database
+from app.lib.events import EventBus
 from app.lib.outbox import OutboxDispatcher
 from app.lib.settings import Settings
+from app.orders.services import CheckTotalLowered
 
 TERMINAL_KEY = "payment_terminal"
 
@@ -16,6 +18,7 @@ TERMINAL_KEY = "payment_terminal"
 class _Runtime(Protocol):
     settings: Settings
     db: Database
+    bus: EventBus
     dispatcher: OutboxDispatcher
 
 
@@ -33,6 +36,7 @@ def payment_terminal(db: Database) -> PaymentTerminal:
 
 
 def wire(runtime: _Runtime) -> None:
-    """Resolve payment attempts left pending by a crash, from any process, once their recovery falls due."""
+    """Recover payments a crash left pending, from any process; refuse voids that take a check below what was paid."""
+    runtime.bus.subscribe(CheckTotalLowered, services.refuse_lowering_below_paid)
     db = runtime.db
     runtime.dispatcher.register(services.RECOVERY_TOPIC, services.recovery_deliverer(lambda: payment_terminal(db)))

@@ -23,6 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.accounting.models import AccountType
+from app.accounting.services import live_account
 from app.checks import calculations as calc
 from app.checks import printing
 from app.checks.events import CheckClosed, CheckRefunded, CheckReopened, CheckSplit, PaymentTaken
@@ -59,6 +61,7 @@ from app.checks.queries import (
 from app.checks.terminal import PaymentTerminal, TerminalError, TerminalOutcome, TerminalResult
 from app.kitchen.models import Printer
 from app.lib import audit
+from app.lib.cards import mask_card_numbers
 from app.lib.clock import utcnow
 from app.lib.db import Database
 from app.lib.errors import (
@@ -136,7 +139,7 @@ def _require_editor(check: Check, actor: Staff, approver: Staff | None) -> int |
 
 
 def clean_reason(reason: str | None, *, label: str = "The reason") -> str:
-    """A reason as typed, trimmed, or a clear refusal."""
+    """A reason as typed, trimmed (a card number in it masked), or a clear refusal."""
     text = (reason or "").strip()
     if not text:
         raise InvalidInput(f"{label} is required; nothing was changed.")
@@ -144,7 +147,7 @@ def clean_reason(reason: str | None, *, label: str = "The reason") -> str:
         raise InvalidInput(f"{label} is {len(text)} characters; the limit is {REASON_MAX_LENGTH}.")
     if any(ord(c) < 32 for c in text):
         raise InvalidInput(f"{label} contains control characters.")
-    return text
+    return mask_card_numbers(text)
 
 
 def parse_cents(text: str | None, *, label: str, currency: str = "EUR", allow_zero: bool = False) -> int:
@@ -167,8 +170,8 @@ def business_day(settings: Settings, moment: datetime) -> dt.date:
     return (local - timedelta(hours=settings.business_day_cutoff_hour)).date()
 
 
-async def _money_for_update(session: AsyncSession, check_id: int) -> CheckMoney:
-    check = await orders.get_check_for_update(session, check_id)
+async def _money_for_update(session: AsyncSession, check_id: int, expected_version: int | None = None) -> CheckMoney:
+    check = await orders.get_check_for_update(session, check_id, expected_version)
     return await check_money(session, check)
 
 
@@ -197,7 +200,7 @@ async def add_discount(
     approver: Staff | None = None,
 ) -> CheckDiscount:
     """Take a percent or an amount off a line or the whole check, with a reason; needs the discount permission."""
-    money = await _money_for_update(session, check_id)
+    money = await _money_for_update(session, check_id, expected_version)
     check = money.check
     _require_open(check, "discount it")
     _require_editor(check, actor, approver)
@@ -266,7 +269,7 @@ async def remove_discount(
     approver: Staff | None = None,
 ) -> CheckDiscount:
     """Take a discount off again; kept as a removed row for the audit trail."""
-    money = await _money_for_update(session, check_id)
+    money = await _money_for_update(session, check_id, expected_version)
     check = money.check
     _require_open(check)
     _require_editor(check, actor, approver)
@@ -302,7 +305,7 @@ async def add_comp(
     approver: Staff | None = None,
 ) -> CheckComp:
     """Give a line or the whole check away, with a reason; needs the comp permission."""
-    money = await _money_for_update(session, check_id)
+    money = await _money_for_update(session, check_id, expected_version)
     check = money.check
     _require_open(check, "comp it")
     _require_editor(check, actor, approver)
@@ -347,7 +350,7 @@ async def remove_comp(
     approver: Staff | None = None,
 ) -> CheckComp:
     """Put a comped line or check back on the bill."""
-    money = await _money_for_update(session, check_id)
+    money = await _money_for_update(session, check_id, expected_version)
     check = money.check
     _require_open(check)
     _require_editor(check, actor, approver)
@@ -382,7 +385,7 @@ async def waive_service_charge(
     approver: Staff | None = None,
 ) -> ServiceChargeWaiver:
     """Take the automatic large-party service charge off a check; a discount permission decision."""
-    money = await _money_for_update(session, check_id)
+    money = await _money_for_update(session, check_id, expected_version)
     check = money.check
     _require_open(check)
     _require_editor(check, actor, approver)
@@ -439,6 +442,17 @@ async def _refuse_overpaid(session: AsyncSession, check: Check, before: CheckMon
             f"{_format(after.paid, after.currency)} already paid. Refund first; nothing was changed."
         )
     return after
+
+
+async def refuse_lowering_below_paid(session: AsyncSession, event: orders.CheckTotalLowered) -> None:
+    """A void or a smaller quantity may not leave a check below what was already paid on it."""
+    check = await load_check(session, event.check_id)
+    money = await check_money(session, check)
+    if money.payments and money.totals.total < money.paid:
+        raise Conflict(
+            f"That would bring check #{check.number} to {_format(money.totals.total, money.currency)}, below the "
+            f"{_format(money.paid, money.currency)} already paid. Refund first; nothing was changed."
+        )
 
 
 # ---------------------------------------------------------------------------------------------- splits
@@ -514,7 +528,7 @@ async def split_by_seat(
     approver: Staff | None = None,
 ) -> list[Check]:
     """One check per seat: the lowest seat and the shared lines stay, every other seat moves to a check of its own."""
-    money = await _money_for_update(session, check_id)
+    money = await _money_for_update(session, check_id, expected_version)
     check = money.check
     _require_line_split(money, doing="split it")
     _require_editor(check, actor, approver)
@@ -544,7 +558,7 @@ async def split_items(
     approver: Staff | None = None,
 ) -> Check:
     """Move chosen items to a new check (or another open check of the same split); sent stays sent."""
-    money = await _money_for_update(session, check_id)
+    money = await _money_for_update(session, check_id, expected_version)
     check = money.check
     _require_line_split(money, doing="split it")
     _require_editor(check, actor, approver)
@@ -596,7 +610,7 @@ async def share_item(
     With `check_ids` each share goes to one of those checks of the same split; otherwise all N shares stay on
     this check to be moved later. The kitchen hears nothing: the shares point back at the original line.
     """
-    money = await _money_for_update(session, check_id)
+    money = await _money_for_update(session, check_id, expected_version)
     check = money.check
     _require_line_split(money, doing="share an item")
     _require_editor(check, actor, approver)
@@ -700,7 +714,7 @@ async def _portion_split(
     expected_version: int | None,
     approver: Staff | None,
 ) -> list[CheckPortion]:
-    money = await _money_for_update(session, check_id)
+    money = await _money_for_update(session, check_id, expected_version)
     check = money.check
     _require_open(check, "split it")
     _require_editor(check, actor, approver)
@@ -779,7 +793,7 @@ async def undo_split(
     approver: Staff | None = None,
 ) -> CheckSplitRow:
     """Undo the newest split of this check's family, exactly, while nothing in it is paid."""
-    check = await orders.get_check_for_update(session, check_id)
+    check = await orders.get_check_for_update(session, check_id, expected_version)
     _require_open(check, "undo its split")
     _require_editor(check, actor, approver)
     root = await root_of(session, check)
@@ -952,7 +966,7 @@ async def take_payment(db: Database, terminal: PaymentTerminal, request: Payment
             outcome: PaymentOutcome | None = None
             if attempt.status is not AttemptStatus.PENDING:
                 outcome = await _outcome_for(session, attempt)
-    except IntegrityError:
+    except (IntegrityError, _TwinPayment):
         repeated = await _existing_attempt(db, request)
         if repeated is None:
             raise
@@ -985,8 +999,19 @@ async def _outcome_for(session: AsyncSession, attempt: PaymentAttempt) -> Paymen
     return PaymentOutcome(attempt, payment, closed=bool(check and check.status is CheckStatus.CLOSED))
 
 
+class _TwinPayment(Exception):
+    """The same payment form arrived twice at once; the twin that waited for the check answers as a repeat."""
+
+
 async def _begin_payment(session: AsyncSession, request: PaymentRequest) -> PaymentAttempt:
     money = await _money_for_update(session, request.check_id)
+    # Looked up under the check's lock: a double tap's twin waited here for the first tap to commit, and must
+    # answer as that payment, not as a stale check or a payment "still waiting for the terminal".
+    twin = await session.exec(
+        select(PaymentAttempt.id).where(PaymentAttempt.idempotency_key == request.idempotency_key)
+    )
+    if twin.first() is not None:
+        raise _TwinPayment
     check = money.check
     _require_open(check, "take a payment")
     _require_no_pending(money)
@@ -1366,7 +1391,7 @@ async def close_check(
     session: AsyncSession, *, check_id: int, actor: Staff, expected_version: int | None = None
 ) -> CheckClosing:
     """Close a check that is fully paid (or owes nothing, such as a check comped in full)."""
-    money = await _money_for_update(session, check_id)
+    money = await _money_for_update(session, check_id, expected_version)
     check = money.check
     _require_open(check, "close it")
     _require_no_pending(money)
@@ -1431,7 +1456,7 @@ async def reopen_check(
     approver: Staff | None = None,
 ) -> CheckClosing:
     """Reopen a closed check with a manager: its closing is marked reversed (not edited) and the ledger told."""
-    check = await orders.get_check_for_update(session, check_id)
+    check = await orders.get_check_for_update(session, check_id, expected_version)
     approved_by = _authorise(actor, approver, Perm.CHECKS_REOPEN, "reopen a check")
     reason = clean_reason(reason)
     if check.status is not CheckStatus.CLOSED:
@@ -1829,10 +1854,10 @@ async def set_receipt_printer(session: AsyncSession, *, device_id: int, printer_
 
 DEMO_TENDERS: tuple[tuple[str, TenderKind, str, bool, bool, bool], ...] = (
     # name, kind, ledger account code, tips, drawer, terminal
-    ("Cash", TenderKind.CASH, "1000", False, True, False),
-    ("Card", TenderKind.CARD, "1100", True, False, True),
-    ("Gift card", TenderKind.GIFT_CARD, "2400", False, False, False),
-    ("House account", TenderKind.HOUSE_ACCOUNT, "1200", True, False, False),
+    ("Cash", TenderKind.CASH, "1010", False, True, False),
+    ("Card", TenderKind.CARD, "1020", True, False, True),
+    ("Gift card", TenderKind.GIFT_CARD, "2010", False, False, False),
+    ("House account", TenderKind.HOUSE_ACCOUNT, "1030", True, False, False),
 )
 
 
@@ -1877,7 +1902,8 @@ async def save_tender(
         raise InvalidInput("Give the tender a name of at most 40 characters.")
     code = ledger_account_code.strip()
     if not code or len(code) > 20 or not code.replace("-", "").replace(".", "").isalnum():
-        raise InvalidInput("The ledger account code is 1 to 20 letters or digits, like 1100.")
+        raise InvalidInput("The ledger account code is 1 to 20 letters or digits, like 1020.")
+    await live_account(session, code, label="Ledger account", types=(AccountType.ASSET, AccountType.LIABILITY))
     try:
         kind = TenderKind(kind)
     except ValueError:

@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.floor.models import DiningTable
 from app.lib import audit
+from app.lib.cards import mask_card_numbers
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput, ManagerApprovalRequired, NotFound, StaleVersion
+from app.lib.events import DomainEvent, emit
 from app.lib.outbox import enqueue
 from app.menu.models import Course, MenuCategory, MenuItem, Modifier, TaxRate
 from app.orders import queries
@@ -52,6 +54,14 @@ from app.staff.permissions import Perm
 
 KITCHEN_FIRE_TOPIC = "kitchen.fire"
 UNSENT = (LineState.PENDING, LineState.HELD)
+
+
+@dataclass(frozen=True)
+class CheckTotalLowered(DomainEvent):
+    """A void or a smaller quantity took value off a check. Subscribers may refuse (raise), e.g. when paid."""
+
+    name: ClassVar[str] = "orders.check_total_lowered"
+    check_id: int
 
 
 # ---------------------------------------------------------------------------------------------- checks
@@ -126,25 +136,34 @@ async def open_check(
     return check
 
 
-async def get_check_for_update(session: AsyncSession, check_id: int) -> Check:
-    """The check, locked against other writers until this transaction ends (row lock on PostgreSQL)."""
+async def get_check_for_update(session: AsyncSession, check_id: int, expected_version: int | None = None) -> Check:
+    """The check, locked against other writers until this transaction ends (row lock on PostgreSQL).
+
+    A tablet's change made from a stale copy is refused here, before anything else is judged: what it asked
+    for was decided on a check that no longer stands (a line it voids may since have been sent, say).
+    """
     query = select(Check).where(Check.id == check_id).execution_options(populate_existing=True)
     if _locks_rows(session):
         query = query.with_for_update()
     check = (await session.exec(query)).first()
     if check is None:
         raise NotFound(f"Check {check_id} does not exist.")
+    await _require_current(session, check, expected_version)
     return check
 
 
-async def bump_version(session: AsyncSession, check: Check, expected_version: int | None) -> None:
-    """Refuse a change made from a stale copy of the check; otherwise count one more change."""
+async def _require_current(session: AsyncSession, check: Check, expected_version: int | None) -> None:
     if expected_version is not None and check.version != expected_version:
         raise StaleVersion(
             f"{_sentence(await check_label(session, check))} was changed on another tablet. "
             "Here it is as it stands now; nothing was changed — check it and try again.",
             detail={"check_id": check.id, "version": check.version},
         )
+
+
+async def bump_version(session: AsyncSession, check: Check, expected_version: int | None) -> None:
+    """Refuse a change made from a stale copy of the check; otherwise count one more change."""
+    await _require_current(session, check, expected_version)
     check.version += 1
     session.add(check)
 
@@ -189,7 +208,7 @@ async def transfer_check(
     """Move a check to another table and/or hand it to another server; the kitchen hears nothing."""
     if to_table_id is None and to_server_id is None:
         raise InvalidInput("Choose a table or a server to transfer the check to.")
-    check = await get_check_for_update(session, check_id)
+    check = await get_check_for_update(session, check_id, expected_version)
     _require_open(check)
     may_transfer = actor.id == check.server_id or actor.can(Perm.CHECKS_TRANSFER)
     approver_id = None
@@ -471,6 +490,7 @@ async def update_line(
             if line.state == LineState.SENT
             else f"{line.name} is voided."
         )
+    lowered = change.quantity is not None and change.quantity < line.quantity
     if change.quantity is not None:
         _require_quantity(change.quantity)
         line.quantity_num, line.quantity_den = change.quantity, 1
@@ -488,6 +508,8 @@ async def update_line(
     if change.rush is not None:
         line.rush = change.rush
     session.add(line)
+    if lowered:
+        await emit(session, CheckTotalLowered(check_id=check.id or 0))
     return line
 
 
@@ -538,7 +560,7 @@ async def void_line(
 
     A server without the permission needs a manager's PIN for a void after send, in the same flow.
     """
-    check = await get_check_for_update(session, check_id)
+    check = await get_check_for_update(session, check_id, expected_version)
     _require_open(check)
     editor_approver = await _require_editor(session, check, actor, approver)
     line = await _line_on(session, check, line_id)
@@ -553,6 +575,7 @@ async def void_line(
         await bump_version(session, check, expected_version)
         before = _line_snapshot(line)
         removed = await _void_part(session, line, quantity)
+        await emit(session, CheckTotalLowered(check_id=check.id or 0))
         removed.voided_at, removed.voided_by = now, actor.id
         removed.void_reason = (
             _clean_text(reason, label="The reason", max_length=VOID_REASON_MAX_LENGTH) or "removed before sending"
@@ -580,6 +603,7 @@ async def void_line(
     await bump_version(session, check, expected_version)
     before = _line_snapshot(line)
     voided = await _void_part(session, line, quantity)
+    await emit(session, CheckTotalLowered(check_id=check.id or 0))
     voided_qty = voided.quantity_num
     voided.voided_at, voided.voided_by, voided.void_approved_by, voided.void_reason = now, actor.id, approver_id, reason
     session.add(voided)
@@ -827,7 +851,7 @@ def _require_open(check: Check) -> None:
 async def _editable_check(
     session: AsyncSession, check_id: int, actor: Staff, expected_version: int | None, approver: Staff | None
 ) -> Check:
-    check = await get_check_for_update(session, check_id)
+    check = await get_check_for_update(session, check_id, expected_version)
     _require_open(check)
     await _require_editor(session, check, actor, approver)
     await bump_version(session, check, expected_version)
@@ -929,7 +953,8 @@ def _clean_text(value: str | None, *, label: str, max_length: int) -> str:
         raise InvalidInput(f"{label} is {len(text)} characters; the limit is {max_length}.")
     if any(ord(c) < 32 and c not in "\n\t" for c in text):
         raise InvalidInput(f"{label} contains control characters.")
-    return text
+    # A card number read out by a guest never reaches the check, the kitchen or the printer.
+    return mask_card_numbers(text)
 
 
 def _line_snapshot(line: CheckLine) -> dict[str, Any]:
