@@ -12,6 +12,7 @@ from typing import Annotated, Any, Final
 
 import msgspec
 from litestar import Request, Response, get, patch, post
+from litestar.openapi.spec import Components, SecurityRequirement, SecurityScheme
 from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -41,8 +42,21 @@ IdempotencyHeader = Annotated[
         name="Idempotency-Key", required=False, max_length=100, description="Send the same key to retry safely."
     ),
 ]
-READ: Final[dict[str, Any]] = {"api_scope": "read", "tags": TAGS}
-WRITE: Final[dict[str, Any]] = {"api_scope": "write", "tags": TAGS}
+BEARER: Final = "BearerToken"
+OPENAPI_COMPONENTS: Final = Components(
+    security_schemes={
+        BEARER: SecurityScheme(
+            type="http",
+            scheme="bearer",
+            description="An API token from `brigade api-token create`, sent as `Authorization: Bearer <token>`; "
+            "its scopes (`read`, `write`) decide which operations it may call.",
+        )
+    }
+)
+"""What the OpenAPI schema declares once for every API route: how an integration authenticates."""
+SECURITY: Final[list[SecurityRequirement]] = [{BEARER: []}]
+READ: Final[dict[str, Any]] = {"api_scope": "read", "tags": TAGS, "security": SECURITY}
+WRITE: Final[dict[str, Any]] = {"api_scope": "write", "tags": TAGS, "security": SECURITY}
 
 
 def _day(raw: str | None, label: str = "day") -> dt.date | None:

@@ -63,3 +63,24 @@ async def test_generated_requests_to_every_api_operation_never_get_a_5xx(
     assert operations >= 10
     assert sent >= operations * 5, f"only {sent} generated requests"
     assert failures == []
+
+
+async def test_the_schema_says_every_api_operation_needs_a_bearer_token(api: Any, reader: dict[str, str]) -> None:
+    response = await api.get("/schema/openapi.json")
+    assert response.status_code == 200
+    spec = response.json()
+    assert spec["components"]["securitySchemes"]["BearerToken"]["type"] == "http"
+    assert spec["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
+    operations = [
+        (method, path, operation)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
+    api_operations = [(method, path, op) for method, path, op in operations if path.startswith("/api/v1/")]
+    assert len(api_operations) >= 10
+    assert [(m, p) for m, p, op in api_operations if op.get("security") != [{"BearerToken": []}]] == []
+    assert [p for _, p, _ in operations if not p.startswith("/api/v1/")] == [], "only the API is in the schema"
+    unauthenticated = await api.get("/api/v1/menu/items")
+    assert unauthenticated.status_code == 401, "the schema's word is what the API does"
+    assert (await api.get("/api/v1/menu/items", headers=reader)).status_code == 200
