@@ -21,6 +21,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
 
 import kds.controllers as kds_controllers
@@ -46,6 +47,7 @@ from app.lib.settings import Settings
 from app.menu import controllers as menu_controllers
 from app.orders import controllers as orders_controllers
 from app.orders import live as orders_live
+from app.orders import occupancy as orders_occupancy
 from app.staff import controllers as staff_controllers
 from app.staff.auth import BrigadeAuthMiddleware, permission_guard
 from kds.channels import ResilientChannelsPlugin
@@ -83,6 +85,7 @@ def _wire(runtime: Runtime) -> None:
     """Event subscribers (same transaction) and outbox deliverers (after commit), domain by domain."""
     # One line per domain: its subscriptions on runtime.bus, its topics on runtime.dispatcher.
     orders_live.wire(runtime.db, runtime.channels)
+    orders_occupancy.wire(runtime.bus)
     checks_delivery.wire(runtime)
     runtime.dispatcher.register(kitchen_services.FIRE_TOPIC, kitchen_services.deliver_fire)
     kds_live.wire(runtime)
@@ -206,11 +209,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         template_config=TemplateConfig(engine=_template_engine(settings)),
         exception_handlers={
+            # Litestar's fallback for anything unhandled: a database outage becomes a clear 503.
+            HTTP_500_INTERNAL_SERVER_ERROR: web.unexpected_error,
             DomainError: web.error_response,
             NotAuthorizedException: _not_authorized,
             PermissionDeniedException: _forbidden,
         },
-        openapi_config=OpenAPIConfig(title="Brigade API", version="1.0.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Brigade API", version="1.0.0", path="/schema", components=api_controllers.OPENAPI_COMPONENTS
+        ),
         lifespan=[lifespan],
         debug=settings.debug,
     )

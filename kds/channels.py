@@ -5,6 +5,10 @@ publish, so every later `publish()` is silently lost; and its subscriber task en
 connection drops, so no event reaches this process again. Here both tasks keep going, the
 subscriber reconnects with backoff (redis-py re-subscribes on reconnect), and listeners are
 told when events flow again, so screens can redraw whatever they missed meanwhile.
+
+Subscribing is also one at a time: redis-py's PubSub opens its connection on the first subscribe,
+and two screens subscribing at once (every screen reconnects together after a restart) each open
+one; the second replaces the first, whose channels then hear nothing, silently, for good.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable
 
-from litestar.channels import ChannelsPlugin
+from litestar.channels import ChannelsPlugin, Subscriber
 from litestar.types import LitestarEncodableType
 
 log = logging.getLogger(__name__)
@@ -33,6 +37,17 @@ class ResilientChannelsPlugin(ChannelsPlugin):
         self.healthy = True
         self.outages = 0
         self._listeners: set[RecoveryListener] = set()
+        self._subscribing = asyncio.Lock()
+
+    async def subscribe(self, channels: str | Iterable[str], history: int | None = None) -> Subscriber:
+        """Subscribe, one subscriber at a time (see the module's note on redis-py's PubSub)."""
+        async with self._subscribing:
+            return await super().subscribe(channels, history)
+
+    async def unsubscribe(self, subscriber: Subscriber, channels: str | Iterable[str] | None = None) -> None:
+        """Unsubscribe, one at a time, like `subscribe`."""
+        async with self._subscribing:
+            await super().unsubscribe(subscriber, channels)
 
     def on_recovery(self, listener: RecoveryListener) -> Callable[[], None]:
         """Call `listener` each time events flow again after an outage; returns a function that stops that."""
@@ -94,9 +109,10 @@ class ResilientChannelsPlugin(ChannelsPlugin):
             try:
                 if not self.healthy:
                     # Re-subscribing reconnects, or raises while the backend is still away.
-                    channels = [name for name, subscribers in self._channels.items() if subscribers]
-                    if channels:
-                        await self._backend.subscribe(channels)
+                    async with self._subscribing:
+                        channels = [name for name, subscribers in self._channels.items() if subscribers]
+                        if channels:
+                            await self._backend.subscribe(channels)
                     self._recovered()
                     delay = 0.1
                 async for channel, payload in self._backend.stream_events():

@@ -19,8 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,7 +31,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.kitchen import printing
 from app.kitchen.models import AlertKind, Printer, PrinterHealth, PrinterHealthRecord, PrintJob, PrintJobState
 from app.lib.clock import utcnow
-from app.lib.db import Database
+from app.lib.db import Database, unreachable
+from app.lib.outbox import holder_is_gone, worker_name
 from printers.errors import AmbiguousDelivery, PrinterError, PrinterOffline, PrinterPaperOut, PrinterUnreachable
 from printers.queue import job_bytes
 from printers.status import PrinterStatus
@@ -42,6 +41,7 @@ from printers.transports import Transport, transport_from_uri
 log = logging.getLogger(__name__)
 
 TransportFactory = Callable[[str], Transport]
+BUSY_RETRY_SECONDS = 0.05
 
 _HEALTH = {
     PrinterStatus.OK: PrinterHealth.OK,
@@ -59,6 +59,7 @@ class Claimed:
     job_id: int
     uri: str
     data: bytes
+    printer_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,11 @@ class PrintWorker:
         self.probe_seconds = probe_seconds
         self.parallel = parallel
         self.transport_factory = transport_factory
-        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.worker_id = worker_name(self)
         self._wake = asyncio.Event()
         self._stopping = False
+        self._winding_down = False
+        self._waiting_on_busy = False
 
     def wake(self) -> None:
         """Look for jobs now (called after a commit that enqueued one)."""
@@ -107,17 +110,28 @@ class PrintWorker:
         """Send jobs until stopped; probe printers that are down now and then."""
         loop = asyncio.get_running_loop()
         next_probe = loop.time() + self.probe_seconds
+        recovered = False
         while not self._stopping:
             try:
+                if not recovered:
+                    await self.recover_from_stopped_workers()
+                    recovered = True
                 await self.drain()
                 if loop.time() >= next_probe:
                     next_probe = loop.time() + self.probe_seconds
                     await self.probe_down_printers()
-            except Exception:  # the worker must outlive a database outage or a bug in one job
-                log.exception("print worker pass failed; retrying")
+            except Exception as exc:  # the worker must outlive a database outage or a bug in one job
+                if unreachable(exc):
+                    log.warning("print worker: the database is not reachable (%r); retrying", exc)
+                else:
+                    log.exception("print worker pass failed; retrying")
                 await asyncio.sleep(1.0)
             try:
                 idle = await self._idle_seconds()
+                if self._waiting_on_busy:
+                    # another worker is printing on a printer we have due jobs for: look again soon, since its
+                    # run may end before it sees them
+                    idle = min(idle, BUSY_RETRY_SECONDS)
             except Exception:  # an outage: poll again soon rather than stop
                 idle = 1.0
             with contextlib.suppress(TimeoutError):
@@ -145,18 +159,26 @@ class PrintWorker:
             claimed = await self.claim()
             if not claimed:
                 return sent
-            sends = asyncio.ensure_future(asyncio.gather(*(self._send(job) for job in claimed)))
+            self._winding_down = False
+            turns = asyncio.ensure_future(asyncio.gather(*(self._print_in_turn(job) for job in claimed)))
             try:
-                outcomes = await asyncio.shield(sends)
+                counts = await asyncio.shield(turns)
             except asyncio.CancelledError:
-                # Shutting down: record the sends already on the wire, or they would come back as REPRINTs.
-                outcomes = await sends
-                for job, outcome in zip(claimed, outcomes, strict=True):
-                    await self.finish(job.job_id, outcome)
+                # Shutting down: let the sends on the wire be recorded, or they would come back as REPRINTs.
+                self._winding_down = True
+                await turns
                 raise
-            for job, outcome in zip(claimed, outcomes, strict=True):
-                await self.finish(job.job_id, outcome)
-            sent += len(claimed)
+            sent += sum(counts)
+        return sent
+
+    async def _print_in_turn(self, job: Claimed | None) -> int:
+        """Send a printer's due jobs one after another; recording each send takes the printer's next job in the
+        same transaction, so a backlog costs one write per ticket rather than a claim and a finish."""
+        sent = 0
+        while job is not None:
+            outcome = await self._send(job)
+            sent += 1
+            job = await self._finish_and_take_next(job, outcome)
         return sent
 
     async def _send(self, job: Claimed) -> Outcome:
@@ -192,11 +214,12 @@ class PrintWorker:
 
     async def claim(self) -> list[Claimed]:
         """Take the oldest due job of each printer that has nothing printing, up to `parallel` printers."""
+        self._waiting_on_busy = False
         now = utcnow()
         expired = now - self.lease
         if not await self._anything_to_do(now, expired):
             return []
-        async with self.db.write() as session:
+        async with self.db.write(priority=True) as session:
             await self._recover_abandoned(session, expired)
             busy_rows = await session.exec(
                 select(PrintJob.target_printer_id).where(
@@ -215,12 +238,14 @@ class PrintWorker:
             claimed: list[Claimed] = []
             printers: dict[int, Printer | None] = {}
             for job in (await session.exec(query)).all():
-                if job.target_printer_id in busy or len(claimed) >= self.parallel:
+                printer_id = job.target_printer_id
+                if printer_id in busy or len(claimed) >= self.parallel:
+                    self._waiting_on_busy = True
                     continue
-                if not await self._lock_printer(session, job.target_printer_id):
-                    busy.add(job.target_printer_id)
+                if not await self._lock_printer(session, printer_id):
+                    busy.add(printer_id)
                     continue
-                busy.add(job.target_printer_id)
+                busy.add(printer_id)
                 for printer_id in (job.printer_id, job.target_printer_id):
                     if printer_id not in printers:
                         printers[printer_id] = await session.get(Printer, printer_id)
@@ -232,7 +257,9 @@ class PrintWorker:
                 job.claimed_by = self.worker_id
                 job.attempts += 1
                 session.add(job)
-                claimed.append(Claimed(job.id or 0, target.uri, job_bytes(job, primary=primary, target=target)))
+                claimed.append(
+                    Claimed(job.id or 0, target.uri, job_bytes(job, primary=primary, target=target), printer_id)
+                )
             return claimed
 
     async def _lock_printer(self, session: AsyncSession, printer_id: int) -> bool:
@@ -241,6 +268,37 @@ class PrintWorker:
             return True
         row = await session.exec(select(Printer.id).where(Printer.id == printer_id).with_for_update(skip_locked=True))
         return row.first() is not None
+
+    async def recover_from_stopped_workers(self) -> int:
+        """Take back at once the jobs a worker of this host held when its process died (a crash, kill -9).
+
+        They may be on paper already, so each goes out once more marked REPRINT, as after a lease runs
+        out; waiting out the lease would hold those tickets back for a minute and a half after a restart.
+        """
+        async with self.db.read() as session:
+            held = (
+                await session.exec(
+                    select(PrintJob.id, PrintJob.claimed_by).where(PrintJob.state == PrintJobState.PRINTING)
+                )
+            ).all()
+        orphans = [(job_id, holder) for job_id, holder in held if holder is not None and holder_is_gone(holder)]
+        taken = 0
+        for job_id, holder in orphans:
+            async with self.db.write() as session:
+                query = select(PrintJob).where(
+                    PrintJob.id == job_id, PrintJob.state == PrintJobState.PRINTING, PrintJob.claimed_by == holder
+                )
+                if not self.db.is_sqlite:
+                    query = query.with_for_update(skip_locked=True)
+                job = (await session.exec(query)).first()
+                if job is None:
+                    continue
+                log.warning("print job %s was held by %s, which stopped mid-send", job.id, holder)
+                await self._ambiguous(session, job, f"the print worker {holder} stopped while sending it")
+                taken += 1
+        if taken:
+            self.wake()
+        return taken
 
     async def _recover_abandoned(self, session: AsyncSession, expired: datetime) -> None:
         query = select(PrintJob).where(
@@ -257,29 +315,72 @@ class PrintWorker:
 
     async def finish(self, job_id: int, outcome: Outcome) -> None:
         """Record how a send went, in one transaction; the claim must still be ours."""
-        async with self.db.write() as session:
-            query = select(PrintJob).where(
-                PrintJob.id == job_id, PrintJob.claimed_by == self.worker_id, PrintJob.state == PrintJobState.PRINTING
+        async with self.db.write(priority=True) as session:
+            await self._finish_in(session, job_id, outcome)
+
+    async def _finish_and_take_next(self, sent: Claimed, outcome: Outcome) -> Claimed | None:
+        """Record a send and, after a good one, claim the oldest due job for the same printer, in one transaction.
+
+        The printer keeps exactly one job in flight: its next job is marked printing as the last is marked done.
+        """
+        async with self.db.write(priority=True) as session:
+            recorded = await self._finish_in(session, sent.job_id, outcome)
+            if not recorded or outcome.error is not None or self._stopping or self._winding_down:
+                return None
+            query = (
+                select(PrintJob)
+                .where(
+                    PrintJob.state == PrintJobState.PENDING,
+                    PrintJob.target_printer_id == sent.printer_id,
+                    col(PrintJob.available_at) <= utcnow(),
+                )
+                .order_by(col(PrintJob.id))
+                .limit(1)
             )
             if not self.db.is_sqlite:
-                query = query.with_for_update()
+                query = query.with_for_update(skip_locked=True)
             job = (await session.exec(query)).first()
             if job is None:
-                log.warning("print job %s was taken from this worker before its send finished", job_id)
-                return
-            error = outcome.error
-            if error is None:
-                await self._printed(session, job)
-            elif isinstance(error, AmbiguousDelivery):
-                await printing.record_health(session, job.target_printer_id, PrinterHealth.UNREACHABLE, error.message)
-                await self._ambiguous(session, job, error.message)
-            elif isinstance(error, PrinterPaperOut | PrinterOffline):
-                health = PrinterHealth.PAPER_OUT if isinstance(error, PrinterPaperOut) else PrinterHealth.OFFLINE
-                await printing.record_health(session, job.target_printer_id, health, error.message)
-                await self._give_up_on_target(session, job, error.message, health)
-            else:
-                await printing.record_health(session, job.target_printer_id, PrinterHealth.UNREACHABLE, error.message)
-                await self._retry_or_give_up(session, job, error.message)
+                return None
+            primary = await session.get(Printer, job.printer_id)
+            target = await session.get(Printer, job.target_printer_id)
+            if primary is None or target is None:
+                return None
+            job.state = PrintJobState.PRINTING
+            job.claimed_at = utcnow()
+            job.claimed_by = self.worker_id
+            job.attempts += 1
+            session.add(job)
+            return Claimed(job.id or 0, target.uri, job_bytes(job, primary=primary, target=target), sent.printer_id)
+
+    async def _finish_in(self, session: AsyncSession, job_id: int, outcome: Outcome) -> bool:
+        """Record how a send went; False if the claim is no longer ours."""
+        query = select(PrintJob).where(
+            PrintJob.id == job_id, PrintJob.claimed_by == self.worker_id, PrintJob.state == PrintJobState.PRINTING
+        )
+        if not self.db.is_sqlite:
+            query = query.with_for_update()
+        job = (await session.exec(query)).first()
+        if job is None:
+            log.warning("print job %s was taken from this worker before its send finished", job_id)
+            return False
+        await self._record(session, job, outcome)
+        return True
+
+    async def _record(self, session: AsyncSession, job: PrintJob, outcome: Outcome) -> None:
+        error = outcome.error
+        if error is None:
+            await self._printed(session, job)
+        elif isinstance(error, AmbiguousDelivery):
+            await printing.record_health(session, job.target_printer_id, PrinterHealth.UNREACHABLE, error.message)
+            await self._ambiguous(session, job, error.message)
+        elif isinstance(error, PrinterPaperOut | PrinterOffline):
+            health = PrinterHealth.PAPER_OUT if isinstance(error, PrinterPaperOut) else PrinterHealth.OFFLINE
+            await printing.record_health(session, job.target_printer_id, health, error.message)
+            await self._give_up_on_target(session, job, error.message, health)
+        else:
+            await printing.record_health(session, job.target_printer_id, PrinterHealth.UNREACHABLE, error.message)
+            await self._retry_or_give_up(session, job, error.message)
 
     async def _printed(self, session: AsyncSession, job: PrintJob) -> None:
         now = utcnow()

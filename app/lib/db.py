@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import traceback
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, event
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
@@ -47,15 +50,50 @@ def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
         # read-modify-write transactions interleave and one of them silently lose its update.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # First, so that switching to WAL waits for a writer of another connection instead of failing at once.
+        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class _WriteQueue:
+    """SQLite's one writer, taken in turn: first come, first served, except that writers with priority (the
+    workers delivering what earlier writes owe: kitchen tickets, prints) go before requests still waiting."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
+
+    async def acquire(self, *, priority: bool) -> None:
+        if not self._held:
+            self._held = True
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        lane = self._waiting[0 if priority else 1]
+        lane.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.release()  # handed the lock as we were cancelled: pass it on
+            else:
+                lane.remove(turn)
+            raise
+
+    def release(self) -> None:
+        for lane in self._waiting:
+            while lane:
+                turn = lane.popleft()
+                if not turn.done():
+                    turn.set_result(None)  # handed over: the lock stays held
+                    return
+        self._held = False
 
 
 class Database:
@@ -80,7 +118,7 @@ class Database:
         # letting them spin on the busy handler, whose back-off sleeps reach 100 ms. The queue is
         # per event loop (a test client runs the app's workers on a loop of its own); writers on
         # different loops are still serialised, by SQLite's busy handler.
-        self._sqlite_write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] | None = (
+        self._sqlite_write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _WriteQueue] | None = (
             weakref.WeakKeyDictionary() if self.is_sqlite else None
         )
 
@@ -89,20 +127,26 @@ class Database:
         """The SQL dialect name: 'sqlite' or 'postgresql'."""
         return self.write_engine.dialect.name
 
-    def _write_queue(self) -> asyncio.Lock | nullcontext[None]:
+    def _write_queue(self) -> _WriteQueue | None:
         if self._sqlite_write_locks is None:
-            return nullcontext()
+            return None
         loop = asyncio.get_running_loop()
-        lock = self._sqlite_write_locks.get(loop)
-        if lock is None:
-            lock = self._sqlite_write_locks[loop] = asyncio.Lock()
-        return lock
+        queue = self._sqlite_write_locks.get(loop)
+        if queue is None:
+            queue = self._sqlite_write_locks[loop] = _WriteQueue()
+        return queue
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction: committed on success, rolled back on error, then after-commit hooks."""
-        lock = self._write_queue()
-        async with lock:
+    async def write(self, *, priority: bool = False) -> AsyncIterator[AsyncSession]:
+        """One write transaction: committed on success, rolled back on error, then after-commit hooks.
+
+        `priority` is for background delivery: on SQLite it goes before requests waiting for the writer, so a
+        busy floor cannot hold the kitchen's tickets back.
+        """
+        queue = self._write_queue()
+        if queue is not None:
+            await queue.acquire(priority=priority)
+        try:
             session = self._write_sessions()
             session.info.update(self.context)
             session.info["after_commit"] = []
@@ -111,6 +155,9 @@ class Database:
                     yield session
             finally:
                 await session.close()
+        finally:
+            if queue is not None:
+                queue.release()
         for hook in session.info["after_commit"]:
             result = hook()
             if result is not None:
@@ -132,6 +179,64 @@ class Database:
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
+
+
+# Driver modules whose OSErrors and connection errors mean "the database is not there".
+_DRIVERS = ("asyncpg", "aiosqlite", "sqlite3", "sqlalchemy")
+# asyncpg raises these from connect() as they are (SQLAlchemy wraps only errors on an open connection):
+# connection refused or lost, server starting up or shutting down, too many connections.
+_ASYNCPG_UNREACHABLE = {
+    "ConnectionDoesNotExistError",
+    "ConnectionFailureError",
+    "ClientCannotConnectError",
+    "CannotConnectNowError",
+    "AdminShutdownError",
+    "CrashShutdownError",
+    "TooManyConnectionsError",
+    "PostgresConnectionError",
+}
+# SQLite's OperationalError also means a bad query ("no such table"); only these mean it cannot be used now.
+_SQLITE_UNREACHABLE = ("database is locked", "unable to open database", "disk i/o error", "database is full")
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether `exc`, or what caused it, says the database could not be reached, not that a query was wrong."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _unreachable(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _unreachable(exc: BaseException) -> bool:
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, sa_exc.DisconnectionError | sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, sa_exc.OperationalError):
+        message = str(exc.orig if exc.orig is not None else exc).lower()
+        if "sqlite" not in type(exc.orig).__module__:
+            return True
+        return any(reason in message for reason in _SQLITE_UNREACHABLE)
+    if isinstance(exc, sa_exc.InterfaceError):
+        return _closed(exc)
+    if type(exc).__module__.startswith("asyncpg"):
+        if type(exc).__name__ == "InterfaceError":  # also raised for misuse, such as two queries at once
+            return _closed(exc)
+        return type(exc).__name__ in _ASYNCPG_UNREACHABLE
+    if isinstance(exc, OSError | TimeoutError):
+        # Only when a database driver raised it: a printer or a terminal has OSErrors of its own.
+        frames = [frame.f_globals.get("__name__", "") for frame, _ in traceback.walk_tb(exc.__traceback__)]
+        return any(str(name).split(".")[0] in _DRIVERS for name in frames)
+    return False
+
+
+def _closed(exc: BaseException) -> bool:
+    message = str(exc).lower()
+    return "closed" in message or "connect" in message
 
 
 def after_commit(session: AsyncSession, hook: AfterCommit) -> None:

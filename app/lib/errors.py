@@ -58,6 +58,13 @@ class IdempotencyMismatch(DomainError):
     code = "idempotency_mismatch"
 
 
+class DatabaseUnavailable(DomainError):
+    """The database could not be reached (down, restarting, or the network to it is gone)."""
+
+    status_code = 503
+    code = "database_unavailable"
+
+
 class ManagerApprovalRequired(PermissionDenied):
     """The action needs a manager's PIN in the same flow."""
 

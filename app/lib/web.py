@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -10,10 +11,17 @@ from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
 from litestar.di import NamedDependency
+from litestar.exceptions.responses import create_debug_response, create_exception_response
 from litestar.response import Redirect, Template
 
-from app.lib.db import Database
-from app.lib.errors import DomainError, InvalidInput
+from app.lib.db import Database, unreachable
+from app.lib.errors import DatabaseUnavailable, DomainError, InvalidInput
+
+log = logging.getLogger(__name__)
+
+DATABASE_DOWN = "The database is not reachable; nothing was saved. Try again in a moment."
+DATABASE_DOWN_PAGE = "The database is not reachable, so this page cannot be shown. Try again in a moment."
+DATABASE_DOWN_READ = "The database is not reachable. Try again in a moment."
 
 
 def is_htmx(request: Request[Any, Any, Any]) -> bool:
@@ -86,6 +94,22 @@ def error_response(request: Request[Any, Any, Any], exc: DomainError) -> Respons
         context={"message": exc.message, "status_code": exc.status_code},
         status_code=exc.status_code,
     )
+
+
+def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Any error nothing else handled: a database outage says so (503, nothing saved); the rest stay a 500."""
+    if unreachable(exc):
+        log.warning("%s %s: the database is not reachable: %r", request.method, request.url.path, exc)
+        if request.method not in ("GET", "HEAD"):
+            message = DATABASE_DOWN
+        else:
+            message = DATABASE_DOWN_READ if request.url.path.startswith("/api/") else DATABASE_DOWN_PAGE
+        response = error_response(request, DatabaseUnavailable(message))
+        response.headers["Retry-After"] = "2"
+        return response
+    if request.app.debug:
+        return create_debug_response(request, exc)
+    return create_exception_response(request, exc)
 
 
 async def form_data(request: Request[Any, Any, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from litestar import Request, WebSocket, get, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.floor import queries as floor_queries
 from app.floor.models import DiningTable, Floor
@@ -23,9 +24,8 @@ TABLE_TEMPLATE = "orders/_floor_table.html"
 COVER_CHOICES = 8
 
 
-async def _current_floor(db: web.Db, floor: int | None) -> tuple[list[Floor], Floor]:
-    async with db.read() as session:
-        floors = await floor_queries.floors(session)
+async def _current_floor(session: AsyncSession, floor: int | None) -> tuple[list[Floor], Floor]:
+    floors = await floor_queries.floors(session)
     if not floors:
         raise NotFound("No floors are set up yet; a manager adds them under Manage.")
     if floor is None:
@@ -45,8 +45,9 @@ async def floor_page(
     request: Request[Any, Any, Any], db: web.Db, floor: FromQuery[int | None] = None, mine: FromQuery[bool] = False
 ) -> Template:
     """Each floor drawn as it stands, with open tabs and takeouts beside it."""
-    floors, current = await _current_floor(db, floor)
+    # one read for the whole page: tablets go back to the floor after every order
     async with db.read() as session:
+        floors, current = await _current_floor(session, floor)
         tables = await queries.table_views(session, floor_id=current.id or 0)
         tabs = await queries.open_tabs(session)
     return web.page(
@@ -65,8 +66,8 @@ async def floor_page(
 @get("/floor/tables", permission=Perm.FLOOR_VIEW, include_in_schema=False)
 async def floor_tables(request: Request[Any, Any, Any], db: web.Db, floor: FromQuery[int]) -> Template:
     """Every table of one floor as it stands now; a tablet reloads this whenever its live link (re)opens."""
-    _, current = await _current_floor(db, floor)
     async with db.read() as session:
+        _, current = await _current_floor(session, floor)
         tables = await queries.table_views(session, floor_id=current.id or 0)
     return Template(
         template_name="orders/_floor_tables.html",
