@@ -60,10 +60,11 @@ e2e: setup chromium
 faults: setup
 	$(PYTEST) -q tests/faults
 
-test: setup chromium hledger lint typecheck unit integration e2e
+test: setup chromium hledger lint typecheck unit integration faults e2e
 
+# Both modes, a BENCH line each (see docs/performance.md); BENCH_ARGS="--mode sqlite --duration 10" to narrow it.
 bench: setup
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 vendor:
 	bash static/vendor/update.sh

@@ -29,8 +29,20 @@ def create_bare_app() -> Litestar:
         await socket.accept()
         async with channels.start_subscription([CHANNEL]) as subscriber:
             await socket.send_text("ready")
-            async for message in subscriber.iter_events():
-                await socket.send_text(message.decode() if isinstance(message, bytes) else str(message))
+
+            async def forward() -> None:
+                async for message in subscriber.iter_events():
+                    await socket.send_text(message.decode() if isinstance(message, bytes) else str(message))
+
+            async def until_closed() -> None:
+                while (await socket.receive())["type"] != "websocket.disconnect":
+                    pass
+
+            # the relay ends when the listener goes, so the server can shut down
+            tasks = [asyncio.create_task(forward()), asyncio.create_task(until_closed())]
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in tasks:
+                task.cancel()
 
     @websocket("/publish")
     async def publish(socket: WebSocket[Any, Any, Any]) -> None:
