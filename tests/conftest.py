@@ -16,7 +16,9 @@ from litestar import Litestar
 
 from app.lib.settings import Settings
 from app.main import create_app
+from tests.support.reuse import collect_garbage_less_often, share_compiled_templates
 from tests.support.services import (
+    DemoSnapshots,
     PostgresDatabase,
     SqliteTemplate,
     flush_redis,
@@ -24,6 +26,10 @@ from tests.support.services import (
     redis_url,
     require_service,
 )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    collect_garbage_less_often()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,6 +50,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
     return SqliteTemplate(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture(scope="session")
+def demo_snapshots() -> DemoSnapshots:
+    return DemoSnapshots()
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +81,8 @@ async def settings(
         "var_dir": tmp_path / "var",
         "secret_key": "test-secret-key-0123456789abcdef",
         "outbox_poll_seconds": 0.05,
+        # PINs hashed with real argon2id at its cheap end: the strong default costs about a second per PIN here
+        "pin_hash_profile": "fast",
     }
     if backend == "postgres":
         assert postgres_database is not None
@@ -82,6 +95,7 @@ async def settings(
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[Litestar]:
     application = create_app(settings)
+    share_compiled_templates(application)
     yield application
     # A test that publishes without running the lifespan still opened Redis connections; close them here.
     await application.state.runtime.channels.close_backend()
@@ -95,12 +109,9 @@ async def runtime(app: Litestar) -> Any:
 
 
 @pytest.fixture
-async def demo(runtime: Any, settings: Settings) -> None:
-    """The demo restaurant, loaded through the same code as `brigade demo`."""
-    from app.demo import load_demo
-
-    async with runtime.db.write() as session:
-        await load_demo(session, settings)
+async def demo(runtime: Any, settings: Settings, demo_snapshots: DemoSnapshots) -> None:
+    """The demo restaurant, loaded through the same code as `brigade demo` (once, then copied: see DemoSnapshots)."""
+    await demo_snapshots.load(runtime.db, settings)
 
 
 CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func
 from sqlmodel import select
@@ -17,10 +17,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput, NotFound
+from app.lib.settings import Settings
 from app.staff.models import ApiToken, Device, PinAttempt, Staff, StaffSession, SystemSecret
 from app.staff.permissions import Role
 
 _hasher = PasswordHasher()
+# Verifying reads the parameters from the stored hash, so either profile's hashes log in through `_hasher`.
+PIN_HASHERS: dict[str, PasswordHasher] = {
+    "default": PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY),
+    "fast": PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
+}
 PIN_MIN, PIN_MAX = 4, 8
 
 
@@ -68,6 +74,11 @@ async def _pepper(session: AsyncSession) -> bytes:
     return bytes.fromhex(secret.value)
 
 
+def pin_hasher(settings: Settings | None) -> PasswordHasher:
+    """The argon2id hasher new PINs are stored with: the strong default unless the settings ask for "fast"."""
+    return PIN_HASHERS["default" if settings is None else settings.pin_hash_profile]
+
+
 async def pin_lookup(session: AsyncSession, pin: str) -> str:
     """A keyed digest of a PIN: finds its owner in one indexed query, then argon2 verifies."""
     return hmac.new(await _pepper(session), pin.encode(), hashlib.sha256).hexdigest()
@@ -89,7 +100,7 @@ async def add_staff(
     taken = (await session.exec(select(Staff.id).where(Staff.pin_lookup == lookup))).first()
     if taken is not None:
         raise Conflict("That PIN is already in use; choose another.")
-    staff = Staff(name=name, role=role, pin_lookup=lookup, pin_hash=_hasher.hash(pin))
+    staff = Staff(name=name, role=role, pin_lookup=lookup, pin_hash=pin_hasher(session.info.get("settings")).hash(pin))
     session.add(staff)
     await session.flush()
     await audit.record(
