@@ -264,6 +264,8 @@ async def merge_checks(
     if into_check_id == from_check_id:
         raise InvalidInput("A check cannot be merged with itself.")
     into, source = await _lock_two(session, into_check_id, from_check_id)
+    await _require_current(session, into, into_version)
+    await _require_current(session, source, from_version)
     for check in (into, source):
         _require_open(check)
     approver_id = await _require_editor(session, into, actor, approver)
@@ -280,6 +282,8 @@ async def merge_checks(
     source.closed_at = utcnow()
     session.add(into)
     session.add(source)
+    # money already taken on the source would be left on a check that no longer has anything on it
+    await emit(session, CheckTotalLowered(check_id=source.id or 0))
     await audit.record(
         session,
         "check.merge",
@@ -314,6 +318,8 @@ async def move_lines(
     if from_check_id == to_check_id:
         raise InvalidInput("Choose another check to move the items to.")
     source, target = await _lock_two(session, from_check_id, to_check_id)
+    await _require_current(session, source, from_version)
+    await _require_current(session, target, to_version)
     for check in (source, target):
         _require_open(check)
     approver_id = await _require_editor(session, source, actor, approver)
@@ -333,6 +339,8 @@ async def move_lines(
     for line in lines:
         line.check_id = target.id or 0
         session.add(line)
+    # the lines leave the source check: it may not drop below what was already paid on it
+    await emit(session, CheckTotalLowered(check_id=source.id or 0))
     await audit.record(
         session,
         audit_action,

@@ -44,6 +44,27 @@ async def test_a_stale_send_fires_nothing(server: Any, device_factory: Any, rest
     assert {line.state for line in await restaurant.lines(check_id)} == {LineState.PENDING}
 
 
+async def test_a_stale_void_of_a_line_sent_meanwhile_is_told_stale_before_asking_for_a_manager(
+    server: Any, device_factory: Any, restaurant: Restaurant
+) -> None:
+    """The second tablet saw the burger unsent, then it was sent: the void is refused as stale, not sent to approval."""
+    second_tablet = await log_in(await device_factory(), "1111")
+    check_id = await restaurant.open_table(server, "12", 2)
+    await restaurant.ring_in(server, check_id, "ST-BUR", seat=1)
+    seen = await restaurant.version(check_id)
+    [line] = await restaurant.lines(check_id)
+    sent = await restaurant.post(server, check_id, "send")
+    assert sent.status_code == 200, sent.text
+    stale = await second_tablet.post(
+        f"/checks/{check_id}/lines/{line.id}/void",
+        {"reason": "Guest changed their mind", "version": str(seen), "idempotency_key": key()},
+    )
+    assert stale.status_code == 409, stale.text
+    assert "was changed on another tablet" in stale.text
+    assert "Manager approval" not in stale.text
+    assert [(line.state, line.voided_at) for line in await restaurant.lines(check_id)] == [(LineState.SENT, None)]
+
+
 async def test_another_server_cannot_change_the_check_without_a_manager(
     server: Any, second_server: Any, restaurant: Restaurant
 ) -> None:
