@@ -209,6 +209,12 @@ MANAGE_TILES: tuple[tuple[str, str, str, frozenset[Perm]], ...] = (
     ("/manage/staff", "Staff", "People, roles and PINs", frozenset({Perm.STAFF_MANAGE})),
     ("/manage/devices", "Devices", "Tablets and screens; unlock a locked one", frozenset({Perm.DEVICES_MANAGE})),
     ("/manage/audit", "Audit log", "Who did what, approved by whom, and why", frozenset({Perm.AUDIT_VIEW})),
+    (
+        "/manage/tenders",
+        "Tenders",
+        "Ways guests pay: tips, cash drawer, card terminal, ledger account",
+        frozenset({Perm.ACCOUNTING_MANAGE}),
+    ),
     ("/inventory", "Stock", "Stock items, recipes, deliveries and counts", frozenset({Perm.INVENTORY_MANAGE})),
     (
         "/accounting",

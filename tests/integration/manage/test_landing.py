@@ -25,6 +25,7 @@ async def test_a_manager_sees_a_tile_for_every_area(manager: Any) -> None:
         "/manage/staff",
         "/manage/devices",
         "/manage/audit",
+        "/manage/tenders",
         "/inventory",
         "/accounting",
     ):
@@ -32,6 +33,16 @@ async def test_a_manager_sees_a_tile_for_every_area(manager: Any) -> None:
     fragment = await manager.get("/manage", htmx=True)
     assert fragment.status_code == 200
     assert TILE.findall(fragment.text) == tiles
+
+
+async def test_the_tenders_tile_leads_a_manager_to_the_tenders_page(manager: Any) -> None:
+    landing = await manager.get("/manage")
+    assert '<a class="tile" href="/manage/tenders"><strong>Tenders</strong>' in landing.text
+    tiles = TILE.findall(landing.text)
+    assert tiles.index("/manage/audit") < tiles.index("/manage/tenders") < tiles.index("/inventory"), "the nav's order"
+    tenders = await manager.get("/manage/tenders")
+    assert tenders.status_code == 200
+    assert "<h1>Tenders</h1>" in tenders.text
 
 
 async def test_a_cook_sees_only_the_86_board(cook: Any) -> None:
