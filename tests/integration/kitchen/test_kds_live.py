@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -21,6 +20,7 @@ from tests.integration.kitchen.support import (
     log_in,
     next_message,
     open_check,
+    routed,
     serve,
     station_id,
 )
@@ -96,7 +96,7 @@ async def test_a_screen_that_reconnects_first_gets_its_whole_board(app: Litestar
                 await next_message(ws, "card")
         # while the screen is away, more food is fired
         second_fire = await fire(runtime, await open_check(runtime, table="5"), [Order("GR-BUR")])
-        await asyncio.sleep(0.3)
+        await routed(runtime, second_fire)
         async with board_socket(url, cook, grill) as ws:
             board = await next_message(ws)
         await cook.aclose()
@@ -140,7 +140,7 @@ async def test_bump_recall_and_expo_ready_turn_the_table_ready(app: Litestar, ru
         async with board_socket(url, cook, grill) as grill_ws, board_socket(url, cook, expo) as expo_ws:
             await next_message(grill_ws, "board")
             await next_message(expo_ws, "board")
-            await asyncio.sleep(0.3)
+            await routed(runtime, fire_id)
             await drain_messages(grill_ws)
             await drain_messages(expo_ws)
             grill_ticket = await ticket_at(runtime, fire_id, grill)
@@ -202,7 +202,7 @@ async def test_bumping_every_item_bumps_the_ticket_and_a_second_bump_is_refused(
     async with serve(app) as url:
         cook = await log_in(url, "3333")
         fire_id = await fire(runtime, await open_check(runtime), [Order("GR-RIB"), Order("GR-BUR")])
-        await asyncio.sleep(0.3)
+        await routed(runtime, fire_id)
         ticket = await ticket_at(runtime, fire_id, grill)
         async with runtime.db.read() as session:
             lines = (
@@ -279,8 +279,12 @@ async def test_the_board_page_renders_whole_and_as_a_fragment(app: Litestar, run
     grill = await station_id(runtime, "Grill")
     async with serve(app) as url:
         cook = await log_in(url, "3333")
-        await fire(runtime, await open_check(runtime, table="8"), [Order("GR-RIB", note="<script>alert(1)</script>")])
-        await asyncio.sleep(0.3)
+        await routed(
+            runtime,
+            await fire(
+                runtime, await open_check(runtime, table="8"), [Order("GR-RIB", note="<script>alert(1)</script>")]
+            ),
+        )
         page = await cook.get(f"/kds/{grill}")
         fragment = await cook.get(f"/kds/{grill}", headers={"hx-request": "true"})
         index = await cook.get("/kds")
