@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.checks import queries, services
 from app.checks.delivery import payment_terminal
-from app.checks.models import AttemptStatus, DeviceReceiptPrinter, RefundStatus, Tender, TenderKind
+from app.checks.models import AttemptStatus, DeviceReceiptPrinter, RefundStatus, TenderKind
 from app.checks.printing import quantity_text
 from app.checks.queries import CheckMoney
 from app.kitchen.models import Printer
@@ -25,7 +24,7 @@ from app.lib.idempotency import StoredResponse, check_key, fingerprint, run_once
 from app.lib.settings import Settings
 from app.orders import approvals
 from app.orders import services as orders
-from app.orders.models import Check, CheckStatus
+from app.orders.models import CheckStatus
 from app.staff import services as staff_services
 from app.staff.auth import Viewer
 from app.staff.models import Staff
@@ -133,13 +132,16 @@ def _quick_cash(due: int) -> list[int]:
     return amounts[:5]
 
 
-async def _member_summaries(session: AsyncSession, check: Check) -> list[dict[str, Any]]:
+async def _member_summaries(session: AsyncSession, money_of_check: CheckMoney) -> list[dict[str, Any]]:
+    if len(money_of_check.family_ids) < 2:
+        return []  # priced alone: no split family to show
+    check = money_of_check.check
     members = await queries.family(session, check)
     if len(members) < 2:
         return []
     summaries = []
     for member in members:
-        money = await queries.check_money(session, member)
+        money = money_of_check if member.id == check.id else await queries.check_money(session, member)
         seats = [seat for seat in money.seats if seat is not None]
         summaries.append(
             {
@@ -155,9 +157,15 @@ async def _member_summaries(session: AsyncSession, check: Check) -> list[dict[st
     return summaries
 
 
-async def _settle_context(session: AsyncSession, request: Req, check_id: int) -> dict[str, Any]:
-    check = await queries.load_check(session, check_id)
-    money = await queries.check_money(session, check)
+async def _settle_context(
+    session: AsyncSession, request: Req, check_id: int, *, money: CheckMoney | None = None
+) -> dict[str, Any]:
+    """The settle page's context; `money` is the check's as the request that changed it just left it, if it has it."""
+    if money is not None and money.check.id == check_id:
+        check = money.check
+    else:
+        check = await queries.load_check(session, check_id)
+        money = await queries.check_money(session, check)
     viewer = _viewer(request)
     tenders = await queries.tenders(session)
     names = await queries.staff_names(
@@ -183,7 +191,7 @@ async def _settle_context(session: AsyncSession, request: Req, check_id: int) ->
     return {
         "check": check,
         "m": money,
-        "members": await _member_summaries(session, check),
+        "members": await _member_summaries(session, money),
         "table_name": await queries.table_name(session, check.table_id),
         "names": names,
         "tenders": tenders,
@@ -212,9 +220,17 @@ async def _settle_context(session: AsyncSession, request: Req, check_id: int) ->
     }
 
 
-async def _settle(request: Req, db: web.Db, check_id: int, *, flash: str = "", level: str = "info") -> Template:
+async def _settle(
+    request: Req,
+    db: web.Db,
+    check_id: int,
+    *,
+    flash: str = "",
+    level: str = "info",
+    money: CheckMoney | None = None,
+) -> Template:
     async with db.read() as session:
-        context = await _settle_context(session, request, check_id)
+        context = await _settle_context(session, request, check_id, money=money)
     return web.page(
         request, "checks/settle.html", fragment="checks/_settle.html", flash=flash, flash_level=level, **context
     )
@@ -597,10 +613,6 @@ async def pay(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
     viewer = _viewer(request)
     settings = _settings(request)
     tender_id = web.field_int(fields, "tender_id", label="The tender", minimum=1)
-    async with db.read() as session:
-        tender = await session.get(Tender, tender_id)
-    if tender is None:
-        raise InvalidInput("That way of paying is not set up; choose another tender.")
 
     def cents(name: str, label: str, *, zero: bool = False) -> int | None:
         raw = str(fields.get(name) or "").strip()
@@ -608,23 +620,23 @@ async def pay(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
             return None
         return services.parse_cents(raw, label=label, currency=settings.currency, allow_zero=zero)
 
+    # The tender is judged by the payment, under the check's lock: cash takes what was handed over (the amount
+    # field when no "tendered" came), any other tender the amount.
     request_ = services.PaymentRequest(
         check_id=check_id,
         tender_id=tender_id,
         actor=viewer.staff,
         idempotency_key=check_key(str(fields.get("idempotency_key") or "")),
-        amount_cents=None if tender.kind is TenderKind.CASH else cents("amount", "The amount"),
-        tendered_cents=cents("tendered", "The cash handed over") if tender.kind is TenderKind.CASH else None,
+        amount_cents=cents("amount", "The amount"),
+        tendered_cents=cents("tendered", "The cash handed over"),
         tip_cents=cents("tip", "The tip", zero=True) or 0,
         portion_id=_optional_int(fields, "portion_id", "The part"),
         expected_version=_version(fields),
         device_id=viewer.device_id,
     )
-    if tender.kind is TenderKind.CASH and request_.tendered_cents is None:
-        request_ = replace(request_, tendered_cents=cents("amount", "The amount"))
     outcome = await services.take_payment(db, payment_terminal(db), request_)
     level = "info" if outcome.attempt.status is AttemptStatus.APPROVED else "error"
-    return await _settle(request, db, check_id, flash=outcome.message, level=level)
+    return await _settle(request, db, check_id, flash=outcome.message, level=level, money=outcome.money)
 
 
 @post(

@@ -57,3 +57,13 @@ class CheckRefunded(DomainEvent):
     check_id: int
     refund_id: int
     amount_cents: int
+
+
+@dataclass(frozen=True)
+class TenderSaved(DomainEvent):
+    """A manager added or changed a tender; `account_code` is the ledger account its money goes to."""
+
+    name: ClassVar[str] = "checks.tender_saved"
+    tender_id: int
+    account_code: str
+    actor_id: int | None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from sqlmodel import col, select
@@ -90,6 +90,10 @@ class CheckMoney:
     portions: tuple[PortionState, ...]
     tenders: Mapping[int, Tender]
     currency: str
+    # The checks priced together with this one (itself included): its split family, or just itself.
+    family_ids: tuple[int, ...] = ()
+    # The tax rates of its lines (and of the service charge) as they stand now, by id.
+    tax_rates: Mapping[int, TaxRate] = field(default_factory=dict)
 
     @property
     def paid(self) -> int:
@@ -177,6 +181,7 @@ class _Pricing:
     percent: Decimal | None
     priced: list[calc.PricedLine]
     adjustments: calc.CheckAdjustments
+    rates: dict[int, TaxRate]
 
 
 async def _pricing(session: AsyncSession, check: Check, settings: Settings) -> _Pricing:
@@ -186,40 +191,25 @@ async def _pricing(session: AsyncSession, check: Check, settings: Settings) -> _
     )
     line_ids = [line.id for line in lines if line.id is not None]
     modifiers: dict[int, list[LineModifier]] = {}
-    discounts: list[CheckDiscount] = []
-    comps: list[CheckComp] = []
     if line_ids:
         for modifier in await session.exec(
             select(LineModifier).where(col(LineModifier.line_id).in_(line_ids)).order_by(col(LineModifier.id))
         ):
             modifiers.setdefault(modifier.line_id, []).append(modifier)
-        discounts.extend(
-            await session.exec(
-                select(CheckDiscount).where(
-                    col(CheckDiscount.line_id).in_(line_ids), col(CheckDiscount.removed_at).is_(None)
-                )
-            )
-        )
-        comps.extend(
-            await session.exec(
-                select(CheckComp).where(col(CheckComp.line_id).in_(line_ids), col(CheckComp.removed_at).is_(None))
-            )
-        )
-    discounts.extend(
-        await session.exec(
-            select(CheckDiscount).where(
-                CheckDiscount.check_id == check_id,
-                col(CheckDiscount.line_id).is_(None),
-                col(CheckDiscount.removed_at).is_(None),
-            )
-        )
+    # A line keeps its discount or comp when a split moves it to another check, so those are found by line; the
+    # ones on the whole check by the check. One query each, line ones first.
+    on_discount = (col(CheckDiscount.check_id) == check_id) & col(CheckDiscount.line_id).is_(None)
+    on_comp = (col(CheckComp.check_id) == check_id) & col(CheckComp.line_id).is_(None)
+    if line_ids:
+        on_discount = on_discount | col(CheckDiscount.line_id).in_(line_ids)
+        on_comp = on_comp | col(CheckComp.line_id).in_(line_ids)
+    discounts = sorted(
+        await session.exec(select(CheckDiscount).where(on_discount, col(CheckDiscount.removed_at).is_(None))),
+        key=lambda d: (d.line_id is None, d.id or 0),
     )
-    comps.extend(
-        await session.exec(
-            select(CheckComp).where(
-                CheckComp.check_id == check_id, col(CheckComp.line_id).is_(None), col(CheckComp.removed_at).is_(None)
-            )
-        )
+    comps = sorted(
+        await session.exec(select(CheckComp).where(on_comp, col(CheckComp.removed_at).is_(None))),
+        key=lambda c: (c.line_id is None, c.id or 0),
     )
     waiver = (
         await session.exec(
@@ -231,7 +221,9 @@ async def _pricing(session: AsyncSession, check: Check, settings: Settings) -> _
     rate_ids = {line.tax_rate_id for line in lines}
     if settings.service_charge_tax_rate_id is not None:
         rate_ids.add(settings.service_charge_tax_rate_id)
-    rates = {rate.id: rate for rate in await session.exec(select(TaxRate).where(col(TaxRate.id).in_(sorted(rate_ids))))}
+    rates = {
+        rate.id or 0: rate for rate in await session.exec(select(TaxRate).where(col(TaxRate.id).in_(sorted(rate_ids))))
+    }
 
     party_covers = await _party_covers(session, check)
     service: calc.ServiceCharge | None = None
@@ -282,7 +274,7 @@ async def _pricing(session: AsyncSession, check: Check, settings: Settings) -> _
         comp=calc.CheckComp(check_comp.reason) if check_comp else None,
         service_charge=service,
     )
-    return _Pricing(lines, modifiers, discounts, comps, waiver, party_covers, percent, priced, adjustments)
+    return _Pricing(lines, modifiers, discounts, comps, waiver, party_covers, percent, priced, adjustments, rates)
 
 
 async def check_money(session: AsyncSession, check: Check) -> CheckMoney:
@@ -334,7 +326,11 @@ async def check_money(session: AsyncSession, check: Check) -> CheckMoney:
         ).all()
     )
     tender_ids = {p.tender_id for p in payments} | {a.tender_id for a in pending}
-    tenders = {t.id or 0: t for t in await session.exec(select(Tender).where(col(Tender.id).in_(sorted(tender_ids))))}
+    tenders: dict[int, Tender] = {}
+    if tender_ids:
+        tenders = {
+            t.id or 0: t for t in await session.exec(select(Tender).where(col(Tender.id).in_(sorted(tender_ids))))
+        }
     return CheckMoney(
         check=check,
         lines=tuple(lines),
@@ -352,6 +348,19 @@ async def check_money(session: AsyncSession, check: Check) -> CheckMoney:
         portions=tuple(_portion_states(totals, portion_rows, payments)),
         tenders=tenders,
         currency=settings.currency,
+        family_ids=tuple(m.id or 0 for m in ordered),
+        tax_rates=pricing.rates,
+    )
+
+
+def with_payment(money: CheckMoney, payment: Payment, tender: Tender) -> CheckMoney:
+    """The money of a check, priced and locked in this transaction, after one more payment taken in it."""
+    payments = [*money.payments, payment]
+    return replace(
+        money,
+        payments=tuple(payments),
+        portions=tuple(_portion_states(money.totals, [state.portion for state in money.portions], payments)),
+        tenders={**money.tenders, tender.id or 0: tender},
     )
 
 

@@ -13,12 +13,13 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,7 +28,7 @@ from app.accounting.models import AccountType
 from app.accounting.services import live_account
 from app.checks import calculations as calc
 from app.checks import printing
-from app.checks.events import CheckClosed, CheckRefunded, CheckReopened, CheckSplit, PaymentTaken
+from app.checks.events import CheckClosed, CheckRefunded, CheckReopened, CheckSplit, PaymentTaken, TenderSaved
 from app.checks.models import (
     AdjustmentKind,
     AttemptKind,
@@ -57,6 +58,7 @@ from app.checks.queries import (
     load_check,
     root_of,
     settings_of,
+    with_payment,
 )
 from app.checks.terminal import PaymentTerminal, TerminalError, TerminalOutcome, TerminalResult
 from app.kitchen.models import Printer
@@ -928,6 +930,8 @@ class PaymentOutcome:
     payment: Payment | None
     closed: bool
     repeated: bool = False
+    # The check's money as the payment left it, when this request booked it: the page that answers shows it as is.
+    money: CheckMoney | None = field(default=None, compare=False, repr=False)
 
     @property
     def message(self) -> str:
@@ -955,27 +959,24 @@ class PaymentOutcome:
 async def take_payment(db: Database, terminal: PaymentTerminal, request: PaymentRequest) -> PaymentOutcome:
     """Take a payment: record the attempt, ask the terminal if the tender uses one, record what it said.
 
-    The same idempotency key twice (a double tap, a retried request) is one payment.
+    The same idempotency key twice (a double tap, a retried request) is one payment: the repeat finds the first
+    attempt under the check's lock and answers with it.
     """
-    repeated = await _existing_attempt(db, request)
-    if repeated is not None:
-        return repeated
     try:
         async with db.write() as session:
-            attempt = await _begin_payment(session, request)
-            outcome: PaymentOutcome | None = None
-            if attempt.status is not AttemptStatus.PENDING:
-                outcome = await _outcome_for(session, attempt)
+            begun = await _begin_payment(session, request)
     except (IntegrityError, _TwinPayment):
         repeated = await _existing_attempt(db, request)
         if repeated is None:
             raise
         return repeated
-    if outcome is not None:
-        return outcome
+    if begun.outcome is not None:
+        return begun.outcome
+    attempt = begun.attempt
     result = await _ask_terminal(terminal, attempt, db_currency(db))
     async with db.write() as session:
-        return await _record_result(session, attempt.id or 0, result, terminal_name=terminal.name)
+        await _settle_recovery(session, attempt, result)
+        return await _record_result(session, attempt.id or 0, result, terminal_name=terminal.name, tender=begun.tender)
 
 
 async def _existing_attempt(db: Database, request: PaymentRequest) -> PaymentOutcome | None:
@@ -999,20 +1000,34 @@ async def _outcome_for(session: AsyncSession, attempt: PaymentAttempt) -> Paymen
     return PaymentOutcome(attempt, payment, closed=bool(check and check.status is CheckStatus.CLOSED))
 
 
+def _booked(attempt: PaymentAttempt, payment: Payment, money: CheckMoney) -> PaymentOutcome:
+    return PaymentOutcome(attempt, payment, closed=money.check.status is CheckStatus.CLOSED, money=money)
+
+
 class _TwinPayment(Exception):
     """The same payment form arrived twice at once; the twin that waited for the check answers as a repeat."""
 
 
-async def _begin_payment(session: AsyncSession, request: PaymentRequest) -> PaymentAttempt:
-    money = await _money_for_update(session, request.check_id)
+@dataclass(frozen=True)
+class _Begun:
+    """An attempt just recorded, with its tender; its outcome too when no terminal had to be asked."""
+
+    attempt: PaymentAttempt
+    tender: Tender
+    outcome: PaymentOutcome | None = None
+
+
+async def _begin_payment(session: AsyncSession, request: PaymentRequest) -> _Begun:
+    check = await orders.get_check_for_update(session, request.check_id)
     # Looked up under the check's lock: a double tap's twin waited here for the first tap to commit, and must
-    # answer as that payment, not as a stale check or a payment "still waiting for the terminal".
+    # answer as that payment, not as a stale check or a payment "still waiting for the terminal". A retried
+    # request finds its payment here too.
     twin = await session.exec(
         select(PaymentAttempt.id).where(PaymentAttempt.idempotency_key == request.idempotency_key)
     )
     if twin.first() is not None:
         raise _TwinPayment
-    check = money.check
+    money = await check_money(session, check)
     _require_open(check, "take a payment")
     _require_no_pending(money)
     tender = await session.get(Tender, request.tender_id)
@@ -1075,16 +1090,16 @@ async def _begin_payment(session: AsyncSession, request: PaymentRequest) -> Paym
         requested_by=request.actor.id or 0,
         device_id=request.device_id,
     )
+    if not tender.uses_terminal:
+        attempt.status = AttemptStatus.APPROVED
+        attempt.resolved_at = utcnow()
     session.add(attempt)
     await session.flush()
     if tender.uses_terminal:
-        await _owe_recovery(session, attempt)
-        return attempt
-    attempt.status = AttemptStatus.APPROVED
-    attempt.resolved_at = utcnow()
-    session.add(attempt)
-    await _book_payment(session, attempt, tender, change_cents=change, result=None)
-    return attempt
+        _owe_recovery(session, attempt)
+        return _Begun(attempt, tender)
+    payment, paid = await _book_payment(session, attempt, tender, change_cents=change, result=None, held=money)
+    return _Begun(attempt, tender, _booked(attempt, payment, paid))
 
 
 def db_currency(db: Database) -> str:
@@ -1097,14 +1112,39 @@ def _new_reference() -> str:
     return f"BRG-{uuid.uuid4().hex[:20].upper()}"
 
 
-async def _owe_recovery(session: AsyncSession, attempt: PaymentAttempt) -> None:
-    # Committed with the attempt: if this process dies mid-payment, any process will ask the terminal later.
-    message = await enqueue(
-        session, RECOVERY_TOPIC, {"attempt_id": attempt.id}, dedupe_key=f"{RECOVERY_TOPIC}:{attempt.id}"
+def _recovery_key(attempt_id: int | None) -> str:
+    return f"{RECOVERY_TOPIC}:{attempt_id}"
+
+
+def _owe_recovery(session: AsyncSession, attempt: PaymentAttempt) -> None:
+    # Committed with the attempt: if this process dies mid-payment, any process will ask the terminal later. The
+    # row is written as it is, not through enqueue(): an attempt just made cannot owe one already (no dedupe
+    # lookup), and nothing needs waking for a message that falls due only after RECOVERY_DELAY.
+    session.add(
+        OutboxMessage(
+            topic=RECOVERY_TOPIC,
+            payload={"attempt_id": attempt.id},
+            dedupe_key=_recovery_key(attempt.id),
+            available_at=utcnow() + RECOVERY_DELAY,
+        )
     )
-    if message is not None:
-        message.available_at = utcnow() + RECOVERY_DELAY
-        session.add(message)
+
+
+async def _settle_recovery(session: AsyncSession, attempt: PaymentAttempt, result: TerminalResult) -> None:
+    """The terminal answered, and this transaction records it: the recovery the attempt owes is owed no more.
+
+    Marked delivered with the answer instead of being claimed and delivered later only to find nothing pending.
+    Run before the attempt is locked, the order in which a worker delivering that recovery takes the same two
+    rows, so on PostgreSQL the two never wait for each other in a circle.
+    """
+    if result.outcome is TerminalOutcome.TIMED_OUT:
+        return
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.dedupe_key) == _recovery_key(attempt.id), col(OutboxMessage.delivered_at).is_(None))
+        .values(delivered_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def _ask_terminal(terminal: PaymentTerminal, attempt: PaymentAttempt, currency: str) -> TerminalResult:
@@ -1127,41 +1167,59 @@ async def _ask_terminal(terminal: PaymentTerminal, attempt: PaymentAttempt, curr
         return TerminalResult(TerminalOutcome.TIMED_OUT, attempt.reference, message=str(exc)[:150])
 
 
-async def _record_result(
-    session: AsyncSession, attempt_id: int, result: TerminalResult, *, terminal_name: str
-) -> PaymentOutcome:
-    query = select(PaymentAttempt).where(PaymentAttempt.id == attempt_id)
-    if session.bind is not None and session.bind.dialect.name != "sqlite":
-        query = query.with_for_update()
-    attempt = (await session.exec(query)).first()
-    if attempt is None:
-        raise NotFound("That payment attempt does not exist.")
-    if attempt.status is not AttemptStatus.PENDING:
-        return await _outcome_for(session, attempt)
-    attempt.terminal = terminal_name[:40]
+def _answer(result: TerminalResult, terminal_name: str) -> dict[str, Any]:
+    """What a terminal's answer writes on a pending attempt; no answer (a timeout) leaves it pending."""
+    values: dict[str, Any] = {"terminal": terminal_name[:40]}
     if result.outcome is TerminalOutcome.TIMED_OUT:
-        attempt.message = (result.message or "The terminal did not answer")[:200]
-        session.add(attempt)
-        return await _outcome_for(session, attempt)
-    attempt.resolved_at = utcnow()
+        values["message"] = (result.message or "The terminal did not answer")[:200]
+        return values
+    values["resolved_at"] = utcnow()
     if result.outcome is TerminalOutcome.NOT_FOUND:
-        attempt.status = AttemptStatus.FAILED
-        attempt.message = (result.message or "the terminal never received it")[:200]
+        values["status"] = AttemptStatus.FAILED
+        values["message"] = (result.message or "the terminal never received it")[:200]
     elif result.outcome is TerminalOutcome.DECLINED:
-        attempt.status = AttemptStatus.DECLINED
-        attempt.message = (result.message or "Declined")[:200]
+        values["status"] = AttemptStatus.DECLINED
+        values["message"] = (result.message or "Declined")[:200]
     else:
-        attempt.status = AttemptStatus.APPROVED
-        attempt.message = None
-    session.add(attempt)
-    await session.flush()
+        values["status"] = AttemptStatus.APPROVED
+        values["message"] = None
+    return values
+
+
+async def _record_result(
+    session: AsyncSession,
+    attempt_id: int,
+    result: TerminalResult,
+    *,
+    terminal_name: str,
+    tender: Tender | None = None,
+) -> PaymentOutcome:
+    """Record the terminal's answer on a pending attempt; `tender` is the attempt's, when the caller holds it."""
+    # Only a pending attempt takes an answer: one conditional UPDATE locks it, records the answer and says whether
+    # it was still pending (another process may have resolved it meanwhile).
+    recorded = await session.exec(
+        update(PaymentAttempt)
+        .where(col(PaymentAttempt.id) == attempt_id, col(PaymentAttempt.status) == AttemptStatus.PENDING)
+        .values(**_answer(result, terminal_name))
+        .returning(PaymentAttempt)
+    )
+    attempt = recorded.scalars().first()
+    if attempt is None:
+        attempt = await session.get(PaymentAttempt, attempt_id)
+        if attempt is None:
+            raise NotFound("That payment attempt does not exist.")
+        return await _outcome_for(session, attempt)
+    if result.outcome is TerminalOutcome.TIMED_OUT:
+        return await _outcome_for(session, attempt)
     if attempt.kind is AttemptKind.REFUND:
         await _finish_refund(session, attempt, result)
         return await _outcome_for(session, attempt)
     if attempt.status is AttemptStatus.APPROVED:
-        tender = await session.get(Tender, attempt.tender_id)
+        if tender is None or tender.id != attempt.tender_id:
+            tender = await session.get(Tender, attempt.tender_id)
         assert tender is not None
-        await _book_payment(session, attempt, tender, change_cents=0, result=result)
+        payment, money = await _book_payment(session, attempt, tender, change_cents=0, result=result)
+        return _booked(attempt, payment, money)
     else:
         await audit.record(
             session,
@@ -1181,7 +1239,12 @@ async def _book_payment(
     *,
     change_cents: int,
     result: TerminalResult | None,
-) -> Payment:
+    held: CheckMoney | None = None,
+) -> tuple[Payment, CheckMoney]:
+    """Book an approved attempt as a payment and close the check if that paid it; the payment and the check's money.
+
+    `held` is the check's money as this transaction already locked and priced it, before this payment.
+    """
     settings = settings_of(session)
     now = utcnow()
     payment = Payment(
@@ -1229,14 +1292,17 @@ async def _book_payment(
     )
     if tender.opens_drawer:
         await _kick_drawer(session, attempt.device_id, reference=f"payment:{payment.id}")
-    check = await orders.get_check_for_update(session, attempt.check_id)
+    if held is not None:
+        money = with_payment(held, payment, tender)
+    else:
+        money = await check_money(session, await orders.get_check_for_update(session, attempt.check_id))
+    check = money.check
     check.version += 1
     session.add(check)
-    money = await check_money(session, check)
     if check.status is CheckStatus.OPEN and money.due <= 0 and not money.pending:
-        actor = await session.get(Staff, attempt.requested_by)
-        await _close(session, money, actor_id=actor.id if actor else None)
-    return payment
+        # requested_by is a staff row's id (a foreign key; staff are archived, never deleted)
+        await _close(session, money, actor_id=attempt.requested_by)
+    return payment, money
 
 
 async def _kick_drawer(session: AsyncSession, device_id: int | None, *, reference: str) -> None:
@@ -1259,6 +1325,7 @@ async def resolve_attempt(db: Database, terminal: PaymentTerminal, attempt_id: i
             return await _outcome_for(session, attempt)
     result = await _lookup(terminal, attempt.reference)
     async with db.write() as session:
+        await _settle_recovery(session, attempt, result)
         return await _record_result(session, attempt_id, result, terminal_name=terminal.name)
 
 
@@ -1406,7 +1473,9 @@ async def close_check(
 
 async def _close(session: AsyncSession, money: CheckMoney, *, actor_id: int | None) -> CheckClosing:
     check = money.check
-    sequence = len(await closings(session, check.id or 0)) + 1
+    # Without an early flush of the check's pending version bump: the closing's flush writes the check once.
+    with session.no_autoflush:
+        sequence = len(await closings(session, check.id or 0)) + 1
     now = utcnow()
     closing = CheckClosing(
         check_id=check.id or 0,
@@ -1544,6 +1613,7 @@ async def refund(db: Database, terminal: PaymentTerminal, request: RefundRequest
     for attempt in attempts:
         result = await _ask_terminal(terminal, attempt, db_currency(db))
         async with db.write() as session:
+            await _settle_recovery(session, attempt, result)
             await _record_result(session, attempt.id or 0, result, terminal_name=terminal.name)
     async with db.read() as session:
         return [r for r in [await session.get(Refund, r.id) for r in refunds] if r is not None]
@@ -1686,7 +1756,7 @@ async def _begin_refund(session: AsyncSession, request: RefundRequest) -> tuple[
         )
         refunds.append(row)
         if tender.uses_terminal and payment.processor_reference:
-            await _owe_recovery(session, attempt)
+            _owe_recovery(session, attempt)
             attempts.append(attempt)
         else:
             attempt.status = AttemptStatus.APPROVED
@@ -1927,6 +1997,7 @@ async def save_tender(
     tender.sort_order = sort_order
     session.add(tender)
     await session.flush()
+    await emit(session, TenderSaved(tender_id=tender.id or 0, account_code=code, actor_id=actor.id))
     await audit.record(
         session,
         "checks.tender_save",

@@ -12,11 +12,12 @@ sends what arrives for it to the next open day, and the posting says so (`late`)
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from fractions import Fraction
 from typing import Any, Protocol
 
+from sqlalchemy import literal
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -96,8 +97,9 @@ async def deliver(session: AsyncSession, message: OutboxMessage) -> None:
 async def attempt(session: AsyncSession, topic: str, payload: dict[str, Any], *, actor_id: int | None = None) -> bool:
     """Post one message's effects in a savepoint; on a refusal keep (or update) its exception. True when posted."""
     key = source_key(topic, payload)
-    if await posting_for(session, key) is not None:
-        await _resolve(session, key, actor_id)
+    posted, exception = await _standing(session, key)
+    if posted:
+        await _resolve(session, exception, actor_id)
         return True
     try:
         async with session.begin_nested():
@@ -107,11 +109,26 @@ async def attempt(session: AsyncSession, topic: str, payload: dict[str, Any], *,
     except DomainError as exc:
         await _record_exception(session, key, topic, payload, exc.message)
         return False
-    await _resolve(session, key, actor_id)
+    await _resolve(session, exception, actor_id)
     return True
 
 
+async def _standing(session: AsyncSession, key: str) -> tuple[bool, PostingException | None]:
+    """Whether the source key was posted already, and its exception if it has one: one read for both."""
+    wanted = select(literal(key).label("source_key")).subquery()
+    row = (
+        await session.exec(
+            select(CheckPosting.id, PostingException)
+            .select_from(wanted)
+            .outerjoin(CheckPosting, col(CheckPosting.source_key) == wanted.c.source_key)
+            .outerjoin(PostingException, col(PostingException.source_key) == wanted.c.source_key)
+        )
+    ).one()
+    return row[0] is not None, row[1]
+
+
 async def _record_exception(session: AsyncSession, key: str, topic: str, payload: dict[str, Any], reason: str) -> None:
+    # Read again rather than reusing the row read before the rule: the rule's savepoint was rolled back.
     existing = (await session.exec(select(PostingException).where(PostingException.source_key == key))).first()
     now = utcnow()
     if existing is None:
@@ -134,8 +151,7 @@ async def _record_exception(session: AsyncSession, key: str, topic: str, payload
     await session.flush()
 
 
-async def _resolve(session: AsyncSession, key: str, actor_id: int | None) -> None:
-    existing = (await session.exec(select(PostingException).where(PostingException.source_key == key))).first()
+async def _resolve(session: AsyncSession, existing: PostingException | None, actor_id: int | None) -> None:
     if existing is not None and existing.status is ExceptionStatus.OPEN:
         existing.status = ExceptionStatus.RESOLVED
         existing.resolved_at = utcnow()
@@ -159,8 +175,18 @@ async def posting_day(session: AsyncSession, day: dt.date) -> dt.date:
 
 
 async def _mapping_rows(session: AsyncSession, kind: MappingKind) -> dict[str, PostingMapping]:
-    rows = (await session.exec(select(PostingMapping).where(PostingMapping.kind == kind))).all()
-    return {row.subject: row for row in rows}
+    return (await _mappings(session, [kind])).get(kind, {})
+
+
+async def _mappings(
+    session: AsyncSession, kinds: Sequence[MappingKind]
+) -> dict[MappingKind, dict[str, PostingMapping]]:
+    """The mappings of several kinds in one read, by kind and subject."""
+    found: dict[MappingKind, dict[str, PostingMapping]] = {}
+    if kinds:
+        for row in await session.exec(select(PostingMapping).where(col(PostingMapping.kind).in_(sorted(set(kinds))))):
+            found.setdefault(row.kind, {})[row.subject] = row
+    return found
 
 
 async def resolve_accounts(
@@ -170,30 +196,54 @@ async def resolve_accounts(
     rate_ids: Sequence[int] = (),
     tender_ids: Sequence[int] = (),
     roles: Sequence[str] = (),
+    names: SubjectNames | None = None,
 ) -> calc.Accounts:
-    """Account codes for everything a posting touches, or one refusal naming every missing mapping."""
-    missing: list[str] = []
-    live = {a.code for a in (await session.exec(select(Account).where(col(Account.archived_at).is_(None)))).all()}
+    """Account codes for everything a posting touches, or one refusal naming every missing mapping.
 
-    async def codes(kind: MappingKind, ids: Sequence[int], name_of: Mapping[int, str], what: str) -> dict[int, str]:
-        rows = await _mapping_rows(session, kind)
-        found: dict[int, str] = {}
-        for subject in sorted(set(ids)):
+    `names` names the subjects in that refusal; without it they are read only if something is missing.
+    """
+    wanted = {
+        MappingKind.CATEGORY: sorted(set(category_ids)),
+        MappingKind.TAX_RATE: sorted(set(rate_ids)),
+        MappingKind.TENDER: sorted(set(tender_ids)),
+    }
+    mappings = await _mappings(
+        session, [kind for kind, ids in wanted.items() if ids] + ([MappingKind.ACCOUNT] if roles else [])
+    )
+    role_rows = mappings.get(MappingKind.ACCOUNT, {})
+    chosen = [mappings.get(kind, {}).get(str(subject)) for kind, ids in wanted.items() for subject in ids]
+    chosen += [role_rows.get(role) for role in roles]
+    codes = {row.account_code for row in chosen if row is not None and row.account_code}
+    live: set[str] = set()
+    if codes:
+        live = set(
+            (
+                await session.exec(
+                    select(Account.code).where(col(Account.code).in_(sorted(codes)), col(Account.archived_at).is_(None))
+                )
+            ).all()
+        )
+    found: dict[MappingKind, dict[int, str]] = {kind: {} for kind in wanted}
+    # (kind, subject, the code it is mapped to if any) of every subject without a live account
+    unmapped: list[tuple[MappingKind, int, str | None]] = []
+    for kind, ids in wanted.items():
+        rows = mappings.get(kind, {})
+        for subject in ids:
             row = rows.get(str(subject))
-            label = name_of.get(subject, f"#{subject}")
-            if row is None or not row.account_code:
-                missing.append(f"no {what} account is mapped for {label}")
-            elif row.account_code not in live:
-                missing.append(f"{what} account {row.account_code} for {label} is not a live account in the chart")
+            if row is not None and row.account_code and row.account_code in live:
+                found[kind][subject] = row.account_code
             else:
-                found[subject] = row.account_code
-        return found
-
-    names = await subject_names(session)
-    category = await codes(MappingKind.CATEGORY, category_ids, names.categories, "revenue")
-    rate = await codes(MappingKind.TAX_RATE, rate_ids, names.tax_rates, "tax payable")
-    tender = await codes(MappingKind.TENDER, tender_ids, names.tenders, "clearing")
-    role_rows = await _mapping_rows(session, MappingKind.ACCOUNT)
+                unmapped.append((kind, subject, row.account_code if row is not None else None))
+    missing: list[str] = []
+    if unmapped:
+        known = names if names is not None else await subject_names(session)
+        for kind, subject, code in unmapped:
+            what, name_of = _SUBJECTS[kind]
+            label = name_of(known).get(subject, f"#{subject}")
+            if not code:
+                missing.append(f"no {what} account is mapped for {label}")
+            else:
+                missing.append(f"{what} account {code} for {label} is not a live account in the chart")
     role_codes: dict[str, str] = {}
     for role in sorted(set(roles)):
         row = role_rows.get(role)
@@ -206,7 +256,12 @@ async def resolve_accounts(
             role_codes[role] = row.account_code
     if missing:
         raise PostingProblem("Missing mapping: " + "; ".join(missing) + ". Fix it on the mappings page, then retry.")
-    return calc.Accounts(category=category, tax_rate=rate, tender=tender, roles=role_codes)
+    return calc.Accounts(
+        category=found[MappingKind.CATEGORY],
+        tax_rate=found[MappingKind.TAX_RATE],
+        tender=found[MappingKind.TENDER],
+        roles=role_codes,
+    )
 
 
 class SubjectNames:
@@ -232,6 +287,14 @@ class SubjectNames:
         return labels
 
 
+# What each kind of subject is mapped to, as a refusal names it, and where the names of its subjects are.
+_SUBJECTS: dict[MappingKind, tuple[str, Callable[[SubjectNames], Mapping[int, str]]]] = {
+    MappingKind.CATEGORY: ("revenue", lambda names: names.categories),
+    MappingKind.TAX_RATE: ("tax payable", lambda names: names.tax_rates),
+    MappingKind.TENDER: ("clearing", lambda names: names.tenders),
+}
+
+
 async def subject_names(session: AsyncSession) -> SubjectNames:
     """Every category, tax rate, tender and station by id."""
     return SubjectNames(
@@ -242,21 +305,70 @@ async def subject_names(session: AsyncSession) -> SubjectNames:
     )
 
 
-async def _stock_lines(session: AsyncSession, lines: Sequence[CheckLine]) -> list[inventory.SaleLine]:
+async def _names_of(
+    session: AsyncSession,
+    *,
+    categories: Iterable[int],
+    tax_rates: Iterable[int],
+    tenders: Iterable[int],
+    held_rates: Mapping[int, TaxRate] | None = None,
+    held_tenders: Mapping[int, Tender] | None = None,
+) -> SubjectNames:
+    """The names of just these categories, tax rates and tenders (no stations): what one posting's memos need.
+
+    Tax rates and tenders this transaction holds already (`held_*`, by id) are not read again.
+    """
+    held_rates, held_tenders = held_rates or {}, held_tenders or {}
+    rates = {rate_id: held_rates[rate_id] for rate_id in set(tax_rates) if rate_id in held_rates}
+    tender_rows = {tender_id: held_tenders[tender_id] for tender_id in set(tenders) if tender_id in held_tenders}
+    category_ids = sorted(set(categories))
+    rate_ids = sorted(set(tax_rates) - rates.keys())
+    tender_ids = sorted(set(tenders) - tender_rows.keys())
+    names = SubjectNames({}, {}, {}, {})
+    if category_ids:
+        rows = await session.exec(
+            select(MenuCategory.id, MenuCategory.name).where(col(MenuCategory.id).in_(category_ids))
+        )
+        names.categories = {row_id or 0: name for row_id, name in rows.all()}
+    if rate_ids:
+        rates.update({t.id or 0: t for t in await session.exec(select(TaxRate).where(col(TaxRate.id).in_(rate_ids)))})
+    if tender_ids:
+        tender_rows.update(
+            {t.id or 0: t for t in await session.exec(select(Tender).where(col(Tender.id).in_(tender_ids)))}
+        )
+    names.tax_rates = {rate_id: f"{rate.name} ({rate.label})" for rate_id, rate in rates.items()}
+    names.tenders = {tender_id: tender.name for tender_id, tender in tender_rows.items()}
+    return names
+
+
+async def _stock_lines(
+    session: AsyncSession,
+    lines: Sequence[CheckLine],
+    *,
+    modifiers_of: Mapping[int, Sequence[LineModifier]] | None = None,
+) -> list[inventory.SaleLine]:
     """The lines as the stockroom sees them, each at the location its station draws from.
 
     Only lines whose item or modifiers have a recipe need a location, so a venue without recipes needs no mapping.
+    `modifiers_of` holds the lines' modifiers by line id, oldest first, when the caller has read them already.
     """
     if not lines:
         return []
     line_ids = [line.id or 0 for line in lines]
-    modifiers: dict[int, list[int]] = {}
-    for modifier in (
-        await session.exec(
-            select(LineModifier).where(col(LineModifier.line_id).in_(line_ids)).order_by(col(LineModifier.id))
-        )
-    ).all():
-        modifiers.setdefault(modifier.line_id, []).append(modifier.modifier_id)
+    if modifiers_of is None:
+        read: dict[int, list[LineModifier]] = {}
+        for modifier in (
+            await session.exec(
+                select(LineModifier).where(col(LineModifier.line_id).in_(line_ids)).order_by(col(LineModifier.id))
+            )
+        ).all():
+            read.setdefault(modifier.line_id, []).append(modifier)
+        modifiers_of = read
+    modifiers = {
+        line_id: [modifier.modifier_id for modifier in modifiers_of[line_id]]
+        for line_id in line_ids
+        if modifiers_of.get(line_id)
+    }
     item_ids = {line.menu_item_id for line in lines}
     modifier_ids = {m for ids in modifiers.values() for m in ids}
     with_recipe = (
@@ -280,22 +392,25 @@ async def _stock_lines(session: AsyncSession, lines: Sequence[CheckLine]) -> lis
         loc.id
         for loc in (await session.exec(select(StockLocation).where(col(StockLocation.archived_at).is_(None)))).all()
     }
-    names = await subject_names(session)
-    missing: list[str] = []
+    unmapped: list[int] = []  # stations (0: none) whose lines have no live stock location
     result: list[inventory.SaleLine] = []
     for line in needing:
         row = rows.get(str(line.station_id)) if line.station_id is not None else None
         row = row if row is not None and row.stock_location_id is not None else rows.get("default")
         if row is None or row.stock_location_id is None or row.stock_location_id not in live_locations:
-            station = names.stations.get(line.station_id or 0, "items without a station")
-            missing.append(f"no stock location is mapped for {station}")
+            unmapped.append(line.station_id or 0)
             continue
         result.append(
             inventory.SaleLine(
                 line.menu_item_id, tuple(modifiers.get(line.id or 0, [])), line.quantity, row.stock_location_id
             )
         )
-    if missing:
+    if unmapped:
+        stations = (await subject_names(session)).stations
+        missing = [
+            f"no stock location is mapped for {stations.get(station_id, 'items without a station')}"
+            for station_id in unmapped
+        ]
         raise PostingProblem(
             "Missing mapping: " + "; ".join(sorted(set(missing))) + ". Fix it on the mappings page, then retry."
         )
@@ -338,14 +453,16 @@ async def post_closing(session: AsyncSession, payload: Mapping[str, Any]) -> Che
     """A check's n-th closing: revenue, contra revenue, tax, service charge, tips, tenders, COGS; stock out."""
     check_id, sequence = int(payload["check_id"]), int(payload["sequence"])
     key = f"close:{check_id}:{sequence}"
-    check = await session.get(Check, check_id)
-    closing = (
+    found = (
         await session.exec(
-            select(CheckClosing).where(CheckClosing.check_id == check_id, CheckClosing.sequence == sequence)
+            select(Check, CheckClosing)
+            .join(CheckClosing, col(CheckClosing.check_id) == col(Check.id))
+            .where(Check.id == check_id, CheckClosing.sequence == sequence)
         )
     ).first()
-    if check is None or closing is None:
+    if found is None:
         raise PostingProblem(f"Check {check_id} has no closing number {sequence}; nothing can be posted for it.")
+    check, closing = found
     settings = settings_of(session)
     own_day = checks.business_day(settings, closing.closed_at)
     day = await posting_day(session, own_day)
@@ -366,9 +483,8 @@ async def post_closing(session: AsyncSession, payload: Mapping[str, Any]) -> Che
         return posting
     money = await check_money(session, check)
     sold = [line for line in money.lines if line.state is not LineState.VOIDED]
-    stock_lines = await _stock_lines(session, sold)
+    stock_lines = await _stock_lines(session, sold, modifiers_of=money.modifiers)
     figures = calc.sale_figures(money.totals, [(p.tender_id, p.amount_cents, p.tip_cents) for p in money.payments])
-    names = await subject_names(session)
     if figures.imbalance:
         raise PostingProblem(
             f"Check #{check.number} took {figures.takings / 100:.2f} but owed {figures.total / 100:.2f} "
@@ -377,12 +493,21 @@ async def post_closing(session: AsyncSession, payload: Mapping[str, Any]) -> Che
     roles = ["discounts", "comps", "service_charge", "tips_payable"]
     if stock_lines:
         roles += ["cogs", "inventory"]
+    names = await _names_of(
+        session,
+        categories=figures.gross_by_category,
+        tax_rates=figures.tax_by_rate,
+        tenders=figures.takings_by_tender,
+        held_rates=money.tax_rates,
+        held_tenders=money.tenders,
+    )
     accounts = await resolve_accounts(
         session,
         category_ids=list(figures.gross_by_category),
         rate_ids=[r for r, tax in figures.tax_by_rate.items() if tax],
         tender_ids=list(figures.takings_by_tender),
         roles=roles,
+        names=names,
     )
     stock_key = f"sale:check:{check_id}:{sequence}"
     cost = 0

@@ -1,0 +1,99 @@
+"""What a card payment costs the database: a ceiling on the statements and transactions it takes, and its posting's.
+
+The ceilings are what the payment path reached (bench/payment_statements.py measures the same steps); a change that
+makes paying a check issue more statements fails here and has to say why in the ceiling it raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+
+from app.checks.models import Payment
+from app.closes.models import CheckPosting
+from app.orders.models import CheckStatus
+from tests.integration.checks.arrange import check_row, key, ring_in, rows, tenders
+
+# The benchmark's order: two mains for the Grill, two sides for Fry, all sent.
+FOUR_ITEMS = [(1, "PA-CAR"), (2, "PA-RIS"), (1, "SI-MAS"), (2, "SI-SPI")]
+
+# Paying by card in full, over HTTP, as a tablet does: the session lookup, the pending attempt, the terminal's
+# answer with the payment and the closing, the live floor updates of both commits, and the settle page answered.
+# On SQLite each transaction's BEGIN is a statement of its own; PostgreSQL's driver begins without one.
+PAY_STATEMENTS = 56
+PAY_TRANSACTIONS = 6
+# The outbox delivering the closing's sale posting: the claim, then the posting with its journal entry.
+POSTING_STATEMENTS = 39
+POSTING_TRANSACTIONS = 2
+
+
+@dataclass
+class Statements:
+    """SQL statements and transactions seen on the app's engines."""
+
+    sql: list[str] = field(default_factory=list)
+    transactions: int = 0
+
+    def __str__(self) -> str:
+        return "\n".join(self.sql)
+
+
+@contextmanager
+def counting(runtime: Any) -> Iterator[Statements]:
+    seen = Statements()
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.sql.append(" ".join(statement.split())[:160])
+
+    def on_begin(_conn: Any) -> None:
+        seen.transactions += 1
+
+    engines = {id(e): e.sync_engine for e in (runtime.db.write_engine, runtime.db.read_engine)}.values()
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", on_statement)
+        event.listen(engine, "begin", on_begin)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", on_statement)
+            event.remove(engine, "begin", on_begin)
+
+
+async def test_paying_a_four_item_check_by_card_in_full_stays_within_its_statement_budget(
+    server: Any, runtime: Any, terminal: Any
+) -> None:
+    arranged = await ring_in(runtime, items=FOUR_ITEMS, covers=2)
+    await runtime.dispatcher.drain()  # the kitchen's tickets, owed by the send
+    form = {
+        "tender_id": str((await tenders(runtime))["Card"]),
+        "amount": "",
+        "tip": "",
+        "version": str((await check_row(runtime, arranged.check_id)).version),
+        "idempotency_key": key(),
+    }
+
+    with counting(runtime) as paying:
+        response = await server.post(f"/checks/{arranged.check_id}/pay", form)
+
+    assert response.status_code == 200, response.text
+    assert "Payment taken. Check closed." in response.text
+    assert (await check_row(runtime, arranged.check_id)).status is CheckStatus.CLOSED
+    assert len(await rows(runtime, Payment)) == 1
+    assert len(paying.sql) <= PAY_STATEMENTS, f"{len(paying.sql)} statements:\n{paying}"
+    assert paying.transactions <= PAY_TRANSACTIONS, f"{paying.transactions} transactions:\n{paying}"
+
+    with counting(runtime) as posting:
+        delivered = await runtime.dispatcher.drain()
+
+    assert delivered == 1
+    [sale] = await rows(runtime, CheckPosting)
+    assert sale.source_key == f"close:{arranged.check_id}:1"
+    assert sale.entry_id is not None
+    assert sale.total_cents == sale.gross_cents + sale.tax_cents > 0
+    assert len(posting.sql) <= POSTING_STATEMENTS, f"{len(posting.sql)} statements:\n{posting}"
+    assert posting.transactions <= POSTING_TRANSACTIONS, f"{posting.transactions} transactions:\n{posting}"
