@@ -34,6 +34,7 @@ from app.checks import controllers as checks_controllers
 from app.checks import delivery as checks_delivery
 from app.closes import controllers as closes_controllers
 from app.closes import postings as closes_postings
+from app.closes import services as closes_services
 from app.floor import controllers as floor_controllers
 from app.inventory import controllers as inventory_controllers
 from app.kitchen import controllers as kitchen_controllers
@@ -91,6 +92,7 @@ def _wire(runtime: Runtime) -> None:
     kds_live.wire(runtime)
     print_queue.wire(runtime)
     closes_postings.wire(runtime)
+    closes_services.wire(runtime.bus)
 
 
 def channels_plugin(settings: Settings) -> ChannelsPlugin:

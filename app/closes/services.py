@@ -15,10 +15,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounting.chart import sales_tax_code
-from app.accounting.models import Account
+from app.accounting.models import Account, AccountType
 from app.accounting.services import PostingLine, account_by_code, is_day_locked, lock_day, next_open_day, post_entry
 from app.checks import printing as check_printing
 from app.checks import services as checks
+from app.checks.events import TenderSaved
 from app.checks.models import AttemptStatus, PaymentAttempt, Tender, TenderKind
 from app.checks.queries import settings_of
 from app.closes import calculations as calc
@@ -47,6 +48,7 @@ from app.kitchen.printing import enqueue_print
 from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from app.lib.events import EventBus
 from app.lib.outbox import RetryLater
 from app.lib.settings import Settings
 from app.menu.models import Course, MenuCategory, TaxRate
@@ -212,6 +214,8 @@ async def save_mapping(
             raise InvalidInput(f"Account {code} is not in the chart of accounts.")
         if account.archived_at is not None:
             raise InvalidInput(f"Account {account.label} is archived; choose a live account.")
+        if kind is MappingKind.TENDER:
+            await _tender_follows_mapping(session, int(subject), account)
         row.account_code = code
         row.stock_location_id = None
     row.updated_by = actor.id
@@ -227,6 +231,50 @@ async def save_mapping(
         after={"account_code": row.account_code, "stock_location_id": row.stock_location_id},
     )
     return row
+
+
+async def _tender_follows_mapping(session: AsyncSession, tender_id: int, account: Account) -> None:
+    """The tenders page shows the account a tender posts to: a tender's mapping and its account stay one."""
+    if account.type not in (AccountType.ASSET, AccountType.LIABILITY):
+        raise InvalidInput(
+            f"Account {account.label} is not an asset or a liability; a tender's money goes to one of those."
+        )
+    tender = await session.get(Tender, tender_id)
+    if tender is not None and tender.ledger_account_code != account.code:
+        tender.ledger_account_code = account.code
+        session.add(tender)
+
+
+async def follow_tender_account(session: AsyncSession, event: TenderSaved) -> None:
+    """A tender saved with a ledger account posts there from now on: its posting mapping follows, audited."""
+    row = (
+        await session.exec(
+            select(PostingMapping).where(
+                PostingMapping.kind == MappingKind.TENDER, PostingMapping.subject == str(event.tender_id)
+            )
+        )
+    ).first()
+    if row is not None and row.account_code == event.account_code:
+        return
+    before = {"account_code": row.account_code, "stock_location_id": row.stock_location_id} if row else None
+    row = row or PostingMapping(kind=MappingKind.TENDER, subject=str(event.tender_id))
+    row.account_code, row.stock_location_id = event.account_code, None
+    row.updated_by, row.updated_at = event.actor_id, utcnow()
+    session.add(row)
+    await session.flush()
+    await audit.record(
+        session,
+        "closes.mapping",
+        actor_id=event.actor_id,
+        subject=f"mapping:{MappingKind.TENDER.value}:{event.tender_id}",
+        before=before,
+        after={"account_code": row.account_code, "stock_location_id": None},
+    )
+
+
+def wire(bus: EventBus) -> None:
+    """Keep a tender's posting mapping on the account the tenders page gives it, in the same transaction."""
+    bus.subscribe(TenderSaved, follow_tender_account)
 
 
 # ---------------------------------------------------------------------------------------------- exceptions

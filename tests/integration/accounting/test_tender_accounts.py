@@ -92,3 +92,73 @@ async def test_a_tender_on_a_live_clearing_account_is_saved(manager: Any, runtim
     assert "Voucher saved." in response.text
     saved = {t.name: t.ledger_account_code for t in await _tenders(runtime)}
     assert saved["Voucher"] == "1040"
+
+
+async def _tender_mapping(runtime: Any, tender_id: int) -> str | None:
+    async with runtime.db.read() as session:
+        row = (
+            await session.exec(
+                select(PostingMapping).where(
+                    PostingMapping.kind == MappingKind.TENDER, PostingMapping.subject == str(tender_id)
+                )
+            )
+        ).first()
+    return row.account_code if row else None
+
+
+async def test_a_new_tender_posts_to_its_account_from_the_start(manager: Any, runtime: Any) -> None:
+    response = await manager.post(
+        "/manage/tenders",
+        {"idempotency_key": "tender-new", "name": "Voucher", "kind": "other", "ledger_account_code": "1040"},
+    )
+    assert response.status_code == 200, response.text
+    [voucher] = [t for t in await _tenders(runtime) if t.name == "Voucher"]
+    assert await _tender_mapping(runtime, voucher.id or 0) == "1040"
+
+
+async def test_moving_a_tender_to_another_account_moves_its_postings_and_is_audited(manager: Any, runtime: Any) -> None:
+    [card] = [t for t in await _tenders(runtime) if t.name == "Card"]
+    audited = await _audited(runtime)
+    response = await manager.post(
+        "/manage/tenders",
+        {
+            "idempotency_key": "tender-card-move",
+            "tender_id": str(card.id),
+            "name": "Card",
+            "kind": "card",
+            "ledger_account_code": "1040",
+            "allows_tip": "1",
+            "uses_terminal": "1",
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert await _tender_mapping(runtime, card.id or 0) == "1040"
+    async with runtime.db.read() as session:
+        entries = (await session.exec(select(AuditEntry).order_by(AuditEntry.id))).all()[audited:]
+    assert [e.action for e in entries] == ["closes.mapping", "checks.tender_save"]
+    assert entries[0].before == {"account_code": "1020", "stock_location_id": None}
+    assert entries[0].after == {"account_code": "1040", "stock_location_id": None}
+
+
+async def test_mapping_a_tender_to_another_account_shows_on_the_tenders_page(manager: Any, runtime: Any) -> None:
+    [cash] = [t for t in await _tenders(runtime) if t.name == "Cash"]
+    response = await manager.post(
+        "/closes/mappings", {"kind": "tender", "subject": str(cash.id), "account_code": "1040"}
+    )
+    assert response.status_code == 200, response.text
+    [cash] = [t for t in await _tenders(runtime) if t.name == "Cash"]
+    assert cash.ledger_account_code == "1040"
+    assert await _tender_mapping(runtime, cash.id or 0) == "1040"
+
+
+async def test_a_tender_cannot_be_mapped_to_an_income_account(manager: Any, runtime: Any) -> None:
+    [cash] = [t for t in await _tenders(runtime) if t.name == "Cash"]
+    audited = await _audited(runtime)
+    response = await manager.post(
+        "/closes/mappings", {"kind": "tender", "subject": str(cash.id), "account_code": "4010"}
+    )
+    assert response.status_code == 422
+    assert "is not an asset or a liability" in response.text
+    assert [t.ledger_account_code for t in await _tenders(runtime) if t.name == "Cash"] == ["1010"]
+    assert await _tender_mapping(runtime, cash.id or 0) == "1010"
+    assert await _audited(runtime) == audited
