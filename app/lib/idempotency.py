@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Table, bindparam, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import JSON, Column, Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.lib.clock import utcnow
 from app.lib.db import Database, UTCDateTime
 from app.lib.errors import IdempotencyMismatch, InvalidInput
+from app.lib.sql import is_postgres
 
 KEY_MAX_LENGTH = 100
 
@@ -32,6 +36,17 @@ class IdempotencyRecord(SQLModel, table=True):
     body: str = ""
     headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+_RECORDS: Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+# Built once, with the values bound at each use: deriving SQLAlchemy's cache key costs more for a new statement.
+_SQLITE_CLAIM = (
+    sqlite_insert(_RECORDS).on_conflict_do_nothing(index_elements=["key", "scope"]).returning(_RECORDS.c.key)
+)
+_PG_CLAIM = pg_insert(_RECORDS).on_conflict_do_nothing(index_elements=["key", "scope"]).returning(_RECORDS.c.key)
+_ANSWER = update(_RECORDS).where(
+    _RECORDS.c.key == bindparam("record_key"), _RECORDS.c.scope == bindparam("record_scope")
+)
 
 
 @dataclass(frozen=True)
@@ -69,18 +84,14 @@ async def run_once(db: Database, *, key: str, scope: str, print_: str, work: Wor
     check_key(key)
     try:
         async with db.write() as session:
-            existing = await session.get(IdempotencyRecord, (key, scope))
-            if existing is not None:
+            if not await _claim(session, IdempotencyRecord(key=key, scope=scope, fingerprint=print_)):
+                existing = await session.get(IdempotencyRecord, (key, scope))
+                if existing is None:
+                    raise RuntimeError(f"idempotency key {key!r} was neither claimed nor found")
                 return _replay(existing, print_)
-            # Claim the key before working: a concurrent twin blocks on this row, then fails and replays.
-            record = IdempotencyRecord(key=key, scope=scope, fingerprint=print_)
-            session.add(record)
-            await session.flush()
             response = await work(session)
-            record.status_code = response.status_code
-            record.body = response.body
-            record.headers = dict(response.headers)
-            session.add(record)
+            answer = {"status_code": response.status_code, "body": response.body, "headers": dict(response.headers)}
+            await session.exec(_ANSWER, params={"record_key": key, "record_scope": scope, **answer})
             return response
     except IntegrityError:
         async with db.read() as session:
@@ -88,6 +99,16 @@ async def run_once(db: Database, *, key: str, scope: str, print_: str, work: Wor
             if existing is None:
                 raise
             return _replay(existing, print_)
+
+
+async def _claim(session: AsyncSession, record: IdempotencyRecord) -> bool:
+    """Claim the key before working, in one statement: whether this request is the first to hold it.
+
+    A concurrent twin's insert waits on the claimed row until the first commits (PostgreSQL; SQLite runs one
+    writer at a time), then does nothing and replays; a key already answered does nothing at once.
+    """
+    claim = _PG_CLAIM if is_postgres(session) else _SQLITE_CLAIM
+    return (await session.exec(claim, params=record.model_dump())).first() is not None
 
 
 def _replay(record: IdempotencyRecord, print_: str) -> StoredResponse:

@@ -21,11 +21,12 @@ VOID_REASON_MAX_LENGTH = 200
 
 @dataclass(frozen=True, slots=True)
 class ModifierOption:
-    """One answer a server can tap, with its price change in cents."""
+    """One answer a server can tap, with its price change in cents (and the station it sends to, if its own)."""
 
     id: int
     name: str
     price_delta_cents: int = 0
+    station_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -470,9 +470,8 @@ async def _once(
         approver_id = await _approver_from_pin(request, db, fields)
 
         async def stored(session: AsyncSession) -> StoredResponse:
-            actor = await session.get(Staff, viewer.staff.id)
-            if actor is None:
-                raise NotFound("Your staff record is gone; log in again.")
+            # The person was read with the login a moment ago; staff rows are archived, never deleted.
+            actor = await session.merge(viewer.staff, load=False)
             approver = await session.get(Staff, approver_id) if approver_id is not None else None
             response = await work(session, actor, approver)
             body = response.content if isinstance(response.content, str) else ""

@@ -5,6 +5,9 @@ the transaction commits, one message naming them goes out on the app's channels 
 across processes). Messages carry no state, only "look again": each tablet's websocket reads the tables
 fresh and sends their HTML, so messages arriving late or twice still leave every tablet right, and a
 tablet that reconnects reloads its whole floor.
+
+Which floor each table stands on is taken from the rows the transaction itself read (a check's table, a
+table's floor), so most changes are published without a read of their own.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from litestar.channels import ChannelsPlugin
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from app.lib.db import Database
+from app.floor.models import DiningTable
+from app.lib.db import Database, writing
 from app.lib.settings import Settings
 from app.orders import queries
 from app.orders.models import Check, CheckLine, KitchenFire
@@ -32,6 +36,7 @@ log = logging.getLogger(__name__)
 
 PUBLISHER_KEY = "orders_live_publisher"
 TOUCHED_KEY = "orders_live_touched"
+PLACES_KEY = "orders_live_places"
 PUBLISH_TIMEOUT_S = 2.0
 ORIGIN_REFUSED = 4403
 
@@ -47,11 +52,20 @@ def check_channel(check_id: int) -> str:
 
 
 @dataclass
+class Places:
+    """Where the checks and tables one transaction read or wrote stand, as that transaction holds them."""
+
+    check_tables: dict[int, int | None] = field(default_factory=dict)
+    table_floors: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
 class Touched:
     """Checks and tables one transaction changed."""
 
     checks: set[int] = field(default_factory=set)
     tables: set[int] = field(default_factory=set)
+    places: Places = field(default_factory=Places)
 
 
 @dataclass(frozen=True)
@@ -98,12 +112,10 @@ class LivePublisher:
 
     async def publish(self, touched: Touched) -> None:
         """Tell every tablet showing an affected floor or check to look again."""
-        if not self.running:
+        if not self.running or not (touched.checks or touched.tables):
             return
         try:
-            async with self.db.read() as session:
-                tables = touched.tables | await queries.tables_of_checks(session, sorted(touched.checks))
-                floors = await queries.floor_of_tables(session, sorted(tables))
+            tables, floors = await self._floors(touched)
             change = Change(frozenset(tables), frozenset(touched.checks))
             targets = [floor_channel(f) for f in sorted(set(floors.values()))]
             targets += [check_channel(c) for c in sorted(touched.checks)]
@@ -116,12 +128,61 @@ class LivePublisher:
         except Exception:  # a live update is a courtesy; the commit already happened
             log.warning("live floor update not published; tablets catch up when they reconnect", exc_info=True)
 
+    async def _floors(self, touched: Touched) -> tuple[set[int], dict[int, int]]:
+        """The tables to redraw and the floor of each: from the transaction's own rows, else read now."""
+        places = touched.places
+        tables = set(touched.tables)
+        unplaced = []
+        for check_id in touched.checks:
+            if check_id not in places.check_tables:
+                unplaced.append(check_id)
+            elif (table_id := places.check_tables[check_id]) is not None:
+                tables.add(table_id)
+        floors = {t: places.table_floors[t] for t in tables if t in places.table_floors}
+        if unplaced or len(floors) < len(tables):
+            async with self.db.read() as session:
+                tables |= await queries.tables_of_checks(session, sorted(unplaced))
+                floors.update(await queries.floor_of_tables(session, sorted(tables - floors.keys())))
+        return tables, floors
+
 
 def wire(db: Database, channels: ChannelsPlugin) -> None:
     """Publish live updates after every write transaction on `db` that touches checks."""
     db.context[PUBLISHER_KEY] = LivePublisher(db, channels)
     if not event.contains(Session, "after_flush", _track):
         event.listen(Session, "after_flush", _track)
+    for model in (Check, DiningTable):
+        if not event.contains(model, "load", _loaded):
+            event.listen(model, "load", _loaded)
+            event.listen(model, "refresh", _refreshed)
+
+
+def _places(session: Session) -> Places:
+    places: Places | None = session.info.get(PLACES_KEY)
+    if places is None:
+        places = session.info[PLACES_KEY] = Places()
+    return places
+
+
+def _place(session: Session | None, obj: Any) -> None:
+    if session is None or session.info.get(PUBLISHER_KEY) is None or not writing(session):
+        return  # only a write transaction publishes
+    # What is loaded only: an event must never make the ORM go to the database.
+    loaded = inspect(obj).dict
+    if not isinstance(loaded.get("id"), int):
+        return
+    if isinstance(obj, Check) and "table_id" in loaded:
+        _places(session).check_tables[loaded["id"]] = loaded["table_id"]
+    elif isinstance(obj, DiningTable) and isinstance(loaded.get("floor_id"), int):
+        _places(session).table_floors[loaded["id"]] = loaded["floor_id"]
+
+
+def _loaded(obj: Any, context: Any) -> None:
+    _place(context.session, obj)
+
+
+def _refreshed(obj: Any, context: Any, _attributes: Any) -> None:
+    _place(context.session, obj)
 
 
 def _track(session: Session, _flush_context: Any) -> None:
@@ -130,7 +191,7 @@ def _track(session: Session, _flush_context: Any) -> None:
         return
     touched: Touched | None = session.info.get(TOUCHED_KEY)
     if touched is None:
-        touched = session.info[TOUCHED_KEY] = Touched()
+        touched = session.info[TOUCHED_KEY] = Touched(places=_places(session))
         # Database.write runs these after the commit, never after a rollback.
         session.info.setdefault("after_commit", []).append(lambda: publisher.publish(touched))
     for obj in chain(session.new, session.dirty, session.deleted):
@@ -138,8 +199,11 @@ def _track(session: Session, _flush_context: Any) -> None:
             if obj.id is not None:
                 touched.checks.add(obj.id)
             touched.tables.update(_old_and_new(obj, "table_id"))
+            _place(session, obj)
         elif isinstance(obj, CheckLine | KitchenFire):
             touched.checks.update(_old_and_new(obj, "check_id"))
+        elif isinstance(obj, DiningTable):
+            _place(session, obj)
 
 
 def _old_and_new(obj: Any, attribute: str) -> set[int]:

@@ -6,10 +6,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import and_, bindparam, case, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from app.floor.models import DiningTable
 from app.menu.models import Course, MenuCategory, MenuItem, MenuItemModifierGroup, Modifier, ModifierGroup
@@ -24,6 +27,10 @@ from app.orders.calculations import (
 from app.orders.models import Check, CheckKind, CheckLine, CheckStatus, FireKind, KitchenFire, LineModifier, LineState
 from app.staff.models import Staff
 from app.staff.permissions import Perm
+
+# The reads every tablet makes on every order are built once, in functions marked @cache, with their values as
+# bound parameters: SQLAlchemy finds a statement's compiled SQL by a key it derives by walking the statement, and
+# for a statement built anew that walk costs more CPU than running it. A statement object built once keeps its key.
 
 # ---------------------------------------------------------------------------------------------- floor
 
@@ -52,60 +59,34 @@ class TableView:
 async def table_views(
     session: AsyncSession, *, floor_id: int | None = None, table_ids: Sequence[int] | None = None
 ) -> list[TableView]:
-    """Tables of one floor (or the given tables), each with its state derived from its checks."""
-    query = select(DiningTable).where(col(DiningTable.archived_at).is_(None)).order_by(col(DiningTable.id))
+    """Tables of one floor (or the given tables), each with its state derived from its checks.
+
+    One read: each table with the checks it shows (open, or paid and not yet cleared), their servers, and
+    per check its live line counts and its last kitchen fire, counted by the database.
+    """
+    params: dict[str, Any] = {}
     if floor_id is not None:
-        query = query.where(DiningTable.floor_id == floor_id)
+        params["floor_id"] = floor_id
     if table_ids is not None:
-        query = query.where(col(DiningTable.id).in_(list(table_ids)))
-    tables = list((await session.exec(query)).all())
-    if not tables:
-        return []
-    checks = (
-        await session.exec(
-            select(Check)
-            .where(
-                col(Check.table_id).in_([t.id for t in tables]),
-                or_(
-                    col(Check.status) == CheckStatus.OPEN,
-                    and_(col(Check.status) == CheckStatus.CLOSED, col(Check.table_cleared_at).is_(None)),
-                ),
-            )
-            .order_by(col(Check.opened_at))
-        )
-    ).all()
-    check_ids = [c.id for c in checks]
+        params["table_ids"] = list(table_ids)
+    query = _tables_with_checks(floor_id is not None, table_ids is not None)
+    tables: dict[int, DiningTable] = {}
+    by_table: dict[int, list[Check]] = defaultdict(list)
     stats: dict[int, tuple[int, int, int]] = {}
     last_fire: dict[int, datetime] = {}
     staff: dict[int, Staff] = {}
-    if check_ids:
-        rows = await session.exec(
-            select(
-                CheckLine.check_id,
-                func.count(),
-                func.sum(case((col(CheckLine.state) == LineState.SENT, 1), else_=0)),
-                func.sum(case((col(CheckLine.state) == LineState.HELD, 1), else_=0)),
-            )
-            .where(col(CheckLine.check_id).in_(check_ids), CheckLine.state != LineState.VOIDED)
-            .group_by(col(CheckLine.check_id))
-        )
-        stats = {row[0]: (int(row[1]), int(row[2] or 0), int(row[3] or 0)) for row in rows.all()}
-        fires = await session.exec(
-            select(KitchenFire.check_id, func.max(KitchenFire.fired_at))
-            .where(
-                col(KitchenFire.check_id).in_(check_ids),
-                col(KitchenFire.kind).in_([FireKind.NEW, FireKind.ADDITION]),
-            )
-            .group_by(col(KitchenFire.check_id))
-        )
-        last_fire = {row[0]: _aware(row[1]) for row in fires.all() if row[1] is not None}
-        people = await session.exec(select(Staff).where(col(Staff.id).in_({c.server_id for c in checks})))
-        staff = {person.id or 0: person for person in people.all()}
-    by_table: dict[int, list[Check]] = defaultdict(list)
-    for check in checks:
-        by_table[check.table_id or 0].append(check)
+    for table, check, server, lines, sent, held, fired_at in (await session.exec(query, params=params)).all():
+        tables[table.id or 0] = table
+        if check is None:
+            continue
+        by_table[table.id or 0].append(check)
+        stats[check.id or 0] = (int(lines or 0), int(sent or 0), int(held or 0))
+        if fired_at is not None:
+            last_fire[check.id or 0] = _aware(fired_at)
+        if server is not None:
+            staff[server.id or 0] = server
     views: list[TableView] = []
-    for table in tables:
+    for table in tables.values():
         table_checks = by_table.get(table.id or 0, [])
         facts = [
             CheckFacts(
@@ -135,6 +116,49 @@ async def table_views(
             )
         )
     return views
+
+
+@cache
+def _tables_with_checks(by_floor: bool, by_tables: bool) -> Any:
+    """The floor's one read, for one floor and/or given tables; built once per shape."""
+    showing = or_(
+        col(Check.status) == CheckStatus.OPEN,
+        and_(col(Check.status) == CheckStatus.CLOSED, col(Check.table_cleared_at).is_(None)),
+    )
+    query = (
+        select(DiningTable, Check, Staff)
+        .add_columns(
+            _line_count(),
+            _line_count(col(CheckLine.state) == LineState.SENT),
+            _line_count(col(CheckLine.state) == LineState.HELD),
+            select(func.max(KitchenFire.fired_at))
+            .where(
+                col(KitchenFire.check_id) == col(Check.id),
+                col(KitchenFire.kind).in_([FireKind.NEW, FireKind.ADDITION]),
+            )
+            .correlate(Check)
+            .scalar_subquery(),
+        )
+        .outerjoin(Check, and_(col(Check.table_id) == col(DiningTable.id), showing))
+        .outerjoin(Staff, col(Staff.id) == col(Check.server_id))
+        .where(col(DiningTable.archived_at).is_(None))
+        .order_by(col(DiningTable.id), col(Check.opened_at), col(Check.id))
+    )
+    if by_floor:
+        query = query.where(col(DiningTable.floor_id) == bindparam("floor_id"))
+    if by_tables:
+        query = query.where(col(DiningTable.id).in_(bindparam("table_ids", expanding=True)))
+    return query
+
+
+def _line_count(*where: Any) -> Any:
+    """The live (not voided) lines of the check in the enclosing query, and of those the ones matching `where`."""
+    return (
+        select(func.count())
+        .where(col(CheckLine.check_id) == col(Check.id), col(CheckLine.state) != LineState.VOIDED, *where)
+        .correlate(Check)
+        .scalar_subquery()
+    )
 
 
 async def floor_of_tables(session: AsyncSession, table_ids: Sequence[int]) -> dict[int, int]:
@@ -168,26 +192,19 @@ class CheckSummary:
 
 async def open_tabs(session: AsyncSession) -> list[CheckSummary]:
     """Open bar tabs and takeouts, oldest first."""
-    rows = await session.exec(
-        select(Check, Staff)
+    rows = await session.exec(_open_tabs())
+    return [CheckSummary(check, person.name, int(lines or 0)) for check, person, lines in rows.all()]
+
+
+@cache
+def _open_tabs() -> Select[Check, Staff, Any]:
+    """Open tabs and takeouts with their servers and live line counts."""
+    return (
+        select(Check, Staff, _line_count())
         .join(Staff, col(Staff.id) == col(Check.server_id))
         .where(Check.status == CheckStatus.OPEN, col(Check.kind).in_([CheckKind.TAB, CheckKind.TAKEOUT]))
         .order_by(col(Check.opened_at))
     )
-    pairs = rows.all()
-    counts = await _line_counts(session, [c.id or 0 for c, _ in pairs])
-    return [CheckSummary(check, person.name, counts.get(check.id or 0, 0)) for check, person in pairs]
-
-
-async def _line_counts(session: AsyncSession, check_ids: list[int]) -> dict[int, int]:
-    if not check_ids:
-        return {}
-    rows = await session.exec(
-        select(CheckLine.check_id, func.count())
-        .where(col(CheckLine.check_id).in_(check_ids), CheckLine.state != LineState.VOIDED)
-        .group_by(col(CheckLine.check_id))
-    )
-    return {row[0]: int(row[1]) for row in rows.all()}
 
 
 # ---------------------------------------------------------------------------------------------- a check
@@ -195,8 +212,14 @@ async def _line_counts(session: AsyncSession, check_ids: list[int]) -> dict[int,
 
 async def check_label(session: AsyncSession, check: Check) -> str:
     """How a server names a check: 'table 12 (check #41)', 'the tab for Jones (check #42)'."""
+    table = None
     if check.kind == CheckKind.TABLE and check.table_id is not None:
         table = await session.get(DiningTable, check.table_id)
+    return _label(check, table)
+
+
+def _label(check: Check, table: DiningTable | None) -> str:
+    if check.kind == CheckKind.TABLE and check.table_id is not None:
         where = f"table {table.name}" if table else "a table"
     elif check.kind == CheckKind.TAB:
         where = f"the tab for {check.tab_name}"
@@ -271,44 +294,36 @@ class CheckView:
 
 
 async def check_view(session: AsyncSession, check_id: int) -> CheckView | None:
-    """A check with its lines grouped by course in meal order, or None if it does not exist."""
-    check = await session.get(Check, check_id)
-    if check is None:
+    """A check with its lines grouped by course in meal order, or None if it does not exist.
+
+    One read whatever the check holds: the check with its table and server, beside each of its lines with their
+    modifiers and when their course was first and last fired. Inside a write transaction the rows come back as
+    they stand there.
+    """
+    rows = (await session.exec(_check_with_lines(), params={"check_id": check_id})).all()
+    if not rows:
         return None
-    table = await session.get(DiningTable, check.table_id) if check.table_id else None
-    server = await session.get(Staff, check.server_id)
-    lines = list(
-        (await session.exec(select(CheckLine).where(CheckLine.check_id == check.id).order_by(col(CheckLine.id)))).all()
-    )
+    check, table, server = rows[0][:3]
+    lines: dict[int, CheckLine] = {}
     modifiers: dict[int, list[LineModifier]] = defaultdict(list)
-    if lines:
-        for modifier in (
-            await session.exec(
-                select(LineModifier)
-                .where(col(LineModifier.line_id).in_([line.id for line in lines]))
-                .order_by(col(LineModifier.id))
-            )
-        ).all():
-            modifiers[modifier.line_id].append(modifier)
-    fire_times: dict[Course, list[datetime]] = defaultdict(list)
-    for fire in (
-        await session.exec(
-            select(KitchenFire).where(
-                KitchenFire.check_id == check.id, col(KitchenFire.kind).in_([FireKind.NEW, FireKind.ADDITION])
-            )
-        )
-    ).all():
-        if fire.course is not None:
-            fire_times[fire.course].append(fire.fired_at)
+    fire_times: dict[Course, tuple[datetime, datetime]] = {}
+    for _check, _table, _server, line, modifier, first, last in rows:
+        if line is None:
+            continue  # a check with nothing on it yet
+        lines[line.id or 0] = line
+        if modifier is not None:
+            modifiers[line.id or 0].append(modifier)
+        if first is not None and last is not None:
+            fire_times[line.course] = (_aware(first), _aware(last))
     grouped: dict[Course, list[LineView]] = defaultdict(list)
-    for line in lines:
+    for line in lines.values():
         amount = line_amount_cents(line.unit_price_cents, line.modifiers_cents, line.quantity)
         grouped[line.course].append(LineView(line, tuple(modifiers.get(line.id or 0, [])), amount))
     courses = []
     for course in sorted(grouped, key=lambda c: c.order):
         views = grouped[course]
         live = [v.line for v in views if v.line.state != LineState.VOIDED]
-        times = sorted(fire_times.get(course, []))
+        times = fire_times.get(course)
         courses.append(
             CourseView(
                 course=course,
@@ -318,13 +333,13 @@ async def check_view(session: AsyncSession, check_id: int) -> CheckView | None:
                 sent=sum(1 for line in live if line.state == LineState.SENT),
                 rush=any(line.rush for line in live),
                 first_fired_at=times[0] if times else None,
-                last_fired_at=times[-1] if times else None,
+                last_fired_at=times[1] if times else None,
             )
         )
     live_views = [v for c in courses for v in c.lines if v.line.state != LineState.VOIDED]
     return CheckView(
         check=check,
-        label=await check_label(session, check),
+        label=_label(check, table),
         table=table,
         server=server,
         courses=courses,
@@ -333,6 +348,35 @@ async def check_view(session: AsyncSession, check_id: int) -> CheckView | None:
         held=sum(c.held for c in courses),
         sent=sum(c.sent for c in courses),
         merged_into=await session.get(Check, check.merged_into_id) if check.merged_into_id else None,
+    )
+
+
+@cache
+def _check_with_lines() -> Any:
+    """A check with its table and server, once per line (with its modifiers, and when its course was fired)."""
+    return (
+        select(Check, DiningTable, Staff)
+        .add_columns(CheckLine, LineModifier, _course_fired(func.min), _course_fired(func.max))
+        .outerjoin(DiningTable, col(DiningTable.id) == col(Check.table_id))
+        .outerjoin(Staff, col(Staff.id) == col(Check.server_id))
+        .outerjoin(CheckLine, col(CheckLine.check_id) == col(Check.id))
+        .outerjoin(LineModifier, col(LineModifier.line_id) == col(CheckLine.id))
+        .where(col(Check.id) == bindparam("check_id"))
+        .order_by(col(CheckLine.id), col(LineModifier.id))
+    )
+
+
+def _course_fired(aggregate: Any) -> Any:
+    """When the course of the line in the enclosing query was fired (new food or an addition), by `aggregate`."""
+    return (
+        select(aggregate(KitchenFire.fired_at))
+        .where(
+            col(KitchenFire.check_id) == col(CheckLine.check_id),
+            col(KitchenFire.course) == col(CheckLine.course),
+            col(KitchenFire.kind).in_([FireKind.NEW, FireKind.ADDITION]),
+        )
+        .correlate(CheckLine)
+        .scalar_subquery()
     )
 
 
@@ -373,54 +417,53 @@ class MenuSection:
 
 async def entry_menu(session: AsyncSession) -> list[MenuSection]:
     """The menu as order entry shows it: live categories, their items (86'd ones too, marked), in order."""
-    categories = (
-        await session.exec(
-            select(MenuCategory)
-            .where(col(MenuCategory.archived_at).is_(None))
-            .order_by(col(MenuCategory.sort_order), col(MenuCategory.id))
-        )
-    ).all()
-    items = (
-        await session.exec(
-            select(MenuItem)
-            .where(col(MenuItem.archived_at).is_(None))
-            .order_by(col(MenuItem.sort_order), col(MenuItem.id))
-        )
-    ).all()
-    links = (
-        await session.exec(
-            select(MenuItemModifierGroup.item_id, ModifierGroup.min_choices, ModifierGroup.max_choices)
-            .join(ModifierGroup, col(ModifierGroup.id) == col(MenuItemModifierGroup.group_id))
-            .where(col(ModifierGroup.archived_at).is_(None))
-        )
-    ).all()
-    groups: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for item_id, low, high in links:
-        groups[item_id].append((low, high))
-    by_category: dict[int, list[ItemButton]] = defaultdict(list)
-    for item in items:
-        asked = groups.get(item.id or 0, [])
-        by_category[item.category_id].append(
+    rows = (await session.exec(_menu_items())).all()
+    sections: dict[int, MenuSection] = {}
+    for category, item, questions, forced, single in rows:
+        section = sections.get(category.id or 0)
+        if section is None:
+            section = sections[category.id or 0] = MenuSection(category, [])
+        section.items.append(
             ItemButton(
                 item=item,
-                questions=len(asked),
-                forced=any(low > 0 for low, _ in asked),
-                only_single_forced=bool(asked) and all(low == high == 1 for low, high in asked),
+                questions=int(questions or 0),
+                forced=bool(forced),
+                only_single_forced=bool(questions) and bool(single),
             )
         )
-    return [MenuSection(c, by_category[c.id or 0]) for c in categories if by_category.get(c.id or 0)]
+    return list(sections.values())
+
+
+@cache
+def _menu_items() -> Any:
+    """Every live item under its live category, in menu order, with what its choices ask."""
+    asks = (
+        select(
+            col(MenuItemModifierGroup.item_id).label("item_id"),
+            func.count().label("questions"),
+            func.max(case((col(ModifierGroup.min_choices) > 0, 1), else_=0)).label("forced"),
+            func.min(
+                case((and_(col(ModifierGroup.min_choices) == 1, col(ModifierGroup.max_choices) == 1), 1), else_=0)
+            ).label("single"),
+        )
+        .join(ModifierGroup, col(ModifierGroup.id) == col(MenuItemModifierGroup.group_id))
+        .where(col(ModifierGroup.archived_at).is_(None))
+        .group_by(col(MenuItemModifierGroup.item_id))
+        .subquery()
+    )
+    return (
+        select(MenuCategory, MenuItem)
+        .add_columns(asks.c.questions, asks.c.forced, asks.c.single)
+        .join(MenuItem, col(MenuItem.category_id) == col(MenuCategory.id))
+        .outerjoin(asks, asks.c.item_id == col(MenuItem.id))
+        .where(col(MenuCategory.archived_at).is_(None), col(MenuItem.archived_at).is_(None))
+        .order_by(col(MenuCategory.sort_order), col(MenuCategory.id), col(MenuItem.sort_order), col(MenuItem.id))
+    )
 
 
 async def modifier_questions(session: AsyncSession, item_id: int) -> list[ModifierQuestion]:
     """The modifier groups an item asks, in order, with their live options."""
-    rows = (
-        await session.exec(
-            select(ModifierGroup)
-            .join(MenuItemModifierGroup, col(MenuItemModifierGroup.group_id) == col(ModifierGroup.id))
-            .where(MenuItemModifierGroup.item_id == item_id, col(ModifierGroup.archived_at).is_(None))
-            .order_by(col(MenuItemModifierGroup.sort_order), col(MenuItemModifierGroup.id))
-        )
-    ).all()
+    rows = (await session.exec(_questions(), params={"item_id": item_id})).all()
     if not rows:
         return []
     options: dict[int, list[ModifierOption]] = defaultdict(list)
@@ -431,11 +474,24 @@ async def modifier_questions(session: AsyncSession, item_id: int) -> list[Modifi
             .order_by(col(Modifier.sort_order), col(Modifier.id))
         )
     ).all():
-        options[modifier.group_id].append(ModifierOption(modifier.id or 0, modifier.name, modifier.price_delta_cents))
+        options[modifier.group_id].append(
+            ModifierOption(modifier.id or 0, modifier.name, modifier.price_delta_cents, modifier.station_id)
+        )
     return [
         ModifierQuestion(g.id or 0, g.name, g.min_choices, g.max_choices, tuple(options.get(g.id or 0, [])))
         for g in rows
     ]
+
+
+@cache
+def _questions() -> SelectOfScalar[ModifierGroup]:
+    """The live modifier groups an item asks, in order."""
+    return (
+        select(ModifierGroup)
+        .join(MenuItemModifierGroup, col(MenuItemModifierGroup.group_id) == col(ModifierGroup.id))
+        .where(col(MenuItemModifierGroup.item_id) == bindparam("item_id"), col(ModifierGroup.archived_at).is_(None))
+        .order_by(col(MenuItemModifierGroup.sort_order), col(MenuItemModifierGroup.id))
+    )
 
 
 def _aware(value: datetime) -> datetime:

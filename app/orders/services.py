@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, ClassVar
 
+from sqlalchemy import String, Table, and_, bindparam, func, insert, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from app.floor.models import DiningTable
 from app.lib import audit
@@ -23,7 +26,7 @@ from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput, ManagerApprovalRequired, NotFound, StaleVersion
 from app.lib.events import DomainEvent, emit
 from app.lib.outbox import enqueue
-from app.menu.models import Course, MenuCategory, MenuItem, Modifier, TaxRate
+from app.menu.models import Course, MenuCategory, MenuItem, TaxRate
 from app.orders import queries
 from app.orders.calculations import (
     MAX_COVERS,
@@ -54,6 +57,15 @@ from app.staff.permissions import Perm
 
 KITCHEN_FIRE_TOPIC = "kitchen.fire"
 UNSENT = (LineState.PENDING, LineState.HELD)
+_FIRE_LINES: Table = FireLine.__table__  # type: ignore[attr-defined]
+# One more change to a check, the row locked and read back; built once (see app/orders/queries.py).
+_COUNT_CHANGE = (
+    update(Check)
+    .where(col(Check.id) == bindparam("check_id"))
+    .values(version=col(Check.version) + 1)
+    .returning(Check)
+    .execution_options(populate_existing=True, synchronize_session=False)
+)
 
 
 @dataclass(frozen=True)
@@ -91,15 +103,15 @@ async def open_check(
         if table_id is None:
             raise InvalidInput("Choose a table to seat.")
         table = await _lock_table(session, table_id)
-        if split_from_id is None:
-            existing = await _open_checks_on_table(session, table_id)
-            if existing:
-                owner = await session.get(Staff, existing[0].server_id)
-                raise Conflict(
-                    f"Table {table.name} is already seated (check #{existing[0].number}, "
-                    f"{owner.name if owner else 'another server'}). Open it from the floor."
-                )
-        await _clear_paid_checks(session, table_id)
+        standing = await _checks_on_table(session, table_id)
+        existing = [c for c in standing if c.status == CheckStatus.OPEN]
+        if split_from_id is None and existing:
+            owner = await session.get(Staff, existing[0].server_id)
+            raise Conflict(
+                f"Table {table.name} is already seated (check #{existing[0].number}, "
+                f"{owner.name if owner else 'another server'}). Open it from the floor."
+            )
+        _mark_cleared(session, standing)
     else:
         if table_id is not None:
             raise InvalidInput("A tab or a takeout has no table; seat the table instead.")
@@ -153,11 +165,16 @@ async def get_check_for_update(session: AsyncSession, check_id: int, expected_ve
 
 
 async def _require_current(session: AsyncSession, check: Check, expected_version: int | None) -> None:
-    if expected_version is not None and check.version != expected_version:
+    await _refuse_stale(session, check, expected_version, seen=check.version)
+
+
+async def _refuse_stale(session: AsyncSession, check: Check, expected_version: int | None, *, seen: int) -> None:
+    """Refuse a change asked for on version `expected_version` of a check that stands at version `seen`."""
+    if expected_version is not None and seen != expected_version:
         raise StaleVersion(
             f"{_sentence(await check_label(session, check))} was changed on another tablet. "
             "Here it is as it stands now; nothing was changed — check it and try again.",
-            detail={"check_id": check.id, "version": check.version},
+            detail={"check_id": check.id, "version": seen},
         )
 
 
@@ -220,12 +237,13 @@ async def transfer_check(
         if to_table_id == check.table_id:
             raise InvalidInput("The check is already on that table.")
         table = await _lock_table(session, to_table_id)
-        others = [c for c in await _open_checks_on_table(session, to_table_id) if c.id != check.id]
+        standing = await _checks_on_table(session, to_table_id)
+        others = [c for c in standing if c.status == CheckStatus.OPEN and c.id != check.id]
         if others:
             raise Conflict(
                 f"Table {table.name} already has an open check (#{others[0].number}). Merge the checks instead."
             )
-        await _clear_paid_checks(session, to_table_id)
+        _mark_cleared(session, standing)
         check.table_id = to_table_id
         check.kind = CheckKind.TABLE
     if to_server_id is not None:
@@ -404,8 +422,13 @@ async def add_line(
 
 
 async def _ring_in(session: AsyncSession, check: Check, request: LineRequest, actor: Staff) -> CheckLine:
-    item = await session.get(MenuItem, request.menu_item_id)
-    category = await session.get(MenuCategory, item.category_id) if item else None
+    asked = {
+        "item_id": request.menu_item_id,
+        "check_id": check.id,
+        "course": request.course.value if request.course else None,
+    }
+    found = (await session.exec(_item_to_ring_in(), params=asked)).first()
+    item, category, tax, joins_held = found if found is not None else (None, None, None, False)
     if item is None or item.archived_at is not None or category is None or category.archived_at is not None:
         raise NotFound("That item is not on the menu; pick it again from the menu.")
     if item.is_86d:
@@ -417,17 +440,10 @@ async def _ring_in(session: AsyncSession, check: Check, request: LineRequest, ac
     note = _clean_text(request.note, label="The note", max_length=NOTE_MAX_LENGTH)
     questions = await queries.modifier_questions(session, item.id or 0)
     chosen = validate_choices(questions, list(request.modifier_ids))
-    tax = await session.get(TaxRate, category.tax_rate_id)
     if tax is None:
         raise Conflict(f"{category.name} has no tax rate; a manager must fix the menu.")
     course = request.course or category.course
-    held = request.hold or await _course_is_held(session, check.id or 0, course)
-    modifiers = {
-        modifier.id: modifier
-        for modifier in (
-            await session.exec(select(Modifier).where(col(Modifier.id).in_([c.option.id for c in chosen])))
-        ).all()
-    }
+    held = request.hold or bool(joins_held)
     line = CheckLine(
         check_id=check.id or 0,
         menu_item_id=item.id or 0,
@@ -451,7 +467,6 @@ async def _ring_in(session: AsyncSession, check: Check, request: LineRequest, ac
     session.add(line)
     await session.flush()
     for choice in chosen:
-        modifier = modifiers.get(choice.option.id)
         session.add(
             LineModifier(
                 line_id=line.id or 0,
@@ -459,11 +474,34 @@ async def _ring_in(session: AsyncSession, check: Check, request: LineRequest, ac
                 group_name=choice.question.name,
                 name=choice.option.name,
                 price_delta_cents=choice.option.price_delta_cents,
-                station_id=modifier.station_id if modifier else None,
+                station_id=choice.option.station_id,
             )
         )
     await session.flush()
     return line
+
+
+@cache
+def _item_to_ring_in() -> Select[MenuItem, MenuCategory, TaxRate | None, bool]:
+    """An item with its category and tax rate, and whether its course is held on the check (built once: see
+    app/orders/queries.py). The course is the one asked for, else the category's; a held course keeps what joins it.
+    """
+    course_held = (
+        select(CheckLine.id)
+        .where(
+            col(CheckLine.check_id) == bindparam("check_id"),
+            col(CheckLine.course) == func.coalesce(bindparam("course", type_=String()), MenuCategory.course),
+            col(CheckLine.state) == LineState.HELD,
+        )
+        .correlate(MenuCategory)
+        .exists()
+    )
+    return (
+        select(MenuItem, MenuCategory, TaxRate, course_held)
+        .join(MenuCategory, col(MenuCategory.id) == col(MenuItem.category_id))
+        .outerjoin(TaxRate, col(TaxRate.id) == col(MenuCategory.tax_rate_id))
+        .where(col(MenuItem.id) == bindparam("item_id"))
+    )
 
 
 @dataclass(frozen=True)
@@ -671,8 +709,9 @@ async def send(
 ) -> list[KitchenFire]:
     """'Send': fire every unheld line, one kitchen message per course; held courses wait."""
     check = await _editable_check(session, check_id, actor, expected_version, approver)
-    unsent = await _unsent_lines(session, check)
-    plans = plan_send(unsent, await _fired_courses(session, check))
+    lines = await _check_lines(session, check)
+    unsent = _unsent(lines)
+    plans = plan_send(unsent, _fired_courses(lines))
     if not plans:
         held = sorted({line.course for line in unsent}, key=lambda c: c.order)
         if held:
@@ -681,7 +720,7 @@ async def send(
                 f"Nothing to send: {names} {'is' if len(held) == 1 else 'are'} on hold. Fire it instead."
             )
         raise InvalidInput("Nothing to send: every item is already with the kitchen.")
-    return await _fire(session, check, plans, actor)
+    return await _fire(session, check, plans, actor, lines)
 
 
 async def fire_course(
@@ -695,10 +734,11 @@ async def fire_course(
 ) -> list[KitchenFire]:
     """'Fire <course>': send a course's lines now, held or not."""
     check = await _editable_check(session, check_id, actor, expected_version, approver)
-    plans = plan_course_fire(await _unsent_lines(session, check), course, await _fired_courses(session, check))
+    lines = await _check_lines(session, check)
+    plans = plan_course_fire(_unsent(lines), course, _fired_courses(lines))
     if not plans:
         raise InvalidInput(f"Nothing to fire in {course.label}: no {course.label.lower()} are waiting.")
-    return await _fire(session, check, plans, actor)
+    return await _fire(session, check, plans, actor, lines)
 
 
 async def hold_course(
@@ -767,11 +807,13 @@ async def rush_course(
     return fire
 
 
-async def _fire(session: AsyncSession, check: Check, plans: Sequence[FirePlan], actor: Staff) -> list[KitchenFire]:
+async def _fire(
+    session: AsyncSession, check: Check, plans: Sequence[FirePlan], actor: Staff, check_lines: Sequence[CheckLine]
+) -> list[KitchenFire]:
     now = utcnow()
     fires: list[KitchenFire] = []
-    ids = [line_id for plan in plans for line_id in plan.line_ids]
-    lines = {line.id: line for line in (await session.exec(select(CheckLine).where(col(CheckLine.id).in_(ids)))).all()}
+    lines = {line.id: line for line in check_lines}
+    told: list[dict[str, int]] = []
     for plan in plans:
         fire = KitchenFire(
             check_id=check.id or 0,
@@ -786,16 +828,19 @@ async def _fire(session: AsyncSession, check: Check, plans: Sequence[FirePlan], 
             line = lines[line_id]
             line.state, line.sent_at, line.fire_id = LineState.SENT, now, fire.id
             session.add(line)
-            session.add(
-                FireLine(
-                    fire_id=fire.id or 0,
-                    line_id=line_id,
-                    quantity_num=line.quantity_num,
-                    quantity_den=line.quantity_den,
-                )
+            told.append(
+                {
+                    "fire_id": fire.id or 0,
+                    "line_id": line_id,
+                    "quantity_num": line.quantity_num,
+                    "quantity_den": line.quantity_den,
+                }
             )
         await _announce(session, fire)
         fires.append(fire)
+    if told:
+        # What the kitchen is told about each line: one statement for all, since nothing reads the rows back here.
+        await session.exec(insert(_FIRE_LINES), params=told)
     await session.flush()
     return fires
 
@@ -829,11 +874,31 @@ async def _lock_two(session: AsyncSession, first_id: int, second_id: int) -> tup
     return locked[first_id], locked[second_id]
 
 
-async def _open_checks_on_table(session: AsyncSession, table_id: int) -> list[Check]:
-    result = await session.exec(
-        select(Check).where(Check.table_id == table_id, Check.status == CheckStatus.OPEN).order_by(col(Check.id))
+_CHECKS_ON_TABLE = (
+    select(Check)
+    .where(
+        col(Check.table_id) == bindparam("table_id"),
+        or_(
+            col(Check.status) == CheckStatus.OPEN,
+            and_(col(Check.status) == CheckStatus.CLOSED, col(Check.table_cleared_at).is_(None)),
+        ),
     )
-    return list(result.all())
+    .order_by(col(Check.id))
+)
+
+
+async def _checks_on_table(session: AsyncSession, table_id: int) -> list[Check]:
+    """The checks a table shows: open ones, and paid ones not yet marked clear; oldest first."""
+    return list((await session.exec(_CHECKS_ON_TABLE, params={"table_id": table_id})).all())
+
+
+def _mark_cleared(session: AsyncSession, standing: Sequence[Check]) -> None:
+    # Seating a table that was paid but not marked clear means it has been bussed.
+    now = utcnow()
+    for check in standing:
+        if check.status == CheckStatus.CLOSED and check.table_cleared_at is None:
+            check.table_cleared_at = now
+            session.add(check)
 
 
 async def _clear_paid_checks(session: AsyncSession, table_id: int) -> None:
@@ -859,10 +924,14 @@ def _require_open(check: Check) -> None:
 async def _editable_check(
     session: AsyncSession, check_id: int, actor: Staff, expected_version: int | None, approver: Staff | None
 ) -> Check:
-    check = await get_check_for_update(session, check_id, expected_version)
+    # Locking the row and counting the change are one statement (the UPDATE takes the row lock on PostgreSQL, as
+    # FOR UPDATE would); whatever is refused below raises, and the rollback takes the count back with it.
+    check: Check | None = (await session.exec(_COUNT_CHANGE, params={"check_id": check_id})).scalars().first()
+    if check is None:
+        raise NotFound(f"Check {check_id} does not exist.")
+    await _refuse_stale(session, check, expected_version, seen=check.version - 1)
     _require_open(check)
     await _require_editor(session, check, actor, approver)
-    await bump_version(session, check, expected_version)
     return check
 
 
@@ -915,25 +984,21 @@ async def _unsent_line_rows(session: AsyncSession, check: Check) -> list[CheckLi
     return list(result.all())
 
 
-async def _unsent_lines(session: AsyncSession, check: Check) -> list[UnsentLine]:
-    rows = await _unsent_line_rows(session, check)
-    return [UnsentLine(line.id or 0, line.course, line.state == LineState.HELD) for line in rows]
+_CHECK_LINES = select(CheckLine).where(col(CheckLine.check_id) == bindparam("check_id")).order_by(col(CheckLine.id))
 
 
-async def _fired_courses(session: AsyncSession, check: Check) -> set[Course]:
-    result = await session.exec(
-        select(CheckLine.course).where(CheckLine.check_id == check.id, col(CheckLine.sent_at).is_not(None)).distinct()
-    )
-    return {Course(course) for course in result.all()}
+async def _check_lines(session: AsyncSession, check: Check) -> list[CheckLine]:
+    return list((await session.exec(_CHECK_LINES, params={"check_id": check.id})).all())
 
 
-async def _course_is_held(session: AsyncSession, check_id: int, course: Course) -> bool:
-    held = await session.exec(
-        select(CheckLine.id).where(
-            CheckLine.check_id == check_id, CheckLine.course == course, CheckLine.state == LineState.HELD
-        )
-    )
-    return held.first() is not None
+def _unsent(lines: Sequence[CheckLine]) -> list[UnsentLine]:
+    return [
+        UnsentLine(line.id or 0, line.course, line.state == LineState.HELD) for line in lines if line.state in UNSENT
+    ]
+
+
+def _fired_courses(lines: Sequence[CheckLine]) -> set[Course]:
+    return {line.course for line in lines if line.sent_at is not None}
 
 
 def _require_covers(covers: int) -> None:

@@ -68,7 +68,7 @@ class BrigadeAuthMiddleware(AbstractAuthenticationMiddleware):
         if not raw:
             raise NotAuthorizedException("Log in with your PIN.")
         now = utcnow()
-        async with db.read() as session:
+        async with db.lookup() as session:
             active = await services.active_session(
                 session,
                 raw,

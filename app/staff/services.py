@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func
-from sqlmodel import select
+from sqlalchemy import bindparam, func
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.lib import audit
@@ -272,13 +272,7 @@ async def active_session(
 ) -> ActiveSession | None:
     """The live session behind a cookie token; idle or too old means none (the device shows the PIN pad)."""
     now = now or utcnow()
-    row = (
-        await session.exec(
-            select(StaffSession, Staff)
-            .join(Staff, Staff.id == StaffSession.staff_id)  # type: ignore[arg-type]
-            .where(StaffSession.token_hash == hash_token(token))
-        )
-    ).first()
+    row = (await session.exec(_SESSION_AND_STAFF, params={"token_hash": hash_token(token)})).first()
     if row is None:
         return None
     staff_session, staff = row
@@ -287,6 +281,14 @@ async def active_session(
     if now - staff_session.last_seen_at > idle or now - staff_session.created_at > max_age:
         return None
     return ActiveSession(staff_session.id or 0, staff, staff_session.device_id, staff_session.last_seen_at)
+
+
+# Every request reads it: built once, since SQLAlchemy derives a new statement's cache key at more cost than it runs.
+_SESSION_AND_STAFF = (
+    select(StaffSession, Staff)
+    .join(Staff, col(Staff.id) == col(StaffSession.staff_id))
+    .where(col(StaffSession.token_hash) == bindparam("token_hash"))
+)
 
 
 async def touch_session(session: AsyncSession, session_id: int, now: datetime | None = None) -> None:

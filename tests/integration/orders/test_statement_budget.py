@@ -1,0 +1,93 @@
+"""What a tablet's busiest requests cost the database: a ceiling on the SQL statements each one sends.
+
+Every tablet rings items in and goes back to the floor all night, and on this stack each statement costs a
+trip through the async driver; these ceilings are what the requests cost now, so one that creeps up fails
+here with its statements listed. `python -m bench.statements` shows the same per step, with CPU time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from app.lib.settings import Settings
+from tests.integration.orders.conftest import Restaurant, key
+
+# Statements per request, BEGIN included; SQLite also sends BEGIN IMMEDIATE for a write.
+RING_IN = {"sqlite": 9, "postgres": 8}
+FLOOR_PAGE = {"sqlite": 5, "postgres": 4}
+
+
+@pytest.fixture
+async def settings(settings: Settings) -> Settings:
+    """The app without its outbox dispatcher and print worker: every statement counted is the request's own."""
+    return settings.model_copy(update={"run_workers": False})
+
+
+@contextmanager
+def statements_sent(runtime: Any) -> Iterator[list[str]]:
+    """The statements the app's database engines send inside the block."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    engines = {runtime.db.write_engine.sync_engine, runtime.db.read_engine.sync_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
+
+
+def _listing(sent: list[str]) -> str:
+    return "\n".join(f"  {statement[:160]}" for statement in sent)
+
+
+async def test_ringing_an_item_in_stays_within_its_statement_budget(
+    server: Any, restaurant: Restaurant, runtime: Any, backend: str
+) -> None:
+    check_id = await restaurant.open_table(server, "12", 2)
+    await restaurant.ring_in(server, check_id, "PA-CAR", seat=1)
+    form = {
+        "menu_item_id": str(await restaurant.item_id("PA-RIS")),
+        "seat": "2",
+        "course": "auto",
+        "quantity": "1",
+        "note": "",
+        "version": str(await restaurant.version(check_id)),
+        "idempotency_key": key(),
+    }
+    with statements_sent(runtime) as sent:
+        response = await server.post(f"/checks/{check_id}/lines", form)
+    assert response.status_code == 200, response.text
+    assert "Mushroom Risotto" in response.text, "the answer is the check panel with the new line"
+    assert [line.name for line in await restaurant.lines(check_id)] == ["Spaghetti Carbonara", "Mushroom Risotto"]
+    assert len(sent) <= RING_IN[backend], f"ringing in sent {len(sent)} statements:\n{_listing(sent)}"
+
+
+async def test_the_floor_page_stays_within_its_statement_budget(
+    server: Any, restaurant: Restaurant, runtime: Any, backend: str
+) -> None:
+    fired = await restaurant.open_table(server, "12", 2)
+    await restaurant.ring_in(server, fired, "PA-CAR", seat=1)
+    sent_off = await restaurant.post(server, fired, "send")
+    assert sent_off.status_code == 200, sent_off.text
+    waiting = await restaurant.open_table(server, "14", 4)
+    await restaurant.ring_in(server, waiting, "SI-MAS", seat=3)
+    tab = await server.post("/checks", {"kind": "tab", "tab_name": "Jones", "idempotency_key": key()})
+    assert tab.status_code == 200, tab.text
+    with statements_sent(runtime) as sent:
+        page = await server.get("/floor")
+    assert page.status_code == 200, page.text
+    assert 'data-name="12"' in page.text
+    assert "state-fired" in page.text
+    assert "state-ordered" in page.text
+    assert "Jones" in page.text
+    assert len(sent) <= FLOOR_PAGE[backend], f"the floor page sent {len(sent)} statements:\n{_listing(sent)}"
