@@ -1,7 +1,8 @@
 """Live boards: ticket changes become card messages on each station's channel, exactly as durable as the tickets.
 
 A change to tickets enqueues a "kds.push" outbox message in the same transaction; its deliverer
-renders the cards from the database as they are now and publishes them. A card message replaces
+renders the cards from the database as they are now and publishes them (a push owed by a fire's routing
+is rendered in the routing transaction and published as soon as it commits). A card message replaces
 the card with the same id, and carries the ticket's version, so a screen that gets it twice, or
 late, never shows a duplicate or goes back in time. Every connecting screen first gets its whole
 board; screens of a process whose channels lost Redis get their whole board again when it is back.
@@ -86,21 +87,44 @@ def board_message(board: queries.BoardView, renderer: CardRenderer) -> dict[str,
     }
 
 
-async def on_tickets_changed(session: AsyncSession, event: KitchenTicketsChanged) -> None:
-    """Subscriber: owe the screens these tickets, in the transaction that changed them."""
-    await outbox.enqueue(session, PUSH_TOPIC, {"tickets": list(event.ticket_ids)})
-
-
 class Publisher:
-    """The "kds.push" deliverer: renders the changed cards and publishes them to their stations."""
+    """The "kds.push" deliverer: renders the changed cards and publishes them to their stations.
+
+    A push owed by the dispatcher's own delivery (a fire's routing) is rendered in that transaction, from the
+    tickets it holds, and published as soon as it commits; its delivery then only marks it delivered.
+    """
+
+    EARLY_KEPT = 1000
 
     def __init__(self, channels: Any, settings: Settings) -> None:
         self.channels = channels
         self.renderer = CardRenderer(settings)
         self._failed = False
+        self._published_early: dict[int, None] = {}
+
+    async def on_tickets_changed(self, session: AsyncSession, event: KitchenTicketsChanged) -> None:
+        """Subscriber: owe the screens these tickets; when the dispatcher is the writer, render them now."""
+        message = await outbox.enqueue(session, PUSH_TOPIC, {"tickets": list(event.ticket_ids)})
+        if message is None or message.claimed_by is None:
+            return
+        cards = await self.card_messages(session, event.ticket_ids)
+        message_id = message.id or 0
+
+        async def publish_early() -> None:
+            if self._failed or not await self._publish_all(cards):
+                return
+            self._published_early[message_id] = None
+            while len(self._published_early) > self.EARLY_KEPT:
+                del self._published_early[next(iter(self._published_early))]
+
+        outbox.when_committed(session, message, publish_early)
 
     async def deliver(self, session: AsyncSession, message: OutboxMessage) -> None:
         """Publish every card of the message; a failed publish leaves the message to be delivered again."""
+        if message.id in self._published_early:
+            # published right after the commit that wrote the message, from the cards that commit held
+            del self._published_early[message.id]
+            return
         ids = [int(i) for i in message.payload.get("tickets", [])]
         messages = await self.card_messages(session, ids)
         if self._failed:
@@ -108,20 +132,29 @@ class Publisher:
             if not await self._publish({"type": "resync"}, BROADCAST_CHANNEL):
                 raise RetryLater("event channels are unavailable", delay=1.0)
             self._failed = False
+        if not await self._publish_all(messages):
+            raise RetryLater("event channels are unavailable", delay=1.0)
+
+    async def _publish_all(self, messages: dict[str, list[dict[str, Any]]]) -> bool:
         for channel, payloads in messages.items():
             for payload in payloads:
                 if not await self._publish(payload, channel):
                     self._failed = True
-                    raise RetryLater("event channels are unavailable", delay=1.0)
+                    return False
+        return True
 
     async def card_messages(self, session: AsyncSession, ticket_ids: Sequence[int]) -> dict[str, list[dict[str, Any]]]:
-        """Card messages per channel for these tickets, rendered from the database as it is now."""
+        """Card messages per channel for these tickets, rendered as the transaction sees them now."""
         views = await queries.ticket_views(session, ticket_ids)
-        station_ids = {view.station_id for view in views}
-        stations = {
-            s.id: queries.station_view(s)
-            for s in (await session.exec(select(Station).where(col(Station.id).in_(station_ids)))).all()
-        }
+        held = queries.held_tickets(session, ticket_ids)
+        if held is not None:
+            stations = {station.id: queries.station_view(station) for _ticket, _lines, station in held}
+        else:
+            station_ids = {view.station_id for view in views}
+            stations = {
+                s.id: queries.station_view(s)
+                for s in (await session.exec(select(Station).where(col(Station.id).in_(station_ids)))).all()
+            }
         result: dict[str, list[dict[str, Any]]] = {}
         for view in views:
             station = stations.get(view.station_id)
@@ -145,5 +178,6 @@ class Publisher:
 
 def wire(runtime: Any) -> None:
     """Kitchen screens follow the tickets: changes enqueue pushes, the dispatcher publishes them."""
-    runtime.bus.subscribe(KitchenTicketsChanged, on_tickets_changed)
-    runtime.dispatcher.register(PUSH_TOPIC, Publisher(runtime.channels, runtime.settings).deliver)
+    publisher = Publisher(runtime.channels, runtime.settings)
+    runtime.bus.subscribe(KitchenTicketsChanged, publisher.on_tickets_changed)
+    runtime.dispatcher.register(PUSH_TOPIC, publisher.deliver)

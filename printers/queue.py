@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.kitchen import queries
 from app.kitchen.events import KitchenTicketsFired, KitchenTicketsRushed, TicketReprintRequested
 from app.kitchen.models import KitchenTicket, KitchenTicketLine, Printer, PrintJob, Station, quantity_label
 from app.kitchen.printing import enqueue_print
@@ -213,6 +214,9 @@ def _ticket_line(line: KitchenTicketLine) -> TicketLineDoc:
 async def _tickets_with_lines(
     session: AsyncSession, ticket_ids: tuple[int, ...]
 ) -> list[tuple[KitchenTicket, list[KitchenTicketLine], Station]]:
+    held = queries.held_tickets(session, ticket_ids)
+    if held is not None:
+        return held
     tickets = (await session.exec(select(KitchenTicket).where(col(KitchenTicket.id).in_(ticket_ids)))).all()
     lines = (
         await session.exec(
@@ -238,6 +242,13 @@ async def _printer(session: AsyncSession, printer_id: int | None) -> Printer | N
         return None
     printer = await session.get(Printer, printer_id)
     return printer if printer is not None and printer.archived_at is None else None
+
+
+async def _load_printers(session: AsyncSession, stations: list[Station]) -> None:
+    # one statement for every station's printer; `_printer` then finds each in the session
+    ids = {station.printer_id for station in stations if station.printer_id is not None}
+    if len(ids) > 1:
+        (await session.exec(select(Printer).where(col(Printer.id).in_(ids)))).all()
 
 
 async def _fallback_printer(session: AsyncSession) -> Printer | None:
@@ -277,7 +288,9 @@ async def _enqueue_ticket(
 async def print_fired_tickets(session: AsyncSession, event: KitchenTicketsFired) -> None:
     """Subscriber: each new ticket prints on its station's printer, in the fire's transaction."""
     timezone = _timezone(session)
-    for ticket, lines, station in await _tickets_with_lines(session, event.ticket_ids):
+    tickets = await _tickets_with_lines(session, event.ticket_ids)
+    await _load_printers(session, [station for _ticket, _lines, station in tickets])
+    for ticket, lines, station in tickets:
         printer = await _printer(session, station.printer_id)
         if printer is not None:
             await _enqueue_ticket(

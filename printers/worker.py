@@ -111,12 +111,13 @@ class PrintWorker:
         loop = asyncio.get_running_loop()
         next_probe = loop.time() + self.probe_seconds
         recovered = False
+        woken = False
         while not self._stopping:
             try:
                 if not recovered:
                     await self.recover_from_stopped_workers()
                     recovered = True
-                await self.drain()
+                await self.drain(woken=woken)
                 if loop.time() >= next_probe:
                     next_probe = loop.time() + self.probe_seconds
                     await self.probe_down_printers()
@@ -136,6 +137,7 @@ class PrintWorker:
                 idle = 1.0
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=idle)
+            woken = self._wake.is_set()
             self._wake.clear()
 
     async def _idle_seconds(self) -> float:
@@ -152,11 +154,15 @@ class PrintWorker:
             return self.poll_seconds
         return max(0.01, min(self.poll_seconds, (due - utcnow()).total_seconds()))
 
-    async def drain(self) -> int:
-        """Send every job that is due now; returns how many sends were made."""
+    async def drain(self, *, woken: bool = False) -> int:
+        """Send every job that is due now; returns how many sends were made.
+
+        `woken`: a commit that owes a job has just woken the worker, so its first claim need not look first.
+        """
         sent = 0
         while not self._stopping:
-            claimed = await self.claim()
+            claimed = await self.claim(look_first=not woken)
+            woken = False
             if not claimed:
                 return sent
             self._winding_down = False
@@ -212,12 +218,15 @@ class PrintWorker:
             )
             return found.first() is not None
 
-    async def claim(self) -> list[Claimed]:
-        """Take the oldest due job of each printer that has nothing printing, up to `parallel` printers."""
+    async def claim(self, *, look_first: bool = True) -> list[Claimed]:
+        """Take the oldest due job of each printer that has nothing printing, up to `parallel` printers.
+
+        `look_first`: read whether anything is due before taking the write lock (an idle poll never takes it).
+        """
         self._waiting_on_busy = False
         now = utcnow()
         expired = now - self.lease
-        if not await self._anything_to_do(now, expired):
+        if look_first and not await self._anything_to_do(now, expired):
             return []
         async with self.db.write(priority=True) as session:
             await self._recover_abandoned(session, expired)
@@ -237,7 +246,13 @@ class PrintWorker:
                 query = query.with_for_update(skip_locked=True)
             claimed: list[Claimed] = []
             printers: dict[int, Printer | None] = {}
-            for job in (await session.exec(query)).all():
+            due = list((await session.exec(query)).all())
+            wanted = {job.printer_id for job in due} | {job.target_printer_id for job in due}
+            if len(wanted) > 1:
+                # every printer these jobs name, in one statement rather than one each
+                found = (await session.exec(select(Printer).where(col(Printer.id).in_(wanted)))).all()
+                printers.update({printer.id or 0: printer for printer in found})
+            for job in due:
                 printer_id = job.target_printer_id
                 if printer_id in busy or len(claimed) >= self.parallel:
                     self._waiting_on_busy = True

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -182,10 +183,48 @@ async def live_stations(session: AsyncSession) -> list[Station]:
     return list(result.all())
 
 
+HELD_TICKETS = "kitchen.held_tickets"
+
+HeldTicket = tuple[KitchenTicket, list[KitchenTicketLine], Station]
+
+
+@contextlib.contextmanager
+def holding(session: AsyncSession, tickets: Iterable[HeldTicket]) -> Iterator[None]:
+    """While the block runs (a command announcing tickets it has just written), subscribers in the same
+    transaction take these tickets, with their lines in order and their stations, from memory instead of
+    reading them back. Hold every ticket of a fire at once: an expo card lists its siblings from what is held.
+    """
+    held = {ticket.id or 0: (ticket, lines, station) for ticket, lines, station in tickets}
+    session.info[HELD_TICKETS] = held
+    try:
+        yield
+    finally:
+        session.info.pop(HELD_TICKETS, None)
+
+
+def held_tickets(session: AsyncSession, ticket_ids: Iterable[int]) -> list[HeldTicket] | None:
+    """The tickets with these ids as a command of this transaction holds them, in id order; None unless all are."""
+    held: dict[int, HeldTicket] | None = session.info.get(HELD_TICKETS)
+    if held is None:
+        return None
+    ids = sorted(set(ticket_ids))
+    if not all(ticket_id in held for ticket_id in ids):
+        return None
+    return [held[ticket_id] for ticket_id in ids]
+
+
 async def ticket_views(session: AsyncSession, ticket_ids: Sequence[int]) -> list[TicketView]:
     """Cards for these tickets (expo cards with their stations' progress)."""
     if not ticket_ids:
         return []
+    held = held_tickets(session, ticket_ids)
+    if held is not None:
+        everything: dict[int, HeldTicket] = session.info[HELD_TICKETS]
+        parts: dict[int, list[PartView]] = defaultdict(list)
+        for ticket, _lines, station in sorted(everything.values(), key=lambda entry: entry[0].id or 0):
+            if not ticket.is_expo:
+                parts[ticket.fire_id].append(PartView(station.name, not ticket.is_open, ticket.id or 0))
+        return [_view(ticket, lines, station.name, parts) for ticket, lines, station in held]
     tickets = list((await session.exec(select(KitchenTicket).where(col(KitchenTicket.id).in_(list(ticket_ids))))).all())
     return await _views(session, tickets)
 
@@ -223,30 +262,34 @@ async def _views(session: AsyncSession, tickets: list[KitchenTicket]) -> list[Ti
     views = []
     for ticket in tickets:
         station = stations.get(ticket.station_id)
-        views.append(
-            TicketView(
-                id=ticket.id or 0,
-                version=ticket.version,
-                station_id=ticket.station_id,
-                station_name=station.name if station else "?",
-                is_expo=ticket.is_expo,
-                kind=ticket.kind,
-                is_open=ticket.is_open,
-                course=ticket.course.label if ticket.course else None,
-                table_label=ticket.table_label,
-                check_number=ticket.check_number,
-                server_name=ticket.server_name,
-                covers=ticket.covers,
-                fired_at=ticket.fired_at,
-                bumped_at=ticket.bumped_at,
-                rush=ticket.rush_at is not None,
-                changed=ticket.changed_at is not None and ticket.kind is not TicketKind.VOID,
-                has_unrouted=ticket.has_unrouted,
-                lines=tuple(_line_view(line) for line in by_ticket.get(ticket.id or 0, [])),
-                parts=tuple(parts.get(ticket.fire_id, [])) if ticket.is_expo else (),
-            )
-        )
+        views.append(_view(ticket, by_ticket.get(ticket.id or 0, []), station.name if station else "?", parts))
     return views
+
+
+def _view(
+    ticket: KitchenTicket, lines: Sequence[KitchenTicketLine], station_name: str, parts: dict[int, list[PartView]]
+) -> TicketView:
+    return TicketView(
+        id=ticket.id or 0,
+        version=ticket.version,
+        station_id=ticket.station_id,
+        station_name=station_name,
+        is_expo=ticket.is_expo,
+        kind=ticket.kind,
+        is_open=ticket.is_open,
+        course=ticket.course.label if ticket.course else None,
+        table_label=ticket.table_label,
+        check_number=ticket.check_number,
+        server_name=ticket.server_name,
+        covers=ticket.covers,
+        fired_at=ticket.fired_at,
+        bumped_at=ticket.bumped_at,
+        rush=ticket.rush_at is not None,
+        changed=ticket.changed_at is not None and ticket.kind is not TicketKind.VOID,
+        has_unrouted=ticket.has_unrouted,
+        lines=tuple(_line_view(line) for line in lines),
+        parts=tuple(parts.get(ticket.fire_id, [])) if ticket.is_expo else (),
+    )
 
 
 def _line_view(line: KitchenTicketLine) -> LineView:

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.floor.models import DiningTable
-from app.kitchen import routing
+from app.kitchen import queries, routing
 from app.kitchen.events import (
     KitchenTicketsChanged,
     KitchenTicketsFired,
@@ -56,29 +57,60 @@ async def deliver_fire(session: AsyncSession, message: OutboxMessage) -> None:
 
 async def route_fire(session: AsyncSession, fire_id: int) -> list[KitchenTicket]:
     """Make the tickets one fire owes the kitchen; a fire already routed makes nothing new."""
-    fire = await session.get(KitchenFire, fire_id)
-    if fire is None:
-        raise NotFound(f"Fire {fire_id} does not exist.")
-    existing = (await session.exec(select(KitchenTicket).where(KitchenTicket.fire_id == fire_id))).all()
-    if existing or (fire.kind is FireKind.RUSH and await _rush_seen(session, fire_id)):
-        return list(existing)
-    check = await session.get(Check, fire.check_id)
-    if check is None:
+    routed_already = select(KitchenTicket.id).where(KitchenTicket.fire_id == fire_id).exists()
+    # the fire, its check, where it goes and who serves it, and whether it was routed already: one statement
+    query = (
+        select(KitchenFire, Check, DiningTable, Staff)
+        .join(Check, col(Check.id) == KitchenFire.check_id)
+        .outerjoin(DiningTable, col(DiningTable.id) == Check.table_id)
+        .outerjoin(Staff, col(Staff.id) == Check.server_id)
+        .where(col(KitchenFire.id) == fire_id)
+        .add_columns(routed_already)
+    )
+    found = (await session.exec(query)).first()  # type: ignore[call-overload]
+    if found is None:
+        fire = await session.get(KitchenFire, fire_id)
+        if fire is None:
+            raise NotFound(f"Fire {fire_id} does not exist.")
         raise NotFound(f"Check {fire.check_id} does not exist.")
-    fire_lines = (
-        await session.exec(select(FireLine).where(FireLine.fire_id == fire_id).order_by(col(FireLine.id)))
-    ).all()
-    if fire.kind is FireKind.RUSH:
-        await _rush(session, fire, [fl.line_id for fl in fire_lines])
+    fire, check, table, server, routed = cast(
+        tuple[KitchenFire, Check, DiningTable | None, Staff | None, bool], tuple(found)
+    )
+    if routed:
+        return list((await session.exec(select(KitchenTicket).where(KitchenTicket.fire_id == fire_id))).all())
+    if fire.kind is FireKind.RUSH and await _rush_seen(session, fire_id):
         return []
+    rows = (
+        await session.exec(
+            select(FireLine, CheckLine, LineModifier)
+            .outerjoin(CheckLine, col(CheckLine.id) == FireLine.line_id)
+            .outerjoin(LineModifier, col(LineModifier.line_id) == FireLine.line_id)
+            .where(FireLine.fire_id == fire_id)
+            .order_by(col(FireLine.id), col(LineModifier.id))
+        )
+    ).all()
+    fire_lines: dict[int, tuple[FireLine, CheckLine | None]] = {}
+    modifiers: dict[int, list[LineModifier]] = {}
+    for fire_line, line, modifier in rows:
+        if (fire_line.id or 0) not in fire_lines:
+            fire_lines[fire_line.id or 0] = (fire_line, line)
+        if modifier is not None and all(m.id != modifier.id for m in modifiers.get(modifier.line_id, [])):
+            modifiers.setdefault(modifier.line_id, []).append(modifier)
+    if fire.kind is FireKind.RUSH:
+        await _rush(session, fire, [fl.line_id for fl, _line in fire_lines.values()])
+        return []
+    label = table_label_of(check, table)
     if fire.kind is FireKind.VOID:
-        tickets = await _void_tickets(session, fire, check, fire_lines)
+        made = await _void_tickets(session, fire, check, list(fire_lines.values()), modifiers, label, server)
     else:
-        tickets = await _food_tickets(session, fire, check, fire_lines)
+        made = await _food_tickets(session, fire, check, list(fire_lines.values()), modifiers, label, server)
+    tickets = [ticket for ticket, _lines, _station in made]
     ids = tuple(t.id or 0 for t in tickets)
     if ids:
-        await emit(session, KitchenTicketsFired(fire_id=fire_id, ticket_ids=ids))
-        await emit(session, KitchenTicketsChanged(ticket_ids=ids))
+        # the printers and the screens take these tickets from here rather than reading them back
+        with queries.holding(session, made):
+            await emit(session, KitchenTicketsFired(fire_id=fire_id, ticket_ids=ids))
+            await emit(session, KitchenTicketsChanged(ticket_ids=ids))
     return tickets
 
 
@@ -106,10 +138,14 @@ def expo_station(stations: Sequence[Station]) -> Station | None:
 
 async def table_label(session: AsyncSession, check: Check) -> str:
     """How the kitchen names where a check's food goes: 'Table 12', 'Tab Rosa', 'Takeout 1042'."""
-    if check.table_id is not None:
-        table = await session.get(DiningTable, check.table_id)
-        if table is not None:
-            return f"Table {table.name}"
+    table = await session.get(DiningTable, check.table_id) if check.table_id is not None else None
+    return table_label_of(check, table)
+
+
+def table_label_of(check: Check, table: DiningTable | None) -> str:
+    """`table_label` for a check whose table (if it has one) is already at hand."""
+    if table is not None:
+        return f"Table {table.name}"
     if check.kind is CheckKind.TAB and check.tab_name:
         return f"Tab {check.tab_name}"
     if check.kind in (CheckKind.TAKEOUT, CheckKind.ONLINE):
@@ -119,17 +155,18 @@ async def table_label(session: AsyncSession, check: Check) -> str:
     return f"Check {check.number}"
 
 
-async def _routable(session: AsyncSession, lines: Sequence[CheckLine]) -> list[routing.RoutableLine]:
+async def _routable(
+    session: AsyncSession, lines: Sequence[CheckLine], modifiers: dict[int, list[LineModifier]] | None = None
+) -> list[routing.RoutableLine]:
     line_ids = [line.id or 0 for line in lines]
-    modifiers: dict[int, list[routing.RoutableModifier]] = {}
-    if line_ids:
-        rows = await session.exec(
-            select(LineModifier).where(col(LineModifier.line_id).in_(line_ids)).order_by(col(LineModifier.id))
-        )
-        for modifier in rows.all():
-            modifiers.setdefault(modifier.line_id, []).append(
-                routing.RoutableModifier(name=modifier.name, station_id=modifier.station_id)
+    if modifiers is None:
+        modifiers = {}
+        if line_ids:
+            rows = await session.exec(
+                select(LineModifier).where(col(LineModifier.line_id).in_(line_ids)).order_by(col(LineModifier.id))
             )
+            for modifier in rows.all():
+                modifiers.setdefault(modifier.line_id, []).append(modifier)
     items = {
         item.id: item
         for item in (
@@ -160,21 +197,19 @@ async def _routable(session: AsyncSession, lines: Sequence[CheckLine]) -> list[r
                 seat=line.seat,
                 course=line.course.value,
                 note=line.note,
-                modifiers=tuple(modifiers.get(line.id or 0, [])),
+                modifiers=tuple(
+                    routing.RoutableModifier(name=modifier.name, station_id=modifier.station_id)
+                    for modifier in modifiers.get(line.id or 0, [])
+                ),
             )
         )
     return routable
 
 
-async def _lines_of(
-    session: AsyncSession, fire_lines: Sequence[FireLine]
-) -> tuple[list[CheckLine], dict[int, Fraction]]:
-    ids = [fl.line_id for fl in fire_lines]
-    found = {line.id: line for line in (await session.exec(select(CheckLine).where(col(CheckLine.id).in_(ids)))).all()}
+def _lines_of(fire_lines: Sequence[tuple[FireLine, CheckLine | None]]) -> tuple[list[CheckLine], dict[int, Fraction]]:
     lines: list[CheckLine] = []
     quantities: dict[int, Fraction] = {}
-    for fire_line in fire_lines:
-        line = found.get(fire_line.line_id)
+    for fire_line, line in fire_lines:
         if line is None:
             raise NotFound(f"Check line {fire_line.line_id} of fire {fire_line.fire_id} does not exist.")
         if line.id not in quantities:
@@ -184,138 +219,134 @@ async def _lines_of(
     return lines, quantities
 
 
-async def _new_ticket(
+@dataclass
+class _Planned:
+    """A ticket about to be written: its station, the lines it is made with, and lines appended to those."""
+
+    station: Station
+    lines: list[routing.RoutedLine]
+    appended: list[routing.RoutedLine] = field(default_factory=list)
+
+
+async def _write_tickets(
     session: AsyncSession,
+    planned: Sequence[_Planned],
     *,
     fire: KitchenFire,
     check: Check,
-    station: Station,
     kind: TicketKind,
     label: str,
     server: Staff | None,
-    lines: Iterable[routing.RoutedLine],
-) -> KitchenTicket:
-    routed = list(lines)
-    courses = {line.course for line in routed if line.course}
-    course = fire.course or (Course(courses.pop()) if len(courses) == 1 else None)
-    ticket = KitchenTicket(
-        fire_id=fire.id or 0,
-        check_id=check.id or 0,
-        station_id=station.id or 0,
-        is_expo=station.kind is StationKind.EXPO,
-        kind=kind,
-        course=course,
-        check_number=check.number,
-        table_label=label,
-        server_id=check.server_id,
-        server_name=server.name if server else "",
-        covers=check.covers,
-        fired_at=fire.fired_at,
-        has_unrouted=any(line.unrouted_reason for line in routed),
-    )
-    session.add(ticket)
-    await session.flush()
-    for position, line in enumerate(routed):
-        session.add(
-            KitchenTicketLine(
-                ticket_id=ticket.id or 0,
-                check_line_id=line.line_id,
-                position=position,
-                name=line.name,
-                part_of=line.part_of,
-                quantity_num=line.quantity.numerator,
-                quantity_den=line.quantity.denominator,
-                seat=line.seat,
-                course=Course(line.course) if line.course else None,
-                note=line.note,
-                modifiers=list(line.modifiers),
-                unrouted_reason=line.unrouted_reason,
+) -> list[queries.HeldTicket]:
+    """Write the planned tickets, then all their lines: two flushes for the whole fire."""
+    tickets = []
+    for plan in planned:
+        courses = {line.course for line in plan.lines if line.course}
+        course = fire.course or (Course(courses.pop()) if len(courses) == 1 else None)
+        tickets.append(
+            KitchenTicket(
+                fire_id=fire.id or 0,
+                check_id=check.id or 0,
+                station_id=plan.station.id or 0,
+                is_expo=plan.station.kind is StationKind.EXPO,
+                kind=kind,
+                course=course,
+                check_number=check.number,
+                table_label=label,
+                server_id=check.server_id,
+                server_name=server.name if server else "",
+                covers=check.covers,
+                fired_at=fire.fired_at,
+                has_unrouted=any(line.unrouted_reason for line in [*plan.lines, *plan.appended]),
             )
         )
-    return ticket
+    session.add_all(tickets)
+    await session.flush()
+    rows = [
+        KitchenTicketLine(
+            ticket_id=ticket.id or 0,
+            check_line_id=line.line_id,
+            position=position,
+            name=line.name,
+            part_of=line.part_of,
+            quantity_num=line.quantity.numerator,
+            quantity_den=line.quantity.denominator,
+            seat=line.seat,
+            course=Course(line.course) if line.course else None,
+            note=line.note,
+            modifiers=list(line.modifiers),
+            unrouted_reason=line.unrouted_reason,
+        ).model_dump(exclude={"id"})
+        for ticket, plan in zip(tickets, planned, strict=True)
+        for position, line in enumerate([*plan.lines, *plan.appended])
+    ]
+    by_ticket: dict[int, list[KitchenTicketLine]] = {ticket.id or 0: [] for ticket in tickets}
+    if rows:
+        # one INSERT for every line of the fire (the ORM would send one per line to learn each id), then
+        # one SELECT for the lines with their ids, which the cards need
+        await session.exec(insert(KitchenTicketLine), params=rows)
+        written = await session.exec(
+            select(KitchenTicketLine)
+            .where(col(KitchenTicketLine.ticket_id).in_(list(by_ticket)))
+            .order_by(col(KitchenTicketLine.ticket_id), col(KitchenTicketLine.position), col(KitchenTicketLine.id))
+        )
+        for line in written.all():
+            by_ticket[line.ticket_id].append(line)
+    return [(ticket, by_ticket[ticket.id or 0], plan.station) for ticket, plan in zip(tickets, planned, strict=True)]
 
 
 async def _food_tickets(
-    session: AsyncSession, fire: KitchenFire, check: Check, fire_lines: Sequence[FireLine]
-) -> list[KitchenTicket]:
-    lines, quantities = await _lines_of(session, fire_lines)
+    session: AsyncSession,
+    fire: KitchenFire,
+    check: Check,
+    fire_lines: Sequence[tuple[FireLine, CheckLine | None]],
+    modifiers: dict[int, list[LineModifier]],
+    label: str,
+    server: Staff | None,
+) -> list[queries.HeldTicket]:
+    lines, quantities = _lines_of(fire_lines)
     stations = await _live_stations(session)
     by_id = {s.id or 0: s for s in stations}
     prep = [s.id or 0 for s in stations if s.kind is not StationKind.EXPO]
-    routable = [replace(r, quantity=quantities[r.line_id]) for r in await _routable(session, lines)]
+    routable = [replace(r, quantity=quantities[r.line_id]) for r in await _routable(session, lines, modifiers)]
     routed = routing.route_fire(routable, prep, {sid: s.name for sid, s in by_id.items()})
     for line in routed.unrouted:
         log.error("fire %s: %s", fire.id, line.unrouted_reason)
     kind = TicketKind.ADDITION if fire.kind is FireKind.ADDITION else TicketKind.NEW
-    label = await table_label(session, check)
-    server = await session.get(Staff, check.server_id)
-    tickets = []
-    for station_id in sorted(routed.by_station, key=lambda sid: (by_id[sid].sort_order, sid)):
-        tickets.append(
-            await _new_ticket(
-                session,
-                fire=fire,
-                check=check,
-                station=by_id[station_id],
-                kind=kind,
-                label=label,
-                server=server,
-                lines=routed.by_station[station_id],
-            )
-        )
+    planned = [
+        _Planned(by_id[station_id], list(routed.by_station[station_id]))
+        for station_id in sorted(routed.by_station, key=lambda sid: (by_id[sid].sort_order, sid))
+    ]
     expo = expo_station(stations)
     everything = [line for station_lines in routed.by_station.values() for line in station_lines if not line.part_of]
     everything += routed.unrouted
-    everything.sort(key=lambda line: [r.line_id for r in routable].index(line.line_id))
+    order = [r.line_id for r in routable]
+    everything.sort(key=lambda line: order.index(line.line_id))
     if expo is not None and everything:
-        tickets.append(
-            await _new_ticket(
-                session, fire=fire, check=check, station=expo, kind=kind, label=label, server=server, lines=everything
-            )
-        )
+        planned.append(_Planned(expo, everything))
     elif routed.unrouted:
         # Without expo, unroutable lines still reach a screen: the first prep station's.
         fallback = next((s for s in stations if s.kind is not StationKind.EXPO), None)
         if fallback is None:
             raise Conflict("The kitchen has no stations at all; a manager sets them up under Stations & printers.")
-        target = next((t for t in tickets if t.station_id == fallback.id), None)
+        target = next((p for p in planned if p.station.id == fallback.id), None)
         if target is None:
-            target = await _new_ticket(
-                session, fire=fire, check=check, station=fallback, kind=kind, label=label, server=server, lines=[]
-            )
-            tickets.append(target)
-        await _append_lines(session, target, routed.unrouted)
-    return tickets
-
-
-async def _append_lines(session: AsyncSession, ticket: KitchenTicket, lines: Iterable[routing.RoutedLine]) -> None:
-    existing = (await session.exec(select(KitchenTicketLine).where(KitchenTicketLine.ticket_id == ticket.id))).all()
-    position = len(existing)
-    for line in lines:
-        session.add(
-            KitchenTicketLine(
-                ticket_id=ticket.id or 0,
-                check_line_id=line.line_id,
-                position=position,
-                name=line.name,
-                quantity_num=line.quantity.numerator,
-                quantity_den=line.quantity.denominator,
-                seat=line.seat,
-                course=Course(line.course) if line.course else None,
-                note=line.note,
-                modifiers=list(line.modifiers),
-                unrouted_reason=line.unrouted_reason,
-            )
-        )
-        position += 1
-        ticket.has_unrouted = ticket.has_unrouted or bool(line.unrouted_reason)
-    session.add(ticket)
+            target = _Planned(fallback, [])
+            planned.append(target)
+        target.appended.extend(routed.unrouted)
+    return await _write_tickets(session, planned, fire=fire, check=check, kind=kind, label=label, server=server)
 
 
 async def _void_tickets(
-    session: AsyncSession, fire: KitchenFire, check: Check, fire_lines: Sequence[FireLine]
-) -> list[KitchenTicket]:
-    lines, quantities = await _lines_of(session, fire_lines)
+    session: AsyncSession,
+    fire: KitchenFire,
+    check: Check,
+    fire_lines: Sequence[tuple[FireLine, CheckLine | None]],
+    modifiers: dict[int, list[LineModifier]],
+    label: str,
+    server: Staff | None,
+) -> list[queries.HeldTicket]:
+    lines, quantities = _lines_of(fire_lines)
     line_ids = [line.id or 0 for line in lines]
     seen_rows = (
         await session.exec(
@@ -325,9 +356,11 @@ async def _void_tickets(
             .order_by(col(KitchenTicketLine.id))
         )
     ).all()
-    stations = await _live_stations(session)
-    by_id = {s.id or 0: s for s in stations}
     all_stations = {s.id or 0: s for s in (await session.exec(select(Station))).all()}
+    stations = sorted(
+        (s for s in all_stations.values() if s.archived_at is None), key=lambda s: (s.sort_order, s.id or 0)
+    )
+    by_id = {s.id or 0: s for s in stations}
     per_station: dict[int, list[routing.RoutedLine]] = {}
     now = utcnow()
     changed: set[int] = set()
@@ -358,7 +391,7 @@ async def _void_tickets(
     if never_seen:
         # Voids of lines the kitchen never saw (fired before routing existed) route like food.
         prep = [s.id or 0 for s in stations if s.kind is not StationKind.EXPO]
-        routable = [replace(r, quantity=quantities[r.line_id]) for r in await _routable(session, never_seen)]
+        routable = [replace(r, quantity=quantities[r.line_id]) for r in await _routable(session, never_seen, modifiers)]
         routed = routing.route_fire(routable, prep, {sid: s.name for sid, s in by_id.items()})
         for station_id, station_lines in routed.by_station.items():
             per_station.setdefault(station_id, []).extend(station_lines)
@@ -366,26 +399,16 @@ async def _void_tickets(
         if expo is not None:
             extra = [line for lines_ in routed.by_station.values() for line in lines_ if not line.part_of]
             per_station.setdefault(expo.id or 0, []).extend(extra + routed.unrouted)
-    label = await table_label(session, check)
-    server = await session.get(Staff, check.server_id)
-    tickets = []
-    for station_id in sorted(per_station, key=lambda sid: (all_stations[sid].sort_order, sid)):
-        station = by_id.get(station_id) or all_stations[station_id]
-        tickets.append(
-            await _new_ticket(
-                session,
-                fire=fire,
-                check=check,
-                station=station,
-                kind=TicketKind.VOID,
-                label=label,
-                server=server,
-                lines=per_station[station_id],
-            )
-        )
+    planned = [
+        _Planned(by_id.get(station_id) or all_stations[station_id], per_station[station_id])
+        for station_id in sorted(per_station, key=lambda sid: (all_stations[sid].sort_order, sid))
+    ]
+    made = await _write_tickets(
+        session, planned, fire=fire, check=check, kind=TicketKind.VOID, label=label, server=server
+    )
     if changed:
         await emit(session, KitchenTicketsChanged(ticket_ids=tuple(sorted(changed))))
-    return tickets
+    return made
 
 
 async def _rush(session: AsyncSession, fire: KitchenFire, line_ids: Sequence[int]) -> None:

@@ -97,6 +97,8 @@ async def enqueue(
 
 _CHAIN = "outbox_chain"
 
+Hook = Callable[[], Awaitable[None]]
+
 
 @dataclass
 class _Chain:
@@ -105,6 +107,26 @@ class _Chain:
     worker_id: str
     topics: frozenset[str]
     messages: list[OutboxMessage] = field(default_factory=list)
+    on_commit: list[tuple[OutboxMessage, Hook]] = field(default_factory=list)
+
+    def owes(self, message: OutboxMessage) -> bool:
+        """Whether `message` is still owed by this pass: written by a delivery that did not roll back, and due."""
+        return message.claimed_by == self.worker_id and any(owed is message for owed in self.messages)
+
+
+def when_committed(session: AsyncSession, message: OutboxMessage, hook: Hook) -> bool:
+    """Run `hook` once the delivery transaction that wrote `message` has committed, before `message` is delivered.
+
+    Only for a message written during a delivery and claimed for it (False otherwise, and nothing is kept): the
+    hook may do the message's work early, say publish what the writing transaction already rendered, while the
+    message itself is still delivered as usual. A delivery must then find nothing left to do, or do it again
+    harmlessly. The hook is dropped if the delivery that wrote the message rolls back.
+    """
+    chain: _Chain | None = session.info.get(_CHAIN)
+    if chain is None or not chain.owes(message):
+        return False
+    chain.on_commit.append((message, hook))
+    return True
 
 
 Deliverer = Callable[[AsyncSession, OutboxMessage], Awaitable[None]]
@@ -299,6 +321,12 @@ class OutboxDispatcher:
                         session.add(owed)
             delivered = len(messages) - len(failed)
             owed_ids = [owed.id or 0 for owed in chain.messages if owed.claimed_by == self.worker_id]
+            for owed, hook in chain.on_commit:
+                if chain.owes(owed):
+                    try:
+                        await hook()
+                    except Exception:  # the message's own delivery still follows
+                        log.exception("early work for outbox message %s failed", owed.id)
         except Exception as exc:  # the transaction itself failed: nothing in it happened
             if unreachable(exc):
                 log.warning("outbox messages %s not delivered: the database is not reachable (%r)", message_ids, exc)
