@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -191,12 +191,9 @@ async def save_mapping(
         known = calc.ACCOUNT_ROLES
     if subject not in known:
         raise InvalidInput("That mapping's subject does not exist; reload the page.")
-    row = (
-        await session.exec(select(PostingMapping).where(PostingMapping.kind == kind, PostingMapping.subject == subject))
-    ).first()
-    before = {"account_code": row.account_code, "stock_location_id": row.stock_location_id} if row else None
-    if row is None:
-        row = PostingMapping(kind=kind, subject=subject)
+    row = await _mapping_row(session, kind, subject)
+    before = _mapping_state(row)
+    row = row or PostingMapping(kind=kind, subject=subject)
     if kind is MappingKind.STATION:
         if stock_location_id is None:
             raise InvalidInput(f"Choose the stock location {known[subject]} draws from.")
@@ -218,17 +215,32 @@ async def save_mapping(
             await _tender_follows_mapping(session, int(subject), account)
         row.account_code = code
         row.stock_location_id = None
-    row.updated_by = actor.id
-    row.updated_at = utcnow()
+    return await _store_mapping(session, row, before, actor_id=actor.id)
+
+
+async def _mapping_row(session: AsyncSession, kind: MappingKind, subject: str) -> PostingMapping | None:
+    query = select(PostingMapping).where(PostingMapping.kind == kind, PostingMapping.subject == subject)
+    return (await session.exec(query)).first()
+
+
+def _mapping_state(row: PostingMapping | None) -> dict[str, Any] | None:
+    return {"account_code": row.account_code, "stock_location_id": row.stock_location_id} if row else None
+
+
+async def _store_mapping(
+    session: AsyncSession, row: PostingMapping, before: dict[str, Any] | None, *, actor_id: int | None
+) -> PostingMapping:
+    """Write a changed mapping, stamped with who changed it, and audit it from `before`."""
+    row.updated_by, row.updated_at = actor_id, utcnow()
     session.add(row)
     await session.flush()
     await audit.record(
         session,
         "closes.mapping",
-        actor_id=actor.id,
-        subject=f"mapping:{kind.value}:{subject}",
+        actor_id=actor_id,
+        subject=f"mapping:{MappingKind(row.kind).value}:{row.subject}",
         before=before,
-        after={"account_code": row.account_code, "stock_location_id": row.stock_location_id},
+        after=_mapping_state(row),
     )
     return row
 
@@ -247,29 +259,13 @@ async def _tender_follows_mapping(session: AsyncSession, tender_id: int, account
 
 async def follow_tender_account(session: AsyncSession, event: TenderSaved) -> None:
     """A tender saved with a ledger account posts there from now on: its posting mapping follows, audited."""
-    row = (
-        await session.exec(
-            select(PostingMapping).where(
-                PostingMapping.kind == MappingKind.TENDER, PostingMapping.subject == str(event.tender_id)
-            )
-        )
-    ).first()
+    row = await _mapping_row(session, MappingKind.TENDER, str(event.tender_id))
     if row is not None and row.account_code == event.account_code:
         return
-    before = {"account_code": row.account_code, "stock_location_id": row.stock_location_id} if row else None
+    before = _mapping_state(row)
     row = row or PostingMapping(kind=MappingKind.TENDER, subject=str(event.tender_id))
     row.account_code, row.stock_location_id = event.account_code, None
-    row.updated_by, row.updated_at = event.actor_id, utcnow()
-    session.add(row)
-    await session.flush()
-    await audit.record(
-        session,
-        "closes.mapping",
-        actor_id=event.actor_id,
-        subject=f"mapping:{MappingKind.TENDER.value}:{event.tender_id}",
-        before=before,
-        after={"account_code": row.account_code, "stock_location_id": None},
-    )
+    await _store_mapping(session, row, before, actor_id=event.actor_id)
 
 
 def wire(bus: EventBus) -> None:
