@@ -102,13 +102,9 @@ async def recreate_postgres_database(admin_url: str, name: str) -> None:
     """Drop and create database `name` on the server of `admin_url` (a plain postgresql:// URL)."""
     import asyncpg  # type: ignore[import-untyped]
 
+    await drop_postgres_database(admin_url, name)
     connection = await asyncpg.connect(admin_url)
     try:
-        await connection.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-            name,
-        )
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
         await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
         await connection.close()
