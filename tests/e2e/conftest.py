@@ -39,8 +39,14 @@ def _chromium() -> str:
     return path
 
 
+class LiveServer(str):
+    """A live server's base URL; `var_dir` is the folder holding its database and spools."""
+
+    var_dir: Path
+
+
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`brigade db upgrade`, `brigade demo`, `brigade serve` in a folder of their own, one per test module."""
     var = tmp_path_factory.mktemp("e2e-var")
     port = _free_port()
@@ -67,7 +73,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 process.kill()
                 raise RuntimeError(f"server did not start: {(var / 'server.log').read_text()}") from None
             time.sleep(0.2)
-    yield url
+    server = LiveServer(url)
+    server.var_dir = var
+    yield server
     process.terminate()
     process.wait(timeout=10)
     log.close()
