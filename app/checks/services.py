@@ -481,10 +481,14 @@ def _require_line_split(money: CheckMoney, *, doing: str) -> None:
 
 
 async def _new_split_check(session: AsyncSession, source: Check, actor: Staff) -> Check:
+    """A check for a guest leaving `source`: the guest's cover goes with them, so the table keeps its headcount.
+
+    The source keeps at least one cover; once it is down to one, the new check serves no one new (0 covers).
+    """
     server = await session.get(Staff, source.server_id)
     if server is None:
         raise NotFound("The check's server is not on the staff list any more.")
-    return await orders.open_check(
+    target = await orders.open_check(
         session,
         table_id=source.table_id,
         covers=1,
@@ -494,6 +498,12 @@ async def _new_split_check(session: AsyncSession, source: Check, actor: Staff) -
         actor=actor,
         split_from_id=source.id,
     )
+    moving = 1 if source.covers > 1 else 0
+    source.covers -= moving
+    target.covers = moving
+    session.add(source)
+    session.add(target)
+    return target
 
 
 async def _move(
@@ -832,6 +842,7 @@ async def undo_split(
         line.check_id = move["from_check_id"]
         session.add(line)
     await session.flush()
+    origin = check if check.id == split.check_id else await orders.get_check_for_update(session, split.check_id)
     for new_id in split.new_check_ids:
         new_check = await orders.get_check_for_update(session, new_id)
         leftovers = (
@@ -843,11 +854,15 @@ async def undo_split(
             raise Conflict(
                 f"Check #{new_check.number} has items rung in since the split; move them first. Nothing was changed."
             )
+        # The guests who left with the split come back to the check they left.
+        origin.covers += new_check.covers
+        new_check.covers = 0
         new_check.status = CheckStatus.MERGED
         new_check.merged_into_id = split.check_id
         new_check.closed_at = utcnow()
         new_check.version += 1
         session.add(new_check)
+    session.add(origin)
     split.undone_at = utcnow()
     split.undone_by = actor.id
     session.add(split)

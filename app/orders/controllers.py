@@ -371,7 +371,13 @@ async def set_covers(request: Request[Any, Any, Any], db: web.Db, check_id: From
             session, check_id=check_id, covers=covers, actor=actor, expected_version=version, approver=approver
         )
         return await _updated(
-            request, session, check_id, f"{check.covers} covers.", quiet=True, seats_changed=True, selected_seat=covers
+            request,
+            session,
+            check_id,
+            f"{check.covers} cover{'s' if check.covers != 1 else ''}.",
+            quiet=True,
+            seats_changed=True,
+            selected_seat=covers,
         )
 
     return await _once(request, db, fields, work, check_id=check_id)

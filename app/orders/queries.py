@@ -105,7 +105,8 @@ async def table_views(
             TableView(
                 table=table,
                 state=table_state(facts),
-                covers=sum(c.covers for c in open_checks),
+                # Guests of a split check already paid are still at the table until it is cleared.
+                covers=sum(c.covers for c in table_checks) if open_checks else 0,
                 server_ids=tuple(servers),
                 server_initials=" ".join(staff[s].initials for s in servers if s in staff),
                 server_names=", ".join(staff[s].name for s in servers if s in staff),

@@ -201,3 +201,51 @@ async def test_the_same_split_tapped_twice_splits_once(server: Any, runtime: Any
     assert first.status_code == second.status_code == 200
     assert len(await open_checks_on(runtime, arranged.table_id or 0)) == 4
     assert len(await rows(runtime, CheckSplit)) == 1
+
+
+async def _covers(runtime: Any, table_pk: int) -> list[int]:
+    return [c.covers for c in await open_checks_on(runtime, table_pk)]
+
+
+async def test_a_four_top_split_by_seat_is_still_four_guests_and_undo_gives_them_back(
+    server: Any, runtime: Any
+) -> None:
+    arranged = await ring_in(runtime, items=FOUR_TOP, bottle=True)
+    await post(server, runtime, arranged.check_id, "split/seat")
+    assert await _covers(runtime, arranged.table_id or 0) == [1, 1, 1, 1]
+    undone = await post(server, runtime, arranged.check_id, "split/undo")
+    assert undone.status_code == 200, undone.text
+    assert await _covers(runtime, arranged.table_id or 0) == [4]
+
+
+async def test_every_kind_of_split_keeps_the_table_s_headcount(server: Any, runtime: Any) -> None:
+    arranged = await ring_in(runtime, items=FOUR_TOP, bottle=True)
+    table = arranged.table_id or 0
+    moved = [str(arranged.line_ids["PA-CAR"])]
+    await post(server, runtime, arranged.check_id, "split/items", {"line_ids": moved, "to_check_id": "new"})
+    assert await _covers(runtime, table) == [3, 1]
+    first, second = await open_checks_on(runtime, table)
+    back = [str(arranged.line_ids["BR-CID"])]
+    await post(server, runtime, first.id or 0, "split/items", {"line_ids": back, "to_check_id": str(second.id)})
+    assert await _covers(runtime, table) == [3, 1]
+    await post(
+        server,
+        runtime,
+        first.id or 0,
+        "split/share",
+        {"line_id": str(arranged.bottle_id), "check_ids": [str(first.id), str(second.id)]},
+    )
+    assert await _covers(runtime, table) == [3, 1]
+    await post(server, runtime, first.id or 0, "split/even", {"ways": "3"})
+    assert await _covers(runtime, table) == [3, 1]
+    for _ in range(4):
+        undone = await post(server, runtime, first.id or 0, "split/undo")
+        assert undone.status_code == 200, undone.text
+    assert await _covers(runtime, table) == [4]
+
+
+async def test_a_one_guest_check_split_by_item_does_not_make_up_a_second_guest(server: Any, runtime: Any) -> None:
+    arranged = await ring_in(runtime, items=[(1, "PA-CAR"), (1, "SD-LEM")], covers=1)
+    moved = [str(arranged.line_ids["SD-LEM"])]
+    await post(server, runtime, arranged.check_id, "split/items", {"line_ids": moved, "to_check_id": "new"})
+    assert await _covers(runtime, arranged.table_id or 0) == [1, 0]
