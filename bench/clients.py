@@ -16,7 +16,8 @@ import httpx
 import websockets
 from websockets.typing import Origin
 
-CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
+from tests.support.devices import DeviceRefused, pin_login
+
 VERSION = re.compile(r'data-version="(\d+)"')
 CARD_CHECK = re.compile(r"<span>#(\d+)</span>")
 PING_SECONDS = 60.0
@@ -32,16 +33,11 @@ def key() -> str:
 
 
 async def log_in(client: httpx.AsyncClient, pin: str) -> str:
-    """Log `client` in with `pin` the way the PIN pad does; returns the CSRF token for its forms."""
-    page = await client.get("/login")
-    match = CSRF_INPUT.search(page.text)
-    if page.status_code != 200 or match is None:
-        raise BenchError(f"login page answered {page.status_code}")
-    token = match.group(1)
-    response = await client.post("/login", data={"pin": pin, "_csrf_token": token}, follow_redirects=False)
-    if response.status_code != 303:
-        raise BenchError(f"PIN {pin} was refused: {response.status_code}")
-    return token
+    """Log `client` in with `pin` the way the PIN pad does, on a device the manager enrolled; its CSRF token."""
+    try:
+        return await pin_login(client, pin)
+    except DeviceRefused as refused:
+        raise BenchError(str(refused)) from None
 
 
 @dataclass

@@ -16,6 +16,7 @@ from litestar import Litestar
 
 from app.lib.settings import Settings
 from app.main import create_app
+from tests.support.devices import enrol
 from tests.support.reuse import collect_garbage_less_often, share_compiled_templates
 from tests.support.services import (
     DemoSnapshots,
@@ -157,12 +158,19 @@ async def live(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def device_factory(app: Litestar, live: Any) -> AsyncIterator[Any]:
-    """Open devices (tablets, screens) on the running app; each has its own cookies."""
+    """Open devices (tablets, screens) on the running app; each has its own cookies and its own LAN address.
+
+    A device is enrolled with the demo manager's PIN as it opens, unless `enrolled=False` (a stranger's browser).
+    """
     opened: list[httpx.AsyncClient] = []
 
-    async def open_device() -> Device:
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local")
+    async def open_device(*, enrolled: bool = True, address: str | None = None, name: str = "Tablet") -> Device:
+        client_address = (address or f"10.0.{len(opened) // 250}.{len(opened) % 250 + 2}", 50000)
+        transport = httpx.ASGITransport(app=app, client=client_address)
+        client = httpx.AsyncClient(transport=transport, base_url="http://testserver.local")
         opened.append(client)
+        if enrolled:
+            return Device(client, await enrol(client, name=name))
         page = await client.get("/login")
         assert page.status_code == 200
         match = CSRF_INPUT.search(page.text)

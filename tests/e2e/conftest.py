@@ -128,10 +128,31 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-def log_in(page: Page, url: str, pin: str) -> None:
-    """Tap a PIN on the pad and enter."""
-    page.goto(f"{url}/login")
+MANAGER_PIN = "9999"
+
+
+def tap_pin(page: Page, pin: str) -> None:
+    """Tap each digit of `pin` on the pad."""
     for digit in pin:
         page.locator(f'button[data-key="{digit}"]').click()
+
+
+def enrol(page: Page, url: str, *, name: str = "Tablet", manager_pin: str = MANAGER_PIN) -> None:
+    """Open the login page; where the device is not enrolled yet, the manager names it and enrols it with a PIN."""
+    page.goto(f"{url}/login")
+    device_name = page.get_by_label("Device name")
+    if device_name.count() == 0:
+        return
+    device_name.fill(name)
+    tap_pin(page, manager_pin)
+    page.get_by_role("button", name="Enrol").click()
+    page.wait_for_load_state("networkidle")
+
+
+def log_in(page: Page, url: str, pin: str) -> None:
+    """Tap a PIN on the pad and enter (on a device the manager enrolled first)."""
+    enrol(page, url)
+    page.goto(f"{url}/login")
+    tap_pin(page, pin)
     page.locator("button.key-go").click()
     page.wait_for_load_state("networkidle")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import subprocess
 import sys
 import time
@@ -24,11 +23,11 @@ from typing import Any
 
 import httpx
 
+from tests.support.devices import pin_login
 from tests.support.servers import free_port
 from tests.support.services import PostgresDatabase, postgres_url, redis_url, require_service
 
 ROOT = Path(__file__).resolve().parents[2]
-CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
 SECRET = "faults-secret-key-0123456789abcdef"
 
 
@@ -55,13 +54,7 @@ class ServedApp:
         client = httpx.AsyncClient(base_url=self.url, timeout=30.0, limits=httpx.Limits(keepalive_expiry=2.0))
         tablet = Tablet(client, "")
         self.tablets.append(tablet)
-        page = await client.get("/login")
-        assert page.status_code == 200, page.text
-        match = CSRF_INPUT.search(page.text)
-        assert match, "the login page has no CSRF field"
-        tablet.csrf = match.group(1)
-        response = await client.post("/login", data={"pin": pin, "_csrf_token": tablet.csrf}, follow_redirects=False)
-        assert response.status_code == 303, response.text
+        tablet.csrf = await pin_login(client, pin)
         return tablet
 
     async def close_tablets(self) -> None:

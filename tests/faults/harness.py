@@ -40,13 +40,13 @@ from app.lib.db import Database
 from app.lib.outbox import OutboxMessage
 from app.lib.settings import Settings
 from app.orders.models import Check, CheckStatus
+from tests.support.devices import pin_login
 from tests.support.escpos_decoder import DecodeError, decode
 from tests.support.fake_printer import FakeNetworkPrinter
 from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "fault-tests-secret-key-0123456789abcdef"
-CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
 TICKET_ID = re.compile(r'id="ticket-(\d+)"')
 VERSION = re.compile(r'data-version="(\d+)"')
 
@@ -179,12 +179,7 @@ class Tablet:
 async def log_in(base_url: str, pin: str, *, patience: float = 30.0) -> Tablet:
     """Open the login page and enter `pin`, as a person at a tablet does; requests wait `patience` s for answers."""
     client = httpx.AsyncClient(base_url=base_url, timeout=patience)
-    page = await client.get("/login")
-    match = CSRF_INPUT.search(page.text)
-    assert match, f"the login page has no CSRF field: {page.status_code} {page.text[:300]}"
-    response = await client.post("/login", data={"pin": pin, "_csrf_token": match.group(1)}, follow_redirects=False)
-    assert response.status_code == 303, response.text
-    return Tablet(client, match.group(1), pin)
+    return Tablet(client, await pin_login(client, pin), pin)
 
 
 def version_in(html: str) -> int | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import socket
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -23,8 +22,7 @@ from app.lib import outbox
 from app.menu.models import MenuCategory, MenuItem, Modifier
 from app.orders.models import Check, CheckLine, FireKind, FireLine, KitchenFire, LineModifier, LineState
 from app.staff.models import Staff
-
-CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
+from tests.support.devices import pin_login
 
 
 @dataclass
@@ -221,12 +219,7 @@ async def serve(app: Litestar) -> AsyncIterator[str]:
 async def log_in(base_url: str, pin: str) -> httpx.AsyncClient:
     """A device logged in with `pin` against a real server."""
     client = httpx.AsyncClient(base_url=base_url, timeout=10)
-    page = await client.get("/login")
-    match = CSRF_INPUT.search(page.text)
-    assert match, "login page has no CSRF field"
-    client.headers["x-csrftoken"] = match.group(1)
-    response = await client.post("/login", data={"pin": pin, "_csrf_token": match.group(1)}, follow_redirects=False)
-    assert response.status_code == 303, response.text
+    client.headers["x-csrftoken"] = await pin_login(client, pin)
     return client
 
 

@@ -18,8 +18,7 @@ from websockets.exceptions import InvalidStatus
 from app.orders import services
 from app.orders.models import Check, CheckStatus
 from tests.integration.orders.conftest import Restaurant, key
-
-CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+from tests.support.devices import pin_login
 
 
 class Tablet:
@@ -31,12 +30,7 @@ class Tablet:
         self.csrf = ""
 
     async def log_in(self, pin: str) -> Tablet:
-        page = await self.http.get("/login")
-        match = CSRF.search(page.text)
-        assert match
-        self.csrf = match.group(1)
-        response = await self.http.post("/login", data={"pin": pin, "_csrf_token": self.csrf})
-        assert response.status_code == 303, response.text
+        self.csrf = await pin_login(self.http, pin)
         return self
 
     async def post(self, url: str, data: dict[str, Any]) -> httpx.Response:
