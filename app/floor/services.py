@@ -2,11 +2,14 @@
 
 Positions and sizes are plan units (the floor is `width` x `height` of them) on a 10-unit grid.
 A table's stored box is its unrotated box and must lie inside the plan; rotation turns it about its
-centre. Every change is audited with the record before and after; nothing is ever deleted.
+centre. Tables on one floor may touch but never overlap (round tables are drawn as the ellipse they
+are, rotated ones as rotated). Every change is audited with the record before and after; nothing is
+ever deleted.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -151,10 +154,22 @@ def check_geometry(geometry: Geometry, floor: Floor, *, label: str = "The table"
     return geometry
 
 
-def free_spot(width: int, height: int, plan: tuple[int, int], taken: Iterable[Geometry]) -> tuple[int, int]:
-    """The first grid position, reading the plan like a page, where a box fits without touching another."""
+def _bounds(geometry: Geometry) -> tuple[float, float, float, float]:
+    """Left, top, right and bottom of the box a table covers once rotated."""
+    xs, ys = zip(*outline(geometry, TableShape.SQUARE), strict=True)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def free_spot(width: int, height: int, plan: tuple[int, int], taken: Iterable[Geometry]) -> tuple[int, int] | None:
+    """The first grid position, reading the plan like a page, where a box fits without touching another.
+
+    None when the plan has no such spot left.
+    """
     plan_width, plan_height = plan
-    boxes = [(g.x - GRID, g.y - GRID, g.x + g.width + GRID, g.y + g.height + GRID) for g in taken]
+    boxes = [
+        (left - GRID, top - GRID, right + GRID, bottom + GRID)
+        for left, top, right, bottom in (_bounds(g) for g in taken)
+    ]
     step = 2 * GRID
     for y in range(step, plan_height - height + 1, step):
         for x in range(step, plan_width - width + 1, step):
@@ -163,7 +178,51 @@ def free_spot(width: int, height: int, plan: tuple[int, int], taken: Iterable[Ge
                 for left, top, right, bottom in boxes
             ):
                 return x, y
-    return 0, 0
+    return None
+
+
+# An ellipse is drawn as a polygon of this many corners: within 0.5 % of its radius, and convex.
+ELLIPSE_CORNERS: Final = 32
+# Tables that only touch (an edge on an edge) do not overlap; nor does a rounding error of the polygon.
+OVERLAP_TOLERANCE: Final = 0.5
+
+
+def outline(geometry: Geometry, shape: TableShape) -> list[tuple[float, float]]:
+    """The outline a table covers on the plan, as a convex polygon: its box or ellipse, turned about its centre."""
+    half_w, half_h = geometry.width / 2, geometry.height / 2
+    if shape in (TableShape.ROUND, TableShape.BAR_SEAT):
+        corners = [
+            (half_w * math.cos(2 * math.pi * k / ELLIPSE_CORNERS), half_h * math.sin(2 * math.pi * k / ELLIPSE_CORNERS))
+            for k in range(ELLIPSE_CORNERS)
+        ]
+    else:
+        corners = [(-half_w, -half_h), (half_w, -half_h), (half_w, half_h), (-half_w, half_h)]
+    # The plan's y axis points down, so a positive rotation turns clockwise on screen, as SVG draws it.
+    angle = math.radians(geometry.rotation)
+    cos, sin = math.cos(angle), math.sin(angle)
+    cx, cy = geometry.x + half_w, geometry.y + half_h
+    return [(cx + px * cos - py * sin, cy + px * sin + py * cos) for px, py in corners]
+
+
+def outlines_overlap(a: Sequence[tuple[float, float]], b: Sequence[tuple[float, float]]) -> bool:
+    """Whether two convex outlines share more than an edge (separating axis test)."""
+    for polygon in (a, b):
+        for index, (x1, y1) in enumerate(polygon):
+            x2, y2 = polygon[(index + 1) % len(polygon)]
+            normal_x, normal_y = y1 - y2, x2 - x1
+            length = math.hypot(normal_x, normal_y)
+            if not length:
+                continue
+            on_a = [(x * normal_x + y * normal_y) / length for x, y in a]
+            on_b = [(x * normal_x + y * normal_y) / length for x, y in b]
+            if min(max(on_a), max(on_b)) - max(min(on_a), min(on_b)) <= OVERLAP_TOLERANCE:
+                return False
+    return True
+
+
+def tables_overlap(a: tuple[Geometry, TableShape], b: tuple[Geometry, TableShape]) -> bool:
+    """Whether two tables, each placed with its shape, would stand on each other."""
+    return outlines_overlap(outline(*a), outline(*b))
 
 
 def suggest_table_name(names: Sequence[str]) -> str:
@@ -223,6 +282,43 @@ async def _live_tables(session: AsyncSession, floor_id: int) -> list[DiningTable
 
 async def _changed(session: AsyncSession, floor_id: int) -> None:
     await emit(session, FloorPlanChanged(floor_id))
+
+
+def _listed(names: Sequence[str]) -> str:
+    """'table 5', 'tables 5 and 6', 'tables 5, 6, 7 and 2 more'."""
+    shown = [*names[:3], f"{len(names) - 3} more"] if len(names) > 3 else list(names)
+    if len(shown) == 1:
+        return f"table {shown[0]}"
+    return "tables " + ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+async def _overlapped(
+    session: AsyncSession, floor: Floor, geometry: Geometry, shape: TableShape, *, table_id: int | None
+) -> list[str]:
+    """The names of the live tables of the floor that a table placed so would stand on."""
+    placed_at = (geometry, shape)
+    return sorted(
+        (
+            t.name
+            for t in await _live_tables(session, floor.id or 0)
+            if t.id != table_id and tables_overlap(placed_at, (_geometry(t), t.shape))
+        ),
+        key=_natural,
+    )
+
+
+def _natural(name: str) -> list[int | str]:
+    # Table 9 comes before table 10.
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"([0-9]+)", name)]
+
+
+async def _refuse_overlap(
+    session: AsyncSession, floor: Floor, geometry: Geometry, shape: TableShape, *, table_id: int | None, label: str
+) -> None:
+    """Refuse a place where the table would stand on another live table of the same floor."""
+    hit = await _overlapped(session, floor, geometry, shape, table_id=table_id)
+    if hit:
+        raise Conflict(f"{label} would overlap {_listed(hit)}; move it to a free spot.")
 
 
 # Floors ------------------------------------------------------------------------------------------
@@ -375,11 +471,17 @@ async def add_table(
     fields = await _check_table(session, floor, fields, None)
     if geometry is None:
         width, height = DEFAULT_SIZE[fields.shape]
-        x, y = free_spot(
+        spot = free_spot(
             width, height, (floor.width, floor.height), map(_geometry, await _live_tables(session, floor_id))
         )
-        geometry = Geometry(x, y, width, height, 0)
+        if spot is None:
+            raise Conflict(
+                f"{floor.name} has no free spot left for a {width} by {height} table; "
+                "make room on the plan or make the plan larger."
+            )
+        geometry = Geometry(*spot, width, height, 0)
     geometry = placed(geometry, floor, label=f"Table {fields.name}")
+    await _refuse_overlap(session, floor, geometry, fields.shape, table_id=None, label=f"Table {fields.name}")
     table = DiningTable(
         floor_id=floor_id,
         name=fields.name,
@@ -411,6 +513,7 @@ async def place_table(
     geometry = placed(geometry, floor, label=f"Table {table.name}")
     if geometry == _geometry(table):
         return table
+    await _refuse_overlap(session, floor, geometry, table.shape, table_id=table_id, label=f"Table {table.name}")
     before = _snapshot(table)
     table.x, table.y, table.width, table.height = geometry.x, geometry.y, geometry.width, geometry.height
     table.rotation = geometry.rotation
@@ -444,6 +547,8 @@ async def update_table(
         raise Conflict(f"Table {table.name} is archived; restore it to change it.")
     fields = await _check_table(session, floor, fields, table_id)
     geometry = placed(geometry or _geometry(table), floor, label=f"Table {fields.name}")
+    if (geometry, fields.shape) != (_geometry(table), table.shape):
+        await _refuse_overlap(session, floor, geometry, fields.shape, table_id=table_id, label=f"Table {fields.name}")
     before = _snapshot(table)
     table.name, table.shape, table.seats = fields.name, fields.shape, fields.seats
     table.x, table.y, table.width, table.height = geometry.x, geometry.y, geometry.width, geometry.height
@@ -489,6 +594,13 @@ async def restore_table(session: AsyncSession, floor_id: int, table_id: int, *, 
         return table
     await _check_table(session, floor, TableFields(table.name, table.shape, table.seats), table_id)
     check_geometry(_geometry(table), floor, label=f"Table {table.name}")
+    hit = await _overlapped(session, floor, _geometry(table), table.shape, table_id=table_id)
+    if hit:
+        stands, them = ("stands", "it") if len(hit) == 1 else ("stand", "them")
+        raise Conflict(
+            f"Table {table.name} stood where {_listed(hit)} {stands} now; "
+            f"move {them} away, then restore table {table.name}."
+        )
     before = {"archived_at": _iso(table.archived_at)}
     table.archived_at = None
     session.add(table)

@@ -2,6 +2,8 @@
 // Pointer Events serve mouse, pen and touch alike; every change is snapped to the grid, drawn at
 // once and saved with a POST carrying the CSRF header. The server validates and answers where the
 // table now stands; a refusal puts the table back and shows the reason.
+// While a table is dragged over another it is outlined red; dropped there, it goes back where it
+// stood with the same message the server gives (app/floor/services.py draws the same outlines).
 (function () {
   "use strict";
 
@@ -10,6 +12,8 @@
   var HANDLE_DOT_PX = 9;
   var SIZE_MIN = 20;
   var SIZE_MAX = 1000;
+  var ELLIPSE_CORNERS = 32;
+  var OVERLAP_TOLERANCE = 0.5;
   var queues = {};
   var latest = {};
   var confirmed = {};
@@ -61,6 +65,84 @@
 
   function tableById(id) { return document.getElementById("ed-table-" + id); }
 
+  // The outline a table covers: its box or ellipse as a convex polygon, turned about its centre.
+  function outline(geo, shape) {
+    var hw = geo.width / 2, hh = geo.height / 2, corners = [];
+    if (shape === "round" || shape === "bar_seat") {
+      for (var k = 0; k < ELLIPSE_CORNERS; k++) {
+        var t = 2 * Math.PI * k / ELLIPSE_CORNERS;
+        corners.push([hw * Math.cos(t), hh * Math.sin(t)]);
+      }
+    } else {
+      corners = [[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]];
+    }
+    var angle = geo.rotation * Math.PI / 180, cos = Math.cos(angle), sin = Math.sin(angle);
+    var cx = geo.x + hw, cy = geo.y + hh;
+    return corners.map(function (p) { return [cx + p[0] * cos - p[1] * sin, cy + p[0] * sin + p[1] * cos]; });
+  }
+
+  function project(polygon, nx, ny) {
+    var low = Infinity, high = -Infinity;
+    polygon.forEach(function (p) {
+      var v = p[0] * nx + p[1] * ny;
+      if (v < low) low = v;
+      if (v > high) high = v;
+    });
+    return [low, high];
+  }
+
+  // Separating axis test: two convex outlines overlap unless some edge's normal parts them.
+  function outlinesOverlap(a, b) {
+    var polygons = [a, b];
+    for (var i = 0; i < 2; i++) {
+      var polygon = polygons[i];
+      for (var j = 0; j < polygon.length; j++) {
+        var p1 = polygon[j], p2 = polygon[(j + 1) % polygon.length];
+        var nx = p1[1] - p2[1], ny = p2[0] - p1[0], length = Math.hypot(nx, ny);
+        if (!length) continue;
+        var pa = project(a, nx / length, ny / length), pb = project(b, nx / length, ny / length);
+        if (Math.min(pa[1], pb[1]) - Math.max(pa[0], pb[0]) <= OVERLAP_TOLERANCE) return false;
+      }
+    }
+    return true;
+  }
+
+  // The other tables a table would stand on where it is drawn now, in the plan's own name order.
+  function overlapped(g) {
+    var mine = outline(geometryOf(g), g.getAttribute("data-shape"));
+    var hit = [];
+    plan().querySelectorAll(".ed-table").forEach(function (other) {
+      if (other === g) return;
+      if (outlinesOverlap(mine, outline(geometryOf(other), other.getAttribute("data-shape")))) hit.push(other);
+    });
+    return hit.sort(function (a, b) {
+      return a.getAttribute("data-name").localeCompare(b.getAttribute("data-name"), undefined, { numeric: true });
+    });
+  }
+
+  function listed(names) {
+    var shown = names.length > 3 ? names.slice(0, 3).concat([(names.length - 3) + " more"]) : names.slice();
+    if (shown.length === 1) return "table " + shown[0];
+    return "tables " + shown.slice(0, -1).join(", ") + " and " + shown[shown.length - 1];
+  }
+
+  function markOverlap(g, hit) {
+    plan().querySelectorAll(".ed-table.overlapped").forEach(function (other) { other.classList.remove("overlapped"); });
+    g.classList.toggle("overlapping", hit.length > 0);
+    hit.forEach(function (other) { other.classList.add("overlapped"); });
+    if (hit.length) {
+      var names = hit.map(function (other) { return other.getAttribute("data-name"); });
+      setState("Overlaps " + listed(names), true);
+    } else {
+      setState("", false);
+    }
+  }
+
+  function clearOverlap(g) {
+    g.classList.remove("overlapping");
+    plan().querySelectorAll(".ed-table.overlapped").forEach(function (other) { other.classList.remove("overlapped"); });
+  }
+
   function toPlan(svg, event) {
     var point = svg.createSVGPoint();
     point.x = event.clientX;
@@ -97,7 +179,7 @@
     state.classList.toggle("failed", !!failed);
   }
 
-  function showRefusal(html) {
+  function showRefusal(html, message) {
     var flash = document.getElementById("flash");
     if (!flash) return;
     if (html) {
@@ -107,7 +189,16 @@
       var box = document.createElement("div");
       box.className = "flash flash-error";
       box.setAttribute("role", "alert");
-      box.textContent = "No connection to the server. The table was put back; try again.";
+      var text = document.createElement("span");
+      text.textContent = message || "No connection to the server. The table was put back; try again.";
+      var close = document.createElement("button");
+      close.type = "button";
+      close.className = "flash-close";
+      close.setAttribute("aria-label", "Dismiss");
+      close.setAttribute("data-dismiss-flash", "");
+      close.textContent = "×";
+      box.appendChild(text);
+      box.appendChild(close);
       flash.appendChild(box);
     }
   }
@@ -215,7 +306,8 @@
       mode: resizing ? "resize" : "move",
       start: toPlan(svg, event),
       origin: geometryOf(g),
-      moved: false
+      moved: false,
+      nextSibling: null
     };
     g.classList.add("dragging");
     svg.setPointerCapture(event.pointerId);
@@ -228,6 +320,11 @@
     var here = toPlan(svg, event);
     var dx = here.x - drag.start.x, dy = here.y - drag.start.y;
     if (!drag.moved && Math.hypot(dx, dy) * pixelsPerUnit(svg) < DRAG_THRESHOLD_PX) return;
+    if (!drag.moved) {
+      // Drawn last while it moves, so it shows on top of any table it passes over.
+      drag.nextSibling = drag.g.nextSibling;
+      drag.g.parentNode.appendChild(drag.g);
+    }
     drag.moved = true;
     var grid = gridOf(svg), width = intData(svg, "width"), height = intData(svg, "height");
     var o = drag.origin;
@@ -245,6 +342,7 @@
     }
     draw(drag.g, geo);
     syncInspector(drag.g);
+    markOverlap(drag.g, overlapped(drag.g));
   }
 
   function onPointerUp(event) {
@@ -252,11 +350,27 @@
     var done = drag;
     drag = null;
     done.g.classList.remove("dragging");
+    if (done.moved) done.g.parentNode.insertBefore(done.g, done.nextSibling);
     if (done.svg.hasPointerCapture(event.pointerId)) done.svg.releasePointerCapture(event.pointerId);
     var wasSelected = done.svg.getAttribute("data-selected") === done.id;
     if (event.type === "pointercancel") {
+      clearOverlap(done.g);
+      setState("", false);
       draw(done.g, done.origin);
       syncInspector(done.g);
+      return;
+    }
+    var hit = done.moved ? overlapped(done.g) : [];
+    clearOverlap(done.g);
+    if (hit.length) {
+      // Dropped on another table: back where it stood, with the reason, and nothing sent.
+      draw(done.g, done.origin);
+      syncInspector(done.g);
+      var names = hit.map(function (other) { return other.getAttribute("data-name"); });
+      showRefusal(null, "Table " + done.g.getAttribute("data-name") + " would overlap " + listed(names) +
+        "; move it to a free spot.");
+      setState("Not saved", true);
+      if (!wasSelected) loadInspector(done.id);
       return;
     }
     if (done.moved) {

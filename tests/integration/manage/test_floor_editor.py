@@ -38,7 +38,10 @@ def test_a_new_table_goes_to_the_first_free_spot_without_touching_another() -> N
     x, y = free_spot(80, 80, (1000, 700), taken)
     assert (x, y) == (220, 20)
     full = [Geometry(0, 0, 1000, 700)]
-    assert free_spot(80, 80, (1000, 700), full) == (0, 0), "a full plan still gets the table, at the corner"
+    assert free_spot(80, 80, (1000, 700), full) is None, "a full plan has no spot left, rather than an overlap"
+    # A 100-unit table turned 45 degrees reaches 71 units from its centre (70, 190), out to x = 141.
+    turned = [Geometry(0, 0, 400, 100), Geometry(20, 140, 100, 100, 45)]
+    assert free_spot(80, 80, (400, 600), turned) == (160, 120), "clear of the turned table's corners"
 
 
 @pytest.mark.parametrize(
@@ -159,19 +162,20 @@ async def test_a_bad_new_table_is_refused_and_changes_nothing(
 async def test_a_drag_saves_the_new_place_snapped_to_the_grid(manager: Any, runtime: Any) -> None:
     dining = await _floor(runtime, "Dining Room")
     table = await _table(runtime, dining, "7")
+    # The free corner right of table 22, below table 18.
     response = await manager.post(
         f"/manage/floors/{dining.id}/tables/{table.id}/place",
-        {"x": "123", "y": "456", "width": "104", "height": "96", "rotation": "45"},
+        {"x": "893", "y": "516", "width": "104", "height": "96", "rotation": "45"},
     )
     assert response.status_code == 200
     placed = response.json()
-    assert placed == {"id": table.id, "name": "7", "x": 120, "y": 460, "width": 100, "height": 100, "rotation": 45}
+    assert placed == {"id": table.id, "name": "7", "x": 890, "y": 520, "width": 100, "height": 100, "rotation": 45}
     stored = await get(runtime, DiningTable, table.id or 0)
-    assert (stored.x, stored.y, stored.width, stored.height, stored.rotation) == (120, 460, 100, 100, 45)
+    assert (stored.x, stored.y, stored.width, stored.height, stored.rotation) == (890, 520, 100, 100, 45)
     [entry] = await audit_entries(runtime, "floor.table.place")
     assert entry.before is not None
     assert entry.after is not None
-    assert (entry.before["x"], entry.after["x"]) == (table.x, 120)
+    assert (entry.before["x"], entry.after["x"]) == (table.x, 890)
     again = await manager.post(f"/manage/floors/{dining.id}/tables/{table.id}/place", _place(stored))
     assert again.status_code == 200
     assert len(await audit_entries(runtime, "floor.table.place")) == 1, (
@@ -302,6 +306,15 @@ async def test_archiving_a_table_frees_its_name_and_restoring_needs_it_back(mana
             f"/manage/floors/{dining.id}/tables/{newer.id}", {"name": "7B", "shape": "round", "seats": "4"}
         )
     ).status_code == 200
+    refused(
+        await manager.post(f"/manage/floors/{dining.id}/tables/{table.id}/restore"),
+        409,
+        "Table 7 stood where table 7B stands now; move it away, then restore table 7.",
+    )
+    assert (await get(runtime, DiningTable, table.id or 0)).archived_at is not None
+    assert (
+        await manager.post(f"/manage/floors/{dining.id}/tables/{newer.id}/place", _place(newer, x=890, y=520))
+    ).status_code == 200
     restored = await manager.post(f"/manage/floors/{dining.id}/tables/{table.id}/restore")
     assert restored.status_code == 200
     assert (await get(runtime, DiningTable, table.id or 0)).archived_at is None
@@ -366,3 +379,113 @@ async def test_a_table_with_an_open_check_cannot_be_archived_until_the_check_mov
         409,
         f"Table 8 has an open check #{check.number} (Lena Brooks)",
     )
+
+
+async def _placed_at(runtime: Any, table: DiningTable) -> tuple[int, int, int, int, int]:
+    stored = await get(runtime, DiningTable, table.id or 0)
+    return stored.x, stored.y, stored.width, stored.height, stored.rotation
+
+
+OVERLAPS = [
+    ("a drop onto table 8", "7", {"x": 200, "y": 200}, "Table 7 would overlap table 8; move it to a free spot."),
+    (
+        "a drop across three tables",
+        "14",
+        {"x": 110, "y": 280, "width": 200},
+        "Table 14 would overlap tables 7, 8 and 13;",
+    ),
+    ("a resize into table 8", "7", {"width": 170}, "Table 7 would overlap table 8;"),
+    ("a rotation into table 13", "19", {"y": 470, "rotation": 90}, "Table 19 would overlap table 13;"),
+]
+
+
+async def test_a_table_placed_or_resized_over_another_is_refused_and_nothing_changes(
+    manager: Any, runtime: Any, subtests: pytest.Subtests
+) -> None:
+    dining = await _floor(runtime, "Dining Room")
+    seen: list[Any] = []
+
+    async def listen(_session: Any, event: Any) -> None:
+        seen.append(event)
+
+    runtime.bus.subscribe(FloorPlanChanged, listen)
+    audits = await audit_total(runtime)
+    for what, name, changes, message in OVERLAPS:
+        with subtests.test(msg=what):
+            table = await _table(runtime, dining, name)
+            before = await _placed_at(runtime, table)
+            response = await manager.post(
+                f"/manage/floors/{dining.id}/tables/{table.id}/place", _place(table, **changes)
+            )
+            refused(response, 409, message)
+            assert await _placed_at(runtime, table) == before
+    assert await audit_total(runtime) == audits, "a refused place records nothing"
+    assert seen == [], "and redraws no tablet"
+
+
+async def test_the_unrotated_box_alone_neither_refuses_nor_allows_a_place(manager: Any, runtime: Any) -> None:
+    dining = await _floor(runtime, "Dining Room")
+    nineteen = await _table(runtime, dining, "19")
+    lowered = await manager.post(f"/manage/floors/{dining.id}/tables/{nineteen.id}/place", _place(nineteen, y=470))
+    assert lowered.status_code == 200, "its unrotated box stands clear of table 13"
+    turned = await manager.post(
+        f"/manage/floors/{dining.id}/tables/{nineteen.id}/place", _place(nineteen, y=470, rotation=90)
+    )
+    refused(turned, 409, "Table 19 would overlap table 13;")
+    assert (await _placed_at(runtime, nineteen))[4] == 0
+    # Round 7 beside round 8, corner to corner: their boxes overlap, the tables themselves do not.
+    seven = await _table(runtime, dining, "7")
+    beside = await manager.post(f"/manage/floors/{dining.id}/tables/{seven.id}/place", _place(seven, x=130, y=270))
+    assert beside.status_code == 200, beside.text[:300]
+    # Square 1 pushed against square 2, edge on edge: touching is allowed.
+    one = await _table(runtime, dining, "1")
+    touching = await manager.post(f"/manage/floors/{dining.id}/tables/{one.id}/place", _place(one, x=110))
+    assert touching.status_code == 200, touching.text[:300]
+    assert (await _placed_at(runtime, one))[0] == 110
+
+
+async def test_a_new_reshaped_or_restored_table_may_not_stand_on_another(manager: Any, runtime: Any) -> None:
+    dining = await _floor(runtime, "Dining Room")
+    tables = await count(runtime, DiningTable)
+    eight = await _table(runtime, dining, "8")
+    refused(
+        await manager.post(
+            f"/manage/floors/{dining.id}/tables",
+            {"name": "23", "shape": "square", "seats": "4", **_place(eight, x=eight.x + 20)},
+        ),
+        409,
+        "Table 23 would overlap table 8; move it to a free spot.",
+    )
+    assert await count(runtime, DiningTable) == tables
+    # Round 7 sits diagonally beside round 8; made square, its corner would stand on 8.
+    seven = await _table(runtime, dining, "7")
+    assert (
+        await manager.post(f"/manage/floors/{dining.id}/tables/{seven.id}/place", _place(seven, x=130, y=270))
+    ).status_code == 200
+    refused(
+        await manager.post(
+            f"/manage/floors/{dining.id}/tables/{seven.id}",
+            {"name": "7", "shape": "square", "seats": "4"},
+        ),
+        409,
+        "Table 7 would overlap table 8;",
+    )
+    assert (await get(runtime, DiningTable, seven.id or 0)).shape is TableShape.ROUND
+    renamed = await manager.post(
+        f"/manage/floors/{dining.id}/tables/{seven.id}", {"name": "7", "shape": "round", "seats": "5"}
+    )
+    assert renamed.status_code == 200, "a change that does not move the table is not held up"
+
+
+async def test_a_full_plan_refuses_a_new_table_instead_of_stacking_it_in_the_corner(manager: Any, runtime: Any) -> None:
+    created = await manager.post("/manage/floors", {"name": "Snug", "width": "200", "height": "200"})
+    assert created.status_code == 200
+    snug = await _floor(runtime, "Snug")
+    form = {"name": "S1", "shape": "square", "seats": "8", "x": "0", "y": "0", "width": "200", "height": "200"}
+    assert (await manager.post(f"/manage/floors/{snug.id}/tables", {**form, "rotation": "0"})).status_code == 200
+    refused(
+        await manager.post(f"/manage/floors/{snug.id}/tables", {"name": "S2", "shape": "square", "seats": "2"}),
+        409,
+        "Snug has no free spot left for a 80 by 80 table; make room on the plan or make the plan larger.",
+    )
+    assert [t.name for t in await _tables(runtime, snug)] == ["S1"]
