@@ -85,7 +85,13 @@ class KitchenTicketDoc:
     kind: TicketKind = "new"
     reprint: bool = False
     backup_from: str | None = None
+    # minutes the ticket waited for a printer (out of paper, cover open): it prints marked LATE
+    late_minutes: int | None = None
     lines: tuple[TicketLineDoc, ...] = ()
+    # a VOID ticket says who took the food off the check, who approved it and why; `fire_time` is when
+    voided_by: str | None = None
+    void_approved_by: str | None = None
+    void_reason: str | None = None
 
     def __post_init__(self) -> None:
         _require_aware(self.fire_time, "fire_time")

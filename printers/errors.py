@@ -19,6 +19,13 @@ class PrinterUnreachable(PrinterError):
         super().__init__(message, retryable=True)
 
 
+class PrinterNotAnswering(PrinterUnreachable):
+    """The printer took the connection but answered no status query (firmware hung): nothing was sent, retry-safe.
+
+    A job is never sent to a printer that cannot confirm it, or it would count as printed with no one to read it.
+    """
+
+
 class PrinterPaperOut(PrinterError):
     """The printer reports paper end: nothing was sent, retry-safe once paper is loaded."""
 
@@ -31,6 +38,10 @@ class PrinterOffline(PrinterError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, retryable=True)
+
+
+class PrinterCoverOpen(PrinterOffline):
+    """The printer answers that its cover is open: nothing was sent, retry-safe once it is closed."""
 
 
 class AmbiguousDelivery(PrinterError):

@@ -28,11 +28,18 @@ def kitchen_banners(doc: KitchenTicketDoc) -> list[str]:
     banners: list[str] = []
     if doc.kind in _KIND_BANNERS:
         banners.append(_KIND_BANNERS[doc.kind])
+    if doc.late_minutes is not None:
+        banners.append(late_banner(doc.late_minutes))
     if doc.reprint:
         banners.append("REPRINT")
     if doc.backup_from:
         banners.append(f"BACKUP FROM {doc.backup_from}")
     return banners
+
+
+def late_banner(minutes: int) -> str:
+    """The banner on a job that waited for its printer: how late it is."""
+    return f"LATE - {max(minutes, 1)} MIN"
 
 
 def _ticket_line(page: Page, line: TicketLineDoc) -> None:
@@ -62,7 +69,16 @@ def render_kitchen_ticket(doc: KitchenTicketDoc, profile: PrinterProfile = DEFAU
     page.line(doc.table_label, size="large", bold=True, align="center")
     page.line(f"{doc.station} - {doc.course_name}", size="tall", bold=True, align="center")
     page.columns(f"Check {doc.check_number}", f"Server {doc.server_name}")
-    page.columns("Fired", doc.fire_time.strftime("%H:%M"), bold=True)
+    if doc.kind == "void":
+        page.columns("Voided", doc.fire_time.strftime("%H:%M"), bold=True)
+        if doc.voided_by:
+            page.line(f"Voided by {doc.voided_by}", hanging="  ")
+        if doc.void_approved_by:
+            page.line(f"Approved by {doc.void_approved_by}", hanging="  ")
+        if doc.void_reason:
+            page.line(f"Reason: {doc.void_reason}", size="tall", bold=True, hanging="  ")
+    else:
+        page.columns("Fired", doc.fire_time.strftime("%H:%M"), bold=True)
     page.rule()
     for line in doc.lines:
         _ticket_line(page, line)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import math
 import types
 import typing
 from typing import Any
@@ -20,14 +21,24 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.kitchen import queries
 from app.kitchen.events import KitchenTicketsFired, KitchenTicketsRushed, TicketReprintRequested
-from app.kitchen.models import KitchenTicket, KitchenTicketLine, Printer, PrintJob, Station, quantity_label
+from app.kitchen.models import (
+    KitchenTicket,
+    KitchenTicketLine,
+    Printer,
+    PrintJob,
+    Station,
+    TicketKind,
+    quantity_label,
+)
 from app.kitchen.printing import enqueue_print
 from app.kitchen.setup import PRINTER_CHECK
+from app.lib.clock import utcnow
 from app.lib.events import EventBus
 from app.lib.settings import Settings
 from printers import documents
 from printers.documents import GuestCheckDoc, KitchenTicketDoc, ReceiptDoc, TicketLineDoc, ZReportDoc
 from printers.layouts import (
+    late_banner,
     render_drawer_kick,
     render_guest_check,
     render_kitchen_ticket,
@@ -116,12 +127,19 @@ def render_document(
     reprint: bool = False,
     backup_from: str | None = None,
     open_drawer: bool = False,
+    late_minutes: int | None = None,
 ) -> bytes:
-    """ESC/POS bytes for a stored document, with REPRINT and BACKUP FROM banners where asked."""
+    """ESC/POS bytes for a stored document, with LATE, REPRINT and BACKUP FROM banners where asked."""
     if isinstance(doc, KitchenTicketDoc):
-        doc = dataclasses.replace(doc, reprint=doc.reprint or reprint, backup_from=backup_from or doc.backup_from)
+        doc = dataclasses.replace(
+            doc,
+            reprint=doc.reprint or reprint,
+            backup_from=backup_from or doc.backup_from,
+            late_minutes=doc.late_minutes if late_minutes is None else late_minutes,
+        )
         return render_kitchen_ticket(doc, profile)
-    banners = [f"BACKUP FROM {backup_from}"] if backup_from else []
+    banners = [late_banner(late_minutes)] if late_minutes is not None else []
+    banners += [f"BACKUP FROM {backup_from}"] if backup_from else []
     if isinstance(doc, GuestCheckDoc):
         body = render_guest_check(dataclasses.replace(doc, reprint=doc.reprint or reprint), profile)
     elif isinstance(doc, ReceiptDoc):
@@ -130,7 +148,7 @@ def render_document(
         )
     elif isinstance(doc, ZReportDoc):
         if reprint:
-            banners.insert(0, "REPRINT")
+            banners.insert(1 if late_minutes is not None else 0, "REPRINT")
         body = render_z_report(doc, profile)
     else:
         raise TypeError(f"cannot render {type(doc).__name__}")
@@ -145,10 +163,19 @@ def banner_prefix(banners: list[str], profile: PrinterProfile) -> bytes:
     return page.output()
 
 
+def late_minutes(job: PrintJob, now: dt.datetime | None = None) -> int | None:
+    """How many minutes late a job that waited for its printer is (None for a job that never waited)."""
+    if job.held_at is None:
+        return None
+    waited = ((now or utcnow()) - job.created_at).total_seconds()
+    return max(1, math.ceil(waited / 60))
+
+
 def job_bytes(job: PrintJob, *, primary: Printer, target: Printer) -> bytes:
     """What to send for a job now: its bytes as enqueued, or re-rendered with its banners."""
     backup_from = primary.name if job.on_backup else None
-    if not job.mark_reprint and backup_from is None:
+    late = late_minutes(job)
+    if not job.mark_reprint and backup_from is None and late is None:
         return job.data
     if job.kind == "drawer_kick":
         return render_drawer_kick(profile_for(target))
@@ -159,9 +186,18 @@ def job_bytes(job: PrintJob, *, primary: Printer, target: Printer) -> bytes:
             log.exception("print job %s has an unreadable document; sending its bytes with a banner", job.id)
         else:
             return render_document(
-                doc, profile_for(target), reprint=job.mark_reprint, backup_from=backup_from, open_drawer=job.open_drawer
+                doc,
+                profile_for(target),
+                reprint=job.mark_reprint,
+                backup_from=backup_from,
+                open_drawer=job.open_drawer,
+                late_minutes=late,
             )
-    banners = (["REPRINT"] if job.mark_reprint else []) + ([f"BACKUP FROM {backup_from}"] if backup_from else [])
+    banners = (
+        ([late_banner(late)] if late is not None else [])
+        + (["REPRINT"] if job.mark_reprint else [])
+        + ([f"BACKUP FROM {backup_from}"] if backup_from else [])
+    )
     return banner_prefix(banners, profile_for(target)) + job.data
 
 
@@ -176,8 +212,9 @@ def ticket_document(
     timezone: str,
     kind: str | None = None,
     reprint: bool = False,
+    void: queries.VoidRecord | None = None,
 ) -> KitchenTicketDoc:
-    """The paper version of a ticket, in the restaurant's time zone."""
+    """The paper version of a ticket, in the restaurant's time zone; a VOID ticket says who voided it and why."""
     course = ticket.course.label if ticket.course else "Mixed courses"
     return KitchenTicketDoc(
         station=station.name,
@@ -189,7 +226,18 @@ def ticket_document(
         kind=typing.cast(documents.TicketKind, kind or ticket.kind.value),
         reprint=reprint,
         lines=tuple(_ticket_line(line) for line in lines),
+        voided_by=void.voided_by if void else None,
+        void_approved_by=void.approved_by if void else None,
+        void_reason=void.reason if void else None,
     )
+
+
+async def _void_of(
+    session: AsyncSession, ticket: KitchenTicket, lines: list[KitchenTicketLine]
+) -> queries.VoidRecord | None:
+    if ticket.kind is not TicketKind.VOID:
+        return None
+    return await queries.void_record(session, ticket, [line.check_line_id for line in lines])
 
 
 def _ticket_line(line: KitchenTicketLine) -> TicketLineDoc:
@@ -293,9 +341,9 @@ async def print_fired_tickets(session: AsyncSession, event: KitchenTicketsFired)
     for ticket, lines, station in tickets:
         printer = await _printer(session, station.printer_id)
         if printer is not None:
-            await _enqueue_ticket(
-                session, printer, ticket_document(ticket, lines, station, timezone=timezone), ticket, None
-            )
+            void = await _void_of(session, ticket, lines)
+            doc = ticket_document(ticket, lines, station, timezone=timezone, void=void)
+            await _enqueue_ticket(session, printer, doc, ticket, None)
             continue
         unrouted = [line for line in lines if line.unrouted_reason]
         if unrouted:
@@ -324,7 +372,8 @@ async def print_reprint(session: AsyncSession, event: TicketReprintRequested) ->
     for ticket, lines, station in await _tickets_with_lines(session, (event.ticket_id,)):
         printer = await _printer(session, station.printer_id)
         if printer is not None:
-            doc = ticket_document(ticket, lines, station, timezone=timezone, reprint=True)
+            void = await _void_of(session, ticket, lines)
+            doc = ticket_document(ticket, lines, station, timezone=timezone, reprint=True, void=void)
             await _enqueue_ticket(session, printer, doc, ticket, event.staff_id)
 
 

@@ -3,9 +3,15 @@
 Every call blocks for at most its timeouts; callers run them in a worker thread, never on
 the event loop. Retry safety by error:
 
-- PrinterUnreachable, PrinterPaperOut, PrinterOffline: nothing was sent; retry-safe.
+- PrinterUnreachable, PrinterNotAnswering, PrinterPaperOut, PrinterOffline, PrinterCoverOpen:
+  nothing was sent; retry-safe.
 - AmbiguousDelivery: some bytes may have printed; resend a ticket only as a reprint and
   never resend a drawer kick.
+
+With `check_status` on (the default) a job counts as sent only when the printer has confirmed it:
+it answers the status queries before the job (or gets nothing), and the one after it, which it
+can only read once it has read the whole job. With `check_status` off (a printer wired to listen
+only) the job counts as sent once the bytes are written.
 """
 
 from __future__ import annotations
@@ -22,11 +28,13 @@ import serial
 
 from printers.errors import (
     AmbiguousDelivery,
+    PrinterCoverOpen,
+    PrinterNotAnswering,
     PrinterOffline,
     PrinterPaperOut,
     PrinterUnreachable,
 )
-from printers.status import DLE_EOT_PRINTER, PrinterStatus, query_status
+from printers.status import DLE_EOT_PRINTER, PrinterStatus, StatusLink, query_status
 
 
 class Transport(Protocol):
@@ -37,15 +45,42 @@ class Transport(Protocol):
         ...
 
     def status(self) -> PrinterStatus:
-        """Ask the printer; UNKNOWN if it does not answer, PrinterUnreachable if absent."""
+        """Ask the printer; PrinterUnreachable if absent or silent, UNKNOWN if it is not to be asked."""
         ...
 
 
 def _refuse_to_print(status: PrinterStatus, where: str) -> None:
     if status is PrinterStatus.PAPER_OUT:
         raise PrinterPaperOut(f"printer {where} is out of paper")
+    if status is PrinterStatus.COVER_OPEN:
+        raise PrinterCoverOpen(f"printer {where} has its cover open")
     if status is PrinterStatus.OFFLINE:
-        raise PrinterOffline(f"printer {where} is offline (cover open or error)")
+        raise PrinterOffline(f"printer {where} is offline (error or paper feed)")
+
+
+def _answered_status(link: StatusLink, where: str, wait: float) -> PrinterStatus:
+    """The printer's status; PrinterNotAnswering when it takes the bytes but says nothing."""
+    status = query_status(link)
+    if status is PrinterStatus.UNKNOWN:
+        raise PrinterNotAnswering(
+            f"printer {where} took the connection but answered no status query within {wait:g} s "
+            "(hung, or switched off mid-way); nothing was sent"
+        )
+    return status
+
+
+def _confirm(link: StatusLink, where: str, wait: float) -> None:
+    """Have the printer answer one status query sent after the job; it can only read it after the whole job."""
+    try:
+        answer = link.ask(DLE_EOT_PRINTER)
+    except OSError as exc:
+        raise AmbiguousDelivery(
+            f"printer {where} dropped the connection before confirming the job; it may or may not have printed: {exc}"
+        ) from exc
+    if answer is None:
+        raise AmbiguousDelivery(
+            f"printer {where} did not confirm the job within {wait:g} s; it may or may not have printed"
+        )
 
 
 class _SocketLink:
@@ -122,10 +157,12 @@ class NetworkTransport:
         return link
 
     def status(self) -> PrinterStatus:
-        """Ask the printer over a fresh connection."""
+        """Ask the printer over a fresh connection (UNKNOWN, once connected, when status checks are off)."""
         with self._connect() as sock:
+            if not self.check_status:
+                return PrinterStatus.UNKNOWN
             try:
-                return query_status(self._link(sock))
+                return _answered_status(self._link(sock), self.where, self.status_timeout)
             except OSError as exc:
                 raise PrinterUnreachable(f"printer {self.where} dropped the connection: {exc}") from exc
 
@@ -133,26 +170,18 @@ class NetworkTransport:
         """Check status (if enabled), write every byte, then have the printer confirm."""
         with self._connect() as sock:
             link = self._link(sock)
-            answers = False
             if self.check_status:
                 try:
-                    status = query_status(link)
+                    status = _answered_status(link, self.where, self.status_timeout)
                 except OSError as exc:
                     raise PrinterUnreachable(f"printer {self.where} dropped the connection: {exc}") from exc
                 _refuse_to_print(status, self.where)
-                answers = status is not PrinterStatus.UNKNOWN
             self._write(sock, data)
-            if answers:
+            if self.check_status:
                 # TCP is in order: an answer to a query sent after the job proves the
                 # printer received the whole job
                 link.answer_timeout = self.io_timeout
-                try:
-                    link.ask(DLE_EOT_PRINTER)
-                except OSError as exc:
-                    raise AmbiguousDelivery(
-                        f"printer {self.where} dropped the connection before confirming "
-                        f"the job; it may or may not have printed: {exc}"
-                    ) from exc
+                _confirm(link, self.where, self.io_timeout)
 
     def _write(self, sock: socket.socket, data: bytes) -> None:
         view = memoryview(data)
@@ -256,11 +285,13 @@ class SerialTransport:
     def _status(self, port: serial.Serial) -> PrinterStatus:
         # bytes left from power-up or an earlier job would be taken for our answer
         port.reset_input_buffer()
-        return query_status(_SerialLink(port, self.status_timeout))
+        return _answered_status(_SerialLink(port, self.status_timeout), self.device, self.status_timeout)
 
     def status(self) -> PrinterStatus:
-        """Ask the printer over the port."""
+        """Ask the printer over the port (UNKNOWN, once opened, when status checks are off)."""
         with self._open() as port:
+            if not self.check_status:
+                return PrinterStatus.UNKNOWN
             try:
                 return self._status(port)
             except OSError as exc:
@@ -269,14 +300,12 @@ class SerialTransport:
     def send(self, data: bytes) -> None:
         """Check status (if enabled), write every byte, then have the printer confirm."""
         with self._open() as port:
-            answers = False
             if self.check_status:
                 try:
                     status = self._status(port)
                 except OSError as exc:
                     raise PrinterUnreachable(f"printer {self.device} failed: {exc}") from exc
                 _refuse_to_print(status, self.device)
-                answers = status is not PrinterStatus.UNKNOWN
             try:
                 port.write(data)
             except OSError as exc:
@@ -284,16 +313,10 @@ class SerialTransport:
                 raise AmbiguousDelivery(
                     f"writing to printer {self.device} failed; the job may or may not have printed: {exc}"
                 ) from exc
-            if answers:
+            if self.check_status:
                 # the answer comes only after every byte before it has crossed the wire
-                wire_seconds = len(data) * 10 / self.baudrate
-                link = _SerialLink(port, self.status_timeout + wire_seconds)
-                try:
-                    link.ask(DLE_EOT_PRINTER)
-                except OSError as exc:
-                    raise AmbiguousDelivery(
-                        f"printer {self.device} failed before confirming the job; it may or may not have printed: {exc}"
-                    ) from exc
+                wait = self.status_timeout + len(data) * 10 / self.baudrate
+                _confirm(_SerialLink(port, wait), self.device, wait)
 
 
 class FileTransport:

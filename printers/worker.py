@@ -5,10 +5,16 @@ pending after a failure that left the paper untouched, or failed with an alert t
 a manager acknowledges it. Rules, in the order they apply:
 
 - One job at a time per printer, oldest first, so tickets come out in the order they were fired.
+- A job is printed only when the printer confirmed it (see printers.transports): a printer that
+  takes the connection but answers nothing is unreachable, not done.
 - Unreachable: retried with backoff, then sent to the printer's backup printer with a
   "BACKUP FROM <printer>" banner, then failed with an alert. Nothing is dropped: failed jobs stay
   on the status page to be sent again.
-- Out of paper or offline (DLE EOT): no retries on that printer; straight to the backup.
+- Out of paper, cover open or offline (DLE EOT): no retries on that printer; straight to the backup.
+  With no backup left to try, the job is held (an alert says so) and prints marked LATE as soon as
+  a probe hears the printer report paper again.
+- A printer given up on is known down: its new jobs go straight to its backup, with no retries,
+  until a probe (a status query every few seconds to each printer that is down) finds it back.
 - The connection broke mid-job (AmbiguousDelivery), or the worker holding the claim died: the
   job may have printed, so it is sent once more marked REPRINT, never a second time; a cash
   drawer kick is never sent again.
@@ -33,7 +39,14 @@ from app.kitchen.models import AlertKind, Printer, PrinterHealth, PrinterHealthR
 from app.lib.clock import utcnow
 from app.lib.db import Database, unreachable
 from app.lib.outbox import holder_is_gone, worker_name
-from printers.errors import AmbiguousDelivery, PrinterError, PrinterOffline, PrinterPaperOut, PrinterUnreachable
+from printers.errors import (
+    AmbiguousDelivery,
+    PrinterCoverOpen,
+    PrinterError,
+    PrinterOffline,
+    PrinterPaperOut,
+    PrinterUnreachable,
+)
 from printers.queue import job_bytes
 from printers.status import PrinterStatus
 from printers.transports import Transport, transport_from_uri
@@ -47,7 +60,9 @@ _HEALTH = {
     PrinterStatus.OK: PrinterHealth.OK,
     PrinterStatus.PAPER_LOW: PrinterHealth.PAPER_LOW,
     PrinterStatus.PAPER_OUT: PrinterHealth.PAPER_OUT,
+    PrinterStatus.COVER_OPEN: PrinterHealth.COVER_OPEN,
     PrinterStatus.OFFLINE: PrinterHealth.OFFLINE,
+    # a transport says UNKNOWN only for a printer set up not to be asked; it took the connection
     PrinterStatus.UNKNOWN: PrinterHealth.OK,
 }
 
@@ -79,7 +94,7 @@ class PrintWorker:
         retry_delays: Sequence[float] = (1.0, 3.0, 10.0),
         lease_seconds: float = 90.0,
         poll_seconds: float = 2.0,
-        probe_seconds: float = 30.0,
+        probe_seconds: float = 5.0,
         parallel: int = 4,
         transport_factory: TransportFactory = transport_from_uri,
     ) -> None:
@@ -252,7 +267,10 @@ class PrintWorker:
                 # every printer these jobs name, in one statement rather than one each
                 found = (await session.exec(select(Printer).where(col(Printer.id).in_(wanted)))).all()
                 printers.update({printer.id or 0: printer for printer in found})
+            down = await self._known_down(session, {job.printer_id for job in due if not job.on_backup})
             for job in due:
+                if not job.on_backup and job.printer_id in down:
+                    await self._route_around(session, job, printers, down)
                 printer_id = job.target_printer_id
                 if printer_id in busy or len(claimed) >= self.parallel:
                     self._waiting_on_busy = True
@@ -276,6 +294,36 @@ class PrintWorker:
                     Claimed(job.id or 0, target.uri, job_bytes(job, primary=primary, target=target), printer_id)
                 )
             return claimed
+
+    async def _known_down(self, session: AsyncSession, printer_ids: set[int]) -> set[int]:
+        """The printers last found down, asked only when a due job's own printer is among `printer_ids`.
+
+        Every printer down is read, not only these: whether a job may go to its backup depends on the backup too.
+        """
+        if not printer_ids:
+            return set()
+        rows = await session.exec(
+            select(PrinterHealthRecord.printer_id, PrinterHealthRecord.health).where(
+                col(PrinterHealthRecord.health).in_([health for health in PrinterHealth if health.is_down])
+            )
+        )
+        return {printer_id for printer_id, _health in rows.all()}
+
+    async def _route_around(
+        self, session: AsyncSession, job: PrintJob, printers: dict[int, Printer | None], down: set[int]
+    ) -> None:
+        """Send a job of a printer known to be down straight to its backup, skipping the retries that would fail."""
+        if job.printer_id not in printers:
+            printers[job.printer_id] = await session.get(Printer, job.printer_id)
+        backup = await self._backup_for(session, printers[job.printer_id])
+        if backup is None or backup.id in down:
+            # nothing better to try: the printer itself may be back before its probe says so
+            return
+        printers[backup.id or 0] = backup
+        job.on_backup = True
+        job.target_printer_id = backup.id or 0
+        job.tries = 0
+        session.add(job)
 
     async def _lock_printer(self, session: AsyncSession, printer_id: int) -> bool:
         # Two processes claiming at once must not both pick a job for the same printer.
@@ -390,11 +438,16 @@ class PrintWorker:
             await printing.record_health(session, job.target_printer_id, PrinterHealth.UNREACHABLE, error.message)
             await self._ambiguous(session, job, error.message)
         elif isinstance(error, PrinterPaperOut | PrinterOffline):
-            health = PrinterHealth.PAPER_OUT if isinstance(error, PrinterPaperOut) else PrinterHealth.OFFLINE
+            if isinstance(error, PrinterPaperOut):
+                health = PrinterHealth.PAPER_OUT
+            elif isinstance(error, PrinterCoverOpen):
+                health = PrinterHealth.COVER_OPEN
+            else:
+                health = PrinterHealth.OFFLINE
             await printing.record_health(session, job.target_printer_id, health, error.message)
             await self._give_up_on_target(session, job, error.message, health)
         else:
-            await printing.record_health(session, job.target_printer_id, PrinterHealth.UNREACHABLE, error.message)
+            # one failed try does not make the printer known down; giving up on it does
             await self._retry_or_give_up(session, job, error.message)
 
     async def _printed(self, session: AsyncSession, job: PrintJob) -> None:
@@ -450,6 +503,7 @@ class PrintWorker:
             job.available_at = utcnow() + timedelta(seconds=self.retry_delays[job.tries - 1])
             session.add(job)
             return
+        await printing.record_health(session, job.target_printer_id, PrinterHealth.UNREACHABLE, reason)
         await self._give_up_on_target(session, job, reason, PrinterHealth.UNREACHABLE)
 
     async def _give_up_on_target(
@@ -463,6 +517,7 @@ class PrintWorker:
         target_name = target.name if target else f"printer {job.target_printer_id}"
         kind = {
             PrinterHealth.PAPER_OUT: AlertKind.PAPER_OUT,
+            PrinterHealth.COVER_OPEN: AlertKind.COVER_OPEN,
             PrinterHealth.OFFLINE: AlertKind.OFFLINE,
         }.get(health, AlertKind.UNREACHABLE)
         backup = await self._backup_for(session, primary) if not job.on_backup else None
@@ -478,6 +533,17 @@ class PrintWorker:
             job.tries = 0
             job.state = PrintJobState.PENDING
             job.available_at = utcnow()
+            session.add(job)
+            return
+        if health.waits_for_a_person and not job.is_drawer_kick:
+            # The printer is there and says what to fix: the ticket waits for paper rather than for a manager.
+            await printing.raise_alert(
+                session,
+                job.target_printer_id,
+                kind,
+                f"{target_name} is {health.label}: its jobs wait and print, marked LATE, once it is ready again.",
+            )
+            printing.hold_job(job, reason)
             session.add(job)
             return
         if job.on_backup:
@@ -520,10 +586,15 @@ class PrintWorker:
                 )
             ).all()
         down = [(printer.id or 0, printer.uri) for printer, record in rows if record.health.is_down]
+        released = 0
         for printer_id, uri in down:
             health, detail = await asyncio.to_thread(self._probe_blocking, uri)
             async with self.db.write() as session:
                 await printing.record_health(session, printer_id, health, detail)
+                if not health.is_down:
+                    released += await printing.release_held_jobs(session, printer_id)
+        if released:
+            log.info("%d held print jobs go out now that their printer is back", released)
 
     def _probe_blocking(self, uri: str) -> tuple[PrinterHealth, str | None]:
         try:

@@ -69,13 +69,19 @@ class PrinterHealth(StrEnum):
     OK = "ok"
     PAPER_LOW = "paper_low"
     PAPER_OUT = "paper_out"
+    COVER_OPEN = "cover_open"
     OFFLINE = "offline"
     UNREACHABLE = "unreachable"
 
     @property
     def is_down(self) -> bool:
-        """Whether jobs cannot print there now."""
-        return self in (PrinterHealth.PAPER_OUT, PrinterHealth.OFFLINE, PrinterHealth.UNREACHABLE)
+        """Whether jobs cannot print there now: its new jobs go to its backup until a probe finds it back."""
+        return self in _DOWN
+
+    @property
+    def waits_for_a_person(self) -> bool:
+        """Whether the printer says what a person must fix (paper, cover): jobs wait for it rather than fail."""
+        return self in (PrinterHealth.PAPER_OUT, PrinterHealth.COVER_OPEN, PrinterHealth.OFFLINE)
 
     @property
     def label(self) -> str:
@@ -88,9 +94,11 @@ _HEALTH_LABELS = {
     PrinterHealth.OK: "ready",
     PrinterHealth.PAPER_LOW: "paper low",
     PrinterHealth.PAPER_OUT: "out of paper",
-    PrinterHealth.OFFLINE: "offline (cover open or error)",
+    PrinterHealth.COVER_OPEN: "offline, cover open",
+    PrinterHealth.OFFLINE: "offline (error or paper feed)",
     PrinterHealth.UNREACHABLE: "not answering",
 }
+_DOWN = frozenset({PrinterHealth.PAPER_OUT, PrinterHealth.COVER_OPEN, PrinterHealth.OFFLINE, PrinterHealth.UNREACHABLE})
 
 
 class PrinterHealthRecord(SQLModel, table=True):
@@ -227,6 +235,7 @@ class PrintJobState(StrEnum):
 
     PENDING = "pending"
     PRINTING = "printing"
+    HELD = "held"
     PRINTED = "printed"
     FAILED = "failed"
 
@@ -258,6 +267,8 @@ class PrintJob(SQLModel, table=True):
     printed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     printed_on_id: int | None = Field(default=None, foreign_key="printer.id")
     failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # when the job began to wait for paper (or a closed cover); kept once it prints, which it does marked LATE
+    held_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=500)
     reprint_of_id: int | None = Field(default=None, foreign_key="print_job.id")
     requested_by: int | None = Field(default=None, foreign_key="staff.id")
@@ -273,6 +284,7 @@ class AlertKind(StrEnum):
 
     UNREACHABLE = "unreachable"
     PAPER_OUT = "paper_out"
+    COVER_OPEN = "cover_open"
     OFFLINE = "offline"
     JOB_FAILED = "job_failed"
     DRAWER_UNCERTAIN = "drawer_uncertain"

@@ -171,6 +171,44 @@ async def retry_failed_jobs(session: AsyncSession, printer_id: int, *, staff_id:
     return count
 
 
+def hold_job(job: PrintJob, reason: str) -> None:
+    """Keep a job that no printer can take now (out of paper, cover open) until its printer says it is ready."""
+    job.state = PrintJobState.HELD
+    job.held_at = utcnow()
+    job.claimed_at = None
+    job.claimed_by = None
+    job.last_error = reason[:500]
+
+
+async def release_held_jobs(session: AsyncSession, printer_id: int) -> int:
+    """A printer reports it can print again: its held jobs go out now, oldest first; returns how many.
+
+    A job held on its backup goes back to its own printer when that one is the printer that is back.
+    """
+    jobs = (
+        await session.exec(
+            select(PrintJob)
+            .where(
+                PrintJob.state == PrintJobState.HELD,
+                (col(PrintJob.printer_id) == printer_id) | (col(PrintJob.target_printer_id) == printer_id),
+            )
+            .order_by(col(PrintJob.id))
+        )
+    ).all()
+    now = utcnow()
+    for job in jobs:
+        if job.printer_id == printer_id:
+            job.target_printer_id = printer_id
+            job.on_backup = False
+        job.state = PrintJobState.PENDING
+        job.tries = 0
+        job.available_at = now
+        session.add(job)
+    if jobs:
+        _wake_after_commit(session)
+    return len(jobs)
+
+
 async def raise_alert(
     session: AsyncSession, printer_id: int, kind: AlertKind, message: str, *, job_id: int | None = None
 ) -> PrinterAlert:
@@ -243,8 +281,10 @@ async def open_alert_count(session: AsyncSession) -> int:
 
 
 async def pending_jobs(session: AsyncSession, *, older_than: datetime | None = None) -> int:
-    """How many jobs are still owed to printers (a business day cannot close while any are)."""
-    query = select(func.count()).where(col(PrintJob.state).in_([PrintJobState.PENDING, PrintJobState.PRINTING]))
+    """How many jobs are still owed to printers, held ones included (a business day cannot close while any are)."""
+    query = select(func.count()).where(
+        col(PrintJob.state).in_([PrintJobState.PENDING, PrintJobState.PRINTING, PrintJobState.HELD])
+    )
     if older_than is not None:
         query = query.where(PrintJob.created_at < older_than)
     return int((await session.exec(query)).one())

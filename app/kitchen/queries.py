@@ -29,6 +29,8 @@ from app.kitchen.models import (
     quantity_label,
 )
 from app.lib.clock import utcnow
+from app.orders.models import CheckLine, KitchenFire
+from app.staff.models import Staff
 
 
 @dataclass(frozen=True)
@@ -519,3 +521,46 @@ async def printer_badge(session: AsyncSession) -> PrinterBadge:
     down = sorted(f"{name}: {health.label}" for name, health in healths if health.is_down)
     alerts = int((await session.exec(select(func.count()).where(col(PrinterAlert.acknowledged_at).is_(None)))).one())
     return PrinterBadge(down=down, alerts=alerts)
+
+
+@dataclass(frozen=True)
+class VoidRecord:
+    """Who took food off a check after the kitchen had it, who approved it, and why."""
+
+    voided_by: str | None
+    approved_by: str | None
+    reason: str | None
+
+
+async def void_record(session: AsyncSession, ticket: KitchenTicket, check_line_ids: Iterable[int]) -> VoidRecord:
+    """What a VOID ticket says about its void, from the voided line on the check (a part voided is a copy of it)."""
+    ids = list(set(check_line_ids))
+    fire = await session.get(KitchenFire, ticket.fire_id)
+    if fire is None or not ids:
+        return VoidRecord(None, None, None)
+    # the latest void of these lines up to this fire: a later partial void of the same line is another fire's
+    voided = (
+        await session.exec(
+            select(CheckLine)
+            .where(
+                col(CheckLine.id).in_(ids) | col(CheckLine.origin_line_id).in_(ids),
+                col(CheckLine.voided_at).is_not(None),
+                col(CheckLine.voided_at) <= fire.fired_at,
+            )
+            .order_by(col(CheckLine.voided_at).desc(), col(CheckLine.id).desc())
+            .limit(1)
+        )
+    ).first()
+    staff_ids = {fire.fired_by}
+    if voided is not None and voided.void_approved_by is not None:
+        staff_ids.add(voided.void_approved_by)
+    names = {
+        staff.id: staff.name for staff in (await session.exec(select(Staff).where(col(Staff.id).in_(staff_ids)))).all()
+    }
+    by = voided.voided_by if voided is not None and voided.voided_by is not None else fire.fired_by
+    approver = voided.void_approved_by if voided is not None else None
+    return VoidRecord(
+        voided_by=names.get(by),
+        approved_by=names.get(approver) if approver is not None and approver != by else None,
+        reason=voided.void_reason if voided is not None else None,
+    )

@@ -32,16 +32,19 @@ class PrinterState(enum.Enum):
     PAPER_LOW = "paper_low"
     PAPER_OUT = "paper_out"
     OFFLINE = "offline"
+    COVER_OPEN = "cover_open"
     SILENT = "silent"
 
 
 # Answer bytes per state and DLE EOT n, as an Epson TM printer sends them: a paper end
-# also takes the printer offline.
+# also takes the printer offline, and DLE EOT 2 says why it is offline (bit 2 cover open,
+# bit 5 stopped at paper end, bit 6 an error).
 _ANSWERS: dict[PrinterState, dict[int, int]] = {
     PrinterState.OK: {1: 0x12, 2: 0x12, 3: 0x12, 4: 0x12},
     PrinterState.PAPER_LOW: {1: 0x12, 2: 0x12, 3: 0x12, 4: 0x1E},
     PrinterState.PAPER_OUT: {1: 0x1A, 2: 0x32, 3: 0x12, 4: 0x7E},
-    PrinterState.OFFLINE: {1: 0x1A, 2: 0x16, 3: 0x12, 4: 0x12},
+    PrinterState.OFFLINE: {1: 0x1A, 2: 0x52, 3: 0x12, 4: 0x12},
+    PrinterState.COVER_OPEN: {1: 0x1A, 2: 0x16, 3: 0x12, 4: 0x12},
     PrinterState.SILENT: {},
 }
 
@@ -118,10 +121,15 @@ class FakeNetworkPrinter(_Waitable):
 
     host = "127.0.0.1"
 
-    def __init__(self, state: PrinterState = PrinterState.OK, *, drop_after: int | None = None) -> None:
+    def __init__(
+        self, state: PrinterState = PrinterState.OK, *, drop_after: int | None = None, hang_after: int | None = None
+    ) -> None:
         super().__init__()
         self.state = state
         self.drop_after = drop_after
+        # after this many bytes on a connection the printer stops reading it, its firmware hung mid-job
+        self.hang_after = hang_after
+        self._hung: set[socket.socket] = set()
         self.connections: list[FakeConnection] = []
         self.port = 0
         self._selector = selectors.DefaultSelector()
@@ -257,6 +265,8 @@ class FakeNetworkPrinter(_Waitable):
             return
         self._reading = reading
         for sock in self._clients:
+            if sock in self._hung:
+                continue
             if reading:
                 self._selector.register(sock, selectors.EVENT_READ, "client")
             else:
@@ -297,8 +307,9 @@ class FakeNetworkPrinter(_Waitable):
 
     def _forget(self, sock: socket.socket, *, dropped: bool) -> None:
         connection, _ = self._clients.pop(sock)
-        if self._reading:
+        if self._reading and sock not in self._hung:
             self._selector.unregister(sock)
+        self._hung.discard(sock)
         try:
             if dropped:
                 # linger 0 resets the connection, as a printer losing power mid-job would
@@ -315,6 +326,8 @@ class FakeNetworkPrinter(_Waitable):
         limit = 65536
         if self.drop_after is not None:
             limit = max(self.drop_after - len(connection.data), 1)
+        if self.hang_after is not None:
+            limit = min(limit, max(self.hang_after - len(connection.data), 1))
         try:
             chunk = sock.recv(limit)
         except BlockingIOError:
@@ -337,6 +350,10 @@ class FakeNetworkPrinter(_Waitable):
                 sock.send(answer)
             except OSError:
                 self._forget(sock, dropped=False)
+                return
+        if self.hang_after is not None and len(connection.data) >= self.hang_after and self._reading:
+            self._selector.unregister(sock)
+            self._hung.add(sock)
 
 
 class FakeSerialPrinter(_Waitable):

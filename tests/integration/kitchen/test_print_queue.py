@@ -46,14 +46,14 @@ async def point(runtime: Any, name: str, uri: str, *, backup: str | None = None)
 
 
 async def settle(worker: PrintWorker, runtime: Any, within: float = 15.0) -> list[PrintJob]:
-    """Run the worker until no job is waiting or being sent; every job."""
+    """Run the worker until no job is due or being sent (held ones wait for their printer); every job."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while True:
         await worker.drain()
         async with runtime.db.read() as session:
             jobs = list((await session.exec(select(PrintJob).order_by(col(PrintJob.id)))).all())
-        if all(job.state in (PrintJobState.PRINTED, PrintJobState.FAILED) for job in jobs):
+        if all(job.state in (PrintJobState.PRINTED, PrintJobState.FAILED, PrintJobState.HELD) for job in jobs):
             return jobs
         assert loop.time() < deadline, [(j.id, j.state, j.last_error) for j in jobs]
         await asyncio.sleep(0.05)
@@ -205,25 +205,45 @@ async def test_a_printer_out_of_paper_does_not_mark_the_job_printed_and_goes_to_
         assert jobs[0].state is PrintJobState.PRINTED
         assert jobs[0].printed_on_id != jobs[0].printer_id
         assert jobs[0].attempts == 2  # no retry on a printer that says it has no paper
-        assert decode(kitchen.received).kinds() == ["status_query", "status_query"]
+        assert decode(kitchen.received).kinds() == ["status_query", "status_query", "status_query"]
         assert "BACKUP FROM Kitchen" in decode(bar.received).text
     raised = await alerts(runtime)
     assert [a.kind for a in raised] == [AlertKind.PAPER_OUT]
     assert "Kitchen is out of paper" in raised[0].message
 
 
-async def test_a_printer_out_of_paper_with_no_backup_keeps_the_job_failed_not_done(runtime: Any, demo: None) -> None:
+async def test_a_printer_out_of_paper_with_no_backup_holds_the_ticket_and_prints_it_late_once_paper_is_back(
+    runtime: Any, demo: None
+) -> None:
     with FakeSerialPrinter(PrinterState.PAPER_OUT) as kitchen:
         await point(runtime, "Kitchen", kitchen.uri + "?status_timeout=1")
-        scene = await open_check(runtime)
+        scene = await open_check(runtime, table="5")
         await fire(runtime, scene, [Order("GR-CHK")])
         await runtime.dispatcher.drain()
+        worker = PrintWorker(runtime.db, retry_delays=FAST)
 
-        jobs = await settle(PrintWorker(runtime.db, retry_delays=FAST), runtime)
+        jobs = await settle(worker, runtime)
 
-    assert jobs[0].state is PrintJobState.FAILED
-    assert jobs[0].printed_at is None
-    assert "out of paper" in (jobs[0].last_error or "")
+        # held, not done and not failed: nobody has to press anything once paper is in
+        assert jobs[0].state is PrintJobState.HELD
+        assert jobs[0].printed_at is None
+        assert "out of paper" in (jobs[0].last_error or "")
+        assert [a.kind for a in await alerts(runtime)] == [AlertKind.PAPER_OUT]
+
+        # the probe finds the printer still out of paper: the ticket keeps waiting
+        await worker.probe_down_printers()
+        assert (await settle(worker, runtime))[0].state is PrintJobState.HELD
+
+        kitchen.state = PrinterState.OK
+        await worker.probe_down_printers()
+        jobs = await settle(worker, runtime)
+
+        assert jobs[0].state is PrintJobState.PRINTED
+        assert jobs[0].printed_on_id == jobs[0].printer_id
+        paper = decode(kitchen.received)
+    assert paper.lines[0].strip() == "LATE - 1 MIN"
+    assert paper.styled_lines[0].style.inverted
+    assert "1 x Half Chicken" in paper.text
 
 
 async def test_a_send_broken_mid_job_is_printed_once_more_marked_reprint_and_never_a_third_time(
@@ -257,7 +277,8 @@ async def test_a_send_broken_mid_job_is_printed_once_more_marked_reprint_and_nev
 
 
 async def test_a_cash_drawer_kick_is_never_sent_again_after_an_ambiguous_failure(runtime: Any, demo: None) -> None:
-    with FakeNetworkPrinter(drop_after=8) as bar:
+    # three status queries of three bytes are answered; the link breaks two bytes into the kick
+    with FakeNetworkPrinter(drop_after=11) as bar:
         bar_id = await point(runtime, "Bar", bar.uri + "?status_timeout=0.5")
         async with runtime.db.write() as session:
             await printing.enqueue_print(
@@ -323,3 +344,224 @@ async def test_a_manager_acknowledges_an_alert_once(runtime: Any, demo: None) ->
         await printing.acknowledge_alert(session, alert.id or 0, staff_id=1)
     async with runtime.db.read() as session:
         assert await printing.open_alert_count(session) == 0
+
+
+async def health_of(runtime: Any, printer_id: int) -> PrinterHealth | None:
+    async with runtime.db.read() as session:
+        record = await session.get(PrinterHealthRecord, printer_id)
+    return record.health if record else None
+
+
+async def test_a_wedged_printer_that_accepts_but_never_reads_gets_no_ticket_marked_printed(
+    runtime: Any, demo: None
+) -> None:
+    with FakeNetworkPrinter() as kitchen, FakeNetworkPrinter() as bar:
+        # its network card takes the connection; its firmware never reads a byte
+        kitchen.stop_reading()
+        await point(runtime, "Bar", bar.uri)
+        kitchen_id = await point(runtime, "Kitchen", kitchen.uri + "?status_timeout=0.2", backup="Bar")
+        scene = await open_check(runtime, table="8")
+        await fire(runtime, scene, [Order("GR-RIB", modifiers=["Medium rare"])])
+        await runtime.dispatcher.drain()
+
+        jobs = await settle(PrintWorker(runtime.db, retry_delays=FAST), runtime)
+
+        job = jobs[0]
+        assert job.state is PrintJobState.PRINTED
+        assert job.printed_on_id != kitchen_id
+        assert job.attempts == 4  # the first send and two retries on Kitchen, then Bar
+        assert kitchen.received == b""
+        assert len(kitchen.connections) == 3
+        assert "answered no status query" in (job.last_error or "")
+        paper = decode(bar.received)
+    assert paper.lines[0].strip() == "BACKUP FROM Kitchen"
+    assert "1 x Rib-eye 300 g" in paper.text
+    assert await health_of(runtime, kitchen_id) is PrinterHealth.UNREACHABLE
+    assert [a.kind for a in await alerts(runtime)] == [AlertKind.UNREACHABLE]
+
+
+async def test_a_wedged_printer_with_no_backup_fails_its_ticket_with_an_alert(runtime: Any, demo: None) -> None:
+    with FakeNetworkPrinter() as kitchen:
+        kitchen.stop_reading()
+        kitchen_id = await point(runtime, "Kitchen", kitchen.uri + "?status_timeout=0.2")
+        scene = await open_check(runtime)
+        await fire(runtime, scene, [Order("GR-BUR", modifiers=["Medium"])])
+        await runtime.dispatcher.drain()
+
+        jobs = await settle(PrintWorker(runtime.db, retry_delays=FAST), runtime)
+
+        assert jobs[0].state is PrintJobState.FAILED
+        assert jobs[0].printed_at is None
+        assert kitchen.received == b""
+    assert await health_of(runtime, kitchen_id) is PrinterHealth.UNREACHABLE
+    failed = [a for a in await alerts(runtime) if a.kind is AlertKind.JOB_FAILED]
+    assert len(failed) == 1
+    assert "Kitchen is not answering" in failed[0].message
+
+
+async def test_a_printer_that_hangs_mid_job_has_the_ticket_reprinted_on_the_backup(runtime: Any, demo: None) -> None:
+    # it answers the three status queries, then its firmware stops reading: the job is never confirmed
+    with FakeNetworkPrinter(hang_after=9) as kitchen, FakeNetworkPrinter() as bar:
+        await point(runtime, "Bar", bar.uri)
+        await point(runtime, "Kitchen", kitchen.uri + "?io_timeout=0.3", backup="Bar")
+        scene = await open_check(runtime, table="6")
+        await fire(runtime, scene, [Order("GR-LAM", modifiers=["Rare"])])
+        await runtime.dispatcher.drain()
+
+        jobs = await settle(PrintWorker(runtime.db, retry_delays=FAST), runtime)
+
+        assert jobs[0].state is PrintJobState.PRINTED
+        assert jobs[0].on_backup
+        assert jobs[0].duplicate_sent
+        banners = [line.text.strip() for line in decode(bar.received).styled_lines if line.style.inverted]
+    assert banners == ["REPRINT", "BACKUP FROM Kitchen"]
+
+
+async def test_while_a_printer_is_known_down_new_tickets_go_straight_to_the_backup_until_a_probe_finds_it_back(
+    runtime: Any, demo: None
+) -> None:
+    with FakeNetworkPrinter() as kitchen, FakeNetworkPrinter() as bar:
+        kitchen.refuse_connections()
+        await point(runtime, "Bar", bar.uri)
+        kitchen_id = await point(runtime, "Kitchen", kitchen.uri + "?connect_timeout=0.5", backup="Bar")
+        worker = PrintWorker(runtime.db, retry_delays=FAST)
+        await fire(runtime, await open_check(runtime, table="1"), [Order("GR-RIB")])
+        await runtime.dispatcher.drain()
+        first = (await settle(worker, runtime))[0]
+        assert (first.on_backup, first.attempts) == (True, 4)
+
+        # a slow retry ladder would hold this ticket back for minutes; a known-down printer is not tried at all
+        worker.retry_delays = (60.0, 60.0)
+        await fire(runtime, await open_check(runtime, table="2"), [Order("GR-BUR", modifiers=["Medium"])])
+        await runtime.dispatcher.drain()
+        second = (await settle(worker, runtime, within=5.0))[1]
+
+        assert second.state is PrintJobState.PRINTED
+        assert (second.on_backup, second.attempts, second.printed_on_id) == (True, 1, first.printed_on_id)
+        assert "BACKUP FROM Kitchen" in decode(bar.connections[-1].data).text
+
+        # the probe still finds it away, then back
+        await worker.probe_down_printers()
+        assert await health_of(runtime, kitchen_id) is PrinterHealth.UNREACHABLE
+        kitchen.accept_connections()
+        await worker.probe_down_printers()
+        assert await health_of(runtime, kitchen_id) is PrinterHealth.OK
+
+        await fire(runtime, await open_check(runtime, table="3"), [Order("GR-CHK")])
+        await runtime.dispatcher.drain()
+        third = (await settle(worker, runtime, within=5.0))[2]
+
+        assert (third.on_backup, third.printed_on_id) == (False, kitchen_id)
+        paper = decode(kitchen.received)
+    assert "1 x Half Chicken" in paper.text
+    assert "BACKUP" not in paper.text
+
+
+async def test_a_wedged_printer_is_not_brought_back_by_a_probe(runtime: Any, demo: None) -> None:
+    with FakeNetworkPrinter() as kitchen:
+        kitchen.stop_reading()
+        kitchen_id = await point(runtime, "Kitchen", kitchen.uri + "?status_timeout=0.2")
+        async with runtime.db.write() as session:
+            await printing.record_health(session, kitchen_id, PrinterHealth.UNREACHABLE, "did not answer")
+
+        await PrintWorker(runtime.db).probe_down_printers()
+
+        assert await health_of(runtime, kitchen_id) is PrinterHealth.UNREACHABLE
+
+
+async def test_tickets_wait_while_both_printers_are_out_of_paper_and_print_late_once_paper_is_loaded(
+    runtime: Any, demo: None
+) -> None:
+    with FakeNetworkPrinter(PrinterState.PAPER_OUT) as kitchen, FakeNetworkPrinter(PrinterState.PAPER_OUT) as bar:
+        bar_id = await point(runtime, "Bar", bar.uri)
+        kitchen_id = await point(runtime, "Kitchen", kitchen.uri, backup="Bar")
+        worker = PrintWorker(runtime.db, retry_delays=FAST)
+        for table in ("4", "5"):
+            await fire(runtime, await open_check(runtime, table=table), [Order("GR-RIB")])
+        await runtime.dispatcher.drain()
+
+        jobs = await settle(worker, runtime)
+
+        assert [job.state for job in jobs] == [PrintJobState.HELD, PrintJobState.HELD]
+        assert all(job.failed_at is None for job in jobs)
+        raised = await alerts(runtime)
+        assert {(a.printer_id, a.kind) for a in raised} == {
+            (kitchen_id, AlertKind.PAPER_OUT),
+            (bar_id, AlertKind.PAPER_OUT),
+        }
+        assert not [a for a in raised if a.kind is AlertKind.JOB_FAILED]
+        async with runtime.db.read() as session:
+            assert await printing.pending_jobs(session) == 2  # still owed: the day cannot close over them
+
+        # paper goes into the kitchen printer; no one presses retry
+        kitchen.state = PrinterState.OK
+        await worker.probe_down_printers()
+        jobs = await settle(worker, runtime)
+
+        assert [(job.state, job.printed_on_id, job.on_backup) for job in jobs] == [
+            (PrintJobState.PRINTED, kitchen_id, False),
+            (PrintJobState.PRINTED, kitchen_id, False),
+        ]
+        paper = decode(kitchen.received)
+    banners = [line.text.strip() for line in paper.styled_lines if line.style.inverted]
+    assert banners == ["LATE - 1 MIN", "LATE - 1 MIN"]
+    tables = [line.strip() for line in paper.lines if line.strip().startswith("Table ")]
+    assert tables == ["Table 4", "Table 5"]
+
+
+async def test_a_printer_with_its_cover_open_sends_its_ticket_to_the_backup_and_says_why(
+    runtime: Any, demo: None
+) -> None:
+    with FakeNetworkPrinter(PrinterState.COVER_OPEN) as kitchen, FakeNetworkPrinter() as bar:
+        await point(runtime, "Bar", bar.uri)
+        kitchen_id = await point(runtime, "Kitchen", kitchen.uri, backup="Bar")
+        await fire(runtime, await open_check(runtime), [Order("GR-CHK")])
+        await runtime.dispatcher.drain()
+
+        jobs = await settle(PrintWorker(runtime.db, retry_delays=(30.0,)), runtime)
+
+        assert (jobs[0].state, jobs[0].on_backup) == (PrintJobState.PRINTED, True)
+        assert [query.value for query in decode(kitchen.received).events_of("status_query")] == [1, 2, 4]
+    assert await health_of(runtime, kitchen_id) is PrinterHealth.COVER_OPEN
+    raised = await alerts(runtime)
+    assert [a.kind for a in raised] == [AlertKind.COVER_OPEN]
+    assert "Kitchen is offline, cover open" in raised[0].message
+
+
+async def test_a_void_ticket_prints_when_it_was_voided_by_whom_who_approved_it_and_why(
+    runtime: Any, demo: None
+) -> None:
+    from app.orders import services as orders
+    from app.staff.models import Staff
+
+    with FakeNetworkPrinter() as kitchen:
+        await point(runtime, "Kitchen", kitchen.uri)
+        scene = await open_check(runtime, table="11")
+        await fire(runtime, scene, [Order("GR-RIB", 2, modifiers=["Medium rare"])])
+        await runtime.dispatcher.drain()
+        async with runtime.db.write() as session:
+            server = (await session.exec(select(Staff).where(Staff.name == "Lena Brooks"))).one()
+            manager = (await session.exec(select(Staff).where(Staff.name == "Nora Vance"))).one()
+            await orders.void_line(
+                session,
+                check_id=scene.check_id,
+                line_id=scene.line_ids["GR-RIB"],
+                actor=server,
+                approver=manager,
+                expected_version=None,
+                quantity=1,
+                reason="Guest changed their mind",
+            )
+        await runtime.dispatcher.drain()
+
+        jobs = await settle(PrintWorker(runtime.db, retry_delays=FAST), runtime)
+
+        assert [job.state for job in jobs] == [PrintJobState.PRINTED, PrintJobState.PRINTED]
+        void = decode(kitchen.connections[-1].data)
+    assert void.styled_lines[0].text.strip() == "VOID"
+    assert void.line("Voided").text.rstrip()[-5:].replace(":", "").isdigit()
+    assert "Fired" not in void.text
+    assert "Voided by Lena Brooks" in void.text
+    assert "Approved by Nora Vance" in void.text
+    assert "Reason: Guest changed their mind" in void.text
+    assert "1 x Rib-eye 300 g" in void.text

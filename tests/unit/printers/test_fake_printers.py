@@ -33,9 +33,9 @@ def test_fake_printers_leave_no_threads_or_file_descriptors_behind() -> None:
     fds_before = len(os.listdir("/proc/self/fd"))
 
     with FakeNetworkPrinter(PrinterState.SILENT) as network, FakeSerialPrinter() as serial_printer:
-        network.transport(status_timeout=0.05).send(b"\x1b@")
+        network.transport(check_status=False).send(b"\x1b@")
         serial_printer.transport().send(b"\x1b@")
-        serial_printer.wait_for_bytes(11)
+        serial_printer.wait_for_bytes(14)
 
     assert threading.active_count() == threads_before
     assert len(os.listdir("/proc/self/fd")) == fds_before

@@ -315,3 +315,43 @@ def test_full_cut_profile_cuts_fully() -> None:
     printed = decode(render_kitchen_ticket(kitchen_ticket(), PrinterProfile(partial_cut=False)))
 
     assert [cut.value for cut in printed.events_of("cut")] == ["full"]
+
+
+def test_void_ticket_says_when_it_was_voided_by_whom_with_whose_approval_and_why() -> None:
+    printed = ticket(
+        kind="void",
+        lines=(TicketLineDoc(quantity="1", name="Ribeye", voided=True),),
+        voided_by="Nico",
+        void_approved_by="Sam Reyes",
+        void_reason="Guest left before mains",
+    )
+
+    assert printed.line("Voided").text.endswith("19:42")
+    assert printed.line("Voided").style.bold
+    assert "Fired" not in printed.text
+    assert "Voided by Nico" in printed.text
+    assert "Approved by Sam Reyes" in printed.text
+    assert printed.line("Reason: Guest left before mains").style.bold
+    assert printed.index("Reason: Guest left") < printed.index("VOID 1 x Ribeye")
+
+
+def test_void_ticket_without_an_approver_prints_no_approval_line() -> None:
+    printed = ticket(kind="void", voided_by="Nico", void_reason="Rang in twice")
+
+    assert "Approved by" not in printed.text
+    assert "Voided by Nico" in printed.text
+
+
+def test_new_ticket_still_says_fired() -> None:
+    printed = ticket(voided_by="Nico", void_reason="ignored on a new ticket")
+
+    assert printed.line("Fired").text.endswith("19:42")
+    assert "Voided" not in printed.text
+    assert "Reason" not in printed.text
+
+
+def test_late_ticket_says_how_late_in_a_banner_after_its_kind() -> None:
+    printed = ticket(kind="rush", late_minutes=12, reprint=True, backup_from="Bar")
+
+    banners = [line.text.strip() for line in printed.styled_lines if line.style.inverted]
+    assert banners == ["RUSH", "LATE - 12 MIN", "REPRINT", "BACKUP FROM Bar"]

@@ -5,7 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from printers.errors import AmbiguousDelivery, PrinterOffline, PrinterPaperOut, PrinterUnreachable
+from printers.errors import (
+    AmbiguousDelivery,
+    PrinterCoverOpen,
+    PrinterNotAnswering,
+    PrinterOffline,
+    PrinterPaperOut,
+    PrinterUnreachable,
+)
 from printers.layouts import render_kitchen_ticket
 from printers.status import PrinterStatus
 from printers.transports import FileTransport, NetworkTransport, SerialTransport, transport_from_uri
@@ -36,8 +43,8 @@ def test_network_transport_checks_status_then_delivers_the_ticket(network_printe
     (connection,) = network_printer.wait_for_connections(1)
     printed = decode(connection.data)
     queries = printed.events_of("status_query")
-    assert [query.value for query in queries] == [1, 4, 1]
-    assert queries[1].offset < printed.events_of("init")[0].offset < queries[2].offset
+    assert [query.value for query in queries] == [1, 2, 4, 1]
+    assert queries[2].offset < printed.events_of("init")[0].offset < queries[3].offset
     assert printed.line("T12").style.large
     assert connection.data.count(TICKET) == 1
 
@@ -68,9 +75,13 @@ def test_printer_listening_again_gets_the_retried_job(network_printer: FakeNetwo
 
 @pytest.mark.parametrize(
     ("state", "error"),
-    [(PrinterState.PAPER_OUT, PrinterPaperOut), (PrinterState.OFFLINE, PrinterOffline)],
+    [
+        (PrinterState.PAPER_OUT, PrinterPaperOut),
+        (PrinterState.OFFLINE, PrinterOffline),
+        (PrinterState.COVER_OPEN, PrinterCoverOpen),
+    ],
 )
-def test_paper_out_status_fails_before_sending(
+def test_paper_out_offline_or_cover_open_fails_before_sending(
     network_printer: FakeNetworkPrinter, state: PrinterState, error: type[Exception]
 ) -> None:
     network_printer.state = state
@@ -81,7 +92,7 @@ def test_paper_out_status_fails_before_sending(
     assert refused.value.retryable  # type: ignore[attr-defined]
     (connection,) = network_printer.wait_for_connections(1)
     printed = decode(connection.data)
-    assert printed.kinds() == ["status_query", "status_query"]
+    assert printed.kinds() == ["status_query", "status_query", "status_query"]
     assert printed.lines == []
 
 
@@ -95,28 +106,68 @@ def test_printer_low_on_paper_still_prints(network_printer: FakeNetworkPrinter) 
     assert TICKET in network_printer.wait_for_bytes(len(TICKET))
 
 
-def test_silent_printer_has_unknown_status_and_still_gets_the_ticket(network_printer: FakeNetworkPrinter) -> None:
+def test_a_printer_that_answers_no_status_query_gets_no_ticket(network_printer: FakeNetworkPrinter) -> None:
     network_printer.state = PrinterState.SILENT
     transport = network_printer.transport(status_timeout=0.05)
+
+    with pytest.raises(PrinterNotAnswering):
+        transport.status()
+    with pytest.raises(PrinterNotAnswering) as silent:
+        transport.send(TICKET)
+
+    assert silent.value.retryable
+    connections = network_printer.wait_for_connections(2)
+    assert connections[1].data == b"\x10\x04\x01"
+
+
+def test_a_printer_set_up_without_status_checks_gets_the_ticket_unasked(network_printer: FakeNetworkPrinter) -> None:
+    network_printer.state = PrinterState.SILENT
+    transport = network_printer.transport(check_status=False)
 
     assert transport.status() is PrinterStatus.UNKNOWN
     transport.send(TICKET)
 
     connections = network_printer.wait_for_connections(2)
-    assert connections[1].data == b"\x10\x04\x01" + TICKET
+    assert connections[0].data == b""
+    assert connections[1].data == TICKET
 
 
-@pytest.mark.parametrize("state", list(PrinterState))
+def test_a_wedged_printer_that_accepts_but_never_reads_is_not_sent_the_ticket(
+    network_printer: FakeNetworkPrinter,
+) -> None:
+    network_printer.stop_reading()
+    transport = network_printer.transport(status_timeout=0.2)
+
+    with pytest.raises(PrinterNotAnswering, match="answered no status query") as wedged:
+        transport.send(TICKET)
+
+    assert wedged.value.retryable
+    assert len(network_printer.connections) == 1
+    assert network_printer.received == b""
+
+
+def test_a_printer_that_hangs_after_answering_status_does_not_count_the_job_as_printed(
+    network_printer: FakeNetworkPrinter,
+) -> None:
+    # three status queries of three bytes each are answered, then the firmware stops reading
+    network_printer.hang_after = 9
+
+    with pytest.raises(AmbiguousDelivery, match="did not confirm the job") as unconfirmed:
+        network_printer.transport(io_timeout=0.3).send(TICKET)
+
+    assert not unconfirmed.value.retryable
+    assert network_printer.received == b"\x10\x04\x01\x10\x04\x02\x10\x04\x04"
+
+
+@pytest.mark.parametrize("state", [state for state in PrinterState if state is not PrinterState.SILENT])
 def test_network_status_reports_what_the_printer_answers(
     network_printer: FakeNetworkPrinter, state: PrinterState
 ) -> None:
     network_printer.state = state
-    # waiting out a silent printer is the slow case; answering printers get the default
-    status_timeout = 0.05 if state is PrinterState.SILENT else 1.0
 
-    status = network_printer.transport(status_timeout=status_timeout).status()
+    status = network_printer.transport().status()
 
-    assert status.value == ("unknown" if state is PrinterState.SILENT else state.value)
+    assert status.value == state.value
 
 
 def test_status_of_a_printer_that_is_not_there_raises_unreachable(network_printer: FakeNetworkPrinter) -> None:
@@ -158,9 +209,9 @@ def test_serial_transport_delivers_ticket_through_a_pty(serial_printer: FakeSeri
 
     received = serial_printer.wait_for_bytes(len(TICKET) + 9)
     printed = decode(received)
-    assert [query.value for query in printed.events_of("status_query")] == [1, 4, 1]
+    assert [query.value for query in printed.events_of("status_query")] == [1, 2, 4, 1]
     assert printed.line("T12").style.large
-    assert received == b"\x10\x04\x01\x10\x04\x04" + TICKET + b"\x10\x04\x01"
+    assert received == b"\x10\x04\x01\x10\x04\x02\x10\x04\x04" + TICKET + b"\x10\x04\x01"
 
 
 def test_serial_paper_out_fails_before_sending(serial_printer: FakeSerialPrinter) -> None:
@@ -169,19 +220,41 @@ def test_serial_paper_out_fails_before_sending(serial_printer: FakeSerialPrinter
     with pytest.raises(PrinterPaperOut):
         serial_printer.transport().send(TICKET)
 
-    assert serial_printer.received == b"\x10\x04\x01\x10\x04\x04"
+    assert serial_printer.received == b"\x10\x04\x01\x10\x04\x02\x10\x04\x04"
 
 
-def test_serial_silent_printer_still_gets_the_ticket(serial_printer: FakeSerialPrinter) -> None:
+def test_serial_cover_open_fails_before_sending(serial_printer: FakeSerialPrinter) -> None:
+    serial_printer.state = PrinterState.COVER_OPEN
+
+    with pytest.raises(PrinterCoverOpen, match="cover open"):
+        serial_printer.transport().send(TICKET)
+
+    assert serial_printer.received == b"\x10\x04\x01\x10\x04\x02\x10\x04\x04"
+
+
+def test_serial_silent_printer_gets_no_ticket(serial_printer: FakeSerialPrinter) -> None:
     serial_printer.state = PrinterState.SILENT
     transport = serial_printer.transport(status_timeout=0.05)
 
-    transport.send(TICKET)
+    with pytest.raises(PrinterNotAnswering):
+        transport.send(TICKET)
 
-    assert serial_printer.wait_for_bytes(len(TICKET) + 3) == b"\x10\x04\x01" + TICKET
+    assert serial_printer.wait_for_bytes(3) == b"\x10\x04\x01"
 
 
-@pytest.mark.parametrize("state", [PrinterState.OK, PrinterState.PAPER_LOW, PrinterState.OFFLINE])
+def test_serial_printer_that_stops_reading_gets_no_ticket(serial_printer: FakeSerialPrinter) -> None:
+    serial_printer.stop_reading()
+
+    with pytest.raises(PrinterNotAnswering):
+        serial_printer.transport(status_timeout=0.1).send(TICKET)
+
+    serial_printer.resume_reading()
+    assert serial_printer.wait_for_bytes(3) == b"\x10\x04\x01"
+
+
+@pytest.mark.parametrize(
+    "state", [PrinterState.OK, PrinterState.PAPER_LOW, PrinterState.OFFLINE, PrinterState.COVER_OPEN]
+)
 def test_serial_status_reports_what_the_printer_answers(serial_printer: FakeSerialPrinter, state: PrinterState) -> None:
     serial_printer.state = state
 
