@@ -30,6 +30,23 @@ class PaymentTaken(DomainEvent):
 
 
 @dataclass(frozen=True)
+class CashHandled(DomainEvent):
+    """Cash went into the drawer at hand (a payment, its change already given) or out of it (a refund).
+
+    `amount_cents` is signed: positive in, negative out. Whoever keeps the drawers places it in the open drawer
+    of `device_id` (or the house drawer) by setting `drawer_id` on the payment or refund, or refuses it.
+    """
+
+    name: ClassVar[str] = "checks.cash_handled"
+    check_id: int
+    device_id: int | None
+    staff_id: int
+    amount_cents: int
+    payment_id: int | None = None
+    refund_id: int | None = None
+
+
+@dataclass(frozen=True)
 class CheckClosed(DomainEvent):
     """A check was paid in full and closed for the `sequence`-th time; its table may need clearing."""
 

@@ -240,6 +240,8 @@ class Payment(SQLModel, table=True):
     business_day: dt.date = Field(sa_type=Date, index=True)
     taken_by: int = Field(foreign_key="staff.id", index=True)
     device_id: int | None = Field(default=None, foreign_key="device.id")
+    # The cash drawer session cash went into, placed there by whoever keeps the drawers (CashHandled).
+    drawer_id: int | None = Field(default=None, index=True)
     taken_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     tip_adjusted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     tip_adjusted_by: int | None = Field(default=None, foreign_key="staff.id")
@@ -301,6 +303,8 @@ class Refund(SQLModel, table=True):
     processor_reference: str | None = Field(default=None, max_length=64)
     refunded_by: int = Field(foreign_key="staff.id")
     approved_by: int | None = Field(default=None, foreign_key="staff.id")
+    # The cash drawer session a cash refund was paid out of (CashHandled), like a cash payment's.
+    drawer_id: int | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

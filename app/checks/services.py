@@ -28,7 +28,15 @@ from app.accounting.models import AccountType
 from app.accounting.services import live_account
 from app.checks import calculations as calc
 from app.checks import printing
-from app.checks.events import CheckClosed, CheckRefunded, CheckReopened, CheckSplit, PaymentTaken, TenderSaved
+from app.checks.events import (
+    CashHandled,
+    CheckClosed,
+    CheckRefunded,
+    CheckReopened,
+    CheckSplit,
+    PaymentTaken,
+    TenderSaved,
+)
 from app.checks.models import (
     AdjustmentKind,
     AttemptKind,
@@ -1305,6 +1313,18 @@ async def _book_payment(
             tip_cents=payment.tip_cents,
         ),
     )
+    if tender.kind is TenderKind.CASH:
+        # Refused (and the whole payment with it) when no drawer is open to put the cash in.
+        await emit(
+            session,
+            CashHandled(
+                check_id=payment.check_id,
+                device_id=payment.device_id,
+                staff_id=payment.taken_by,
+                amount_cents=payment.amount_cents + payment.tip_cents,
+                payment_id=payment.id,
+            ),
+        )
     if tender.opens_drawer:
         await _kick_drawer(session, attempt.device_id, reference=f"payment:{payment.id}")
     if held is not None:
@@ -1832,6 +1852,17 @@ async def _finish_refund(session: AsyncSession, attempt: PaymentAttempt, result:
         )
         await emit(session, CheckRefunded(check_id=row.check_id, refund_id=row.id or 0, amount_cents=row.amount_cents))
         tender = await session.get(Tender, row.tender_id)
+        if tender is not None and tender.kind is TenderKind.CASH:
+            await emit(
+                session,
+                CashHandled(
+                    check_id=row.check_id,
+                    device_id=attempt.device_id,
+                    staff_id=row.refunded_by,
+                    amount_cents=-(row.amount_cents + row.tip_cents),
+                    refund_id=row.id,
+                ),
+            )
         if tender is not None and tender.opens_drawer:
             await _kick_drawer(session, attempt.device_id, reference=f"refund:{row.id}")
     else:

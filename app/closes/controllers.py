@@ -268,12 +268,14 @@ async def _drawers_page(request: Req, db: web.Db, *, flash: str | None = None) -
     async with db.read() as session:
         day = await services.today(session)
         rows = await queries.drawers(session, day)
+        loose = await queries.loose_cash(session)
     return web.page(
         request,
         "closes/drawers.html",
         fragment="closes/_drawers.html",
         day=day,
         rows=rows,
+        loose=loose,
         movement_kinds=[MovementKind.CASH_IN, MovementKind.PAY_OUT],
         flash=flash,
     )
@@ -303,6 +305,23 @@ async def drawer_open(request: Req, db: web.Db) -> Template:
             blind=str(fields.get("blind") or "") == "on",
         )
         return f"Drawer {drawer.name} is open with a float of {float_cents / 100:.2f}."
+
+    return await _drawers_page(request, db, flash=await _once(request, db, fields, work))
+
+
+@post("/closes/drawers/loose/{payment_id:int}", permission=Perm.DRAWER_MANAGE, **PAGE)
+async def drawer_loose_cash(request: Req, db: web.Db, payment_id: FromPath[int]) -> Template:
+    """Put cash taken while no drawer was open into an open drawer, so its count answers for it."""
+    fields = await web.form_data(request)
+    drawer_id = web.field_int(fields, "drawer_id", label="Drawer", minimum=1)
+
+    async def work(session: AsyncSession) -> str:
+        payment = await services.put_loose_cash_in_drawer(
+            session, payment_id=payment_id, drawer_id=drawer_id, actor=_viewer(request).staff
+        )
+        return (
+            f"{payment.amount_cents / 100:.2f} in cash is now expected in that drawer; count it to see if it is there."
+        )
 
     return await _drawers_page(request, db, flash=await _once(request, db, fields, work))
 
@@ -671,6 +690,7 @@ ROUTES: list[Any] = [
     refund_return_stock,
     drawers_page,
     drawer_open,
+    drawer_loose_cash,
     drawer_move,
     drawer_no_sale,
     drawer_count,

@@ -162,51 +162,104 @@ async def open_exception_count(session: AsyncSession) -> int:
 # ---------------------------------------------------------------------------------------------- drawers
 
 
+async def _windows(session: AsyncSession, start: datetime | None, end: datetime) -> list[calc.DrawerWindow]:
+    query = select(DrawerSession).where(DrawerSession.opened_at <= end)
+    if start is not None:
+        query = query.where((col(DrawerSession.closed_at).is_(None)) | (col(DrawerSession.closed_at) >= start))
+    return [
+        calc.DrawerWindow(
+            d.id or 0, d.device_id, d.opened_at.timestamp(), d.closed_at.timestamp() if d.closed_at else None
+        )
+        for d in (await session.exec(query)).all()
+    ]
+
+
+async def _cash_tender_ids(session: AsyncSession) -> list[int]:
+    return [t.id or 0 for t in (await session.exec(select(Tender).where(Tender.kind == TenderKind.CASH))).all()]
+
+
 async def drawer_expected(session: AsyncSession, drawer: DrawerSession) -> int:
-    """What a drawer should hold now: float, cash taken into it, cash in and out, less cash refunds."""
+    """What a drawer should hold now: float, cash taken into it, cash in and out, less cash refunds.
+
+    Cash records the drawer it went into; cash from before drawers were recorded is placed by when it was taken.
+    """
     end = drawer.closed_at or utcnow()
-    cash_tenders = [t.id for t in (await session.exec(select(Tender).where(Tender.kind == TenderKind.CASH))).all()]
-    payments = (
+    cash_tenders = await _cash_tender_ids(session)
+    placed = (
+        await session.exec(
+            select(Payment).where(col(Payment.tender_id).in_(cash_tenders), Payment.drawer_id == drawer.id)
+        )
+    ).all()
+    legacy = (
         await session.exec(
             select(Payment).where(
-                col(Payment.tender_id).in_(cash_tenders), Payment.taken_at >= drawer.opened_at, Payment.taken_at <= end
+                col(Payment.tender_id).in_(cash_tenders),
+                col(Payment.drawer_id).is_(None),
+                Payment.taken_at >= drawer.opened_at,
+                Payment.taken_at <= end,
             )
         )
     ).all()
-    refunds = (
+    back_placed = (
         await session.exec(
             select(Refund).where(
                 col(Refund.tender_id).in_(cash_tenders),
                 Refund.status == RefundStatus.COMPLETED,
+                Refund.drawer_id == drawer.id,
+            )
+        )
+    ).all()
+    back_legacy = (
+        await session.exec(
+            select(Refund).where(
+                col(Refund.tender_id).in_(cash_tenders),
+                Refund.status == RefundStatus.COMPLETED,
+                col(Refund.drawer_id).is_(None),
                 col(Refund.completed_at) >= drawer.opened_at,
                 col(Refund.completed_at) <= end,
             )
         )
     ).all()
-    windows = [
-        calc.DrawerWindow(
-            d.id or 0, d.device_id, d.opened_at.timestamp(), d.closed_at.timestamp() if d.closed_at else None
-        )
-        for d in (
-            await session.exec(
-                select(DrawerSession).where(
-                    DrawerSession.opened_at <= end,
-                    (col(DrawerSession.closed_at).is_(None)) | (col(DrawerSession.closed_at) >= drawer.opened_at),
-                )
-            )
-        ).all()
-    ]
-    cash = [calc.CashPayment(p.taken_at.timestamp(), p.device_id, p.amount_cents) for p in payments]
-    assigned = calc.assign_cash(cash, windows)
-    back = [calc.CashPayment((r.completed_at or r.created_at).timestamp(), None, r.amount_cents) for r in refunds]
-    refunded = calc.assign_cash(back, windows)
+    windows = await _windows(session, drawer.opened_at, end)
+    cash = [calc.CashPayment(p.taken_at.timestamp(), p.device_id, p.amount_cents) for p in legacy]
+    taken = calc.assign_cash(cash, windows).get(drawer.id, 0) + sum(p.amount_cents for p in placed)
+    back = [calc.CashPayment((r.completed_at or r.created_at).timestamp(), None, r.amount_cents) for r in back_legacy]
+    refunded = calc.assign_cash(back, windows).get(drawer.id, 0) + sum(r.amount_cents for r in back_placed)
     movements = (await session.exec(select(DrawerMovement).where(DrawerMovement.drawer_id == drawer.id))).all()
-    return calc.expected_cash(
-        drawer.float_cents,
-        assigned.get(drawer.id, 0),
-        [(m.kind.sign, m.amount_cents) for m in movements],
-        refunded.get(drawer.id, 0),
+    return calc.expected_cash(drawer.float_cents, taken, [(m.kind.sign, m.amount_cents) for m in movements], refunded)
+
+
+@dataclass(frozen=True)
+class LooseCash:
+    """Cash taken while no drawer was open: no count will ever find it until it is put in a drawer."""
+
+    payment: Payment
+    check_number: int
+    taken_by: str
+
+
+async def loose_cash(session: AsyncSession, day: dt.date | None = None) -> list[LooseCash]:
+    """Cash payments (of `day`, or any day) that are in no drawer, oldest first."""
+    query = select(Payment).where(
+        col(Payment.tender_id).in_(await _cash_tender_ids(session)), col(Payment.drawer_id).is_(None)
     )
+    if day is not None:
+        query = query.where(Payment.business_day == day)
+    payments = (await session.exec(query.order_by(col(Payment.id)))).all()
+    if not payments:
+        return []
+    windows = await _windows(session, None, utcnow())
+    staff = await _staff_names(session)
+    numbers = {
+        c.id: c.number
+        for c in (await session.exec(select(Check).where(col(Check.id).in_({p.check_id for p in payments})))).all()
+    }
+    loose = []
+    for payment in payments:
+        cash = [calc.CashPayment(payment.taken_at.timestamp(), payment.device_id, payment.amount_cents)]
+        if None in calc.assign_cash(cash, windows):
+            loose.append(LooseCash(payment, numbers.get(payment.check_id, 0), staff.get(payment.taken_by, "")))
+    return loose
 
 
 @dataclass(frozen=True)
@@ -481,6 +534,11 @@ async def close_blockers(session: AsyncSession, day: dt.date) -> list[str]:
     ).all()
     for drawer in open_drawers:
         blockers.append(f"Drawer {drawer.name} is still open; count it")
+    for loose in await loose_cash(session, day):
+        blockers.append(
+            f"Cash of {loose.payment.amount_cents / 100:.2f} on check #{loose.check_number} "
+            f"({loose.taken_by}) went into no drawer; put it in a drawer on Cash drawers, then count that drawer"
+        )
     checked_out = {
         c.staff_id for c in (await session.exec(select(ServerCheckout).where(ServerCheckout.business_day == day))).all()
     }

@@ -19,8 +19,8 @@ from app.accounting.models import Account, AccountType
 from app.accounting.services import PostingLine, account_by_code, is_day_locked, lock_day, next_open_day, post_entry
 from app.checks import printing as check_printing
 from app.checks import services as checks
-from app.checks.events import TenderSaved
-from app.checks.models import AttemptStatus, PaymentAttempt, Tender, TenderKind
+from app.checks.events import CashHandled, TenderSaved
+from app.checks.models import AttemptStatus, Payment, PaymentAttempt, Refund, Tender, TenderKind
 from app.checks.queries import settings_of
 from app.closes import calculations as calc
 from app.closes import postings, queries, reports
@@ -269,8 +269,10 @@ async def follow_tender_account(session: AsyncSession, event: TenderSaved) -> No
 
 
 def wire(bus: EventBus) -> None:
-    """Keep a tender's posting mapping on the account the tenders page gives it, in the same transaction."""
+    """Keep a tender's posting mapping on the account the tenders page gives it, and put cash in a drawer,
+    in the same transaction."""
     bus.subscribe(TenderSaved, follow_tender_account)
+    bus.subscribe(CashHandled, place_cash)
 
 
 # ---------------------------------------------------------------------------------------------- exceptions
@@ -379,6 +381,76 @@ async def open_drawer(
         after={"name": name, "float_cents": float_cents, "blind": blind, "device_id": device_id},
     )
     return drawer
+
+
+NO_DRAWER_OPEN: Final = (
+    "No cash drawer is open{where}, so cash cannot be {doing}. A manager opens one on Manage → Cash drawers "
+    "(/closes/drawers) with its float: tick “This tablet's drawer” on this tablet, or open a house drawer for "
+    "every tablet. Or use another tender. Nothing was {changed}."
+)
+
+
+async def drawer_at_hand(session: AsyncSession, device_id: int | None) -> DrawerSession | None:
+    """The open drawer cash goes into on a device: its own drawer, else the house drawer (oldest first)."""
+    query = (
+        select(DrawerSession)
+        .where(DrawerSession.status == DrawerStatus.OPEN)
+        .where((col(DrawerSession.device_id).is_(None)) | (col(DrawerSession.device_id) == device_id))
+        .order_by(col(DrawerSession.device_id).is_(None), col(DrawerSession.id))
+        .limit(1)
+    )
+    if session.bind is not None and session.bind.dialect.name != "sqlite":
+        # A count waits for the cash going in, so the count sees it.
+        query = query.with_for_update()
+    return (await session.exec(query)).first()
+
+
+async def place_cash(session: AsyncSession, event: CashHandled) -> None:
+    """Cash taken or given back lands in the open drawer at hand; with no drawer open it is refused."""
+    drawer = await drawer_at_hand(session, event.device_id)
+    if drawer is None:
+        refund = event.refund_id is not None
+        raise Conflict(
+            NO_DRAWER_OPEN.format(
+                where=" for this tablet" if event.device_id is not None else "",
+                doing="given back" if refund else "taken",
+                changed="refunded" if refund else "charged",
+            ),
+            detail={"drawer": None},
+        )
+    row: Payment | Refund | None
+    if event.payment_id is not None:
+        row = await session.get(Payment, event.payment_id)
+    else:
+        row = await session.get(Refund, event.refund_id) if event.refund_id is not None else None
+    if row is None:
+        return
+    row.drawer_id = drawer.id
+    session.add(row)
+
+
+async def put_loose_cash_in_drawer(session: AsyncSession, *, payment_id: int, drawer_id: int, actor: Staff) -> Payment:
+    """Put cash that was taken while no drawer was open into a drawer, so its count finds whether it is there."""
+    _require(actor, Perm.DRAWER_MANAGE, "put cash in a drawer")
+    drawer = await _open_drawer(session, drawer_id)
+    payment = await session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound("That payment does not exist.")
+    tender = await session.get(Tender, payment.tender_id)
+    if tender is None or tender.kind is not TenderKind.CASH:
+        raise InvalidInput("Only cash goes into a drawer.")
+    if payment.drawer_id is not None or payment.id not in {p.payment.id for p in await queries.loose_cash(session)}:
+        raise Conflict("That cash is already in a drawer. Nothing was changed.")
+    payment.drawer_id = drawer.id
+    session.add(payment)
+    await audit.record(
+        session,
+        "closes.drawer_loose_cash",
+        actor_id=actor.id,
+        subject=f"drawer:{drawer.id}",
+        after={"payment_id": payment.id, "amount_cents": payment.amount_cents},
+    )
+    return payment
 
 
 async def _open_drawer(session: AsyncSession, drawer_id: int) -> DrawerSession:

@@ -26,7 +26,9 @@ async def _line_ids(runtime: Any, check_id: int) -> list[int]:
     return sorted(line.id or 0 for line in await rows(runtime, CheckLine, CheckLine.check_id == check_id))
 
 
-async def test_moving_items_off_a_partly_paid_check_below_what_was_paid_is_refused(server: Any, runtime: Any) -> None:
+async def test_moving_items_off_a_partly_paid_check_below_what_was_paid_is_refused(
+    server: Any, runtime: Any, cash_drawer: Any
+) -> None:
     paid_id, other_id = await _partly_paid(server, runtime, "30.00")
     before = (await _line_ids(runtime, paid_id), await _line_ids(runtime, other_id))
     total_before = (await money(runtime, paid_id)).totals.total
@@ -41,7 +43,7 @@ async def test_moving_items_off_a_partly_paid_check_below_what_was_paid_is_refus
 
 
 async def test_moving_items_off_a_partly_paid_check_that_still_covers_the_payment_is_allowed(
-    server: Any, runtime: Any
+    server: Any, runtime: Any, cash_drawer: Any
 ) -> None:
     paid_id, other_id = await _partly_paid(server, runtime, "1.00")
     [first, *rest] = await _line_ids(runtime, paid_id)
@@ -52,7 +54,7 @@ async def test_moving_items_off_a_partly_paid_check_that_still_covers_the_paymen
     assert after.totals.total >= after.paid == 100
 
 
-async def test_merging_a_partly_paid_check_into_another_is_refused(server: Any, runtime: Any) -> None:
+async def test_merging_a_partly_paid_check_into_another_is_refused(server: Any, runtime: Any, cash_drawer: Any) -> None:
     paid_id, other_id = await _partly_paid(server, runtime, "10.00")
     before = (await _line_ids(runtime, paid_id), await _line_ids(runtime, other_id))
     response = await post(server, runtime, other_id, "merge", {"from_check_id": str(paid_id)})

@@ -26,7 +26,7 @@ async def _state(runtime: Any) -> tuple[int, int, int]:
 
 
 async def test_cash_gives_change_closes_the_check_and_opens_the_bar_drawer(
-    server: Any, runtime: Any, terminal: SimulatedTerminal
+    server: Any, runtime: Any, terminal: SimulatedTerminal, cash_drawer: Any
 ) -> None:
     arranged = await ring_in(runtime, items=DINNER)
     total = (await money(runtime, arranged.check_id)).totals.total
@@ -91,7 +91,7 @@ async def test_a_double_tap_on_pay_takes_one_payment(server: Any, runtime: Any, 
 
 
 async def test_several_payments_settle_one_check_and_close_it_on_the_last(
-    server: Any, runtime: Any, terminal: SimulatedTerminal
+    server: Any, runtime: Any, terminal: SimulatedTerminal, cash_drawer: Any
 ) -> None:
     arranged = await ring_in(runtime, items=DINNER)
     total = (await money(runtime, arranged.check_id)).totals.total
@@ -250,7 +250,7 @@ async def test_bad_amounts_are_refused_with_a_clear_message(
 
 
 async def test_the_paid_table_needs_clearing_then_is_free(
-    server: Any, runtime: Any, terminal: SimulatedTerminal
+    server: Any, runtime: Any, terminal: SimulatedTerminal, cash_drawer: Any
 ) -> None:
     arranged = await ring_in(runtime, items=DINNER)
     total = (await money(runtime, arranged.check_id)).totals.total

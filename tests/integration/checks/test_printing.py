@@ -71,7 +71,7 @@ async def test_a_card_receipt_shows_brand_last_four_auth_and_tip_and_never_more(
 
 
 async def test_a_cash_receipt_shows_the_cash_handed_over_and_the_change(
-    server: Any, runtime: Any, terminal: SimulatedTerminal
+    server: Any, runtime: Any, terminal: SimulatedTerminal, cash_drawer: Any
 ) -> None:
     arranged = await ring_in(runtime, items=[(1, "PA-CAR"), (2, "SD-LEM")])
     total = (await money(runtime, arranged.check_id)).totals.total
@@ -85,7 +85,7 @@ async def test_a_cash_receipt_shows_the_cash_handed_over_and_the_change(
 
 
 async def test_each_part_of_an_even_split_gets_a_receipt_with_its_own_tax(
-    server: Any, runtime: Any, terminal: SimulatedTerminal
+    server: Any, runtime: Any, terminal: SimulatedTerminal, cash_drawer: Any
 ) -> None:
     arranged = await ring_in(runtime, items=FOUR_TOP)
     await post(server, runtime, arranged.check_id, "split/even", {"ways": "2"})

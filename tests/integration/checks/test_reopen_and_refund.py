@@ -88,7 +88,7 @@ async def test_refunding_lines_to_a_card_goes_through_the_terminal_and_is_audite
 
 
 async def test_refunding_more_than_was_paid_on_a_payment_is_refused(
-    manager: Any, runtime: Any, terminal: SimulatedTerminal
+    manager: Any, runtime: Any, terminal: SimulatedTerminal, cash_drawer: Any
 ) -> None:
     arranged = await ring_in(runtime, items=DINNER)
     ids = await tenders(runtime)

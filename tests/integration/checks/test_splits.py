@@ -153,7 +153,7 @@ async def test_undo_puts_a_seat_split_and_a_shared_bottle_back_exactly(server: A
 
 
 async def test_a_split_cannot_be_undone_once_a_part_is_paid(
-    server: Any, runtime: Any, terminal: SimulatedTerminal
+    server: Any, runtime: Any, terminal: SimulatedTerminal, cash_drawer: Any
 ) -> None:
     arranged = await ring_in(runtime, items=FOUR_TOP)
     await post(server, runtime, arranged.check_id, "split/seat")

@@ -124,7 +124,7 @@ async def test_drawers_refuse_a_second_open_under_one_name_and_servers_cannot_ma
 
 
 async def test_a_server_cannot_check_out_with_open_checks_and_then_gets_cash_owed_less_card_tips(
-    server: Any, runtime: Any, settings: Any, terminal: SimulatedTerminal
+    server: Any, runtime: Any, settings: Any, terminal: SimulatedTerminal, cash_drawer: Any
 ) -> None:
     card = await serve(runtime, ["PA-CAR"], table="3")
     cash = await serve(runtime, ["PA-RIS"], table="4")

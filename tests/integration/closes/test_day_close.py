@@ -30,12 +30,13 @@ async def test_closing_the_day_is_refused_with_the_exact_list_then_succeeds_once
 ) -> None:
     day = business_day(settings, utcnow())
     category_id = await unmap_category(runtime, "From the Grill")
+    # The drawer opens before service: cash goes into it, and its count answers for that cash.
+    async with runtime.db.write() as session:
+        await services.open_drawer(session, name="Bar", float_cents=10000, actor=await person(runtime, "Nora Vance"))
     paid = await serve(runtime, ["GR-BUR"], table="7")
     await pay(runtime, terminal, paid, "Cash")
     await settle(runtime)
     lena = await person(runtime, "Lena Brooks")
-    async with runtime.db.write() as session:
-        await services.open_drawer(session, name="Bar", float_cents=10000, actor=await person(runtime, "Nora Vance"))
     still_open = await serve(runtime, ["PA-CAR"], table="8")  # sent, but its kitchen message is not delivered yet
     response = await manager.post("/closes/day/close", {"day": day.isoformat(), "idempotency_key": key()})
     assert response.status_code == 200

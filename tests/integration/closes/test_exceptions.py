@@ -14,7 +14,7 @@ REASON = "Missing mapping: no revenue account is mapped for From the Grill. Fix 
 
 
 async def test_a_missing_mapping_goes_to_the_exceptions_page_and_a_retry_after_the_fix_posts_once(
-    manager: Any, runtime: Any, terminal: SimulatedTerminal
+    manager: Any, runtime: Any, terminal: SimulatedTerminal, cash_drawer: Any
 ) -> None:
     category_id = await unmap_category(runtime, "From the Grill")
     served = await serve(runtime, ["GR-BUR", "BR-PIL"])

@@ -48,7 +48,7 @@ async def test_a_closed_check_posts_revenue_tax_tips_tender_and_cost_once(
 
 
 async def test_delivering_the_same_closing_twice_posts_it_once(
-    runtime: Any, demo: None, terminal: SimulatedTerminal
+    runtime: Any, demo: None, terminal: SimulatedTerminal, cash_drawer: Any
 ) -> None:
     served = await serve(runtime, BURGER_AND_BEER)
     await pay(runtime, terminal, served, "Cash")
@@ -61,7 +61,7 @@ async def test_delivering_the_same_closing_twice_posts_it_once(
 
 
 async def test_discounts_and_comps_are_contra_revenue_kept_apart(
-    runtime: Any, demo: None, terminal: SimulatedTerminal
+    runtime: Any, demo: None, terminal: SimulatedTerminal, cash_drawer: Any
 ) -> None:
     served = await serve(runtime, ["PA-CAR", "PA-RIS", "DS-TIR"])
     manager = await person(runtime, "Nora Vance")
@@ -83,7 +83,7 @@ async def test_discounts_and_comps_are_contra_revenue_kept_apart(
 
 
 async def test_reopening_reverses_the_closing_and_closing_again_posts_it_afresh(
-    runtime: Any, demo: None, terminal: SimulatedTerminal
+    runtime: Any, demo: None, terminal: SimulatedTerminal, cash_drawer: Any
 ) -> None:
     served = await serve(runtime, BURGER_AND_BEER)
     await pay(runtime, terminal, served, "Cash")
@@ -111,7 +111,7 @@ async def test_reopening_reverses_the_closing_and_closing_again_posts_it_afresh(
 
 
 async def test_a_refund_reverses_revenue_tax_and_tender_and_returns_stock_only_when_resaleable(
-    runtime: Any, demo: None, terminal: SimulatedTerminal
+    runtime: Any, demo: None, terminal: SimulatedTerminal, cash_drawer: Any
 ) -> None:
     served = await serve(runtime, BURGER_AND_BEER)
     await pay(runtime, terminal, served, "Cash")
@@ -164,7 +164,7 @@ async def test_a_tip_adjusted_after_posting_moves_the_difference_once(
 
 
 async def test_a_void_after_fire_books_its_ingredients_as_waste(
-    runtime: Any, demo: None, terminal: SimulatedTerminal
+    runtime: Any, demo: None, terminal: SimulatedTerminal, cash_drawer: Any
 ) -> None:
     served = await serve(runtime, ["GR-BUR", "PA-CAR"])
     manager = await person(runtime, "Nora Vance")
@@ -190,7 +190,7 @@ async def test_a_void_after_fire_books_its_ingredients_as_waste(
 
 
 async def test_with_waste_switched_off_a_void_after_fire_moves_nothing(
-    runtime: Any, demo: None, terminal: SimulatedTerminal, settings: Any
+    runtime: Any, demo: None, terminal: SimulatedTerminal, settings: Any, cash_drawer: Any
 ) -> None:
     settings.void_after_fire_is_waste = False
     served = await serve(runtime, ["GR-BUR", "PA-CAR"])
@@ -209,7 +209,9 @@ async def test_with_waste_switched_off_a_void_after_fire_moves_nothing(
     assert await rows(runtime, StockMove, StockMove.kind == MoveKind.WASTE) == []
 
 
-async def test_split_checks_each_post_their_own_part(runtime: Any, demo: None, terminal: SimulatedTerminal) -> None:
+async def test_split_checks_each_post_their_own_part(
+    runtime: Any, demo: None, terminal: SimulatedTerminal, cash_drawer: Any
+) -> None:
     served = await serve(runtime, ["PA-CAR", "PA-RIS"], covers=2)
     async with runtime.db.write() as session:
         await checks.split_by_seat(session, check_id=served.check_id, actor=served.server)

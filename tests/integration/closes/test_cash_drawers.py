@@ -1,0 +1,136 @@
+"""Cash lands in an open drawer: refused without one, expected by the drawer it went into, found by the close."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from app.checks import services as checks
+from app.checks.models import Payment, Refund
+from app.checks.queries import check_money, load_check
+from app.checks.terminal import SimulatedTerminal
+from app.closes import queries, services
+from app.closes.models import DrawerSession
+from app.orders.models import Check, CheckStatus
+from tests.integration.closes.arrange import key, pay, person, rows, serve, settle, tender_ids, total
+
+
+async def _open(runtime: Any, name: str = "House", float_cents: int = 10000) -> DrawerSession:
+    async with runtime.db.write() as session:
+        return await services.open_drawer(
+            session, name=name, float_cents=float_cents, actor=await person(runtime, "Nora Vance")
+        )
+
+
+async def _expected(runtime: Any, drawer_id: int) -> int:
+    async with runtime.db.read() as session:
+        drawer = await session.get(DrawerSession, drawer_id)
+        assert drawer is not None
+        return await queries.drawer_expected(session, drawer)
+
+
+async def test_cash_with_no_drawer_open_is_refused_and_says_where_to_open_one(
+    server: Any, runtime: Any, terminal: SimulatedTerminal
+) -> None:
+    served = await serve(runtime, ["PA-CAR"])
+    async with runtime.db.read() as session:
+        check = await session.get(Check, served.check_id)
+        assert check is not None
+        version = check.version
+    response = await server.post(
+        f"/checks/{served.check_id}/pay",
+        {
+            "tender_id": str((await tender_ids(runtime))["Cash"]),
+            "tendered": "50.00",
+            "version": str(version),
+            "idempotency_key": key(),
+        },
+    )
+    assert "No cash drawer is open" in response.text
+    assert "Cash drawers (/closes/drawers)" in response.text
+    assert "Nothing was charged" in response.text
+    assert await rows(runtime, Payment) == []
+    async with runtime.db.read() as session:
+        still = await session.get(Check, served.check_id)
+        assert still is not None
+        assert still.status is CheckStatus.OPEN
+
+
+async def test_cash_lands_in_the_open_drawer_and_a_cash_refund_comes_out_of_the_same_drawer(
+    runtime: Any, demo: None, terminal: SimulatedTerminal
+) -> None:
+    drawer = await _open(runtime)
+    served = await serve(runtime, ["PA-CAR", "BR-PIL"])
+    due = await total(runtime, served.check_id)
+    await pay(runtime, terminal, served, "Cash")
+    [payment] = await rows(runtime, Payment)
+    assert payment.drawer_id == drawer.id
+    assert await _expected(runtime, drawer.id or 0) == 10000 + due
+    manager = await person(runtime, "Nora Vance")
+    request = checks.RefundRequest(
+        check_id=served.check_id, actor=manager, reason="Wrong order", idempotency_key=uuid.uuid4().hex, full=True
+    )
+    [refund] = await checks.refund(runtime.db, terminal, request)
+    assert refund.drawer_id == drawer.id
+    assert await _expected(runtime, drawer.id or 0) == 10000
+
+
+async def test_a_cash_refund_with_no_drawer_open_is_refused(
+    manager: Any, runtime: Any, terminal: SimulatedTerminal
+) -> None:
+    drawer = await _open(runtime)
+    served = await serve(runtime, ["PA-CAR"])
+    await pay(runtime, terminal, served, "Cash")
+    await settle(runtime)
+    expected = await _expected(runtime, drawer.id or 0)
+    counted = await manager.post(
+        f"/closes/drawers/{drawer.id}/count", {"counted": f"{expected / 100:.2f}", "idempotency_key": key()}
+    )
+    assert counted.status_code == 200
+    request = checks.RefundRequest(
+        check_id=served.check_id,
+        actor=await person(runtime, "Nora Vance"),
+        reason="Wrong order",
+        idempotency_key=uuid.uuid4().hex,
+        full=True,
+    )
+    with pytest.raises(checks.Conflict, match=r"No cash drawer is open.*cannot be given back"):
+        await checks.refund(runtime.db, terminal, request)
+    assert await rows(runtime, Refund) == []
+
+
+async def test_cash_that_went_into_no_drawer_blocks_the_close_until_a_manager_puts_it_in_one(
+    manager: Any, runtime: Any, settings: Any, terminal: SimulatedTerminal
+) -> None:
+    drawer = await _open(runtime)
+    served = await serve(runtime, ["PA-CAR"])
+    due = await total(runtime, served.check_id)
+    await pay(runtime, terminal, served, "Cash")
+    await settle(runtime)
+    # Cash from before drawers were recorded, taken while no drawer was open.
+    async with runtime.db.write() as session:
+        [payment] = list((await session.exec(checks.select(Payment))).all())
+        payment.drawer_id = None
+        payment.taken_at = drawer.opened_at - timedelta(hours=1)
+        session.add(payment)
+    assert await _expected(runtime, drawer.id or 0) == 10000
+    day = checks.business_day(settings, drawer.opened_at)
+    async with runtime.db.read() as session:
+        blockers = await queries.close_blockers(session, day)
+        money = await check_money(session, await load_check(session, served.check_id))
+    assert money.paid == due
+    loose = f"Cash of {due / 100:.2f} on check #{served.check_id} (Lena Brooks) went into no drawer"
+    assert any(b.startswith(loose) for b in blockers), blockers
+    page = await manager.get("/closes/drawers")
+    assert "Cash in no drawer" in page.text
+    placed = await manager.post(
+        f"/closes/drawers/loose/{payment.id}", {"drawer_id": str(drawer.id), "idempotency_key": key()}
+    )
+    assert placed.status_code == 200, placed.text
+    assert "is now expected in that drawer" in placed.text
+    assert await _expected(runtime, drawer.id or 0) == 10000 + due
+    async with runtime.db.read() as session:
+        assert not any(b.startswith(loose) for b in await queries.close_blockers(session, day))
