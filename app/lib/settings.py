@@ -16,6 +16,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="BRIGADE_", extra="ignore")
 
+    # A venue is one restaurant (optionally linked to a head office); a head office takes in its venues' records.
+    role: Literal["venue", "head_office"] = "venue"
     var_dir: Path = Path("var")
     database_url: str = ""
     redis_url: str | None = None
@@ -26,10 +28,17 @@ class Settings(BaseSettings):
     business_day_cutoff_hour: int = Field(default=5, ge=0, le=23)
     idle_lock_seconds: int = Field(default=300, ge=10)
     session_max_hours: int = Field(default=16, ge=1)
-    pin_throttle_after: int = 5
-    pin_lockout_after: int = 10
-    pin_window_minutes: int = 15
-    pin_throttle_seconds: int = 30
+    # Wrong PINs are counted per device and per source address alike: after `throttle_after` in the window each
+    # try waits `throttle_seconds`; at `lockout_after` the device locks (a manager unlocks it) and the address is
+    # refused for `address_lockout_minutes` (or until a manager lifts it). Across the whole venue, `venue_failures`
+    # wrong PINs within the window pause every PIN login for `venue_pause_seconds`.
+    pin_throttle_after: int = Field(default=5, ge=1)
+    pin_lockout_after: int = Field(default=10, ge=1)
+    pin_window_minutes: int = Field(default=15, ge=1)
+    pin_throttle_seconds: int = Field(default=30, ge=0)
+    pin_address_lockout_minutes: int = Field(default=15, ge=1)
+    pin_venue_failures: int = Field(default=25, ge=1)
+    pin_venue_pause_seconds: int = Field(default=60, ge=1)
     # Cost of the argon2id hash new PINs are stored with. "default" is RFC 9106's low-memory profile; "fast"
     # (one pass over 1 MiB) exists for test suites that hire the demo staff for every test. Never in production.
     pin_hash_profile: Literal["default", "fast"] = "default"
@@ -50,6 +59,9 @@ class Settings(BaseSettings):
     print_retry_delays: list[float] = Field(default_factory=lambda: [1.0, 3.0, 10.0])
     print_lease_seconds: float = Field(default=90.0, ge=5)
     outbox_poll_seconds: float = 0.5
+    # A venue linked to a head office: how often its sender looks for records to send, and how many go at once.
+    sync_poll_seconds: float = Field(default=2.0, gt=0)
+    sync_batch_size: int = Field(default=200, ge=1, le=1000)
     demo_kitchen_printer: str = ""
     demo_bar_printer: str = ""
     debug: bool = False

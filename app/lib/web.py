@@ -10,6 +10,7 @@ from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.exceptions.responses import create_debug_response, create_exception_response
 from litestar.response import Redirect, Template
@@ -41,6 +42,12 @@ def page(
     """Render the whole page, or only `fragment` when htmx asks; both from the same context."""
     name = fragment if fragment is not None and is_htmx(request) else template
     return Template(template_name=name, context=context, status_code=status_code, headers=dict(headers or {}))
+
+
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The address of the machine on the other end (forwarded-address headers are not trusted)."""
+    client = connection.client
+    return client.host[:64] if client is not None and client.host else None
 
 
 def hx_redirect(request: Request[Any, Any, Any], url: str) -> Response[Any]:

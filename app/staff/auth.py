@@ -16,6 +16,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from app.lib.clock import utcnow
 from app.lib.db import Database
 from app.lib.settings import Settings
+from app.lib.web import client_address
 from app.staff import services
 from app.staff.models import Staff
 from app.staff.permissions import Perm
@@ -81,7 +82,9 @@ class BrigadeAuthMiddleware(AbstractAuthenticationMiddleware):
         # Refreshing the idle clock costs a write; a coarse step keeps pages read-only most of the time.
         if now - active.last_seen_at > TOUCH_EVERY and connection.scope["type"] == ScopeType.HTTP:
             async with db.write() as session:
-                await services.touch_session(session, active.session_id, now)
+                await services.touch_session(
+                    session, active.session_id, now, device_id=active.device_id, address=client_address(connection)
+                )
         return AuthenticationResult(user=Viewer(active.staff, active.session_id, active.device_id), auth=raw)
 
 

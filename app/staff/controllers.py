@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 from sqlmodel import col, select
 
 from app.lib import audit, web
-from app.lib.errors import PermissionDenied
+from app.lib.errors import InvalidInput, PermissionDenied
 from app.lib.settings import Settings
 from app.staff import services
 from app.staff.auth import DEVICE_COOKIE, SESSION_COOKIE, ApiClient, Viewer
@@ -30,12 +30,7 @@ def home_for(user: Viewer | ApiClient | None) -> str:
 
 
 def _policy(settings: Settings) -> services.PinPolicy:
-    return services.PinPolicy(
-        throttle_after=settings.pin_throttle_after,
-        lockout_after=settings.pin_lockout_after,
-        window=timedelta(minutes=settings.pin_window_minutes),
-        throttle_delay=timedelta(seconds=settings.pin_throttle_seconds),
-    )
+    return services.PinPolicy.from_settings(settings)
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -45,12 +40,42 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @get("/login", public=True, exclude_from_auth=True, include_in_schema=False)
-async def login_page(request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template:
-    """The PIN pad a shared device shows when nobody is logged in."""
-    response = Template(template_name="staff/login.html", context={"next": _safe_next(next), "message": None})
-    if not request.cookies.get(DEVICE_COOKIE):
-        response.cookies.append(_device_cookie(request, web.new_key()))
-    return response
+async def login_page(request: Request[Any, Any, Any], db: web.Db, next: FromQuery[str | None] = None) -> Template:
+    """The PIN pad a shared device shows when nobody is logged in; a stranger's browser asks to be enrolled first."""
+    async with db.read() as session:
+        device = await services.device_by_token(session, request.cookies.get(DEVICE_COOKIE))
+    return _login_template(device, next=_safe_next(next))
+
+
+def _login_template(
+    device: Device | None,
+    *,
+    next: str | None,
+    message: str | None = None,
+    locked: bool = False,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    cookies: list[Cookie] | None = None,
+    name: str = "",
+) -> Template:
+    enrolled = device is not None and device.enrolled
+    notice = None
+    if not enrolled:
+        notice = services.REVOKED if device is not None else services.NOT_ENROLLED
+    return Template(
+        template_name="staff/login.html",
+        context={
+            "next": next,
+            "message": message,
+            "locked": locked,
+            "enrol": not enrolled,
+            "notice": notice,
+            "device_name": device.name if enrolled and device is not None else name,
+        },
+        status_code=status_code,
+        headers=headers or {},
+        cookies=cookies or [],
+    )
 
 
 def _device_cookie(request: Request[Any, Any, Any], token: str) -> Cookie:
@@ -65,44 +90,82 @@ def _device_cookie(request: Request[Any, Any, Any], token: str) -> Cookie:
     )
 
 
+def _refused_status(retry_after_s: int, locked: bool) -> tuple[int, dict[str, str]]:
+    status = 423 if locked else 429 if retry_after_s else 401
+    return status, {"Retry-After": str(retry_after_s)} if retry_after_s else {}
+
+
 @post("/login", public=True, exclude_from_auth=True, include_in_schema=False)
 async def login(request: Request[Any, Any, Any], db: web.Db) -> Response[Any]:
-    """Check a PIN; on success a fresh session id replaces whatever the device had."""
+    """Check a PIN on an enrolled device; on success a fresh session id replaces whatever the device had."""
     settings: Settings = request.app.state.settings
     fields = await web.form_data(request)
     pin = str(fields.get("pin", ""))
     next_url = _safe_next(str(fields.get("next") or ""))
     async with db.write() as session:
-        device = await services.device_for(session, request.cookies.get(DEVICE_COOKIE))
+        device = await services.device_by_token(session, request.cookies.get(DEVICE_COOKIE))
         await services.end_session(session, request.cookies.get(SESSION_COOKIE))
-        outcome = await services.login_with_pin(session, device=device, pin=pin, policy=_policy(settings))
-        device_token = device.token
-    cookies = [_device_cookie(request, device_token)]
+        outcome = await services.login_with_pin(
+            session, device=device, pin=pin, policy=_policy(settings), address=web.client_address(request)
+        )
     if not outcome.ok:
-        status = 423 if outcome.device_locked else 429 if outcome.retry_after_s else 401
-        headers = {"Retry-After": str(outcome.retry_after_s)} if outcome.retry_after_s else {}
-        return Template(
-            template_name="staff/login.html",
-            context={"next": next_url, "message": outcome.message, "locked": outcome.device_locked},
+        if outcome.not_enrolled:
+            return _login_template(device, next=next_url, status_code=403)
+        status, headers = _refused_status(outcome.retry_after_s, outcome.device_locked or outcome.address_locked)
+        return _login_template(
+            device,
+            next=next_url,
+            message=outcome.message,
+            locked=outcome.device_locked,
             status_code=status,
             headers=headers,
-            cookies=cookies,
         )
     assert outcome.token is not None
     assert outcome.staff is not None
     viewer = Viewer(outcome.staff, 0, None)
     target = next_url or home_for(viewer)
-    cookies.append(
-        Cookie(
-            key=SESSION_COOKIE,
-            value=outcome.token,
-            httponly=True,
-            samesite="lax",
-            secure=settings.cookie_secure,
-            max_age=settings.session_max_hours * 3600,
-        )
+    cookie = Cookie(
+        key=SESSION_COOKIE,
+        value=outcome.token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        max_age=settings.session_max_hours * 3600,
     )
-    return Redirect(path=target, status_code=303, cookies=cookies)
+    return Redirect(path=target, status_code=303, cookies=[cookie])
+
+
+@post("/login/enrol", public=True, exclude_from_auth=True, include_in_schema=False)
+async def enrol(request: Request[Any, Any, Any], db: web.Db) -> Response[Any]:
+    """A manager's PIN enrols this browser as a named device; then the PIN pad takes staff PINs."""
+    settings: Settings = request.app.state.settings
+    fields = await web.form_data(request)
+    next_url = _safe_next(str(fields.get("next") or ""))
+    name = str(fields.get("name") or "")
+    token = request.cookies.get(DEVICE_COOKIE)
+    try:
+        async with db.write() as session:
+            outcome = await services.enrol_device(
+                session,
+                token=token,
+                name=name,
+                pin=str(fields.get("pin", "")),
+                policy=_policy(settings),
+                address=web.client_address(request),
+            )
+    except InvalidInput as refused:
+        async with db.read() as session:
+            device = await services.device_by_token(session, token)
+        return _login_template(device, next=next_url, message=refused.message, status_code=422, name=name[:80])
+    if not outcome.ok or outcome.device is None:
+        async with db.read() as session:
+            device = await services.device_by_token(session, token)
+        status, headers = _refused_status(outcome.retry_after_s, outcome.locked)
+        return _login_template(
+            device, next=next_url, message=outcome.message, status_code=status, headers=headers, name=name[:80]
+        )
+    target = "/login" + (f"?{urlencode({'next': next_url})}" if next_url else "")
+    return Redirect(path=target, status_code=303, cookies=[_device_cookie(request, outcome.device.token)])
 
 
 @post("/logout", authenticated=True, include_in_schema=False)
@@ -154,14 +217,24 @@ async def staff_archive(request: Request[Any, Any, Any], db: web.Db, staff_id: F
     return Template(template_name="staff/_staff_list.html", context={"people": people, "roles": list(Role)})
 
 
+async def _devices_context(session: Any) -> dict[str, Any]:
+    devices = (
+        await session.exec(
+            select(Device)
+            .where(col(Device.enrolled_at).is_not(None))
+            .order_by(col(Device.revoked_at).is_not(None), col(Device.locked_at).is_(None), col(Device.name))
+        )
+    ).all()
+    names = {s.id: s.name for s in (await session.exec(select(Staff))).all()}
+    return {"devices": devices, "names": names, "lockouts": await services.active_lockouts(session)}
+
+
 @get("/manage/devices", permission=Perm.DEVICES_MANAGE, include_in_schema=False)
 async def devices_page(request: Request[Any, Any, Any], db: web.Db) -> Template:
-    """Known devices, and the locked ones a manager can unlock."""
+    """Enrolled devices (who enrolled them, when, last seen where), locked ones to unlock, and address lockouts."""
     async with db.read() as session:
-        devices = (
-            await session.exec(select(Device).order_by(col(Device.locked_at).is_(None), col(Device.id).desc()))
-        ).all()
-    return web.page(request, "staff/devices.html", fragment="staff/_devices.html", devices=devices)
+        context = await _devices_context(session)
+    return web.page(request, "staff/devices.html", fragment="staff/_devices.html", **context)
 
 
 @post("/manage/devices/{device_id:int}/unlock", permission=Perm.DEVICES_MANAGE, include_in_schema=False)
@@ -170,10 +243,30 @@ async def device_unlock(request: Request[Any, Any, Any], db: web.Db, device_id: 
     viewer: Viewer = request.user
     async with db.write() as session:
         await services.unlock_device(session, device_id, manager=viewer.staff)
-        devices = (
-            await session.exec(select(Device).order_by(col(Device.locked_at).is_(None), col(Device.id).desc()))
-        ).all()
-    return Template(template_name="staff/_devices.html", context={"devices": devices})
+        context = await _devices_context(session)
+    return Template(template_name="staff/_devices.html", context={**context, "flash": "Unlocked."})
+
+
+@post("/manage/devices/{device_id:int}/revoke", permission=Perm.DEVICES_MANAGE, include_in_schema=False)
+async def device_revoke(request: Request[Any, Any, Any], db: web.Db, device_id: FromPath[int]) -> Response[Any]:
+    """Take a device out of service: its sessions end, and its PINs stop working until it is enrolled again."""
+    viewer: Viewer = request.user
+    async with db.write() as session:
+        device = await services.revoke_device(session, device_id, manager=viewer.staff)
+        context = await _devices_context(session)
+    if viewer.device_id == device_id:
+        return web.hx_redirect(request, "/login")
+    return Template(template_name="staff/_devices.html", context={**context, "flash": f"Revoked {device.name}."})
+
+
+@post("/manage/lockouts/{lockout_id:int}/lift", permission=Perm.DEVICES_MANAGE, include_in_schema=False)
+async def lockout_lift(request: Request[Any, Any, Any], db: web.Db, lockout_id: FromPath[int]) -> Template:
+    """Let PINs in again from a locked-out address, or end a venue-wide pause."""
+    viewer: Viewer = request.user
+    async with db.write() as session:
+        await services.lift_lockout(session, lockout_id, manager=viewer.staff)
+        context = await _devices_context(session)
+    return Template(template_name="staff/_devices.html", context={**context, "flash": "Lifted."})
 
 
 @get("/manage/audit", permission=Perm.AUDIT_VIEW, include_in_schema=False)
@@ -207,7 +300,12 @@ MANAGE_TILES: tuple[tuple[str, str, str, frozenset[Perm]], ...] = (
         frozenset({Perm.STATIONS_MANAGE}),
     ),
     ("/manage/staff", "Staff", "People, roles and PINs", frozenset({Perm.STAFF_MANAGE})),
-    ("/manage/devices", "Devices", "Tablets and screens; unlock a locked one", frozenset({Perm.DEVICES_MANAGE})),
+    (
+        "/manage/devices",
+        "Devices",
+        "Enrolled tablets and screens; unlock, revoke, lift an address lockout",
+        frozenset({Perm.DEVICES_MANAGE}),
+    ),
     ("/manage/audit", "Audit log", "Who did what, approved by whom, and why", frozenset({Perm.AUDIT_VIEW})),
     (
         "/manage/tenders",
@@ -243,8 +341,11 @@ ROUTES = [
     staff_page,
     staff_add,
     staff_archive,
+    enrol,
     devices_page,
     device_unlock,
+    device_revoke,
+    lockout_lift,
     audit_page,
     manage_home,
 ]

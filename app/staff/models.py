@@ -41,7 +41,7 @@ class Staff(SQLModel, table=True):
 
 
 class Device(SQLModel, table=True):
-    """A tablet, terminal or kitchen screen, known by a long-lived cookie."""
+    """A tablet, terminal or kitchen screen, known by a long-lived cookie; staff PINs work only once it is enrolled."""
 
     __tablename__ = "device"
 
@@ -51,6 +51,16 @@ class Device(SQLModel, table=True):
     first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     locked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     unlocked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    enrolled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    enrolled_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_address: str | None = Field(default=None, max_length=64)
+
+    @property
+    def enrolled(self) -> bool:
+        """Whether staff PINs work here: a manager enrolled it and nobody has revoked it since."""
+        return self.enrolled_at is not None and self.revoked_at is None
 
 
 class StaffSession(SQLModel, table=True):
@@ -68,15 +78,30 @@ class StaffSession(SQLModel, table=True):
 
 
 class PinAttempt(SQLModel, table=True):
-    """One PIN entry at a device, right or wrong."""
+    """One PIN entry at a device (or at a browser asking to be enrolled), right or wrong, and where it came from."""
 
     __tablename__ = "pin_attempt"
 
     id: int | None = Field(default=None, primary_key=True)
-    device_id: int = Field(foreign_key="device.id", index=True)
+    device_id: int | None = Field(default=None, foreign_key="device.id", index=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     success: bool
     staff_id: int | None = None
+    address: str | None = Field(default=None, max_length=64, index=True)
+
+
+class PinLockout(SQLModel, table=True):
+    """PIN entry refused for a while after too many wrong PINs: from one source address, or (no address) venue-wide."""
+
+    __tablename__ = "pin_lockout"
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str | None = Field(default=None, max_length=64, index=True)
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    until: datetime = Field(sa_type=UTCDateTime, index=True)
+    failures: int = 0
+    lifted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    lifted_by_id: int | None = Field(default=None, foreign_key="staff.id")
 
 
 class ApiToken(SQLModel, table=True):

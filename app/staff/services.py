@@ -7,10 +7,11 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,8 +19,8 @@ from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput, NotFound
 from app.lib.settings import Settings
-from app.staff.models import ApiToken, Device, PinAttempt, Staff, StaffSession, SystemSecret
-from app.staff.permissions import Role
+from app.staff.models import ApiToken, Device, PinAttempt, PinLockout, Staff, StaffSession, SystemSecret
+from app.staff.permissions import Perm, Role
 
 _hasher = PasswordHasher()
 # Verifying reads the parameters from the stored hash, so either profile's hashes log in through `_hasher`.
@@ -32,12 +33,29 @@ PIN_MIN, PIN_MAX = 4, 8
 
 @dataclass(frozen=True)
 class PinPolicy:
-    """How many wrong PINs a device may enter before it slows down, then locks."""
+    """How many wrong PINs a device or a source address may enter before it slows down, then locks; and the
+    venue-wide ceiling after which every PIN login pauses."""
 
     throttle_after: int = 5
     lockout_after: int = 10
     window: timedelta = timedelta(minutes=15)
     throttle_delay: timedelta = timedelta(seconds=30)
+    address_lockout: timedelta = timedelta(minutes=15)
+    venue_ceiling: int = 25
+    venue_pause: timedelta = timedelta(seconds=60)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PinPolicy:
+        """The policy the venue's settings describe."""
+        return cls(
+            throttle_after=settings.pin_throttle_after,
+            lockout_after=settings.pin_lockout_after,
+            window=timedelta(minutes=settings.pin_window_minutes),
+            throttle_delay=timedelta(seconds=settings.pin_throttle_seconds),
+            address_lockout=timedelta(minutes=settings.pin_address_lockout_minutes),
+            venue_ceiling=settings.pin_venue_failures,
+            venue_pause=timedelta(seconds=settings.pin_venue_pause_seconds),
+        )
 
 
 @dataclass(frozen=True)
@@ -50,6 +68,8 @@ class LoginOutcome:
     token: str | None = None
     retry_after_s: int = 0
     device_locked: bool = False
+    address_locked: bool = False
+    not_enrolled: bool = False
 
 
 def hash_token(token: str) -> str:
@@ -126,63 +146,132 @@ async def archive_staff(session: AsyncSession, staff_id: int, *, actor_id: int) 
     return staff
 
 
-async def device_for(session: AsyncSession, token: str | None) -> Device:
-    """The device behind a device cookie, registered on first sight."""
-    if token:
-        device = (await session.exec(select(Device).where(Device.token == token))).first()
-        if device is not None:
-            return device
-    device = Device(token=token or secrets.token_urlsafe(24))
-    session.add(device)
-    await session.flush()
-    return device
+async def device_by_token(session: AsyncSession, token: str | None) -> Device | None:
+    """The device behind a device cookie, if the cookie names one."""
+    if not token:
+        return None
+    return (await session.exec(select(Device).where(Device.token == token))).first()
 
 
-async def _recent_failures(session: AsyncSession, device: Device, since: datetime) -> tuple[int, datetime | None]:
-    # Failures count from the last success or manager unlock, whichever is later, within the window.
-    last_success = (
-        await session.exec(
-            select(func.max(PinAttempt.at)).where(PinAttempt.device_id == device.id, PinAttempt.success.is_(True))  # type: ignore[attr-defined]
-        )
-    ).one()
-    floor = max(t for t in (since, last_success, device.unlocked_at) if t is not None)
+@dataclass(frozen=True)
+class _Failures:
+    count: int
+    latest: datetime | None
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+async def _failures(session: AsyncSession, *where: Any) -> _Failures:
     row = (
         await session.exec(
-            select(func.count(), func.max(PinAttempt.at)).where(
-                PinAttempt.device_id == device.id,
-                PinAttempt.success.is_(False),  # type: ignore[attr-defined]
-                PinAttempt.at > floor,
-            )
+            select(func.count(), func.max(PinAttempt.at)).where(col(PinAttempt.success).is_(False), *where)
         )
     ).one()
-    latest = row[1]
-    if latest is not None and latest.tzinfo is None:
-        latest = latest.replace(tzinfo=UTC)
-    return int(row[0]), latest
+    return _Failures(int(row[0]), _aware(row[1]))
 
 
-async def login_with_pin(
-    session: AsyncSession, *, device: Device, pin: str, policy: PinPolicy, now: datetime | None = None
-) -> LoginOutcome:
-    """Check a PIN at a device; every attempt is recorded and audited, whatever the outcome."""
-    now = now or utcnow()
-    if device.locked_at is not None:
-        await _attempt(session, device, None, success=False, note="refused: device locked")
+async def _last_success(session: AsyncSession, *where: Any) -> datetime | None:
+    latest = (
+        await session.exec(select(func.max(PinAttempt.at)).where(col(PinAttempt.success).is_(True), *where))
+    ).one()
+    return _aware(latest)
+
+
+async def _device_failures(session: AsyncSession, device: Device, policy: PinPolicy, now: datetime) -> _Failures:
+    # Counted from the last success or manager unlock, whichever is later, within the window.
+    last_success = await _last_success(session, PinAttempt.device_id == device.id)
+    floor = max(t for t in (now - policy.window, last_success, _aware(device.unlocked_at)) if t is not None)
+    return await _failures(session, PinAttempt.device_id == device.id, PinAttempt.at > floor)
+
+
+async def _latest_lockout(session: AsyncSession, address: str | None) -> PinLockout | None:
+    where = col(PinLockout.address).is_(None) if address is None else PinLockout.address == address
+    return (await session.exec(select(PinLockout).where(where).order_by(col(PinLockout.id).desc()).limit(1))).first()
+
+
+async def _address_failures(session: AsyncSession, address: str, policy: PinPolicy, now: datetime) -> _Failures:
+    # Counted from the last success at the address or its last lockout, whichever is later, within the window.
+    last_success = await _last_success(session, PinAttempt.address == address)
+    lockout = await _latest_lockout(session, address)
+    lockout_start = None if lockout is None else _aware(lockout.lifted_at or lockout.started_at)
+    floor = max(t for t in (now - policy.window, last_success, lockout_start) if t is not None)
+    return await _failures(session, PinAttempt.address == address, PinAttempt.at > floor)
+
+
+def _active(lockout: PinLockout | None, now: datetime) -> PinLockout | None:
+    if lockout is None or lockout.lifted_at is not None:
+        return None
+    until = _aware(lockout.until)
+    return lockout if until is not None and until > now else None
+
+
+def _seconds_until(moment: datetime | None, now: datetime) -> int:
+    if moment is None:
+        return 0
+    return max(1, int((moment - now).total_seconds()) + 1)
+
+
+def _throttled(failures: _Failures, policy: PinPolicy, now: datetime) -> int:
+    """Seconds still to wait before the next try, or 0."""
+    if failures.count < policy.throttle_after or failures.latest is None:
+        return 0
+    wait = failures.latest + policy.throttle_delay - now
+    return _seconds_until(failures.latest + policy.throttle_delay, now) if wait.total_seconds() > 0 else 0
+
+
+async def _refusal(
+    session: AsyncSession, *, device: Device | None, address: str | None, policy: PinPolicy, now: datetime
+) -> LoginOutcome | None:
+    """Why no PIN may be tried here right now (locked device, locked address, venue pause, throttle), or None."""
+    if device is not None and device.locked_at is not None:
         return LoginOutcome(
             False, "This device is locked after too many wrong PINs. A manager must unlock it.", device_locked=True
         )
-    failures, last_failure = await _recent_failures(session, device, now - policy.window)
-    if failures >= policy.throttle_after and last_failure is not None:
-        wait = last_failure + policy.throttle_delay - now
-        if wait.total_seconds() > 0:
-            seconds = int(wait.total_seconds()) + 1
-            await _attempt(session, device, None, success=False, note="refused: throttled", counted=False)
-            return LoginOutcome(False, f"Too many wrong PINs. Try again in {seconds} s.", retry_after_s=seconds)
-    staff = await _staff_for_pin(session, pin)
-    if staff is None:
-        await _attempt(session, device, None, success=False, note="wrong PIN")
-        failures += 1
-        if failures >= policy.lockout_after:
+    if address is not None:
+        lockout = _active(await _latest_lockout(session, address), now)
+        if lockout is not None:
+            minutes = -(-_seconds_until(_aware(lockout.until), now) // 60)
+            return LoginOutcome(
+                False,
+                f"Too many wrong PINs from this address: PIN entry here is locked for {minutes} min. "
+                "A manager can lift the lock on the Devices page.",
+                retry_after_s=_seconds_until(_aware(lockout.until), now),
+                address_locked=True,
+            )
+    pause = _active(await _latest_lockout(session, None), now)
+    if pause is not None:
+        seconds = _seconds_until(_aware(pause.until), now)
+        return LoginOutcome(
+            False, f"Too many wrong PINs in the restaurant: PIN login is paused for {seconds} s.", retry_after_s=seconds
+        )
+    wait = 0
+    if device is not None:
+        wait = _throttled(await _device_failures(session, device, policy, now), policy, now)
+    if address is not None:
+        wait = max(wait, _throttled(await _address_failures(session, address, policy, now), policy, now))
+    if wait:
+        return LoginOutcome(False, f"Too many wrong PINs. Try again in {wait} s.", retry_after_s=wait)
+    return None
+
+
+async def _after_failure(
+    session: AsyncSession,
+    *,
+    device: Device | None,
+    address: str | None,
+    policy: PinPolicy,
+    now: datetime,
+    message: str,
+) -> LoginOutcome:
+    """A wrong PIN was recorded: lock what has had too many, audit each lockout, and say how long to wait."""
+    outcome = LoginOutcome(False, message)
+    if device is not None:
+        failures = await _device_failures(session, device, policy, now)
+        if failures.count >= policy.lockout_after:
             device.locked_at = now
             session.add(device)
             await audit.record(
@@ -190,22 +279,106 @@ async def login_with_pin(
                 "device.lock",
                 actor_id=None,
                 subject=f"device:{device.id}",
-                reason=f"{failures} wrong PINs",
+                reason=f"{failures.count} wrong PINs",
                 device=device.token[:12],
             )
-            return LoginOutcome(
+            outcome = LoginOutcome(
                 False,
                 "This device is now locked after too many wrong PINs. A manager must unlock it.",
                 device_locked=True,
             )
-        if failures >= policy.throttle_after:
-            return LoginOutcome(
-                False,
-                f"Wrong PIN. Wait {int(policy.throttle_delay.total_seconds())} s before the next try.",
-                retry_after_s=int(policy.throttle_delay.total_seconds()),
+        elif failures.count >= policy.throttle_after:
+            outcome = _slow_down(message, policy)
+    if address is not None:
+        failures = await _address_failures(session, address, policy, now)
+        if failures.count >= policy.lockout_after:
+            until = now + policy.address_lockout
+            session.add(PinLockout(address=address, started_at=now, until=until, failures=failures.count))
+            await audit.record(
+                session,
+                "pin.address_lock",
+                actor_id=None,
+                subject=f"address:{address}",
+                reason=f"{failures.count} wrong PINs from this address",
+                after={"until": until.isoformat()},
             )
-        return LoginOutcome(False, "Wrong PIN.")
-    await _attempt(session, device, staff, success=True, note="login")
+            if not outcome.device_locked:
+                minutes = int(policy.address_lockout.total_seconds() // 60)
+                outcome = LoginOutcome(
+                    False,
+                    f"Too many wrong PINs from this address: PIN entry here is locked for {minutes} min. "
+                    "A manager can lift the lock on the Devices page.",
+                    retry_after_s=int(policy.address_lockout.total_seconds()),
+                    address_locked=True,
+                )
+        elif failures.count >= policy.throttle_after and not outcome.device_locked:
+            outcome = _slow_down(message, policy)
+    venue = await _failures(session, PinAttempt.at > now - policy.window)
+    if venue.count >= policy.venue_ceiling:
+        until = now + policy.venue_pause
+        session.add(PinLockout(address=None, started_at=now, until=until, failures=venue.count))
+        await audit.record(
+            session,
+            "pin.venue_pause",
+            actor_id=None,
+            subject="venue",
+            reason=f"{venue.count} wrong PINs in {int(policy.window.total_seconds() // 60)} min across the venue",
+            after={"until": until.isoformat()},
+        )
+        if not (outcome.device_locked or outcome.address_locked):
+            seconds = int(policy.venue_pause.total_seconds())
+            outcome = LoginOutcome(
+                False,
+                f"{message} Too many wrong PINs in the restaurant: PIN login is paused for {seconds} s.",
+                retry_after_s=seconds,
+            )
+    return outcome
+
+
+def _slow_down(message: str, policy: PinPolicy) -> LoginOutcome:
+    seconds = int(policy.throttle_delay.total_seconds())
+    return LoginOutcome(False, f"{message} Wait {seconds} s before the next try.", retry_after_s=seconds)
+
+
+NOT_ENROLLED = "This device is not enrolled — a manager enters their PIN to enrol it."
+REVOKED = "This device's enrolment was revoked — a manager enters their PIN to enrol it again."
+
+
+async def login_with_pin(
+    session: AsyncSession,
+    *,
+    device: Device | None,
+    pin: str,
+    policy: PinPolicy,
+    address: str | None = None,
+    now: datetime | None = None,
+) -> LoginOutcome:
+    """Check a PIN at an enrolled device; every attempt is recorded and audited, whatever the outcome."""
+    now = now or utcnow()
+    if device is None or not device.enrolled:
+        # No PIN is checked on a stranger's browser, so discarding the device cookie buys no guesses.
+        await audit.record(
+            session,
+            "staff.login_failed",
+            actor_id=None,
+            subject=f"device:{device.id}" if device is not None else f"address:{address}",
+            reason="refused: device revoked" if device is not None else "refused: device not enrolled",
+        )
+        return LoginOutcome(False, REVOKED if device is not None else NOT_ENROLLED, not_enrolled=True)
+    refusal = await _refusal(session, device=device, address=address, policy=policy, now=now)
+    if refusal is not None:
+        await _attempt(session, device, None, address, success=False, note=f"refused: {refusal.message}", counted=False)
+        return refusal
+    staff = await _staff_for_pin(session, pin)
+    if staff is None:
+        await _attempt(session, device, None, address, success=False, note="wrong PIN", now=now)
+        return await _after_failure(
+            session, device=device, address=address, policy=policy, now=now, message="Wrong PIN."
+        )
+    await _attempt(session, device, staff, address, success=True, note="login", now=now)
+    device.last_seen_at = now
+    device.last_address = address
+    session.add(device)
     token = secrets.token_urlsafe(32)
     session.add(
         StaffSession(
@@ -214,6 +387,125 @@ async def login_with_pin(
     )
     await session.flush()
     return LoginOutcome(True, staff=staff, token=token)
+
+
+@dataclass(frozen=True)
+class EnrolOutcome:
+    """What a manager's PIN at a stranger's browser led to; `device` is set once it is enrolled."""
+
+    ok: bool
+    message: str = ""
+    device: Device | None = None
+    retry_after_s: int = 0
+    locked: bool = False
+
+
+async def enrol_device(
+    session: AsyncSession,
+    *,
+    token: str | None,
+    name: str,
+    pin: str,
+    policy: PinPolicy,
+    address: str | None = None,
+    now: datetime | None = None,
+) -> EnrolOutcome:
+    """A manager's PIN enrols this browser as a named device (a revoked one comes back with a new cookie).
+
+    Wrong PINs here count against the source address and the venue, as at the PIN pad.
+    """
+    now = now or utcnow()
+    name = name.strip()
+    if not name or len(name) > 80 or any(ord(c) < 32 for c in name):
+        raise InvalidInput("Give the device a name of at most 80 characters, e.g. “Bar tablet”.")
+    refusal = await _refusal(session, device=None, address=address, policy=policy, now=now)
+    if refusal is not None:
+        await audit.record(
+            session, "device.enrol_refused", actor_id=None, subject=f"address:{address}", reason=refusal.message
+        )
+        return EnrolOutcome(False, refusal.message, retry_after_s=refusal.retry_after_s, locked=refusal.address_locked)
+    manager = await _staff_for_pin(session, pin)
+    if manager is None or not manager.can(Perm.DEVICES_MANAGE):
+        # A staff PIN that is right but not a manager's is refused in the same words, so it tells a guesser nothing.
+        session.add(PinAttempt(device_id=None, at=now, success=False, staff_id=None, address=address))
+        await audit.record(
+            session, "device.enrol_refused", actor_id=None, subject=f"address:{address}", reason="not a manager's PIN"
+        )
+        outcome = await _after_failure(
+            session, device=None, address=address, policy=policy, now=now, message="That is not a manager's PIN."
+        )
+        return EnrolOutcome(False, outcome.message, retry_after_s=outcome.retry_after_s, locked=outcome.address_locked)
+    device = await device_by_token(session, token)
+    if device is None:
+        device = Device(token=secrets.token_urlsafe(24), first_seen_at=now)
+    else:
+        device.token = secrets.token_urlsafe(24)
+    before = {"name": device.name, "revoked_at": device.revoked_at.isoformat()} if device.revoked_at else None
+    device.name = name
+    device.enrolled_at = now
+    device.enrolled_by_id = manager.id
+    device.revoked_at = None
+    device.last_seen_at = now
+    device.last_address = address
+    session.add(device)
+    await session.flush()
+    session.add(PinAttempt(device_id=device.id, at=now, success=True, staff_id=manager.id, address=address))
+    await audit.record(
+        session,
+        "device.enrol",
+        actor_id=manager.id,
+        subject=f"device:{device.id}",
+        before=before,
+        after={"name": name, "address": address},
+        device=device.token[:12],
+    )
+    return EnrolOutcome(True, device=device)
+
+
+async def revoke_device(session: AsyncSession, device_id: int, *, manager: Staff) -> Device:
+    """Take a device out of service: its sessions end and its PINs stop working until a manager enrols it again."""
+    device = await session.get(Device, device_id)
+    if device is None:
+        raise NotFound("No such device.")
+    if device.revoked_at is None:
+        now = utcnow()
+        device.revoked_at = now
+        session.add(device)
+        open_sessions = await session.exec(
+            select(StaffSession).where(StaffSession.device_id == device_id, col(StaffSession.ended_at).is_(None))
+        )
+        for open_session in open_sessions:
+            open_session.ended_at = now
+            session.add(open_session)
+        await audit.record(
+            session, "device.revoke", actor_id=manager.id, subject=f"device:{device_id}", before={"name": device.name}
+        )
+    return device
+
+
+async def active_lockouts(session: AsyncSession, now: datetime | None = None) -> list[PinLockout]:
+    """Source addresses locked out, and any venue-wide pause, that are still running."""
+    now = now or utcnow()
+    rows = await session.exec(
+        select(PinLockout)
+        .where(col(PinLockout.lifted_at).is_(None), PinLockout.until > now)
+        .order_by(col(PinLockout.id).desc())
+    )
+    return list(rows.all())
+
+
+async def lift_lockout(session: AsyncSession, lockout_id: int, *, manager: Staff) -> PinLockout:
+    """A manager lets PINs in again from a locked-out address (or ends a venue-wide pause)."""
+    lockout = await session.get(PinLockout, lockout_id)
+    if lockout is None:
+        raise NotFound("No such lockout.")
+    if lockout.lifted_at is None:
+        lockout.lifted_at = utcnow()
+        lockout.lifted_by_id = manager.id
+        session.add(lockout)
+        subject = f"address:{lockout.address}" if lockout.address else "venue"
+        await audit.record(session, "pin.lockout_lift", actor_id=manager.id, subject=subject)
+    return lockout
 
 
 async def _staff_for_pin(session: AsyncSession, pin: str) -> Staff | None:
@@ -233,16 +525,32 @@ async def _staff_for_pin(session: AsyncSession, pin: str) -> Staff | None:
 
 
 async def _attempt(
-    session: AsyncSession, device: Device, staff: Staff | None, *, success: bool, note: str, counted: bool = True
+    session: AsyncSession,
+    device: Device,
+    staff: Staff | None,
+    address: str | None,
+    *,
+    success: bool,
+    note: str,
+    counted: bool = True,
+    now: datetime | None = None,
 ) -> None:
     if counted:
-        session.add(PinAttempt(device_id=device.id or 0, success=success, staff_id=staff.id if staff else None))
+        session.add(
+            PinAttempt(
+                device_id=device.id,
+                at=now or utcnow(),
+                success=success,
+                staff_id=staff.id if staff else None,
+                address=address,
+            )
+        )
     await audit.record(
         session,
         "staff.login" if success else "staff.login_failed",
         actor_id=staff.id if staff else None,
         subject=f"device:{device.id}",
-        reason=note,
+        reason=note if address is None else f"{note} from {address}",
         device=device.token[:12],
     )
 
@@ -291,12 +599,24 @@ _SESSION_AND_STAFF = (
 )
 
 
-async def touch_session(session: AsyncSession, session_id: int, now: datetime | None = None) -> None:
-    """Record activity so the idle lock counts from now."""
+async def touch_session(
+    session: AsyncSession,
+    session_id: int,
+    now: datetime | None = None,
+    *,
+    device_id: int | None = None,
+    address: str | None = None,
+) -> None:
+    """Record activity so the idle lock counts from now, and when and where its device was last seen."""
+    now = now or utcnow()
     row = await session.get(StaffSession, session_id)
     if row is not None and row.ended_at is None:
-        row.last_seen_at = now or utcnow()
+        row.last_seen_at = now
         session.add(row)
+    if device_id is not None:
+        await session.exec(
+            update(Device).where(col(Device.id) == device_id).values(last_seen_at=now, last_address=address)
+        )
 
 
 async def unlock_device(session: AsyncSession, device_id: int, *, manager: Staff) -> Device:
@@ -308,6 +628,19 @@ async def unlock_device(session: AsyncSession, device_id: int, *, manager: Staff
     device.unlocked_at = utcnow()
     session.add(device)
     await audit.record(session, "device.unlock", actor_id=manager.id, subject=f"device:{device_id}")
+    # The wrong PINs that locked the device most likely locked its address too; unlocking one frees both.
+    address = (
+        await session.exec(
+            select(PinAttempt.address)
+            .where(PinAttempt.device_id == device_id, col(PinAttempt.address).is_not(None))
+            .order_by(col(PinAttempt.id).desc())
+            .limit(1)
+        )
+    ).first()
+    if address is not None:
+        lockout = _active(await _latest_lockout(session, address), device.unlocked_at)
+        if lockout is not None and lockout.id is not None:
+            await lift_lockout(session, lockout.id, manager=manager)
     return device
 
 

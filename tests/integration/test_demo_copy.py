@@ -11,7 +11,7 @@ from app.lib import audit
 from app.lib.db import Database
 from app.lib.settings import Settings
 from app.models import metadata
-from app.staff.services import PinPolicy, device_for, login_with_pin
+from app.staff.services import PinPolicy, enrol_device, login_with_pin
 from tests.support.services import DemoSnapshots, PostgresDatabase, SqliteTemplate
 
 
@@ -65,8 +65,8 @@ async def test_a_copied_demo_restaurant_holds_exactly_the_rows_and_folders_load_
         async with db.read() as session:
             assert await audit.verify(session) == []
         async with db.write() as session:
-            device = await device_for(session, None)
-            outcome = await login_with_pin(session, device=device, pin="1111", policy=PinPolicy())
+            enrolled = await enrol_device(session, token=None, name="Tablet", pin="9999", policy=PinPolicy())
+            outcome = await login_with_pin(session, device=enrolled.device, pin="1111", policy=PinPolicy())
         assert outcome.ok
         assert outcome.staff is not None
         assert outcome.staff.name == "Lena Brooks"

@@ -270,7 +270,7 @@ async def test_every_state_changing_route_refuses_a_request_without_csrf_token(
     # The admin holds every permission, so a 403 here can only be the missing token.
     admin = everyone[Role.ADMIN]
     changing = [(m, PATH_PARAM.sub(MISSING, t)) for m, t, _h in _http_routes(app) if m != "GET"]
-    changing.append(("POST", "/login"))
+    changing += [("POST", "/login"), ("POST", "/login/enrol")]
     assert len(changing) >= 100, "there are state-changing routes"
     wrong = []
     for method, path in changing:
@@ -278,7 +278,7 @@ async def test_every_state_changing_route_refuses_a_request_without_csrf_token(
             response = await admin.client.request(method, path, headers=headers, data={"pin": "7777"})
             if response.status_code != 403 or CSRF_REFUSAL not in response.text:
                 wrong.append(f"{method} {path} {sorted(headers)}: {response.status_code}")
-        if path not in ("/logout", "/login"):
+        if path not in ("/logout", "/login", "/login/enrol"):
             with_token = await admin.post(path, {}, follow_redirects=False)
             if with_token.status_code == 403 and CSRF_REFUSAL in with_token.text:
                 wrong.append(f"{method} {path}: refused even with the token")

@@ -72,4 +72,4 @@ async def test_every_route_names_a_permission(app: Litestar) -> None:
             if handler.opt.get("public") and handler.handler_name != "options_handler"
         }
     )
-    assert public == ["/healthz", "/login", "/static/{file_path:path}"]
+    assert public == ["/favicon.ico", "/healthz", "/login", "/login/enrol", "/static/{file_path:path}"]
