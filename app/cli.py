@@ -236,3 +236,152 @@ def simulate(settings: Settings, count: int, close_day: bool, seed: int) -> None
 
     for line in _run(settings, work):
         click.echo(line)
+
+
+def _role(settings: Settings, role: str, command: str) -> None:
+    if settings.role != role:
+        where = "a head office (BRIGADE_ROLE=head_office)" if role == "head_office" else "a venue (BRIGADE_ROLE=venue)"
+        raise click.ClickException(f"`brigade {command}` runs at {where}; this one is a {settings.role}.")
+
+
+@main.group()
+def venues() -> None:
+    """Head office: the group's venues and their enrolment tokens."""
+
+
+@venues.command("add")
+@click.option("--code", required=True, help="short code, e.g. NORTH")
+@click.option("--name", required=True)
+@click.option("--timezone", default=None, help="the venue's clock (default: head office's)")
+@click.option("--currency", default=None, help="ISO code (default: head office's)")
+@click.pass_obj
+def venues_add(settings: Settings, code: str, name: str, timezone: str | None, currency: str | None) -> None:
+    """Add a venue and print its enrolment token (shown once)."""
+    from app.group.services import add_venue
+
+    _role(settings, "head_office", "venues add")
+
+    async def work(runtime: Any) -> tuple[str, str]:
+        async with runtime.db.write() as session:
+            added = await add_venue(
+                session,
+                code=code,
+                name=name,
+                timezone=timezone or settings.timezone,
+                currency=currency or settings.currency,
+            )
+            return added.venue.code, added.token
+
+    venue_code, token = _run(settings, work)
+    click.echo(f"venue {venue_code} added; its enrolment token (shown once):", err=True)
+    click.echo(token)
+
+
+@venues.command("revoke")
+@click.argument("code")
+@click.pass_obj
+def venues_revoke(settings: Settings, code: str) -> None:
+    """Refuse a venue from now on (what it sent stays)."""
+    from app.group.services import revoke_venue
+
+    _role(settings, "head_office", "venues revoke")
+
+    async def work(runtime: Any) -> str:
+        async with runtime.db.write() as session:
+            return (await revoke_venue(session, code=code)).code
+
+    click.echo(f"venue {_run(settings, work)} revoked")
+
+
+@venues.command("list")
+@click.pass_obj
+def venues_list(settings: Settings) -> None:
+    """The venues, their status, and the last sequence each has sent without a gap."""
+    from app.group.queries import venues as all_venues
+
+    _role(settings, "head_office", "venues list")
+
+    async def work(runtime: Any) -> list[str]:
+        async with runtime.db.read() as session:
+            rows = await all_venues(session)
+        return [
+            f"{v.code:<10} {v.status.value:<9} acked {v.acked_sequence:<8} records {v.records_received:<8} {v.name}"
+            for v in rows
+        ]
+
+    for line in _run(settings, work):
+        click.echo(line)
+
+
+@main.group("head-office")
+def head_office() -> None:
+    """Venue: the link to the group's head office."""
+
+
+@head_office.command("join")
+@click.argument("url")
+@click.argument("token")
+@click.pass_obj
+def head_office_join(settings: Settings, url: str, token: str) -> None:
+    """Exchange head office's enrolment TOKEN at URL for this venue's own credential."""
+    from app.sync.sender import join
+
+    _role(settings, "venue", "head-office join")
+
+    async def work(runtime: Any) -> str:
+        return await join(runtime.db, url, token)
+
+    click.echo(f"joined {url} as venue {_run(settings, work)}")
+
+
+@main.group()
+def sync() -> None:
+    """Venue: sending closed checks, the journal and stock to head office."""
+
+
+@sync.command("now")
+@click.pass_obj
+def sync_now(settings: Settings) -> None:
+    """Send everything queued now (without waiting for the sender's turn or backoff)."""
+    from app.sync.sender import SyncSender
+
+    _role(settings, "venue", "sync now")
+
+    async def work(runtime: Any) -> Any:
+        return await SyncSender(runtime.db, batch_size=settings.sync_batch_size).send_all()
+
+    outcome = _run(settings, work)
+    if outcome.error:
+        raise click.ClickException(f"sent {outcome.sent} records, then: {outcome.error}")
+    click.echo(f"sent {outcome.sent} records; head office holds everything up to {outcome.acked}")
+
+
+@sync.command("status")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@click.pass_obj
+def sync_status(settings: Settings, as_json: bool) -> None:
+    """The last acknowledged sequence, what is queued and since when, the last error, the catalog release."""
+    import json
+
+    from app.sync.queries import sync_status as read_status
+
+    _role(settings, "venue", "sync status")
+
+    async def work(runtime: Any) -> Any:
+        async with runtime.db.read() as session:
+            return await read_status(session)
+
+    status = _run(settings, work)
+    if as_json:
+        click.echo(json.dumps(status.as_json(), indent=2))
+        return
+    if not status.linked:
+        click.echo("not linked to a head office")
+        return
+    click.echo(f"head office      {status.head_office} ({status.status}, venue {status.venue_code})")
+    click.echo(f"acknowledged     {status.acked_sequence}")
+    age = f", oldest {status.oldest_queued_age_seconds} s old" if status.oldest_queued_at else ""
+    click.echo(f"queued           {status.queued}{age}")
+    click.echo(f"last error       {status.last_error or 'none'}")
+    release = status.catalog_release if status.catalog_release is not None else "none"
+    click.echo(f"catalog release  {release}")

@@ -36,6 +36,7 @@ from app.closes import controllers as closes_controllers
 from app.closes import postings as closes_postings
 from app.closes import services as closes_services
 from app.floor import controllers as floor_controllers
+from app.group import controllers as group_controllers
 from app.inventory import controllers as inventory_controllers
 from app.kitchen import controllers as kitchen_controllers
 from app.kitchen import services as kitchen_services
@@ -51,6 +52,9 @@ from app.orders import live as orders_live
 from app.orders import occupancy as orders_occupancy
 from app.staff import controllers as staff_controllers
 from app.staff.auth import BrigadeAuthMiddleware, permission_guard
+from app.sync import capture as sync_capture
+from app.sync import controllers as sync_controllers
+from app.sync import sender as sync_sender
 from kds.channels import ResilientChannelsPlugin
 
 PUBLIC_SCHEMA_PATH = "/schema"
@@ -93,6 +97,7 @@ def _wire(runtime: Runtime) -> None:
     print_queue.wire(runtime)
     closes_postings.wire(runtime)
     closes_services.wire(runtime.bus)
+    sync_capture.wire(runtime)
 
 
 def channels_plugin(settings: Settings) -> ChannelsPlugin:
@@ -163,11 +168,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if settings.run_workers:
             runtime.tasks.append(asyncio.create_task(runtime.dispatcher.run()))
             runtime.tasks.append(print_worker.start(runtime))
+            sending = sync_sender.start(runtime)
+            if sending is not None:
+                runtime.tasks.append(sending)
         try:
             yield
         finally:
             runtime.dispatcher.stop()
             print_worker.stop(runtime)
+            sync_sender.stop(runtime)
             for task in runtime.tasks:
                 task.cancel()
             for task in runtime.tasks:
@@ -195,6 +204,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *accounting_controllers.ROUTES,
         *closes_controllers.ROUTES,
         *api_controllers.ROUTES,
+        *group_controllers.routes_for(settings),
+        *sync_controllers.routes_for(settings),
     ]
     app = Litestar(
         route_handlers=route_handlers,

@@ -8,12 +8,14 @@ from app.accounting import models as accounting_models
 from app.checks import models as checks_models
 from app.closes import models as closes_models
 from app.floor import models as floor_models
+from app.group import models as group_models
 from app.inventory import models as inventory_models
 from app.kitchen import models as kitchen_models
 from app.lib import audit, idempotency, outbox
 from app.menu import models as menu_models
 from app.orders import models as orders_models
 from app.staff import models as staff_models
+from app.sync import models as sync_models
 
 metadata = SQLModel.metadata
 
@@ -23,6 +25,7 @@ __all__ = [
     "checks_models",
     "closes_models",
     "floor_models",
+    "group_models",
     "idempotency",
     "inventory_models",
     "kitchen_models",
@@ -31,4 +34,5 @@ __all__ = [
     "orders_models",
     "outbox",
     "staff_models",
+    "sync_models",
 ]

@@ -1,0 +1,310 @@
+"""What leaves a venue for head office: a sync record written in the very transaction of the change.
+
+The domains do not know about head office. A session listener notes the rows a write transaction adds
+or changes that head office must hear of (a check's closing, a journal entry, a stock move, a drawer
+count, a server checkout, a closed day...) and, just before the transaction commits, reads each one
+back whole and writes a `sync_record` for it. The record commits with the change or rolls back with
+it, and a savepoint that rolled back leaves nothing behind: what is read back is what commits. Records
+are written only while the venue is linked to a head office; a venue on its own writes none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Protocol
+
+from sqlalchemy import Table, event, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.orm import Session
+
+from app.accounting.models import JournalEntry, JournalLine
+from app.checks.models import CheckClosing, CheckComp, CheckDiscount, Payment, Refund, RefundLine, RefundStatus
+from app.checks.services import TIP_ADJUSTED_TOPIC
+from app.closes.models import BusinessDay, DayStatus, DrawerMovement, DrawerSession, DrawerStatus, ServerCheckout
+from app.inventory.models import StockMove
+from app.lib.clock import utcnow
+from app.lib.db import Database
+from app.lib.outbox import OutboxMessage
+from app.lib.settings import Settings
+from app.orders.models import Check, CheckLine, LineModifier
+from app.sync.models import HeadOfficeLink, LinkStatus, SyncRecord
+
+CAPTURE = "sync_capture"
+_NOTED = "sync_noted"
+
+CHECK_CLOSED = "check.closed"
+CHECK_REOPENED = "check.reopened"
+CHECK_REFUNDED = "check.refunded"
+TIP_ADJUSTED = "check.tip_adjusted"
+JOURNAL_ENTRY = "journal.entry"
+STOCK_MOVE = "stock.move"
+DRAWER_COUNTED = "drawer.counted"
+SERVER_CHECKOUT = "server.checkout"
+DAY_CLOSED = "day.closed"
+KINDS = (
+    CHECK_CLOSED,
+    CHECK_REOPENED,
+    CHECK_REFUNDED,
+    TIP_ADJUSTED,
+    JOURNAL_ENTRY,
+    STOCK_MOVE,
+    DRAWER_COUNTED,
+    SERVER_CHECKOUT,
+    DAY_CLOSED,
+)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A record about to be written: its unique key, kind, when it happened, and the rows it carries."""
+
+    key: str
+    kind: str
+    occurred_at: dt.datetime
+    payload: dict[str, Any]
+
+
+class _Runtime(Protocol):
+    settings: Settings
+    db: Database
+
+
+def wire(runtime: _Runtime) -> None:
+    """Capture sync records in this process's write transactions (a venue's; head office sends nothing up)."""
+    if runtime.settings.role != "venue":
+        return
+    _install()
+    runtime.db.context[CAPTURE] = True
+
+
+_installed = False
+
+
+def _install() -> None:
+    global _installed
+    if _installed:
+        return
+    event.listen(Session, "after_flush", _note)
+    event.listen(Session, "before_commit", _write)
+    _installed = True
+
+
+def _noted(obj: object, new: bool) -> tuple[str, int] | None:
+    """What head office must hear of this added (`new`) or changed row, if anything: (kind, id)."""
+    ident = getattr(obj, "id", None)
+    if ident is None:
+        return None
+    if isinstance(obj, CheckClosing):
+        return (CHECK_CLOSED if new else CHECK_REOPENED, ident)
+    if isinstance(obj, JournalEntry) and new:
+        return (JOURNAL_ENTRY, ident)
+    if isinstance(obj, StockMove) and new:
+        return (STOCK_MOVE, ident)
+    if isinstance(obj, ServerCheckout):
+        return (SERVER_CHECKOUT, ident)
+    if isinstance(obj, Refund) and obj.status is RefundStatus.COMPLETED:
+        return (CHECK_REFUNDED, ident)
+    if isinstance(obj, DrawerSession) and obj.status is DrawerStatus.CLOSED:
+        return (DRAWER_COUNTED, ident)
+    if isinstance(obj, BusinessDay) and obj.status is DayStatus.CLOSED:
+        return (DAY_CLOSED, ident)
+    if isinstance(obj, OutboxMessage) and new and obj.topic == TIP_ADJUSTED_TOPIC:
+        return (TIP_ADJUSTED, ident)
+    return None
+
+
+def _note(session: Session, _flush_context: object) -> None:
+    if not session.info.get(CAPTURE):
+        return
+    noted: set[tuple[str, int]] = session.info.setdefault(_NOTED, set())
+    for objects, new in ((session.new, True), (session.dirty, False)):
+        for obj in objects:
+            found = _noted(obj, new)
+            if found is not None:
+                noted.add(found)
+
+
+def _write(session: Session) -> None:
+    if not session.info.get(CAPTURE):
+        return
+    # Pending changes flush first, so that the rows they add are noted too.
+    session.flush()
+    noted: set[tuple[str, int]] = session.info.pop(_NOTED, set())
+    if not noted:
+        return
+    connection = session.connection()
+    status = connection.execute(select(_table(HeadOfficeLink).c.status).limit(1)).scalar()
+    if status is None or LinkStatus(status) is not LinkStatus.LINKED:
+        return
+    drafts = [draft for kind, ident in sorted(noted) for draft in SNAPSHOTS[kind](connection, ident)]
+    write_drafts(connection, drafts)
+
+
+def write_drafts(connection: Connection, drafts: Iterable[Draft]) -> None:
+    """Insert the records, each key once: a key already owed (a drawer counted again) is left as it was."""
+    now = utcnow()
+    rows = [
+        {"key": d.key, "kind": d.kind, "payload": d.payload, "occurred_at": d.occurred_at, "created_at": now}
+        for d in drafts
+    ]
+    if not rows:
+        return
+    table = _table(SyncRecord)
+    builder = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    connection.execute(builder(table).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+
+
+# ---------------------------------------------------------------------------------------------- snapshots
+
+
+def _table(model: type[Any]) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+def plain(value: Any) -> Any:
+    """A column value as JSON holds it: times and days in ISO 8601, enums by value, decimals as text."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _row(row: Row[Any]) -> dict[str, Any]:
+    return {key: plain(value) for key, value in row._mapping.items()}
+
+
+def _one(connection: Connection, model: type[Any], ident: int) -> dict[str, Any] | None:
+    table = _table(model)
+    row = connection.execute(select(table).where(table.c.id == ident)).first()
+    return None if row is None else _row(row)
+
+
+def _many(connection: Connection, model: type[Any], column: str, values: Iterable[int]) -> list[dict[str, Any]]:
+    wanted = list(values)
+    if not wanted:
+        return []
+    table = _table(model)
+    rows = connection.execute(select(table).where(table.c[column].in_(wanted)).order_by(table.c.id)).all()
+    return [_row(row) for row in rows]
+
+
+def _at(value: Any) -> dt.datetime:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else utcnow()
+
+
+def _check(connection: Connection, check_id: int) -> dict[str, Any]:
+    """A check whole: its lines and their modifiers, discounts, comps, payments with tips, and refunds."""
+    lines = _many(connection, CheckLine, "check_id", [check_id])
+    refunds = _many(connection, Refund, "check_id", [check_id])
+    return {
+        "check": _one(connection, Check, check_id),
+        "lines": lines,
+        "modifiers": _many(connection, LineModifier, "line_id", [line["id"] for line in lines]),
+        "discounts": _many(connection, CheckDiscount, "check_id", [check_id]),
+        "comps": _many(connection, CheckComp, "check_id", [check_id]),
+        "payments": _many(connection, Payment, "check_id", [check_id]),
+        "refunds": refunds,
+        "refund_lines": _many(connection, RefundLine, "refund_id", [r["id"] for r in refunds]),
+    }
+
+
+def _check_closed(connection: Connection, ident: int) -> list[Draft]:
+    closing = _one(connection, CheckClosing, ident)
+    if closing is None:
+        return []
+    drafts = [
+        Draft(
+            f"{CHECK_CLOSED}:{closing['check_id']}:{closing['sequence']}",
+            CHECK_CLOSED,
+            _at(closing["closed_at"]),
+            {"closing": closing, **_check(connection, closing["check_id"])},
+        )
+    ]
+    if closing["reopened_at"] is not None:
+        drafts += _check_reopened(connection, ident)
+    return drafts
+
+
+def _check_reopened(connection: Connection, ident: int) -> list[Draft]:
+    closing = _one(connection, CheckClosing, ident)
+    if closing is None or closing["reopened_at"] is None:
+        return []
+    key = f"{CHECK_REOPENED}:{closing['check_id']}:{closing['sequence']}"
+    return [Draft(key, CHECK_REOPENED, _at(closing["reopened_at"]), {"closing": closing})]
+
+
+def _refunded(connection: Connection, ident: int) -> list[Draft]:
+    refund = _one(connection, Refund, ident)
+    if refund is None or refund["status"] != RefundStatus.COMPLETED.value:
+        return []
+    payload = {"refund": refund, "lines": _many(connection, RefundLine, "refund_id", [ident])}
+    return [Draft(f"{CHECK_REFUNDED}:{ident}", CHECK_REFUNDED, _at(refund["completed_at"]), payload)]
+
+
+def _tip_adjusted(connection: Connection, ident: int) -> list[Draft]:
+    message = _one(connection, OutboxMessage, ident)
+    if message is None:
+        return []
+    payment = _one(connection, Payment, int(message["payload"].get("payment_id") or 0))
+    payload = {"adjustment": message["payload"], "payment": payment}
+    return [Draft(f"{TIP_ADJUSTED}:{ident}", TIP_ADJUSTED, _at(message["created_at"]), payload)]
+
+
+def _journal_entry(connection: Connection, ident: int) -> list[Draft]:
+    entry = _one(connection, JournalEntry, ident)
+    if entry is None:
+        return []
+    payload = {"entry": entry, "lines": _many(connection, JournalLine, "entry_id", [ident])}
+    return [Draft(f"{JOURNAL_ENTRY}:{ident}", JOURNAL_ENTRY, _at(entry["posted_at"]), payload)]
+
+
+def _stock_move(connection: Connection, ident: int) -> list[Draft]:
+    move = _one(connection, StockMove, ident)
+    if move is None:
+        return []
+    return [Draft(f"{STOCK_MOVE}:{ident}", STOCK_MOVE, _at(move["created_at"]), {"move": move})]
+
+
+def _drawer_counted(connection: Connection, ident: int) -> list[Draft]:
+    drawer = _one(connection, DrawerSession, ident)
+    if drawer is None or drawer["status"] != DrawerStatus.CLOSED.value:
+        return []
+    payload = {"drawer": drawer, "movements": _many(connection, DrawerMovement, "drawer_id", [ident])}
+    return [Draft(f"{DRAWER_COUNTED}:{ident}", DRAWER_COUNTED, _at(drawer["closed_at"]), payload)]
+
+
+def _server_checkout(connection: Connection, ident: int) -> list[Draft]:
+    checkout = _one(connection, ServerCheckout, ident)
+    if checkout is None:
+        return []
+    key = f"{SERVER_CHECKOUT}:{ident}"
+    return [Draft(key, SERVER_CHECKOUT, _at(checkout["checked_out_at"]), {"checkout": checkout})]
+
+
+def _day_closed(connection: Connection, ident: int) -> list[Draft]:
+    day = _one(connection, BusinessDay, ident)
+    if day is None or day["status"] != DayStatus.CLOSED.value:
+        return []
+    return [Draft(f"{DAY_CLOSED}:{day['day']}", DAY_CLOSED, _at(day["closed_at"]), {"business_day": day})]
+
+
+SNAPSHOTS: Mapping[str, Callable[[Connection, int], list[Draft]]] = {
+    CHECK_CLOSED: _check_closed,
+    CHECK_REOPENED: _check_reopened,
+    CHECK_REFUNDED: _refunded,
+    TIP_ADJUSTED: _tip_adjusted,
+    JOURNAL_ENTRY: _journal_entry,
+    STOCK_MOVE: _stock_move,
+    DRAWER_COUNTED: _drawer_counted,
+    SERVER_CHECKOUT: _server_checkout,
+    DAY_CLOSED: _day_closed,
+}

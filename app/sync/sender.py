@@ -1,0 +1,219 @@
+"""The sender: sync records leave for head office in batches, in sequence order, and are resent until held.
+
+It never stands in the venue's way. It runs beside the outbox dispatcher, sends what has committed, and on
+any failure (head office down, the link cut mid-batch, a refusal) records the error and tries again later,
+waiting longer each time. Head office answers each batch with the highest sequence it holds without a hole;
+the next batch starts right after that, so whatever was lost in between is simply sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from app.group.protocol import ENROL_PATH, RECORDS_PATH
+from app.lib.clock import utcnow
+from app.lib.db import Database, unreachable
+from app.lib.errors import DomainError
+from app.lib.settings import Settings
+from app.sync import services
+from app.sync.models import LinkStatus, SyncRecord
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+
+
+class SyncRefused(DomainError):
+    """Head office refused this venue (a used token, a revoked venue, a wrong credential)."""
+
+    status_code = 409
+    code = "sync_refused"
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """What one sending pass did."""
+
+    sent: int
+    acked: int
+    error: str | None = None
+
+
+class _Runtime(Protocol):
+    settings: Settings
+    db: Database
+    tasks: list[asyncio.Task[None]]
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return f"head office answered {response.status_code}: {response.text[:200]}"
+    if isinstance(body, dict) and body.get("message"):
+        return str(body["message"])
+    return f"head office answered {response.status_code}"
+
+
+async def join(
+    db: Database,
+    url: str,
+    token: str,
+    *,
+    actor_id: int | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> str:
+    """Exchange an enrolment token at head office for this venue's credential, and keep it; the venue code."""
+    base = url.rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        raise SyncRefused("The head office address starts with http:// or https://.")
+    async with db.read() as session:
+        link = await services.current_link(session)
+    if link is not None and link.status is LinkStatus.LINKED:
+        raise SyncRefused(f"This venue is already linked to {link.url} as {link.venue_code}.")
+    try:
+        async with httpx.AsyncClient(timeout=TIMEOUT, transport=transport) as client:
+            response = await client.post(base + ENROL_PATH, json={"token": token.strip()})
+    except httpx.HTTPError as exc:
+        raise SyncRefused(f"Head office at {base} could not be reached: {exc!r}") from None
+    if response.status_code != 200:
+        raise SyncRefused(_message(response))
+    body = response.json()
+    venue = body["venue"]
+    async with db.write() as session:
+        await services.save_link(
+            session,
+            url=base,
+            venue_code=venue["code"],
+            venue_name=venue["name"],
+            credential=body["credential"],
+            actor_id=actor_id,
+        )
+    return str(venue["code"])
+
+
+def _wire_record(record: SyncRecord) -> dict[str, Any]:
+    return {
+        "sequence": record.sequence,
+        "kind": record.kind,
+        "key": record.key,
+        "occurred_at": record.occurred_at.isoformat(),
+        "payload": record.payload,
+    }
+
+
+class SyncSender:
+    """Sends the venue's sync records to head office, batch by batch, and keeps the acknowledged mark."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        batch_size: int = 200,
+        poll_seconds: float = 2.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.db = db
+        self.transport = transport
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self._stopping = False
+        self._wake = asyncio.Event()
+
+    def stop(self) -> None:
+        """Leave the loop after the current batch."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Send whenever due, until stopped; a failure waits out its backoff, the venue never waits on it."""
+        while not self._stopping:
+            try:
+                await self.send_all(respect_backoff=True)
+            except Exception as exc:  # the loop outlives a database outage and anything head office does
+                if unreachable(exc):
+                    log.warning("sync: the database is not reachable (%r); retrying", exc)
+                else:
+                    log.exception("sync pass failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            self._wake.clear()
+
+    async def send_all(self, *, respect_backoff: bool = False, max_batches: int | None = None) -> SendOutcome:
+        """Send batches until nothing is left, a batch fails, or `max_batches` went."""
+        total = 0
+        batches = 0
+        while True:
+            outcome = await self.send_batch(respect_backoff=respect_backoff)
+            total += outcome.sent
+            batches += 1
+            if outcome.error is not None or outcome.sent < self.batch_size or self._stopping:
+                return SendOutcome(total, outcome.acked, outcome.error)
+            if max_batches is not None and batches >= max_batches:
+                return SendOutcome(total, outcome.acked, None)
+
+    async def send_batch(self, *, respect_backoff: bool = False) -> SendOutcome:
+        """Number what committed, send the next batch after the acknowledged mark, and take head office's answer."""
+        async with self.db.write(priority=True) as session:
+            link = await services.current_link(session, lock=True)
+            if link is None or link.status is not LinkStatus.LINKED:
+                return SendOutcome(0, link.acked_sequence if link else 0, None)
+            if respect_backoff and link.next_attempt_at is not None and link.next_attempt_at > utcnow():
+                return SendOutcome(0, link.acked_sequence, link.last_error)
+            await services.number_records(session, link)
+            link_id, url, credential, acked = link.id or 0, link.url, link.credential, link.acked_sequence
+        async with self.db.read() as session:
+            records = await services.batch_after(session, acked, self.batch_size)
+        if not records:
+            return SendOutcome(0, acked, None)
+        body = {"records": [_wire_record(r) for r in records]}
+        error: str | None = None
+        revoked = False
+        try:
+            async with httpx.AsyncClient(timeout=TIMEOUT, transport=self.transport) as client:
+                response = await client.post(
+                    url + RECORDS_PATH, json=body, headers={"authorization": f"Bearer {credential}"}
+                )
+            if response.status_code == 200:
+                answer = response.json()
+                head_office_acked = int(answer["acked"])
+            else:
+                error = _message(response)
+                revoked = response.status_code == 403
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            error = f"head office at {url} could not be reached: {exc!r}"
+        if error is not None:
+            async with self.db.write(priority=True) as session:
+                await services.failed(session, link_id, error, revoked=revoked)
+            log.warning("sync: %s", error)
+            return SendOutcome(0, acked, error)
+        async with self.db.write(priority=True) as session:
+            await services.acknowledged(session, link_id, head_office_acked)
+        return SendOutcome(len(records), head_office_acked, None)
+
+
+_SENDER = "sync_sender"
+
+
+def start(runtime: _Runtime) -> asyncio.Task[None] | None:
+    """Run the sender in this process (a venue's; head office sends nothing up)."""
+    if runtime.settings.role != "venue":
+        return None
+    sender = SyncSender(
+        runtime.db, batch_size=runtime.settings.sync_batch_size, poll_seconds=runtime.settings.sync_poll_seconds
+    )
+    runtime.db.context[_SENDER] = sender
+    return asyncio.create_task(sender.run())
+
+
+def stop(runtime: _Runtime) -> None:
+    """Ask this process's sender to stop."""
+    sender: SyncSender | None = runtime.db.context.get(_SENDER)
+    if sender is not None:
+        sender.stop()

@@ -1,0 +1,72 @@
+"""The route matrix for head office's own routes: manager pages by permission, venue endpoints by credential."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from litestar import Litestar
+
+from app.group import controllers as group_controllers
+from app.group.protocol import ENROL_PATH, RECORDS_PATH, STATUS_PATH
+from app.staff.permissions import Role
+from app.sync import controllers as sync_controllers
+from tests.integration.test_route_matrix import (
+    GUARD_REFUSAL,
+    MISSING,
+    PATH_PARAM,
+    _allowed,
+    _http_routes,
+    everyone,  # noqa: F401 (the matrix's people, one per role)
+)
+
+HEAD_OFFICE_PAGES = {h.handler_name for h in group_controllers.MANAGE_ROUTES}
+VENUE_ENDPOINTS = {ENROL_PATH, RECORDS_PATH, STATUS_PATH}
+
+
+async def test_head_office_pages_answer_each_role_by_its_permission(app: Litestar, everyone: dict[Role, Any]) -> None:  # noqa: F811
+    routes = [(m, t, h) for m, t, h in _http_routes(app) if h.handler_name in HEAD_OFFICE_PAGES]
+    assert len(routes) == len(HEAD_OFFICE_PAGES)
+    wrong = []
+    for method, template, handler in routes:
+        path = PATH_PARAM.sub(MISSING, template)
+        for role, device in everyone.items():
+            if method == "GET":
+                response = await device.get(path, follow_redirects=False)
+            else:
+                response = await device.post(path, {}, follow_redirects=False)
+            refused = response.status_code == 403 and GUARD_REFUSAL in response.text
+            if response.status_code >= 500 or refused == _allowed(role, handler):
+                wrong.append(f"{method} {path} as {role}: {response.status_code}")
+            if method == "GET" and _allowed(role, handler) and response.status_code != 200:
+                wrong.append(f"{method} {path} as {role}: {response.status_code}, expected the page")
+    assert wrong == [], "\n".join(wrong)
+
+
+async def test_venue_endpoints_take_a_venue_credential_not_a_staff_login(
+    app: Litestar,
+    everyone: dict[Role, Any],  # noqa: F811
+) -> None:
+    found = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if route.path in VENUE_ENDPOINTS and handler.handler_name != "options_handler":
+                found.append((route.path, handler))
+                assert handler.opt.get("venue_credential"), route.path
+    assert len(found) == len(VENUE_ENDPOINTS)
+    admin = everyone[Role.ADMIN]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local") as api:
+        for path, handler in found:
+            method = sorted(handler.http_methods - {"HEAD", "OPTIONS"})[0]
+            if path == ENROL_PATH:
+                continue  # the token is the credential; see test_enrolment_and_ingest
+            anonymous = await api.request(method, path, json={"records": []} if method == "POST" else None)
+            assert anonymous.status_code == 401, path
+            logged_in = await admin.client.request(method, path, json={"records": []} if method == "POST" else None)
+            assert logged_in.status_code == 401, f"{path}: a staff login is not a venue credential"
+
+
+async def test_a_head_office_has_no_venue_link_page_and_a_venue_no_venue_list(app: Litestar) -> None:
+    paths = {route.path for route in app.routes}
+    assert "/manage/venues" in paths
+    assert not {r.paths.pop() for r in sync_controllers.ROUTES} & paths
