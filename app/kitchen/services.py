@@ -39,6 +39,7 @@ from app.lib.errors import Conflict, InvalidInput, NotFound
 from app.lib.events import emit
 from app.lib.outbox import OutboxMessage
 from app.menu.models import Course, MenuCategory, MenuItem
+from app.orders import live as orders_live
 from app.orders.models import Check, CheckKind, CheckLine, FireKind, FireLine, KitchenFire, LineModifier, LineState
 from app.staff.models import Staff
 
@@ -509,6 +510,7 @@ async def bump_ticket(session: AsyncSession, ticket_id: int, *, staff_id: int | 
     await session.flush()
     if ticket.kind is not TicketKind.VOID and (ticket.is_expo or expo is None):
         await _ready_if_done(session, ticket.check_id)
+        orders_live.kitchen_progressed(session, ticket.check_id)
     await emit(session, KitchenTicketsChanged(ticket_ids=tuple(changed)))
     return changed
 
@@ -604,6 +606,8 @@ async def recall_last(session: AsyncSession, station_id: int, *, staff_id: int |
             if sibling.is_expo:
                 _touch(session, sibling)
                 changed.append(sibling.id or 0)
+    # food the server was told is ready is not ready any more
+    orders_live.kitchen_progressed(session, ticket.check_id)
     await emit(session, KitchenTicketsChanged(ticket_ids=tuple(changed)))
     return ticket
 

@@ -35,6 +35,7 @@ from app.staff.permissions import Perm
 from app.staff.services import PinPolicy
 
 VOID_REASONS = ("Guest changed their mind", "Rung in by mistake", "Kitchen error", "Took too long", "Ran out")
+ITEM_BUTTONS_TEMPLATE = "orders/_item_buttons.html"
 _TARGET_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,60}$")
 
 Work = Callable[[AsyncSession, Staff, Staff | None], Awaitable[Response[Any]]]
@@ -137,21 +138,43 @@ async def actions_sheet(request: Request[Any, Any, Any], db: web.Db, check_id: F
     )
 
 
+@get("/checks/{check_id:int}/menu", permission=Perm.ORDERS_ENTER, include_in_schema=False)
+async def menu_buttons(request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int]) -> Template:
+    """Every item button as it stands now, each replacing its own (a tablet reloads them when its live link opens)."""
+    async with db.read() as session:
+        buttons = await queries.item_buttons(session)
+    return Template(template_name=ITEM_BUTTONS_TEMPLATE, context={"buttons": buttons, "check_id": check_id})
+
+
 @websocket("/checks/{check_id:int}/live", permission=Perm.ORDERS_ENTER, include_in_schema=False)
 async def check_live(socket: WebSocket[Any, Any, Any], db: web.Db, check_id: FromPath[int]) -> None:
-    """Tells a tablet showing a check that another tablet changed it (its new version), so it refreshes."""
+    """Tells a tablet showing a check that it changed (its new version, or the kitchen made food ready), so it
+    refreshes; and redraws the buttons of items 86'd or back on sale."""
     channels: ChannelsPlugin = socket.app.state.channels
+    engine = _engine(socket.app)
+    buttons_template = engine.get_template(ITEM_BUTTONS_TEMPLATE)
 
     async def render(change: live.Change) -> str | None:
-        if check_id not in change.checks and not change.everything:
-            return None
-        async with db.read() as session:
-            check = await session.get(Check, check_id)
-        if check is None:
-            return None
-        return f'<div id="check-sync" hidden data-version="{check.version}" data-status="{check.status.value}"></div>'
+        parts: list[str] = []
+        if change.items or change.everything:
+            async with db.read() as session:
+                buttons = await queries.item_buttons(session, None if change.everything else sorted(change.items))
+            if buttons:
+                parts.append(buttons_template.render(buttons=buttons, check_id=check_id))
+        if change.names_check(check_id):
+            async with db.read() as session:
+                check = await session.get(Check, check_id)
+            if check is not None:
+                # the kitchen's progress does not change the check's version: the tablet must redraw anyway
+                kitchen = " data-kitchen" if change.everything or check_id in change.kitchen else ""
+                parts.append(
+                    f'<div id="check-sync" hidden data-version="{check.version}"'
+                    f' data-status="{check.status.value}"{kitchen}></div>'
+                )
+        return "".join(parts) or None
 
-    await live.stream(socket, channels, live.check_channel(check_id), render, everything=live.Change.all())
+    channel_names = [live.check_channel(check_id), live.menu_channel()]
+    await live.stream(socket, channels, channel_names, render, everything=live.Change.all())
 
 
 # ---------------------------------------------------------------------------------------------- seating
@@ -696,6 +719,7 @@ ROUTES: list[Any] = [
     item_sheet,
     line_sheet,
     actions_sheet,
+    menu_buttons,
     check_live,
     open_check,
     clear_table,

@@ -1,10 +1,14 @@
-"""Live floor and check updates: every committed change to a check tells the tablets what to redraw.
+"""Live floor, check and menu updates: every committed change tells the tablets what to redraw.
 
 A flush that touches a check, a line or a kitchen fire records which checks and tables it touched; once
 the transaction commits, one message naming them goes out on the app's channels (in-process, or Redis
 across processes). Messages carry no state, only "look again": each tablet's websocket reads the tables
 fresh and sends their HTML, so messages arriving late or twice still leave every tablet right, and a
 tablet that reconnects reloads its whole floor.
+
+A menu item 86'd or back on sale (by a manager, or by a stock count) goes out on the menu channel, so every
+order-entry screen greys its button out or lights it up again at once. The kitchen says when it has made
+food ready (`kitchen_progressed`), so a check's screen shows it ready without the check itself changing.
 
 Which floor each table stands on is taken from the rows the transaction itself read (a check's table, a
 table's floor), so most changes are published without a read of their own.
@@ -15,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -25,10 +29,13 @@ from litestar import WebSocket
 from litestar.channels import ChannelsPlugin
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.floor.models import DiningTable
 from app.lib.db import Database, writing
+from app.lib.events import ChannelsUnavailable
 from app.lib.settings import Settings
+from app.menu.models import MenuItem
 from app.orders import queries
 from app.orders.models import Check, CheckLine, KitchenFire
 
@@ -51,6 +58,11 @@ def check_channel(check_id: int) -> str:
     return f"check:{check_id}"
 
 
+def menu_channel() -> str:
+    """The channel every order-entry screen listens on for items 86'd and back on sale."""
+    return "menu:items"
+
+
 @dataclass
 class Places:
     """Where the checks and tables one transaction read or wrote stand, as that transaction holds them."""
@@ -66,33 +78,55 @@ class Touched:
     checks: set[int] = field(default_factory=set)
     tables: set[int] = field(default_factory=set)
     places: Places = field(default_factory=Places)
+    items: set[int] = field(default_factory=set)
+    kitchen: set[int] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.checks or self.tables or self.items or self.kitchen)
 
 
 @dataclass(frozen=True)
 class Change:
-    """One live message: which tables and checks to look at again."""
+    """One live message: which tables, checks and menu items to look at again.
+
+    `kitchen` names checks whose food the kitchen made ready (or recalled): the check itself did not change,
+    so a tablet showing it must redraw whatever version it holds.
+    """
 
     tables: frozenset[int]
     checks: frozenset[int]
     everything: bool = False
+    items: frozenset[int] = frozenset()
+    kitchen: frozenset[int] = frozenset()
 
     @classmethod
     def all(cls) -> Change:
         """Redraw everything (after the channels were down and messages may have been lost)."""
         return cls(frozenset(), frozenset(), everything=True)
 
+    def names_check(self, check_id: int) -> bool:
+        """Whether a tablet showing `check_id` must look at it again."""
+        return self.everything or check_id in self.checks or check_id in self.kitchen
+
     def encode(self) -> str:
         """The message as sent on the channel."""
-        return json.dumps({"tables": sorted(self.tables), "checks": sorted(self.checks)})
+        raw: dict[str, list[int]] = {"tables": sorted(self.tables), "checks": sorted(self.checks)}
+        if self.items:
+            raw["items"] = sorted(self.items)
+        if self.kitchen:
+            raw["kitchen"] = sorted(self.kitchen)
+        return json.dumps(raw)
 
     @classmethod
     def decode(cls, data: bytes | str) -> Change:
         """A message read back from the channel; anything malformed reads as no change."""
         try:
             raw = json.loads(data)
-            return cls(
-                frozenset(int(t) for t in raw.get("tables", [])), frozenset(int(c) for c in raw.get("checks", []))
-            )
+
+            def ids(name: str) -> frozenset[int]:
+                return frozenset(int(i) for i in raw.get(name, []))
+
+            return cls(ids("tables"), ids("checks"), items=ids("items"), kitchen=ids("kitchen"))
         except (ValueError, TypeError, AttributeError):
             return cls(frozenset(), frozenset())
 
@@ -111,20 +145,29 @@ class LivePublisher:
         return getattr(self.channels, "_pub_queue", None) is not None
 
     async def publish(self, touched: Touched) -> None:
-        """Tell every tablet showing an affected floor or check to look again."""
-        if not self.running or not (touched.checks or touched.tables):
+        """Tell every tablet showing an affected floor, check or menu item to look again."""
+        if not self.running or not touched:
             return
         try:
-            tables, floors = await self._floors(touched)
-            change = Change(frozenset(tables), frozenset(touched.checks))
+            tables, floors = await self._floors(touched) if touched.checks or touched.tables else (set(), {})
+            change = Change(
+                frozenset(tables),
+                frozenset(touched.checks),
+                items=frozenset(touched.items),
+                kitchen=frozenset(touched.kitchen),
+            )
             targets = [floor_channel(f) for f in sorted(set(floors.values()))]
-            targets += [check_channel(c) for c in sorted(touched.checks)]
+            targets += [check_channel(c) for c in sorted(touched.checks | touched.kitchen)]
+            if touched.items:
+                targets.append(menu_channel())
             if targets:
                 # wait_published talks to the backend directly: an error surfaces here instead of
                 # silently stopping the plugin's background publisher.
                 await asyncio.wait_for(
                     self.channels.wait_published(change.encode(), channels=targets), timeout=PUBLISH_TIMEOUT_S
                 )
+        except ChannelsUnavailable:
+            pass  # the channels log an outage once when it starts and once when it ends; tablets catch up after
         except Exception:  # a live update is a courtesy; the commit already happened
             log.warning("live floor update not published; tablets catch up when they reconnect", exc_info=True)
 
@@ -185,15 +228,32 @@ def _refreshed(obj: Any, context: Any, _attributes: Any) -> None:
     _place(context.session, obj)
 
 
-def _track(session: Session, _flush_context: Any) -> None:
+def _touched(session: Session) -> Touched | None:
+    """What this write transaction touched so far; the first call arranges its publishing after the commit."""
     publisher: LivePublisher | None = session.info.get(PUBLISHER_KEY)
     if publisher is None:
-        return
+        return None
     touched: Touched | None = session.info.get(TOUCHED_KEY)
     if touched is None:
-        touched = session.info[TOUCHED_KEY] = Touched(places=_places(session))
+        created = touched = session.info[TOUCHED_KEY] = Touched(places=_places(session))
         # Database.write runs these after the commit, never after a rollback.
-        session.info.setdefault("after_commit", []).append(lambda: publisher.publish(touched))
+        session.info.setdefault("after_commit", []).append(lambda: publisher.publish(created))
+    return touched
+
+
+def kitchen_progressed(session: AsyncSession, check_id: int) -> None:
+    """The kitchen made food of `check_id` ready (or took it back): tablets showing the check redraw it."""
+    if not writing(session.sync_session):
+        return
+    touched = _touched(session.sync_session)
+    if touched is not None:
+        touched.kitchen.add(check_id)
+
+
+def _track(session: Session, _flush_context: Any) -> None:
+    touched = _touched(session)
+    if touched is None:
+        return
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, Check):
             if obj.id is not None:
@@ -204,6 +264,18 @@ def _track(session: Session, _flush_context: Any) -> None:
             touched.checks.update(_old_and_new(obj, "check_id"))
         elif isinstance(obj, DiningTable):
             _place(session, obj)
+        elif isinstance(obj, MenuItem) and obj.id is not None and _on_sale_changed(obj):
+            touched.items.add(obj.id)
+
+
+def _on_sale_changed(item: MenuItem) -> bool:
+    """Whether an item went off sale or back on (86, un-86, archived, restored), renamed or repriced."""
+    state = inspect(item)
+    return any(state.attrs[name].history.has_changes() for name in _BUTTON_FIELDS)
+
+
+# What an order-entry button shows of an item.
+_BUTTON_FIELDS = ("eighty_sixed_at", "eighty_six_reason", "archived_at", "name", "price_cents")
 
 
 def _old_and_new(obj: Any, attribute: str) -> set[int]:
@@ -228,12 +300,12 @@ Render = Callable[[Change], Awaitable[str | None]]
 async def stream(
     socket: WebSocket[Any, Any, Any],
     channels: ChannelsPlugin,
-    channel: str,
+    channel: str | Sequence[str],
     render: Render,
     *,
     everything: Change,
 ) -> None:
-    """Send `render(change)` down the socket for every change on `channel` until the tablet goes away.
+    """Send `render(change)` down the socket for every change on `channel` (or channels) until the tablet goes away.
 
     `everything` is what to redraw when the channels come back after an outage, since messages
     published meanwhile never arrived.
@@ -271,7 +343,8 @@ async def stream(
     try:
         # Subscribe before accepting: the tablet reloads its view when the socket opens, so nothing
         # committed after that reload can be missed.
-        async with channels.start_subscription([channel]) as subscriber:
+        names = [channel] if isinstance(channel, str) else list(channel)
+        async with channels.start_subscription(names) as subscriber:
             await socket.accept()
             async with subscriber.run_in_background(on_event):
                 while (await socket.receive())["type"] != "websocket.disconnect":

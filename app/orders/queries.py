@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_
+from sqlalchemy import and_, bindparam, case, column, func, or_
+from sqlalchemy import table as sql_table
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select, SelectOfScalar
@@ -231,11 +232,12 @@ def _label(check: Check, table: DiningTable | None) -> str:
 
 @dataclass(frozen=True)
 class LineView:
-    """A line with its answers and its price."""
+    """A line with its answers, its price, and whether the kitchen has it ready at the pass."""
 
     line: CheckLine
     modifiers: tuple[LineModifier, ...]
     amount_cents: int
+    ready: bool = False
 
     @property
     def seat_label(self) -> str:
@@ -252,9 +254,15 @@ class CourseView:
     pending: int = 0
     held: int = 0
     sent: int = 0
+    ready: int = 0
     rush: bool = False
     first_fired_at: datetime | None = None
     last_fired_at: datetime | None = None
+
+    @property
+    def all_ready(self) -> bool:
+        """Whether everything sent of this course is ready at the pass."""
+        return self.sent > 0 and self.ready == self.sent
 
     @property
     def status(self) -> str:
@@ -308,10 +316,13 @@ async def check_view(session: AsyncSession, check_id: int) -> CheckView | None:
     lines: dict[int, CheckLine] = {}
     modifiers: dict[int, list[LineModifier]] = defaultdict(list)
     fire_times: dict[Course, tuple[datetime, datetime]] = {}
-    for _check, _table, _server, line, modifier, first, last in rows:
+    ready: set[int] = set()
+    for _check, _table, _server, line, modifier, first, last, kitchen_done in rows:
         if line is None:
             continue  # a check with nothing on it yet
         lines[line.id or 0] = line
+        if kitchen_done == 1 and line.state == LineState.SENT:
+            ready.add(line.id or 0)
         if modifier is not None:
             modifiers[line.id or 0].append(modifier)
         if first is not None and last is not None:
@@ -319,7 +330,9 @@ async def check_view(session: AsyncSession, check_id: int) -> CheckView | None:
     grouped: dict[Course, list[LineView]] = defaultdict(list)
     for line in lines.values():
         amount = line_amount_cents(line.unit_price_cents, line.modifiers_cents, line.quantity)
-        grouped[line.course].append(LineView(line, tuple(modifiers.get(line.id or 0, [])), amount))
+        grouped[line.course].append(
+            LineView(line, tuple(modifiers.get(line.id or 0, [])), amount, ready=(line.id or 0) in ready)
+        )
     courses = []
     for course in sorted(grouped, key=lambda c: c.order):
         views = grouped[course]
@@ -332,6 +345,7 @@ async def check_view(session: AsyncSession, check_id: int) -> CheckView | None:
                 pending=sum(1 for line in live if line.state == LineState.PENDING),
                 held=sum(1 for line in live if line.state == LineState.HELD),
                 sent=sum(1 for line in live if line.state == LineState.SENT),
+                ready=sum(1 for v in views if v.ready),
                 rush=any(line.rush for line in live),
                 first_fired_at=times[0] if times else None,
                 last_fired_at=times[1] if times else None,
@@ -354,10 +368,11 @@ async def check_view(session: AsyncSession, check_id: int) -> CheckView | None:
 
 @cache
 def _check_with_lines() -> Any:
-    """A check with its table and server, once per line (with its modifiers, and when its course was fired)."""
+    """A check with its table and server, once per line (with its modifiers, when its course was fired, and
+    whether the kitchen has it ready)."""
     return (
         select(Check, DiningTable, Staff)
-        .add_columns(CheckLine, LineModifier, _course_fired(func.min), _course_fired(func.max))
+        .add_columns(CheckLine, LineModifier, _course_fired(func.min), _course_fired(func.max), _line_ready())
         .outerjoin(DiningTable, col(DiningTable.id) == col(Check.table_id))
         .outerjoin(Staff, col(Staff.id) == col(Check.server_id))
         .outerjoin(CheckLine, col(CheckLine.check_id) == col(Check.id))
@@ -376,6 +391,23 @@ def _course_fired(aggregate: Any) -> Any:
             col(KitchenFire.course) == col(CheckLine.course),
             col(KitchenFire.kind).in_([FireKind.NEW, FireKind.ADDITION]),
         )
+        .correlate(CheckLine)
+        .scalar_subquery()
+    )
+
+
+# The kitchen's tickets, read by name: the kitchen depends on orders, so orders reads only the few columns it needs.
+_TICKET = sql_table("kitchen_ticket", column("id"), column("state"), column("kind"))
+_TICKET_LINE = sql_table("kitchen_ticket_line", column("ticket_id"), column("check_line_id"))
+
+
+def _line_ready() -> Any:
+    """Whether the line in the enclosing query is ready at the pass: 1 once every kitchen ticket that carries it
+    (every station's, and expo's, which expo marks ready last) is bumped, 0 while one is open, None if unrouted."""
+    return (
+        select(func.min(case((_TICKET.c.state == "bumped", 1), else_=0)))
+        .select_from(_TICKET_LINE.join(_TICKET, _TICKET.c.id == _TICKET_LINE.c.ticket_id))
+        .where(_TICKET_LINE.c.check_line_id == col(CheckLine.id), _TICKET.c.kind != "void")
         .correlate(CheckLine)
         .scalar_subquery()
     )
@@ -418,26 +450,38 @@ class MenuSection:
 
 async def entry_menu(session: AsyncSession) -> list[MenuSection]:
     """The menu as order entry shows it: live categories, their items (86'd ones too, marked), in order."""
-    rows = (await session.exec(_menu_items())).all()
+    rows = (await session.exec(_menu_items(False))).all()
     sections: dict[int, MenuSection] = {}
     for category, item, questions, forced, single in rows:
         section = sections.get(category.id or 0)
         if section is None:
             section = sections[category.id or 0] = MenuSection(category, [])
-        section.items.append(
-            ItemButton(
-                item=item,
-                questions=int(questions or 0),
-                forced=bool(forced),
-                only_single_forced=bool(questions) and bool(single),
-            )
-        )
+        section.items.append(_button(item, questions, forced, single))
     return list(sections.values())
 
 
+async def item_buttons(session: AsyncSession, item_ids: Sequence[int] | None = None) -> list[ItemButton]:
+    """The order-entry buttons of the given live items (all of them when None), as a live update redraws them."""
+    if item_ids is not None and not item_ids:
+        return []
+    query = _menu_items(item_ids is not None)
+    params = {"item_ids": list(item_ids)} if item_ids is not None else {}
+    rows = (await session.exec(query, params=params)).all()
+    return [_button(item, questions, forced, single) for _category, item, questions, forced, single in rows]
+
+
+def _button(item: MenuItem, questions: Any, forced: Any, single: Any) -> ItemButton:
+    return ItemButton(
+        item=item,
+        questions=int(questions or 0),
+        forced=bool(forced),
+        only_single_forced=bool(questions) and bool(single),
+    )
+
+
 @cache
-def _menu_items() -> Any:
-    """Every live item under its live category, in menu order, with what its choices ask."""
+def _menu_items(by_ids: bool) -> Any:
+    """Every live item (or the given ones) under its live category, in menu order, with what its choices ask."""
     asks = (
         select(
             col(MenuItemModifierGroup.item_id).label("item_id"),
@@ -452,7 +496,7 @@ def _menu_items() -> Any:
         .group_by(col(MenuItemModifierGroup.item_id))
         .subquery()
     )
-    return (
+    query = (
         select(MenuCategory, MenuItem)
         .add_columns(asks.c.questions, asks.c.forced, asks.c.single)
         .join(MenuItem, col(MenuItem.category_id) == col(MenuCategory.id))
@@ -460,6 +504,9 @@ def _menu_items() -> Any:
         .where(col(MenuCategory.archived_at).is_(None), col(MenuItem.archived_at).is_(None))
         .order_by(col(MenuCategory.sort_order), col(MenuCategory.id), col(MenuItem.sort_order), col(MenuItem.id))
     )
+    if by_ids:
+        query = query.where(col(MenuItem.id).in_(bindparam("item_ids", expanding=True)))
+    return query
 
 
 async def modifier_questions(session: AsyncSession, item_id: int) -> list[ModifierQuestion]:

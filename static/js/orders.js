@@ -128,6 +128,7 @@
       });
     } else if (el.id === "entry") {
       refreshPanel(true);
+      refreshMenu();
     }
   });
 
@@ -159,7 +160,20 @@
     htmx.ajax("GET", entry.getAttribute("data-panel"), { target: "#check-panel", swap: "outerHTML" });
   }
 
+  // Items 86'd or back on sale while the live link was down: every button is redrawn in place.
+  function refreshMenu() {
+    var entry = document.getElementById("entry");
+    if (!entry || !entry.getAttribute("data-menu")) return;
+    htmx.ajax("GET", entry.getAttribute("data-menu"), { swap: "none" });
+  }
+
   document.body.addEventListener("htmx:wsAfterMessage", function (event) {
-    if (event.detail.elt && event.detail.elt.id === "entry") refreshPanel(false);
+    if (!event.detail.elt || event.detail.elt.id !== "entry") return;
+    // A message may only redraw item buttons (they replace themselves); the check is looked at when it names it.
+    var message = String(event.detail.message || "");
+    if (message.indexOf('id="check-sync"') < 0) return;
+    var sync = document.getElementById("check-sync");
+    // The kitchen made food ready: the check's version is the same, but the panel must be redrawn.
+    refreshPanel(!!(sync && sync.hasAttribute("data-kitchen")));
   });
 })();
