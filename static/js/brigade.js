@@ -39,13 +39,31 @@
         });
       }
     });
+    document.addEventListener("click", function (event) {
+      var close = event.target.closest ? event.target.closest("[data-dismiss-flash]") : null;
+      if (close && close.parentElement) close.parentElement.remove();
+    });
     document.body.addEventListener("htmx:sendError", function () {
       var flash = document.getElementById("flash");
       if (flash) flash.innerHTML = '<div class="flash flash-error" role="alert">No connection to the server. Nothing was changed; try again.</div>';
     });
   }
 
+  // Behaviours that would otherwise be inline handlers, which the Content-Security-Policy refuses.
+  function declarativeBehaviour() {
+    document.addEventListener("submit", function (event) {
+      if (event.target.matches && event.target.matches("form[data-no-submit]")) event.preventDefault();
+    });
+    document.addEventListener("click", function (event) {
+      var toggle = event.target.closest ? event.target.closest("[data-toggle-hidden]") : null;
+      if (!toggle) return;
+      var target = document.getElementById(toggle.getAttribute("data-toggle-hidden"));
+      if (target) toggle.setAttribute("aria-expanded", String(!target.toggleAttribute("hidden")));
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    declarativeBehaviour();
     pinPad();
     idleLock();
     flashTimeout();
