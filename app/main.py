@@ -13,13 +13,13 @@ from litestar import Litestar, Request, Response, get
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Redirect
+from litestar.response import File, Redirect
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
@@ -157,6 +157,19 @@ async def healthz(state: State) -> dict[str, str]:
     return {"status": "ok"}
 
 
+@get(
+    "/favicon.ico",
+    public=True,
+    exclude_from_auth=True,
+    exclude_from_csrf=True,
+    include_in_schema=False,
+    cache_control=CacheControlHeader(max_age=86400),
+)
+async def favicon() -> File:
+    """The icon browsers ask for at the root of every site, before anyone has logged in."""
+    return File(path=STATIC / "favicon.ico", media_type="image/x-icon", content_disposition_type="inline")
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the Brigade web application for `settings` (read from the environment when omitted)."""
     settings = settings or Settings()
@@ -187,6 +200,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[Any] = [
         home,
         healthz,
+        favicon,
         create_static_files_router(
             path="/static",
             directories=[STATIC],
