@@ -42,3 +42,11 @@ async def emit(session: AsyncSession, event: DomainEvent) -> None:
     bus: EventBus | None = session.info.get("bus")
     if bus is not None:
         await bus.emit(session, event)
+
+
+class ChannelsUnavailable(Exception):
+    """The live event channels' backend (Redis) is away: a publish was lost.
+
+    The channels log the outage once when it starts and once when it ends, with how many publishes it cost,
+    so a caller that can live without the message need not log it again.
+    """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -30,6 +31,18 @@ from tests.integration.kitchen.support import (
 )
 
 ROOT = Path(__file__).resolve().parents[3]
+OUTAGE_LOGGERS = ("kds.channels", "kds.live", "kds.controllers", "app.orders.live", "app.lib.outbox")
+
+
+class Recorded(logging.Handler):
+    """Keeps every record at WARNING and above."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
 
 
 @pytest.fixture
@@ -127,10 +140,18 @@ async def test_two_app_processes_on_redis_share_kitchen_events(
 
 
 async def test_a_redis_restart_does_not_stop_the_kitchen_screens(
-    runtime: Any, demo: None, settings: Settings, own_redis: OwnRedis, monkeypatch: pytest.MonkeyPatch
+    runtime: Any,
+    demo: None,
+    settings: Settings,
+    own_redis: OwnRedis,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import kds.controllers
 
+    # held on the loggers themselves: the served app's logging setup replaces the root logger's handlers
+    logged = Recorded()
+    for name in OUTAGE_LOGGERS:
+        logging.getLogger(name).addHandler(logged)
     monkeypatch.setattr(kds.controllers, "HEARTBEAT_SECONDS", 0.3)
     grill = await station_id(runtime, "Grill")
     app = create_app(settings.model_copy(update={"redis_url": own_redis.url}))
@@ -167,3 +188,11 @@ async def test_a_redis_restart_does_not_stop_the_kitchen_screens(
             await cook.aclose()
     finally:
         await app.state.runtime.db.dispose()
+        for name in OUTAGE_LOGGERS:
+            logging.getLogger(name).removeHandler(logged)
+    # the outage is two lines in the log, not a traceback per lost event
+    outage = logged.records
+    assert all(r.exc_info is None for r in outage), [r.getMessage() for r in outage if r.exc_info]
+    messages = [r.getMessage() for r in outage]
+    assert len([m for m in messages if "lost their backend" in m]) == 1, messages
+    assert len([m for m in messages if "are back after" in m and "publishes failed" in m]) == 1, messages
