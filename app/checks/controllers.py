@@ -399,8 +399,57 @@ async def close(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
     actor = _viewer(request).staff
 
     async def work(session: AsyncSession) -> str:
-        await services.close_check(session, check_id=check_id, actor=actor, expected_version=_version(fields))
+        await services.close_check(
+            session,
+            check_id=check_id,
+            actor=actor,
+            expected_version=_version(fields),
+            unsent_confirmed=_confirmed(fields),
+        )
         return "Check closed."
+
+    return await _settle(request, db, check_id, flash=await _once(request, db, fields, work))
+
+
+def _confirmed(fields: Mapping[str, Any]) -> bool:
+    """Whether the server ticked that the guest pays for items never sent to the kitchen."""
+    return str(fields.get("unsent_confirmed") or "") in ("1", "on", "true")
+
+
+@post("/checks/{check_id:int}/settle/send", permission=Perm.ORDERS_ENTER, include_in_schema=False)
+async def send_unsent(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
+    """Send the items the kitchen never had before the guest pays."""
+    fields = await web.form_data(request)
+    approver = await _approver(request, db, fields)
+
+    async def work(session: AsyncSession) -> str:
+        count = await services.send_unsent(
+            session,
+            check_id=check_id,
+            actor=_viewer(request).staff,
+            expected_version=_version(fields),
+            approver=approver,
+        )
+        return f"Sent {count} item{'s' if count != 1 else ''} to the kitchen."
+
+    return await _settle(request, db, check_id, flash=await _once(request, db, fields, work))
+
+
+@post("/checks/{check_id:int}/settle/void-unsent", permission=Perm.ORDERS_ENTER, include_in_schema=False)
+async def void_unsent(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
+    """Take the items the kitchen never had off the bill before the guest pays."""
+    fields = await web.form_data(request)
+    approver = await _approver(request, db, fields)
+
+    async def work(session: AsyncSession) -> str:
+        count = await services.void_unsent(
+            session,
+            check_id=check_id,
+            actor=_viewer(request).staff,
+            expected_version=_version(fields),
+            approver=approver,
+        )
+        return f"Voided {count} unsent item{'s' if count != 1 else ''}; the kitchen was not told."
 
     return await _settle(request, db, check_id, flash=await _once(request, db, fields, work))
 
@@ -633,6 +682,7 @@ async def pay(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
         portion_id=_optional_int(fields, "portion_id", "The part"),
         expected_version=_version(fields),
         device_id=viewer.device_id,
+        unsent_confirmed=_confirmed(fields),
     )
     outcome = await services.take_payment(db, payment_terminal(db), request_)
     level = "info" if outcome.attempt.status is AttemptStatus.APPROVED else "error"
@@ -838,6 +888,8 @@ ROUTES: list[Any] = [
     comp_remove,
     service_charge_waive,
     close,
+    send_unsent,
+    void_unsent,
     print_check,
     print_receipt,
     clear_table,

@@ -154,9 +154,14 @@ class CheckMoney:
         return sorted(seen, key=lambda seat: (seat is None, seat or 0))
 
     @property
+    def unsent_lines(self) -> list[CheckLine]:
+        """Lines rung in but not yet sent to the kitchen (held ones too)."""
+        return [line for line in self.lines if line.state in (LineState.PENDING, LineState.HELD)]
+
+    @property
     def unsent_count(self) -> int:
         """Lines rung in but not yet sent to the kitchen."""
-        return sum(1 for line in self.lines if line.state in (LineState.PENDING, LineState.HELD))
+        return len(self.unsent_lines)
 
 
 async def load_check(session: AsyncSession, check_id: int, *, for_update: bool = False) -> Check:

@@ -185,6 +185,28 @@ async def _money_for_update(session: AsyncSession, check_id: int, expected_versi
     return await check_money(session, check)
 
 
+class UnsentItems(Conflict):
+    """Paying in full would leave items on the bill that the kitchen never heard of."""
+
+    code = "unsent_items"
+
+
+def _refuse_unsent(money: CheckMoney, *, confirmed: bool, nothing: str) -> None:
+    """Paying a check in full with items never sent (or still held) is refused unless the request confirms it."""
+    unsent = money.unsent_lines
+    if not unsent or confirmed:
+        return
+    names = ", ".join(f"{line.name} (held)" if line.state is LineState.HELD else line.name for line in unsent[:6]) + (
+        f" and {len(unsent) - 6} more" if len(unsent) > 6 else ""
+    )
+    count = f"{len(unsent)} item{'s' if len(unsent) != 1 else ''}"
+    raise UnsentItems(
+        f"{count} on check #{money.check.number} never went to the kitchen: {names}. Send them or void them "
+        f"first, or confirm the guest pays for them unsent. {nothing}",
+        detail={"unsent_line_ids": [line.id for line in unsent]},
+    )
+
+
 def _require_no_pending(money: CheckMoney) -> None:
     if money.pending:
         attempt = money.pending[0]
@@ -943,6 +965,8 @@ class PaymentRequest:
     portion_id: int | None = None
     expected_version: int | None = None
     device_id: int | None = None
+    # The server saw that some items were never sent and chose to take the payment anyway.
+    unsent_confirmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -1099,6 +1123,8 @@ async def _begin_payment(session: AsyncSession, request: PaymentRequest) -> _Beg
             f"A tip of {_format(tip, currency)} on {_format(amount, currency)} looks like a typing mistake; "
             "check it. Nothing was charged."
         )
+    if amount >= due:
+        _refuse_unsent(money, confirmed=request.unsent_confirmed, nothing="Nothing was charged.")
     await orders.bump_version(session, check, request.expected_version)
     attempt = PaymentAttempt(
         kind=AttemptKind.CHARGE,
@@ -1486,17 +1512,78 @@ async def lock_tips(session: AsyncSession, day: dt.date) -> int:
     return len(payments)
 
 
+# ---------------------------------------------------------------------------------------------- unsent items
+
+
+async def send_unsent(
+    session: AsyncSession,
+    *,
+    check_id: int,
+    actor: Staff,
+    expected_version: int | None = None,
+    approver: Staff | None = None,
+) -> int:
+    """The guest is paying: send every item the kitchen has not had, held courses too. Returns how many."""
+    money = await _money_for_update(session, check_id, expected_version)
+    _require_open(money.check, "send its items")
+    unsent = money.unsent_lines
+    if not unsent:
+        raise InvalidInput("Every item on this check is already with the kitchen.")
+    version = expected_version
+    for course in sorted({line.course for line in unsent}, key=lambda c: c.order):
+        await orders.fire_course(
+            session, check_id=check_id, course=course, actor=actor, expected_version=version, approver=approver
+        )
+        version = None
+    return len(unsent)
+
+
+async def void_unsent(
+    session: AsyncSession,
+    *,
+    check_id: int,
+    actor: Staff,
+    expected_version: int | None = None,
+    approver: Staff | None = None,
+) -> int:
+    """Take every item the kitchen never had off the bill (nothing reaches the kitchen). Returns how many."""
+    money = await _money_for_update(session, check_id, expected_version)
+    _require_open(money.check, "void its items")
+    unsent = money.unsent_lines
+    if not unsent:
+        raise InvalidInput("There are no unsent items on this check.")
+    version = expected_version
+    for line in unsent:
+        await orders.void_line(
+            session,
+            check_id=check_id,
+            line_id=line.id or 0,
+            actor=actor,
+            expected_version=version,
+            reason="Not sent to the kitchen; taken off before payment",
+            approver=approver,
+        )
+        version = None
+    return len(unsent)
+
+
 # ---------------------------------------------------------------------------------------------- closing
 
 
 async def close_check(
-    session: AsyncSession, *, check_id: int, actor: Staff, expected_version: int | None = None
+    session: AsyncSession,
+    *,
+    check_id: int,
+    actor: Staff,
+    expected_version: int | None = None,
+    unsent_confirmed: bool = False,
 ) -> CheckClosing:
     """Close a check that is fully paid (or owes nothing, such as a check comped in full)."""
     money = await _money_for_update(session, check_id, expected_version)
     check = money.check
     _require_open(check, "close it")
     _require_no_pending(money)
+    _refuse_unsent(money, confirmed=unsent_confirmed, nothing="Nothing was changed.")
     if money.due > 0:
         raise Conflict(
             f"Check #{check.number} still has {_format(money.due, money.currency)} to pay; take payment before "
