@@ -23,7 +23,6 @@ from app.lib.errors import InvalidInput, PermissionDenied
 from app.lib.idempotency import StoredResponse, check_key, fingerprint, run_once
 from app.lib.settings import Settings
 from app.orders import approvals
-from app.orders import services as orders
 from app.orders.models import CheckStatus
 from app.staff import services as staff_services
 from app.staff.auth import Viewer
@@ -185,6 +184,11 @@ async def _settle_context(
         if viewer.device_id is not None:
             device_printer = await session.get(DeviceReceiptPrinter, viewer.device_id)
     last_change = max((p.change_cents for p in money.payments[-1:]), default=0)
+    still_open = (
+        [c for c in await queries.open_checks_on_table(session, check.table_id) if c.id != check.id]
+        if check.status is CheckStatus.CLOSED and check.table_cleared_at is None
+        else []
+    )
     settings = _settings(request)
     open_portion = next((p for p in money.portions if p.remaining > 0), None)
     default_amount = min(open_portion.remaining, money.due) if open_portion else max(money.due, 0)
@@ -215,7 +219,9 @@ async def _settle_context(
         "is_closed": check.status is CheckStatus.CLOSED,
         "needs_clearing": check.status is CheckStatus.CLOSED
         and check.table_id is not None
-        and check.table_cleared_at is None,
+        and check.table_cleared_at is None
+        and not still_open,
+        "still_open_on_table": still_open,
         "pending_status": AttemptStatus.PENDING,
     }
 
@@ -493,7 +499,7 @@ async def clear_table(request: Req, db: web.Db, check_id: FromPath[int]) -> Temp
     actor = _viewer(request).staff
 
     async def work(session: AsyncSession) -> str:
-        await orders.clear_table(session, check_id, actor)
+        await services.clear_table(session, check_id=check_id, actor=actor)
         return "Table cleared: it is free again."
 
     return await _settle(request, db, check_id, flash=await _once(request, db, fields, work))

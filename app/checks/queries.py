@@ -491,6 +491,14 @@ async def tenders(session: AsyncSession, *, include_archived: bool = False) -> l
     return list((await session.exec(query)).all())
 
 
+async def open_checks_on_table(session: AsyncSession, table_id: int | None) -> list[Check]:
+    """The checks still open on a table (a split leaves several), oldest first."""
+    if table_id is None:
+        return []
+    query = select(Check).where(Check.table_id == table_id, Check.status == CheckStatus.OPEN).order_by(col(Check.id))
+    return list((await session.exec(query)).all())
+
+
 async def table_name(session: AsyncSession, table_id: int | None) -> str:
     """The table's name as printed, or '-' for a tab."""
     if table_id is None:

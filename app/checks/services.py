@@ -64,6 +64,7 @@ from app.checks.queries import (
     family,
     latest_split,
     load_check,
+    open_checks_on_table,
     root_of,
     settings_of,
     with_payment,
@@ -1510,6 +1511,22 @@ async def lock_tips(session: AsyncSession, day: dt.date) -> int:
         payment.tips_locked_at = now
         session.add(payment)
     return len(payments)
+
+
+# ---------------------------------------------------------------------------------------------- the table
+
+
+async def clear_table(session: AsyncSession, *, check_id: int, actor: Staff) -> Check:
+    """The paid table is bussed; refused while another check on it (a split's) is still open."""
+    check = await load_check(session, check_id)
+    others = [c for c in await open_checks_on_table(session, check.table_id) if c.id != check.id]
+    if others:
+        numbers = ", ".join(f"#{c.number}" for c in others)
+        raise Conflict(
+            f"The table still has check{'s' if len(others) != 1 else ''} {numbers} open; clear it once the last "
+            "check is paid. Nothing was changed."
+        )
+    return await orders.clear_table(session, check_id, actor)
 
 
 # ---------------------------------------------------------------------------------------------- unsent items

@@ -12,7 +12,7 @@ from app.kitchen.models import Printer, PrintJob
 from app.lib.audit import AuditEntry
 from app.lib.outbox import OutboxMessage
 from app.orders.models import Check, CheckStatus
-from tests.integration.checks.arrange import check_row, key, money, post, ring_in, rows, tenders
+from tests.integration.checks.arrange import check_row, key, money, open_checks_on, post, ring_in, rows, tenders
 
 DINNER = [(1, "PA-CAR"), (1, "BR-CID"), (2, "PA-RIS"), (2, "SD-LEM")]
 
@@ -264,3 +264,26 @@ async def test_the_paid_table_needs_clearing_then_is_free(
     assert (await check_row(runtime, arranged.check_id)).table_cleared_at is not None
     waiting = await rows(runtime, Check, Check.table_id == arranged.table_id, col(Check.table_cleared_at).is_(None))
     assert waiting == []
+
+
+async def test_table_cleared_waits_for_the_last_open_check_of_a_split_table(
+    server: Any, runtime: Any, terminal: SimulatedTerminal
+) -> None:
+    arranged = await ring_in(runtime, items=DINNER)
+    await post(server, runtime, arranged.check_id, "split/seat")
+    first, second = await open_checks_on(runtime, arranged.table_id or 0)
+    card = (await tenders(runtime))["Card"]
+    due = (await money(runtime, second.id or 0)).due
+    paid = await post(server, runtime, second.id or 0, "pay", {"tender_id": str(card), "amount": f"{due / 100:.2f}"})
+    assert paid.status_code == 200, paid.text
+    assert "Table 5 cleared" not in paid.text
+    assert f"check #{first.number}</a> open; clear the table once the last check is paid" in paid.text
+    early = await server.post(f"/checks/{second.id}/settle/clear-table", {"idempotency_key": key()})
+    assert early.status_code == 409
+    assert f"still has check #{first.number} open" in early.text
+    assert (await check_row(runtime, second.id or 0)).table_cleared_at is None
+    due = (await money(runtime, first.id or 0)).due
+    last = await post(server, runtime, first.id or 0, "pay", {"tender_id": str(card), "amount": f"{due / 100:.2f}"})
+    assert "Table 5 cleared" in last.text
+    again = await server.get(f"/checks/{second.id}/settle")
+    assert "Table 5 cleared" in again.text
