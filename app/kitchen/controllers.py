@@ -117,9 +117,17 @@ async def _status_context(db: Database) -> dict[str, Any]:
         printers = await queries.printer_statuses(session)
         alerts = await queries.open_alerts(session)
         failed = await queries.failed_jobs(session)
+        held = await queries.held_jobs(session)
         recent = await queries.recent_jobs(session)
         names = {p.id: p.name for p in (await session.exec(select(Printer))).all()}
-    return {"printers": printers, "alerts": alerts, "failed": failed, "recent": recent, "printer_names": names}
+    return {
+        "printers": printers,
+        "alerts": alerts,
+        "failed": failed,
+        "held": held,
+        "recent": recent,
+        "printer_names": names,
+    }
 
 
 async def _status_fragment(db: Database, flash: str | None = None) -> Template:

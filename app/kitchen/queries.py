@@ -418,6 +418,7 @@ class PrinterStatusView:
     pending: int
     failed: int
     backup_name: str | None
+    held: int = 0
 
     @property
     def is_down(self) -> bool:
@@ -456,6 +457,7 @@ async def printer_statuses(session: AsyncSession) -> list[PrinterStatusView]:
                 + counts.get((pid, PrintJobState.PRINTING.value), 0),
                 failed=counts.get((pid, PrintJobState.FAILED.value), 0),
                 backup_name=names.get(printer.backup_printer_id) if printer.backup_printer_id else None,
+                held=counts.get((pid, PrintJobState.HELD.value), 0),
             )
         )
     return views
@@ -478,6 +480,14 @@ async def failed_jobs(session: AsyncSession, limit: int = 100) -> list[PrintJob]
         .where(PrintJob.state == PrintJobState.FAILED)
         .order_by(col(PrintJob.failed_at).desc(), col(PrintJob.id).desc())
         .limit(limit)
+    )
+    return list(result.all())
+
+
+async def held_jobs(session: AsyncSession, limit: int = 100) -> list[PrintJob]:
+    """Jobs waiting for their printer (paper, cover), oldest first: they print, marked LATE, once it is ready."""
+    result = await session.exec(
+        select(PrintJob).where(PrintJob.state == PrintJobState.HELD).order_by(col(PrintJob.id)).limit(limit)
     )
     return list(result.all())
 

@@ -208,6 +208,29 @@ async def test_the_status_page_shows_failed_jobs_and_alerts_a_manager_can_act_on
     assert row.state in (PrintJobState.PENDING, PrintJobState.PRINTING, PrintJobState.PRINTED)
 
 
+async def test_the_status_page_lists_tickets_waiting_for_paper_as_a_page_and_a_fragment(
+    manager: Device, runtime: Any
+) -> None:
+    kitchen = next(p for p in await printers(runtime) if p.name == "Kitchen")
+    async with runtime.db.write() as session:
+        job = await printing.enqueue_print(
+            session, printer_id=kitchen.id or 0, data=b"\x1b@hello\n", kind="kitchen_ticket", reference="ticket:9"
+        )
+        printing.hold_job(job, "printer 10.0.0.7:9100 is out of paper")
+        session.add(job)
+        await printing.record_health(session, kitchen.id or 0, PrinterHealth.PAPER_OUT, "paper end")
+
+    for htmx in (False, True):
+        page = await manager.get("/manage/kitchen/printers", htmx=htmx)
+        assert page.status_code == 200
+        assert "Waiting for the printer" in page.text
+        assert "kitchen ticket ticket:9" in page.text
+        assert "is out of paper" in page.text
+        assert "1 held" in page.text
+        assert "marked LATE" in page.text
+        assert ("<html" in page.text) is not htmx
+
+
 async def test_tablets_see_no_badge_while_every_printer_is_fine(server: Device) -> None:
     response = await server.get("/kitchen/printer-badge", htmx=True)
     assert response.status_code == 200
