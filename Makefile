@@ -10,7 +10,7 @@ CHROMIUM ?= $(shell command -v chromium || echo /usr/bin/chromium)
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 CODE := $(wildcard app kds printers bench)
 
-.PHONY: run setup test lint typecheck unit integration integration-sqlite integration-postgres e2e faults bench chromium hledger vendor clean
+.PHONY: run setup test lint typecheck unit integration integration-sqlite integration-postgres e2e faults group bench chromium hledger vendor clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV) || ( rm -rf $(VENV) && $(SUDO) apt-get update -qq && \
@@ -60,7 +60,11 @@ e2e: setup chromium
 faults: setup
 	$(PYTEST) -q tests/faults
 
-test: setup chromium hledger lint typecheck unit integration faults e2e
+# A head office on PostgreSQL and two venues on SQLite as real processes (see tests/group).
+group: setup
+	$(PYTEST) -q tests/group
+
+test: setup chromium hledger lint typecheck unit integration faults group e2e
 
 # Both modes, a BENCH line each (see docs/performance.md); BENCH_ARGS="--mode sqlite --duration 10" to narrow it.
 bench: setup

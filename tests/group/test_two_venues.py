@@ -1,0 +1,203 @@
+"""A head office on PostgreSQL and two venues on SQLite, as real `brigade serve` processes on loopback.
+
+Each venue enrols with the CLI, sells a simulated day and closes it, and sends it up. NORTH's link is cut
+mid-batch by a proxy and the venue catches up; SOUTH's sender is killed with SIGKILL while head office's
+answer to a batch it already stored is on its way. Afterwards every closed check is at head office once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tests.faults.harness import ROOT, AppServer, app_env
+from tests.group.proxy import LinkProxy
+from tests.support.services import PostgresDatabase, postgres_url, require_service
+
+CHECKS = 12
+
+
+def brigade(env: dict[str, str], *args: str, timeout: float = 120) -> str:
+    """Run a `brigade` command as an operator would; its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "app", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, f"brigade {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def wait_until(predicate: Callable[[], bool], within: float, what: str) -> None:
+    deadline = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {within} s: {what}")
+        time.sleep(0.1)
+
+
+@dataclass
+class Venue:
+    """One restaurant: its code, environment, SQLite file, proxy to head office and (when running) server."""
+
+    code: str
+    env: dict[str, str]
+    path: Path
+    proxy: LinkProxy
+    server: AppServer
+    token: str
+
+    def query(self, sql: str) -> list[tuple[object, ...]]:
+        with sqlite3.connect(self.path, timeout=30) as connection:
+            return connection.execute(sql).fetchall()
+
+    def link(self) -> tuple[int, str | None]:
+        acked, error = self.query("SELECT acked_sequence, last_error FROM head_office_link")[0]
+        return int(str(acked)), None if error is None else str(error)
+
+    def queued(self) -> int:
+        acked = self.link()[0]
+        return int(
+            str(self.query(f"SELECT count(*) FROM sync_record WHERE sequence IS NULL OR sequence > {acked}")[0][0])
+        )
+
+
+@pytest.fixture
+def head_office_database() -> Iterator[str]:
+    require_service("PostgreSQL", postgres_url())
+    database = PostgresDatabase(postgres_url(), f"brigade_group_{os.getpid()}", with_tables=False)
+    yield database.url
+    database.drop()
+
+
+def _at_head_office(url: str, sql: str) -> list[asyncpg.Record]:
+    async def read() -> list[asyncpg.Record]:
+        connection = await asyncpg.connect(url.replace("+asyncpg", ""))
+        try:
+            return list(await connection.fetch(sql))
+        finally:
+            await connection.close()
+
+    return asyncio.run(read())
+
+
+def test_two_venues_send_every_closed_check_exactly_once_through_a_cut_link_and_a_killed_sender(
+    tmp_path: Path, head_office_database: str
+) -> None:
+    ho_env = app_env(tmp_path / "ho", head_office_database, role="head_office")
+    brigade(ho_env, "db", "upgrade")
+    head_office = AppServer(ho_env, tmp_path / "ho.log")
+    head_office.start()
+    venues: list[Venue] = []
+    try:
+
+        def set_up(code: str) -> Venue:
+            path = tmp_path / code / "brigade.db"
+            env = app_env(
+                tmp_path / code,
+                f"sqlite+aiosqlite:///{path}",
+                pin_hash_profile="fast",
+                sync_poll_seconds="0.2",
+                sync_batch_size="40",
+                venue_name=f"Brigade {code.title()}",
+            )
+            brigade(env, "db", "upgrade")
+            brigade(env, "demo")
+            token = brigade(ho_env, "venues", "add", "--code", code, "--name", f"Brigade {code.title()}").strip()
+            proxy = LinkProxy(head_office.port)
+            assert code in brigade(env, "head-office", "join", proxy.url, token)
+            return Venue(code, env, path, proxy, AppServer(env, tmp_path / f"{code}.log"), token)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            venues = list(pool.map(set_up, ("NORTH", "SOUTH")))
+        token = venues[0].token
+        # A token works once.
+        reuse = subprocess.run(
+            [sys.executable, "-m", "app", "head-office", "join", head_office.url, token],
+            cwd=ROOT,
+            env=venues[0].env,
+            capture_output=True,
+            text=True,
+        )
+        assert reuse.returncode != 0
+        assert "already linked" in reuse.stderr
+
+        # Both venues sell a day and close it while the link is idle (no server runs at the venues yet).
+        selling = [
+            subprocess.Popen(
+                [sys.executable, "-m", "app", "simulate", "--checks", str(CHECKS), "--close", "--seed", str(seed)],
+                cwd=ROOT,
+                env=venue.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            for seed, venue in enumerate(venues, start=3)
+        ]
+        for process in selling:
+            output, _ = process.communicate(timeout=120)
+            assert process.returncode == 0, output.decode()
+        north, south = venues
+        for venue in venues:
+            assert venue.queued() > 40, "more than one batch is owed"
+
+        # NORTH: the link is cut in the middle of a batch; the venue records why, then catches up.
+        north.proxy.mode = "cut"
+        north.server.start()
+        wait_until(lambda: north.link()[1] is not None and north.proxy.cuts > 0, 30, "NORTH notices the cut")
+        assert north.link()[0] == 0
+        status = brigade(north.env, "sync", "status", "--json")
+        assert '"last_error": null' not in status
+        north.proxy.mode = "pass"
+        brigade(north.env, "sync", "now")
+        wait_until(lambda: north.queued() == 0, 60, "NORTH catches up")
+
+        # SOUTH: head office stores a batch, and the sender is killed before it hears so; it resends on restart.
+        south.proxy.mode = "swallow"
+        south.server.start()
+        wait_until(south.proxy.answered.is_set, 30, "head office answers SOUTH's first batch")
+        south.server.kill()
+        assert south.link()[0] == 0, "the venue never heard the acknowledgement"
+        stored = _at_head_office(
+            head_office_database,
+            "SELECT count(*) AS n FROM group_venue_record r JOIN group_venue v ON v.id = r.venue_id "
+            "WHERE v.code = 'SOUTH'",
+        )[0]["n"]
+        assert stored > 0
+        south.proxy.mode = "pass"
+        south.server.start()
+        wait_until(lambda: south.queued() == 0, 60, "SOUTH catches up after the kill")
+
+        for venue in venues:
+            owed = int(str(venue.query("SELECT count(*) FROM sync_record")[0][0]))
+            closings = {f"check.closed:{c}:{s}" for c, s in venue.query("SELECT check_id, sequence FROM check_closing")}
+            held = _at_head_office(
+                head_office_database,
+                "SELECT r.sequence, r.kind, r.key FROM group_venue_record r JOIN group_venue v ON v.id = r.venue_id "
+                f"WHERE v.code = '{venue.code}' ORDER BY r.sequence",
+            )
+            assert [row["sequence"] for row in held] == list(range(1, owed + 1)), f"{venue.code}: gapless, once"
+            keys = [row["key"] for row in held]
+            assert len(keys) == len(set(keys)), f"{venue.code}: no record twice"
+            assert {k for k in keys if k.startswith("check.closed:")} == closings, f"{venue.code}: every closing"
+            kinds = {row["kind"] for row in held}
+            assert {"check.closed", "journal.entry", "stock.move", "drawer.counted", "day.closed"} <= kinds
+            (mark,) = _at_head_office(
+                head_office_database,
+                f"SELECT acked_sequence, records_received FROM group_venue WHERE code = '{venue.code}'",
+            )
+            assert (mark["acked_sequence"], mark["records_received"]) == (owed, owed)
+            assert venue.link() == (owed, None)
+    finally:
+        for venue in venues:
+            venue.server.stop()
+            venue.proxy.close()
+        head_office.stop()
