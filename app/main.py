@@ -40,7 +40,7 @@ from app.group import controllers as group_controllers
 from app.inventory import controllers as inventory_controllers
 from app.kitchen import controllers as kitchen_controllers
 from app.kitchen import services as kitchen_services
-from app.lib import web
+from app.lib import headers, web
 from app.lib.db import Database
 from app.lib.errors import DomainError
 from app.lib.events import EventBus
@@ -246,6 +246,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="Brigade API", version="1.0.0", path="/schema", components=api_controllers.OPENAPI_COMPONENTS
         ),
         lifespan=[lifespan],
+        # Pages, fragments, static files and errors alike: the hook sees every response the app starts.
+        before_send=[headers.security_headers()],
         debug=settings.debug,
     )
     _refuse_unguarded_routes(app)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
@@ -73,3 +75,81 @@ async def test_every_route_names_a_permission(app: Litestar) -> None:
         }
     )
     assert public == ["/favicon.ico", "/healthz", "/login", "/login/enrol", "/static/{file_path:path}"]
+
+
+SECURITY_HEADERS = {
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+}
+
+
+def _assert_secured(response: Any, what: str) -> str:
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers.get(name) == value, f"{what}: {name}"
+    policy = response.headers.get("content-security-policy", "")
+    directives = {part.split()[0]: part.split()[1:] for part in policy.split("; ") if part}
+    assert directives["default-src"] == ["'self'"], what
+    assert directives["script-src"] == ["'self'"], f"{what}: no inline script, no eval"
+    assert directives["style-src"] == ["'self'"], what
+    assert directives["style-src-attr"] == ["'unsafe-inline'"], what
+    assert directives["img-src"] == ["'self'", "data:"], what
+    assert directives["frame-ancestors"] == ["'none'"], what
+    assert directives["base-uri"] == ["'self'"], what
+    assert directives["form-action"] == ["'self'"], what
+    return policy
+
+
+async def test_every_kind_of_response_carries_the_security_headers(server: Any, manager: Any) -> None:
+    answers = {
+        "a page": await manager.get("/manage/staff"),
+        "a fragment": await manager.get("/manage/staff", htmx=True),
+        "a static file": await manager.get("/static/js/brigade.js"),
+        "the vendored htmx": await manager.get("/static/vendor/htmx-2.0.11.min.js"),
+        "a missing page": await manager.get("/no-such-page"),
+        "a missing static file": await manager.get("/static/no-such-file.js"),
+        "a refusal": await server.get("/manage/staff"),
+        "a refusal in a fragment": await server.post("/manage/staff", {"name": "X"}),
+        "a redirect": await manager.get("/", follow_redirects=False),
+        "the health check": await manager.get("/healthz"),
+        "an API refusal": await manager.get("/api/v1/checks"),
+    }
+    assert answers["a fragment"].status_code == 200
+    assert answers["a missing page"].status_code == 404
+    assert answers["a refusal"].status_code == 403
+    for what, response in answers.items():
+        _assert_secured(response, what)
+
+
+async def test_the_login_page_is_secured_before_anyone_logs_in(device_factory: Any, demo: None) -> None:
+    stranger = await device_factory(enrolled=False)
+    page = await stranger.get("/login")
+    policy = _assert_secured(page, "the login page")
+    assert "connect-src 'self' ws://testserver.local wss://testserver.local" in policy, "live updates reach this host"
+    assert "<script>" not in page.text
+    assert "onclick=" not in page.text
+
+
+async def test_a_forged_host_header_cannot_widen_the_policy(device_factory: Any, demo: None) -> None:
+    stranger = await device_factory(enrolled=False)
+    page = await stranger.get("/login", headers={"host": "evil.example; script-src *"})
+    policy = page.headers["content-security-policy"]
+    assert "evil" not in policy
+    assert "script-src 'self';" in policy
+    assert "connect-src 'self'" in policy
+
+
+INLINE_SCRIPT = re.compile(
+    r"""<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=\s*["']|\bhx-on\b|javascript:""", re.IGNORECASE
+)
+
+
+def test_no_template_carries_inline_script_or_event_handlers() -> None:
+    """The policy refuses them, so a button that relied on one would silently do nothing."""
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    offenders = [
+        f"{path.relative_to(templates)}: {match.group(0)}"
+        for path in sorted(templates.rglob("*.html"))
+        for match in INLINE_SCRIPT.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
