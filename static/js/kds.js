@@ -2,10 +2,16 @@
 // Every (re)connect starts with the whole board; each card update replaces the card with the same id
 // unless the screen already holds a newer version, so replays and reconnects never duplicate a card.
 // The status pill always says how fresh the board is; a disconnected board is greyed and says so.
+// Cards flow in newspaper columns (CSS multi-column); the columns past the screen's right edge are the next
+// pages, shown by sliding the board one screen width; cards off the page shown are inert, so no stray tap bumps them.
 (function () {
   "use strict";
 
   var layout, board, allDayList, statusEl, staleEl, emptyEl, countEl, clockEl;
+  var pagerEl, pageLabelEl, prevEl, nextEl;
+  var page = 0, pages = 1;
+  var arrived = []; // cards new since the last layout
+  var newOffPage = false; // a ticket arrived on a later page than the one shown
   var socket = null;
   var versions = Object.create(null); // card id -> newest version seen (kept for removed cards too)
   var lastMessageAt = 0;
@@ -69,6 +75,98 @@
     updateEmpty();
     recountAllDay();
     tick();
+    paginate();
+  }
+
+  function px(value) { var n = parseFloat(value); return isNaN(n) ? 0 : n; }
+
+  function paginate() {
+    // One page is one board width of columns plus the gap after the last one: column k*N starts at k*(width+gap).
+    var style = getComputedStyle(board);
+    var padLeft = px(style.paddingLeft);
+    var step = board.clientWidth - padLeft - px(style.paddingRight) + px(style.columnGap);
+    if (step <= 0) return;
+    labelContinuations();
+    var origin = board.getBoundingClientRect().left + padLeft; // moves with the board's slide, as the cards do
+    var spans = [], last = 0;
+    cards().forEach(function (card) {
+      var first = -1, end = -1;
+      // a card continued into the next column has one rectangle per column
+      Array.prototype.forEach.call(card.getClientRects(), function (rect) {
+        if (!rect.width || !rect.height) return;
+        var at = Math.max(0, Math.floor((rect.left - origin + 1) / step));
+        if (first < 0 || at < first) first = at;
+        if (at > end) end = at;
+      });
+      if (first < 0) first = end = 0;
+      spans.push([card, first, end]);
+      if (end > last) last = end;
+    });
+    pages = last + 1;
+    if (page > pages - 1) page = pages - 1;
+    if (page < 0) page = 0;
+    spans.forEach(function (span) {
+      var shown = span[1] <= page && page <= span[2];
+      span[0].inert = !shown;
+      if (span[1] > page && arrived.indexOf(span[0]) >= 0) newOffPage = true;
+    });
+    arrived = [];
+    if (page === pages - 1) newOffPage = false;
+    board.style.transform = page ? "translateX(" + (-page * step) + "px)" : "";
+    renderPager(spans.length);
+  }
+
+  function labelContinuations() {
+    // A ticket too tall for one column continues at the top of the next: the first line there names the table.
+    board.querySelectorAll(".cont").forEach(function (el) { el.classList.remove("cont"); el.removeAttribute("data-cont"); });
+    cards().forEach(function (card) {
+      var rects = card.getClientRects();
+      if (rects.length < 2) return;
+      var label = (card.getAttribute("aria-label") || "") + " · continued";
+      var columns = Array.prototype.map.call(rects, function (rect) { return Math.round(rect.left); });
+      var marked = {};
+      card.querySelectorAll(".tline, .parts, .ticket-actions").forEach(function (part) {
+        var left = Math.round(part.getBoundingClientRect().left), column = -1;
+        for (var i = 0; i < columns.length && column < 0; i++) {
+          if (Math.abs(columns[i] - left) < 2) column = i;
+        }
+        if (column > 0 && !marked[column]) {
+          marked[column] = true;
+          part.classList.add("cont");
+          part.setAttribute("data-cont", label);
+        }
+      });
+    });
+  }
+
+  function renderPager(count) {
+    if (!pagerEl) return;
+    pagerEl.hidden = pages < 2;
+    var label = "Page " + (page + 1) + " of " + pages + " · " + count + " ticket" + (count === 1 ? "" : "s");
+    if (pageLabelEl.textContent !== label) pageLabelEl.textContent = label;
+    prevEl.disabled = page === 0;
+    nextEl.disabled = page >= pages - 1;
+    nextEl.classList.toggle("has-new", newOffPage);
+  }
+
+  function turnTo(target) {
+    page = Math.max(0, Math.min(pages - 1, target));
+    paginate();
+  }
+
+  function onKey(event) {
+    // bump bars send plain keys; a key held with a modifier is the browser's
+    if (event.altKey || event.ctrlKey || event.metaKey || event.defaultPrevented) return;
+    var target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    var to = null;
+    if (event.key === "ArrowRight" || event.key === "PageDown") to = page + 1;
+    else if (event.key === "ArrowLeft" || event.key === "PageUp") to = page - 1;
+    else if (event.key === "Home") to = 0;
+    else if (event.key === "End") to = pages - 1;
+    if (to === null) return;
+    event.preventDefault();
+    turnTo(to);
   }
 
   function updateEmpty() {
@@ -103,6 +201,7 @@
     var card = fromHtml(message.html);
     if (!card) return;
     card.classList.add(existing ? "updated" : "fresh");
+    if (!existing) arrived.push(card);
     if (existing) existing.remove();
     insertSorted(card);
     if (window.htmx) window.htmx.process(card);
@@ -250,6 +349,15 @@
     emptyEl = document.querySelector("[data-board-empty]");
     countEl = document.querySelector("[data-open-count]");
     clockEl = document.querySelector("[data-clock]");
+    pagerEl = document.querySelector("[data-pager]");
+    pageLabelEl = document.querySelector("[data-page-label]");
+    prevEl = document.querySelector("[data-page-prev]");
+    nextEl = document.querySelector("[data-page-next]");
+    prevEl.addEventListener("click", function () { turnTo(page - 1); });
+    nextEl.addEventListener("click", function () { turnTo(page + 1); });
+    document.addEventListener("keydown", onKey);
+    if (window.ResizeObserver) new ResizeObserver(paginate).observe(document.querySelector("[data-board-viewport]"));
+    if (document.fonts && document.fonts.ready) document.fonts.ready.then(paginate);
     yellowMs = (parseInt(layout.getAttribute("data-yellow"), 10) || 480) * 1000;
     redMs = (parseInt(layout.getAttribute("data-red"), 10) || 900) * 1000;
     heartbeatMs = (parseFloat(layout.getAttribute("data-heartbeat")) || 5) * 1000;
