@@ -19,7 +19,9 @@ from printers.documents import (
 )
 from printers.errors import (
     AmbiguousDelivery,
+    PrinterCoverOpen,
     PrinterError,
+    PrinterNotAnswering,
     PrinterOffline,
     PrinterPaperOut,
     PrinterUnreachable,
@@ -53,7 +55,9 @@ __all__ = [
     "MoneyFormat",
     "NetworkTransport",
     "PaymentDoc",
+    "PrinterCoverOpen",
     "PrinterError",
+    "PrinterNotAnswering",
     "PrinterOffline",
     "PrinterPaperOut",
     "PrinterProfile",

@@ -543,7 +543,8 @@ class PrintWorker:
                 kind,
                 f"{target_name} is {health.label}: its jobs wait and print, marked LATE, once it is ready again.",
             )
-            printing.hold_job(job, reason)
+            waiting = f"{target_name} is {health.label}"
+            printing.hold_job(job, waiting + (f"; {primary_name} could not print it either" if job.on_backup else ""))
             session.add(job)
             return
         if job.on_backup:

@@ -484,6 +484,7 @@ async def test_tickets_wait_while_both_printers_are_out_of_paper_and_print_late_
 
         assert [job.state for job in jobs] == [PrintJobState.HELD, PrintJobState.HELD]
         assert all(job.failed_at is None for job in jobs)
+        assert jobs[0].last_error == "Bar is out of paper; Kitchen could not print it either"
         raised = await alerts(runtime)
         assert {(a.printer_id, a.kind) for a in raised} == {
             (kitchen_id, AlertKind.PAPER_OUT),
