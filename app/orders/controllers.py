@@ -25,9 +25,9 @@ from app.lib.errors import InvalidInput, ManagerApprovalRequired, NotFound, Stal
 from app.lib.idempotency import StoredResponse, check_key, fingerprint, run_once
 from app.lib.settings import Settings
 from app.menu.models import Course, MenuItem
-from app.orders import floor_view, live, queries, services
+from app.orders import dialogs, floor_view, live, queries, services
 from app.orders.approvals import identify_approver
-from app.orders.calculations import NOTE_MAX_LENGTH, VOID_REASON_MAX_LENGTH
+from app.orders.calculations import MAX_QUANTITY, NOTE_MAX_LENGTH, VOID_REASON_MAX_LENGTH, ModifierQuestion
 from app.orders.models import Check, CheckKind, LineState
 from app.staff.auth import Viewer
 from app.staff.models import Staff
@@ -37,6 +37,8 @@ from app.staff.services import PinPolicy
 VOID_REASONS = ("Guest changed their mind", "Rung in by mistake", "Kitchen error", "Took too long", "Ran out")
 ITEM_BUTTONS_TEMPLATE = "orders/_item_buttons.html"
 _TARGET_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,60}$")
+ITEM_SHEET = "orders/_item_sheet.html"
+LINE_SHEET = "orders/_line_sheet.html"
 
 Work = Callable[[AsyncSession, Staff, Staff | None], Awaitable[Response[Any]]]
 
@@ -77,13 +79,10 @@ async def item_sheet(
     return web.page(
         request,
         "orders/sheet_page.html",
-        fragment="orders/_item_sheet.html",
-        sheet="orders/_item_sheet.html",
+        fragment=ITEM_SHEET,
+        sheet=ITEM_SHEET,
         v=view,
-        item=item,
-        questions=questions,
-        auto_add=bool(questions) and all(q.min_choices == q.max_choices == 1 for q in questions),
-        note_limit=NOTE_MAX_LENGTH,
+        **_item_dialog(item, questions, dialogs.ItemDraft()),
     )
 
 
@@ -97,20 +96,13 @@ async def line_sheet(
         line_view = next((lv for c in view.courses for lv in c.lines if lv.line.id == line_id), None)
         if line_view is None:
             raise NotFound("That item is not on this check (any more); reload the check.")
-    viewer: Viewer = request.user
     return web.page(
         request,
         "orders/sheet_page.html",
-        fragment="orders/_line_sheet.html",
-        sheet="orders/_line_sheet.html",
+        fragment=LINE_SHEET,
+        sheet=LINE_SHEET,
         v=view,
-        lv=line_view,
-        courses=list(Course),
-        unsent=line_view.line.state in services.UNSENT,
-        needs_pin=not viewer.can(Perm.VOID_AFTER_SEND),
-        reasons=VOID_REASONS,
-        note_limit=NOTE_MAX_LENGTH,
-        reason_limit=VOID_REASON_MAX_LENGTH,
+        **_line_dialog(request, line_view, dialogs.LineDraft.of(line_view.line)),
     )
 
 
@@ -233,7 +225,10 @@ async def add_line(request: Request[Any, Any, Any], db: web.Db, check_id: FromPa
         seat=_seat(fields),
         course=_course(fields.get("course")),
         note=web.field_text(fields, "note", label="The note", max_length=NOTE_MAX_LENGTH, required=False),
-        modifier_ids=tuple(_int_list(fields, "modifier_id", label="A choice")),
+        modifier_ids=tuple(
+            web.field_int({"choice": value}, "choice", label="A choice", minimum=1, maximum=2**31 - 1)
+            for value in dialogs.chosen_values(fields)
+        ),
         hold=_flag(fields, "hold"),
     )
     version = _version(fields)
@@ -511,8 +506,11 @@ async def _once(
     except StaleVersion as exc:
         if check_id is None:
             raise
-        return await _stale(request, db, check_id, exc)
+        return await _stale(request, db, check_id, exc, fields)
     except ManagerApprovalRequired as exc:
+        if "manager_pin" in fields:
+            # The form already has its PIN pad: the refusal is said there, never on a second pad.
+            return web.error_response(request, exc)
         return _approval_sheet(request, fields, exc.message)
     return Response(
         content=result.body, status_code=result.status_code, headers=result.headers, media_type=MediaType.HTML
@@ -546,15 +544,20 @@ def _fingerprint_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-async def _stale(request: Request[Any, Any, Any], db: web.Db, check_id: int, exc: StaleVersion) -> Response[Any]:
-    async with db.read() as session:
-        view = await _view(session, check_id)
+async def _stale(
+    request: Request[Any, Any, Any], db: web.Db, check_id: int, exc: StaleVersion, fields: Mapping[str, Any]
+) -> Response[Any]:
     if not web.is_htmx(request):
         return Template(
             template_name="error.html", context={"message": exc.message, "status_code": 409}, status_code=409
         )
+    async with db.read() as session:
+        view = await _view(session, check_id)
+        dialog = await _dialog_kept(request, session, view, fields, exc.message)
+    # From a dialog, the refusal is said in the dialog, redrawn on the fresh check with what was typed kept.
+    context = {**_panel_context(request), **dialog}
     body = _render(
-        request, "orders/_check_update.html", v=view, message=exc.message, level="error", **_panel_context(request)
+        request, "orders/_check_update.html", v=view, message=exc.message, level="error", quiet=bool(dialog), **context
     )
     return Response(
         content=body.content,
@@ -562,6 +565,76 @@ async def _stale(request: Request[Any, Any, Any], db: web.Db, check_id: int, exc
         media_type=MediaType.HTML,
         headers={"HX-Retarget": "#check-panel", "HX-Reswap": "outerHTML"},
     )
+
+
+async def _dialog_kept(
+    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    view: queries.CheckView,
+    fields: Mapping[str, Any],
+    message: str,
+) -> dict[str, Any]:
+    """The dialog a stale request came from, on the fresh check, keeping what was typed; {} when there is none."""
+    trigger = request.headers.get("hx-trigger") or ""
+    if trigger == dialogs.ITEM_DIALOG:
+        item = await session.get(MenuItem, _required_int(fields, "menu_item_id", label="The item"))
+        if item is None or item.archived_at is not None:
+            return {}
+        questions = await queries.modifier_questions(session, item.id or 0)
+        return {
+            "sheet": ITEM_SHEET,
+            **_item_dialog(item, questions, dialogs.ItemDraft.typed(fields), stale=message),
+        }
+    if trigger not in (dialogs.LINE_DIALOG, dialogs.VOID_DIALOG):
+        return {}
+    line_id = request.path_params.get("line_id")
+    line_view = next((lv for c in view.courses for lv in c.lines if lv.line.id == line_id), None)
+    if line_view is None or line_view.line.state == LineState.VOIDED:
+        return {}
+    fresh = dialogs.LineDraft.of(line_view.line)
+    draft = fresh.with_changes(fields) if trigger == dialogs.LINE_DIALOG else fresh.with_void(fields)
+    return {"sheet": LINE_SHEET, **_line_dialog(request, line_view, draft, stale=message)}
+
+
+def _item_dialog(
+    item: MenuItem, questions: list[ModifierQuestion], draft: dialogs.ItemDraft, *, stale: str | None = None
+) -> dict[str, Any]:
+    """What the item dialog shows: the item, its questions, its fields, and a refusal it must explain."""
+    return {
+        "item": item,
+        "questions": questions,
+        "draft": draft,
+        "choice_field": dialogs.CHOICE_FIELD,
+        "stale": stale,
+        "note_limit": NOTE_MAX_LENGTH,
+        "quantity_max": MAX_QUANTITY,
+    }
+
+
+def _line_dialog(
+    request: Request[Any, Any, Any], lv: queries.LineView, draft: dialogs.LineDraft, *, stale: str | None = None
+) -> dict[str, Any]:
+    """What the line dialog shows: the line, its fields, and, after a stale refusal, the line as it stands now."""
+    viewer: Viewer = request.user
+    unsent = lv.line.state in services.UNSENT
+    fresh = dialogs.LineDraft.of(lv.line)
+    # A change typed for an unsent line the kitchen has since been sent cannot be saved; it is still shown.
+    lost = draft.summary() if stale and not unsent and draft.changes() != fresh.changes() else None
+    return {
+        "lv": lv,
+        "draft": draft,
+        "fresh": fresh,
+        "stale": stale,
+        "now_on_the_check": dialogs.now_on_the_check(lv) if stale else "",
+        "not_saved": lost,
+        "courses": list(Course),
+        "unsent": unsent,
+        "needs_pin": not viewer.can(Perm.VOID_AFTER_SEND),
+        "reasons": VOID_REASONS,
+        "note_limit": NOTE_MAX_LENGTH,
+        "reason_limit": VOID_REASON_MAX_LENGTH,
+        "quantity_max": MAX_QUANTITY,
+    }
 
 
 def _approval_sheet(request: Request[Any, Any, Any], fields: Mapping[str, Any], message: str) -> Response[Any]:

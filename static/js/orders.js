@@ -1,4 +1,5 @@
-// Table service on a tablet: category tabs, modifier rules, sheets, keypads, and the live floor and check.
+// Table service on a tablet: category tabs, modifier rules, sheets and their messages, keypads, and the live floor
+// and check.
 (function () {
   "use strict";
 
@@ -44,13 +45,17 @@
       var max = parseInt(input.getAttribute("data-max") || "99", 10);
       var value = (parseInt(input.value, 10) || 0) + parseInt(step.getAttribute("data-step"), 10);
       input.value = String(Math.max(1, Math.min(max, value)));
+      checkField(input);
       return;
     }
 
     var fill = closest(target, "[data-fill]");
     if (fill) {
       var field = document.getElementById(fill.getAttribute("data-fill"));
-      if (field) field.value = fill.getAttribute("data-value");
+      if (field) {
+        field.value = fill.getAttribute("data-value");
+        checkField(field);
+      }
       return;
     }
 
@@ -77,34 +82,132 @@
     return { min: min, max: max, picked: picked };
   }
 
+  // Choosing only answers the question: the line is rung in when the server taps Add, never before.
   document.addEventListener("change", function (event) {
     var input = event.target;
+    if (input.hasAttribute && input.hasAttribute("data-max") && input.name === "quantity") checkField(input);
     var fieldset = closest(input, "fieldset.question");
-    if (!fieldset || input.type !== "checkbox") return;
+    if (!fieldset) return;
     var rule = questionState(fieldset);
-    if (input.checked && rule.max === 1) {
-      // A one-answer question behaves like radio buttons that can also be cleared.
-      fieldset.querySelectorAll("input:checked").forEach(function (other) {
-        if (other !== input) other.checked = false;
-      });
-    } else if (input.checked && rule.picked > rule.max) {
+    if (input.type === "checkbox" && input.checked && rule.picked > rule.max) {
       input.checked = false;
       fieldset.classList.add("too-many");
       setTimeout(function () { fieldset.classList.remove("too-many"); }, 1500);
     }
     rule = questionState(fieldset);
     fieldset.classList.toggle("answered", rule.picked >= rule.min);
-    var form = fieldset.closest("form");
-    if (form && form.hasAttribute("data-auto-add")) {
-      var complete = Array.prototype.every.call(form.querySelectorAll("fieldset.question"), function (fs) {
-        var r = questionState(fs);
-        return r.picked >= r.min && r.picked <= r.max;
-      });
-      if (complete) {
-        form.removeAttribute("data-auto-add");
-        if (form.requestSubmit) form.requestSubmit();
-        else htmx.trigger(form, "submit");
+  });
+
+  // ------------------------------------------------------------------ dialogs say what is wrong, inside themselves
+  function dialogOf(el) {
+    return closest(el, "#sheet .sheet");
+  }
+
+  // The message line of the form `el` is in (else of its dialog), just above the button the server tapped.
+  function messageLine(el) {
+    var form = closest(el, "form");
+    var line = form && dialogOf(form) ? form.querySelector(".sheet-error") : null;
+    if (!line) {
+      var dialog = dialogOf(el);
+      line = dialog ? dialog.querySelector(".sheet-error") : null;
+    }
+    return line;
+  }
+
+  function say(el, text, from) {
+    var line = messageLine(el);
+    if (!line) return false;
+    line.textContent = text;
+    if (from) line.setAttribute("data-from", from);
+    else line.removeAttribute("data-from");
+    if (text && line.scrollIntoView) line.scrollIntoView({ block: "nearest" });
+    return true;
+  }
+
+  function length(value) {
+    return Array.from(value.trim()).length;
+  }
+
+  // The same words the server uses, so a message reads the same whichever side caught it.
+  function problemWith(input) {
+    var label = input.getAttribute("data-label") || "This";
+    if (input.hasAttribute("data-limit")) {
+      var limit = parseInt(input.getAttribute("data-limit"), 10);
+      var used = length(input.value);
+      if (used > limit) return label + " is " + used + " characters; the limit is " + limit + ".";
+    }
+    if (input.name === "quantity" && input.hasAttribute("data-max")) {
+      var raw = input.value.trim();
+      var max = parseInt(input.getAttribute("data-max"), 10);
+      if (!/^[+-]?[0-9]+$/.test(raw)) return label + " must be a whole number.";
+      var n = parseInt(raw, 10);
+      if (n < 1 || n > max) return label + " must be between 1 and " + max + ".";
+    }
+    return "";
+  }
+
+  function fieldKey(input) {
+    return input.id || input.name;
+  }
+
+  // A field's counter and its message follow what is typed, as it is typed.
+  function checkField(input) {
+    if (input.hasAttribute("data-limit")) {
+      var count = input.parentElement.querySelector(".char-count");
+      var limit = parseInt(input.getAttribute("data-limit"), 10);
+      var used = length(input.value);
+      if (count) {
+        count.textContent = used + "/" + limit;
+        count.classList.toggle("over", used > limit);
       }
+    }
+    var problem = problemWith(input);
+    if (problem) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+    var line = messageLine(input);
+    if (problem) say(input, problem, fieldKey(input));
+    else if (line && line.getAttribute("data-from") === fieldKey(input)) say(input, "");
+    return problem;
+  }
+
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (input.hasAttribute && input.hasAttribute("data-limit") && dialogOf(input)) checkField(input);
+  });
+
+  // Checked before anything is sent: the first problem is said in the dialog and its field is focused.
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || form.tagName !== "FORM" || !dialogOf(form)) return;
+    var first = null;
+    form.querySelectorAll("input[data-limit], input[data-max]").forEach(function (input) {
+      var problem = checkField(input);
+      if (problem && !first) first = { input: input, problem: problem };
+    });
+    if (first) {
+      event.preventDefault();
+      say(form, first.problem, fieldKey(first.input));
+      first.input.focus();
+    } else {
+      say(form, "");
+    }
+  });
+
+  // A refusal of what a dialog sent is said in that dialog, which keeps everything typed in it.
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail;
+    var elt = detail.requestConfig && detail.requestConfig.elt;
+    if (!detail.xhr || detail.xhr.status < 400 || !detail.target || detail.target.id !== "flash") return;
+    if (!elt || !dialogOf(elt) || !messageLine(elt)) return;
+    var holder = document.createElement("template");
+    holder.innerHTML = detail.serverResponse || "";
+    var text = holder.content.querySelector(".flash span") || holder.content;
+    say(elt, (text.textContent || "").trim() || "That was refused; nothing was changed.");
+    detail.shouldSwap = false;
+    var form = closest(elt, "form");
+    if (form && detail.xhr.status === 403) {
+      // A refused PIN is typed again from the start, on the same pad.
+      form.querySelectorAll('input[type="password"]').forEach(function (pin) { pin.value = ""; });
     }
   });
 

@@ -290,8 +290,8 @@ async def test_the_options_sheet_marks_forced_questions_and_prices_paid_extras(
     assert "up to 4" in sheet.text
     assert "+€2.00" in sheet.text
     quick = await server.get(f"/checks/{check_id}/items/{await restaurant.item_id('GR-LAM')}", htmx=True)
-    assert "data-auto-add" in quick.text
-    assert "data-auto-add" not in sheet.text
+    assert "data-auto-add" not in quick.text, "answering the forced choices does not ring the item in; Add does"
+    assert "Add Lamb Chops" in quick.text
 
 
 async def test_removing_part_of_an_unsent_line_keeps_the_rest_and_sends_nothing(

@@ -72,7 +72,8 @@ async def test_a_wrong_manager_pin_is_refused_counted_and_changes_nothing(
         server, check_id, f"lines/{line_id}/void", {"reason": "Kitchen error", "manager_pin": "8080"}
     )
     assert response.status_code == 403
-    assert response.headers["hx-retarget"] == "#sheet", "the PIN pad again"
+    assert response.headers["hx-retarget"] == "#flash", "said on the pad it was typed on, not on a second pad"
+    assert "Manager approval" not in response.text
     assert "That PIN is not right. Nothing was changed." in response.text
     assert (await restaurant.lines(check_id))[0].state == LineState.SENT
     async with runtime.db.read() as session:
