@@ -157,6 +157,14 @@ async def job_retry(request: Request[Any, Any, Any], db: web.Db, job_id: FromPat
     return await _status_fragment(db, f"Sending {job.reference} again.")
 
 
+@post("/manage/kitchen/jobs/{job_id:int}/stop-waiting", permission=Perm.PRINTERS_MANAGE, include_in_schema=False)
+async def job_stop_waiting(request: Request[Any, Any, Any], db: web.Db, job_id: FromPath[int]) -> Template:
+    """Stop waiting for a held job's printer: the job fails, to be sent again by hand if still wanted."""
+    async with db.write() as session:
+        job = await printing.stop_waiting(session, job_id, staff_id=_actor(request))
+    return await _status_fragment(db, f"Stopped waiting for {job.reference}; it is under Did not print.")
+
+
 @post("/manage/kitchen/jobs/{job_id:int}/reprint", permission=Perm.PRINTERS_MANAGE, include_in_schema=False)
 async def job_reprint(request: Request[Any, Any, Any], db: web.Db, job_id: FromPath[int]) -> Template:
     """Print a job again, marked REPRINT."""
@@ -199,6 +207,7 @@ ROUTES: list[Any] = [
     printer_status_page,
     alert_acknowledge,
     job_retry,
+    job_stop_waiting,
     job_reprint,
     printer_retry_failed,
     printer_badge,

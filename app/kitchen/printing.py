@@ -209,6 +209,23 @@ async def release_held_jobs(session: AsyncSession, printer_id: int) -> int:
     return len(jobs)
 
 
+async def stop_waiting(session: AsyncSession, job_id: int, *, staff_id: int | None) -> PrintJob:
+    """A manager gives up on a held job (the food was made from the screen, the printer is gone): it fails instead.
+
+    It then no longer holds the business day open, and can still be sent again from the failed jobs.
+    """
+    job = await session.get(PrintJob, job_id)
+    if job is None:
+        raise NotFound("That print job does not exist.")
+    if job.state is not PrintJobState.HELD:
+        raise Conflict(f"That job is {job.state.value}, not waiting for its printer.")
+    job.state = PrintJobState.FAILED
+    job.failed_at = utcnow()
+    session.add(job)
+    await audit.record(session, "print.stop_waiting", actor_id=staff_id, subject=f"print_job:{job.id}")
+    return job
+
+
 async def raise_alert(
     session: AsyncSession, printer_id: int, kind: AlertKind, message: str, *, job_id: int | None = None
 ) -> PrinterAlert:

@@ -230,6 +230,39 @@ async def test_the_status_page_lists_tickets_waiting_for_paper_as_a_page_and_a_f
         assert "marked LATE" in page.text
         assert ("<html" in page.text) is not htmx
 
+    stopped = await manager.post(f"/manage/kitchen/jobs/{job.id}/stop-waiting")
+    assert stopped.status_code == 200
+    assert "Stopped waiting for ticket:9" in stopped.text
+    assert "Waiting for the printer" not in stopped.text
+    again = await manager.post(f"/manage/kitchen/jobs/{job.id}/stop-waiting")
+    assert again.status_code == 409
+    assert "not waiting for its printer" in again.text
+    missing = await manager.post("/manage/kitchen/jobs/999999/stop-waiting")
+    assert missing.status_code == 404
+    async with runtime.db.read() as session:
+        row = await session.get(PrintJob, job.id)
+        assert await printing.pending_jobs(session) == 0
+    assert row is not None
+    assert row.state is PrintJobState.FAILED
+
+
+async def test_a_server_may_not_stop_a_ticket_waiting_for_paper(server: Device, runtime: Any) -> None:
+    kitchen = next(p for p in await printers(runtime) if p.name == "Kitchen")
+    async with runtime.db.write() as session:
+        job = await printing.enqueue_print(
+            session, printer_id=kitchen.id or 0, data=b"\x1b@hello\n", kind="kitchen_ticket", reference="ticket:9"
+        )
+        printing.hold_job(job, "Kitchen is out of paper")
+        session.add(job)
+
+    refused = await server.post(f"/manage/kitchen/jobs/{job.id}/stop-waiting")
+
+    assert refused.status_code == 403
+    async with runtime.db.read() as session:
+        row = await session.get(PrintJob, job.id)
+    assert row is not None
+    assert row.state is PrintJobState.HELD
+
 
 async def test_tablets_see_no_badge_while_every_printer_is_fine(server: Device) -> None:
     response = await server.get("/kitchen/printer-badge", htmx=True)
