@@ -231,3 +231,21 @@ def test_choose_one_questions_are_radio_groups_and_buttons_name_what_they_act_on
     expect(tablet.get_by_role("button", name="Burrata & Tomatoes back on sale", exact=True)).to_be_visible()
     tablet.get_by_role("button", name="Burrata & Tomatoes back on sale", exact=True).tap()
     expect(tablet.get_by_role("button", name="86 Burrata & Tomatoes", exact=True)).to_be_visible()
+
+
+def test_a_move_with_nothing_ticked_is_refused_inside_the_more_dialog(tablet: Page, live_server: str) -> None:
+    log_in(tablet, live_server, "1111")
+    _seat_table(tablet, live_server, "20")
+    _item(tablet, "Starters", "Burrata").tap()
+    expect(_line(tablet, "Burrata")).to_be_visible()
+    _seat_table(tablet, live_server, "21")
+    _item(tablet, "Starters", "Soup of the Day").tap()
+    expect(_line(tablet, "Soup of the Day")).to_be_visible()
+    tablet.get_by_role("button", name="More…").tap()
+    dialog = tablet.get_by_role("dialog", name="Table 21")
+    dialog.get_by_role("button", name="Move", exact=True).tap()
+    message = dialog.get_by_role("alert").filter(has_text="Choose at least one item to move.")
+    expect(message).to_be_visible()
+    _inside(message, dialog)
+    expect(tablet.locator("#flash")).not_to_contain_text("Choose at least one item")
+    expect(_line(tablet, "Soup of the Day")).to_be_visible()
