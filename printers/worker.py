@@ -459,9 +459,13 @@ class PrintWorker:
         job.last_error = None if not job.on_backup else job.last_error
         session.add(job)
         record = await session.get(PrinterHealthRecord, job.target_printer_id)
+        was_down = record is not None and record.health.is_down
         # a paper-low answer is worth keeping; anything else is now known to work
         health = PrinterHealth.PAPER_LOW if record and record.health is PrinterHealth.PAPER_LOW else PrinterHealth.OK
         await printing.record_health(session, job.target_printer_id, health, None, printed=True)
+        if was_down:
+            # back before its probe said so: what waited for it goes out now, not after the next probe
+            await printing.release_held_jobs(session, job.target_printer_id)
 
     async def _ambiguous(self, session: AsyncSession, job: PrintJob, reason: str) -> None:
         job.last_error = reason[:500]

@@ -566,3 +566,31 @@ async def test_a_void_ticket_prints_when_it_was_voided_by_whom_who_approved_it_a
     assert "Approved by Nora Vance" in void.text
     assert "Reason: Guest changed their mind" in void.text
     assert "1 x Rib-eye 300 g" in void.text
+
+
+async def test_held_tickets_go_out_as_soon_as_their_printer_prints_again_even_before_a_probe(
+    runtime: Any, demo: None
+) -> None:
+    with FakeNetworkPrinter(PrinterState.PAPER_OUT) as kitchen:
+        kitchen_id = await point(runtime, "Kitchen", kitchen.uri)
+        worker = PrintWorker(runtime.db, retry_delays=FAST)
+        await fire(runtime, await open_check(runtime, table="4"), [Order("GR-RIB")])
+        await runtime.dispatcher.drain()
+        assert [job.state for job in await settle(worker, runtime)] == [PrintJobState.HELD]
+
+        # paper goes in and the next ticket is fired before any probe has run
+        kitchen.state = PrinterState.OK
+        await fire(runtime, await open_check(runtime, table="5"), [Order("GR-BUR", modifiers=["Medium"])])
+        await runtime.dispatcher.drain()
+        jobs = await settle(worker, runtime)
+
+        assert [(job.state, job.printed_on_id) for job in jobs] == [
+            (PrintJobState.PRINTED, kitchen_id),
+            (PrintJobState.PRINTED, kitchen_id),
+        ]
+        paper = decode(kitchen.received)
+    assert [line.strip() for line in paper.lines if line.strip().startswith(("Table ", "LATE"))] == [
+        "Table 5",
+        "LATE - 1 MIN",
+        "Table 4",
+    ]
