@@ -217,7 +217,7 @@ async def staff_archive(request: Request[Any, Any, Any], db: web.Db, staff_id: F
     return Template(template_name="staff/_staff_list.html", context={"people": people, "roles": list(Role)})
 
 
-async def _devices_context(session: Any) -> dict[str, Any]:
+async def _devices_context(session: Any, viewer: Viewer) -> dict[str, Any]:
     devices = (
         await session.exec(
             select(Device)
@@ -226,14 +226,16 @@ async def _devices_context(session: Any) -> dict[str, Any]:
         )
     ).all()
     names = {s.id: s.name for s in (await session.exec(select(Staff))).all()}
-    return {"devices": devices, "names": names, "lockouts": await services.active_lockouts(session)}
+    lockouts = await services.active_lockouts(session)
+    return {"devices": devices, "names": names, "lockouts": lockouts, "this_device_id": viewer.device_id}
 
 
 @get("/manage/devices", permission=Perm.DEVICES_MANAGE, include_in_schema=False)
 async def devices_page(request: Request[Any, Any, Any], db: web.Db) -> Template:
     """Enrolled devices (who enrolled them, when, last seen where), locked ones to unlock, and address lockouts."""
+    viewer: Viewer = request.user
     async with db.read() as session:
-        context = await _devices_context(session)
+        context = await _devices_context(session, viewer)
     return web.page(request, "staff/devices.html", fragment="staff/_devices.html", **context)
 
 
@@ -243,7 +245,7 @@ async def device_unlock(request: Request[Any, Any, Any], db: web.Db, device_id: 
     viewer: Viewer = request.user
     async with db.write() as session:
         await services.unlock_device(session, device_id, manager=viewer.staff)
-        context = await _devices_context(session)
+        context = await _devices_context(session, viewer)
     return Template(template_name="staff/_devices.html", context={**context, "flash": "Unlocked."})
 
 
@@ -253,7 +255,7 @@ async def device_revoke(request: Request[Any, Any, Any], db: web.Db, device_id: 
     viewer: Viewer = request.user
     async with db.write() as session:
         device = await services.revoke_device(session, device_id, manager=viewer.staff)
-        context = await _devices_context(session)
+        context = await _devices_context(session, viewer)
     if viewer.device_id == device_id:
         return web.hx_redirect(request, "/login")
     return Template(template_name="staff/_devices.html", context={**context, "flash": f"Revoked {device.name}."})
@@ -265,7 +267,7 @@ async def lockout_lift(request: Request[Any, Any, Any], db: web.Db, lockout_id: 
     viewer: Viewer = request.user
     async with db.write() as session:
         await services.lift_lockout(session, lockout_id, manager=viewer.staff)
-        context = await _devices_context(session)
+        context = await _devices_context(session, viewer)
     return Template(template_name="staff/_devices.html", context={**context, "flash": "Lifted."})
 
 

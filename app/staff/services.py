@@ -313,7 +313,10 @@ async def _after_failure(
                 )
         elif failures.count >= policy.throttle_after and not outcome.device_locked:
             outcome = _slow_down(message, policy)
-    venue = await _failures(session, PinAttempt.at > now - policy.window)
+    # A pause a manager lifted starts the count afresh, or the next slip would pause the venue again at once.
+    last_pause = await _latest_lockout(session, None)
+    lifted = None if last_pause is None else _aware(last_pause.lifted_at)
+    venue = await _failures(session, PinAttempt.at > max(t for t in (now - policy.window, lifted) if t is not None))
     if venue.count >= policy.venue_ceiling:
         until = now + policy.venue_pause
         session.add(PinLockout(address=None, started_at=now, until=until, failures=venue.count))

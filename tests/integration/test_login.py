@@ -183,6 +183,7 @@ async def test_many_wrong_pins_across_the_venue_pause_every_pin_login(
     device_factory: Any, demo: None, runtime: Any, settings: Any
 ) -> None:
     settings.pin_venue_failures = 6
+    office = await log_in(await device_factory(name="Office"), "9999")
     tablets = [await device_factory(name=f"Tablet {n}") for n in range(7)]
     for tablet in tablets[:5]:
         assert (await _enter(tablet, "0000")).status_code == 401
@@ -194,6 +195,16 @@ async def test_many_wrong_pins_across_the_venue_pause_every_pin_login(
     assert int(right_pin_elsewhere.headers["retry-after"]) > 0
     pauses = await _audited(runtime, "pin.venue_pause")
     assert [entry.subject for entry in pauses] == ["venue"]
+
+    from app.staff.models import PinLockout
+
+    async with runtime.db.read() as session:
+        pause = (await session.exec(select(PinLockout))).one()
+    assert pause.address is None
+    assert "Every device (venue-wide pause)" in (await office.get("/manage/devices")).text
+    assert (await office.post(f"/manage/lockouts/{pause.id}/lift")).status_code == 200
+    assert (await _enter(tablets[0], "0000")).status_code == 401, "a lifted pause counts afresh"
+    assert (await _enter(tablets[6], "1111")).status_code == 303
 
 
 async def test_a_manager_enrols_a_device_by_name_and_it_is_listed_with_who_when_and_where(
