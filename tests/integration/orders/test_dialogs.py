@@ -198,3 +198,23 @@ async def test_a_stale_tap_outside_a_dialog_still_closes_whatever_dialog_is_open
     assert stale.status_code == 409
     assert '<div id="sheet" class="sheet-host" hx-swap-oob="true"></div>' in stale.text
     assert "was changed on another tablet" in stale.text
+
+
+async def test_a_share_of_a_split_item_keeps_its_quantity_when_its_note_is_changed_in_the_dialog(
+    server: Any, restaurant: Restaurant
+) -> None:
+    check_id = await restaurant.open_table(server, "12", 2)
+    await restaurant.ring_in(server, check_id, "ST-BUR")
+    [line] = await restaurant.lines(check_id)
+    shared = await restaurant.post(server, check_id, "split/share", {"line_id": str(line.id), "ways": "2"})
+    assert shared.status_code == 200, shared.text
+    half = (await restaurant.lines(check_id))[0]
+    assert (half.quantity_num, half.quantity_den) == (1, 2)
+    sheet = await server.get(f"/checks/{check_id}/lines/{half.id}", htmx=True)
+    form = sheet.text.split('id="line-form"', 1)[1].split("</form>", 1)[0]
+    assert 'name="quantity"' not in form, "a half cannot be typed over as a whole"
+    assert "A 1/2 share of a split item" in form
+    changed = await restaurant.post(server, check_id, f"lines/{half.id}", {"note": "for the birthday"})
+    assert changed.status_code == 200, changed.text
+    after = next(line for line in await restaurant.lines(check_id) if line.id == half.id)
+    assert (after.quantity_num, after.quantity_den, after.note) == (1, 2, "for the birthday")
