@@ -136,12 +136,16 @@ class SeatSubtotalDoc:
 
 @dataclass(frozen=True, kw_only=True)
 class TaxLineDoc:
-    """Tax at one rate; `included` taxes are already inside the prices and not added."""
+    """Tax at one rate; `included` taxes are already inside the prices and not added.
+
+    A tax `rounded_per_line` is the sum of its lines' rounded tax, so it is printed without a base it may not match.
+    """
 
     label: str
     tax_cents: int
     base_cents: int | None = None
     included: bool = False
+    rounded_per_line: bool = False
 
     def __post_init__(self) -> None:
         _require_cents(self.tax_cents, "tax_cents")

@@ -125,7 +125,14 @@ def _body(page: Page, doc: GuestCheckDoc | ReceiptDoc) -> None:
         page.columns(adjustment.label, money.format(adjustment.amount_cents))
     if doc.service_charge is not None:
         page.columns(doc.service_charge.label, money.format(doc.service_charge.amount_cents))
+    per_line = [tax for tax in doc.taxes if tax.rounded_per_line]
+    if per_line:
+        # Said once above the rates, so each rate's line keeps its amount beside it on narrow paper.
+        page.line("Tax included, rounded per line:" if per_line[0].included else "Tax rounded per line:")
     for tax in doc.taxes:
+        if tax.rounded_per_line:
+            page.columns(f"  {tax.label}", money.format(tax.tax_cents))
+            continue
         label = f"incl. {tax.label}" if tax.included else tax.label
         if tax.base_cents is not None:
             label = f"{label} on {money.format(tax.base_cents)}"
@@ -202,12 +209,13 @@ def render_z_report(doc: ZReportDoc, profile: PrinterProfile = DEFAULT_PROFILE) 
     page.columns("Business day", doc.business_day.isoformat())
     page.columns("Printed", _stamp(doc.printed_at))
     page.rule()
-    page.line("Sales by category", bold=True)
+    page.line("Net sales by category", bold=True)
+    page.line("after discounts and comps, tax excluded")
     for category in doc.categories:
         page.columns(category.label, money.format(category.amount_cents))
     page.columns("Net sales", money.format(doc.net_sales_cents), bold=True)
     page.rule()
-    page.line("Tenders", bold=True)
+    page.line("Tenders (tips included)", bold=True)
     for tender in doc.tenders:
         page.columns(f"{tender.tender} ({tender.count})", money.format(tender.amount_cents))
     page.rule()
@@ -218,9 +226,9 @@ def render_z_report(doc: ZReportDoc, profile: PrinterProfile = DEFAULT_PROFILE) 
             label = f"{label} on {money.format(tax.base_cents)}"
         page.columns(label, money.format(tax.tax_cents))
     page.rule()
-    for name, counted in (("Voids", doc.voids), ("Comps", doc.comps), ("Discounts", doc.discounts)):
+    for name, counted in (("Voids after send", doc.voids), ("Comps", doc.comps), ("Discounts", doc.discounts)):
         page.columns(f"{name} ({counted.count})", money.format(counted.amount_cents))
-    page.columns("Tips", money.format(doc.tips_cents))
+    page.columns("Tips (not in sales)", money.format(doc.tips_cents))
     page.columns("Cash over/short", money.format(doc.cash_over_short_cents), bold=True)
     page.rule()
     page.cut()

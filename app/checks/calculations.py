@@ -227,6 +227,12 @@ class CheckTotals:
     total: int
     lines: tuple[LineTotals, ...]
     seat_subtotals: Mapping[int | None, int]
+    tax_rounding: TaxRounding
+
+    @property
+    def tax_rounded_per_line(self) -> bool:
+        """Whether each tax line is the sum of its lines' rounded tax, so it may differ from its rate times its base."""
+        return self.tax_rounding is TaxRounding.PER_LINE
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,6 +439,7 @@ def _assemble(check: _PricedCheck, charge: int, entry_taxes: Sequence[int], sett
         total=net_sales + service_net + tax,
         lines=line_totals,
         seat_subtotals=seat_subtotals,
+        tax_rounding=settings.rounding,
     )
 
 

@@ -157,9 +157,18 @@ def _service_charge(money: CheckMoney) -> AmountLineDoc | None:
     return AmountLineDoc(label=f"Service charge{percent}", amount_cents=shown)
 
 
-def _taxes(taxes: Sequence[calc.TaxLine], inclusive: bool) -> tuple[TaxLineDoc, ...]:
+def _taxes(taxes: Sequence[calc.TaxLine], totals: calc.CheckTotals) -> tuple[TaxLineDoc, ...]:
+    # Rounded per line, a rate's tax is the sum of its lines' rounded tax: "9 % on €92.00 €8.29" would read as a
+    # mistake (9 % of 92.00 is 8.28), so the paper says how it was reached instead of showing a base it does not match.
+    per_line = totals.tax_rounded_per_line
     return tuple(
-        TaxLineDoc(label=tax.rate.name, tax_cents=tax.tax, base_cents=tax.taxable_base, included=inclusive)
+        TaxLineDoc(
+            label=tax.rate.name,
+            tax_cents=tax.tax,
+            base_cents=None if per_line else tax.taxable_base,
+            included=totals.prices_include_tax,
+            rounded_per_line=per_line,
+        )
         for tax in taxes
         if tax.tax or tax.taxable_base
     )
@@ -190,7 +199,7 @@ async def guest_check_doc(session: AsyncSession, money: CheckMoney, *, reprint: 
         subtotal_cents=totals.gross,
         adjustments=_adjustments(money),
         service_charge=_service_charge(money),
-        taxes=_taxes(totals.taxes, totals.prices_include_tax),
+        taxes=_taxes(totals.taxes, totals),
         total_cents=totals.total,
         footer_lines=_guest_footer(money),
         money=money_format(money.currency),
@@ -274,7 +283,7 @@ async def receipt_doc(
                 if service
                 else None
             ),
-            taxes=_taxes(part.taxes, inclusive),
+            taxes=_taxes(part.taxes, totals),
             total_cents=part.total,
             footer_lines=("Thank you!",),
         )
@@ -285,7 +294,7 @@ async def receipt_doc(
         subtotal_cents=totals.gross,
         adjustments=_adjustments(money),
         service_charge=_service_charge(money),
-        taxes=_taxes(totals.taxes, totals.prices_include_tax),
+        taxes=_taxes(totals.taxes, totals),
         total_cents=totals.total,
         footer_lines=("Thank you!",),
     )

@@ -5,8 +5,10 @@ Every amount is integer cents; every split uses largest-remainder allocation so 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from app.checks import calculations as calc
 from app.lib.money import allocate
@@ -377,3 +379,18 @@ def split_by_roles(pool: int, percents: Mapping[str, int], members: Sequence[Poo
         for member, share in zip(in_role, allocate(role_pool, weights), strict=True):
             result[member.staff_id] += share
     return result
+
+
+# Reports ------------------------------------------------------------------------------------------
+
+
+def tax_rate_title(name: str, rate_bp: int) -> str:
+    """A tax rate as reports list it: its name, with its rate added only where the name does not say it already.
+
+    'Food & soft drinks 9 %' stays as it is; 'Reduced' at 9 % reads 'Reduced 9 %'.
+    """
+    percent = f"{(Decimal(rate_bp) / 100).normalize():f}"
+    number = re.escape(percent).replace(r"\.", "[.,]")
+    if re.search(rf"(?<![0-9.,]){number}(?:[.,]0+)?\s*%", name):
+        return name
+    return f"{name} {percent} %"

@@ -562,12 +562,17 @@ async def sales_page(
         "reports/sales.html",
         fragment="reports/_sales.html",
         report=report,
-        hour_chart=charts.column_chart(report.by_hour, title="Net sales by hour"),
-        day_chart=charts.column_chart(report.by_day, title="Net sales by day") if len(report.by_day) > 1 else None,
-        category_chart=charts.bar_chart(report.by_category, title="Net sales by category"),
+        hour_chart=charts.column_chart(report.by_hour, title="Net sales by hour", empty="No sales in these hours"),
+        day_chart=(
+            charts.column_chart(report.by_day, title="Net sales by day", empty="No sales on these days")
+            if len(report.by_day) > 1
+            else None
+        ),
+        category_chart=charts.bar_chart(report.by_category, title="Net sales by category", empty="No sales"),
         server_chart=charts.bar_chart(report.by_server, title="Net sales by server"),
         tender_chart=charts.bar_chart(reports.money_bars(report.tenders), title="Takings by tender"),
         tips_chart=charts.bar_chart(report.tips_by_server, title="Tips by server"),
+        tax_rounded_per_line=_settings(request).tax_rounding == "per_line",
         **_report_context(request, first, last),
     )
 
@@ -656,9 +661,10 @@ async def _z_page(request: Req, db: web.Db, day: dt.date, *, flash: str | None =
         state=state,
         ledger=ledger,
         category_chart=charts.bar_chart(
-            [reports.Bar(c.label, c.cents) for c in z.categories], title="Sales by category"
+            [reports.Bar(c.label, c.cents) for c in z.categories], title="Net sales by category", empty="No sales"
         ),
         tender_chart=charts.bar_chart(reports.money_bars(z.tenders), title="Takings by tender"),
+        tax_rounded_per_line=_settings(request).tax_rounding == "per_line",
         day=day,
         start=day,
         end=day,

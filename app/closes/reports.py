@@ -22,6 +22,7 @@ from app.accounting.models import Account, JournalEntry, JournalLine
 from app.checks import calculations as checks_calc
 from app.checks.models import CheckComp, CheckDiscount, Tender, TenderKind
 from app.checks.queries import check_money
+from app.closes.calculations import tax_rate_title
 from app.closes.models import CheckPosting, DrawerSession, DrawerStatus, MappingKind, PostingKind, PostingMapping
 from app.inventory.models import MoveKind, StockItem, StockLocation, StockMove, StockOperation
 from app.kitchen import queries as kitchen_queries
@@ -45,7 +46,12 @@ class NamedAmount:
 
 @dataclass
 class ZReport:
-    """The end-of-day figures of a business day, as posted."""
+    """The end-of-day figures of a business day, as posted.
+
+    Gross sales are before discounts and comps, net sales after them; both leave tax and service charge out.
+    `categories` are net sales by category, as on the sales report, and add up to `net_sales_cents`;
+    `gross_categories` are what each category's revenue account was credited, and add up to `gross_cents`.
+    """
 
     day: dt.date
     checks: int = 0
@@ -65,6 +71,7 @@ class ZReport:
     over_short_cents: int = 0
     late_postings: int = 0
     categories: list[NamedAmount] = field(default_factory=list)
+    gross_categories: list[NamedAmount] = field(default_factory=list)
     taxes: list[NamedAmount] = field(default_factory=list)
     tenders: list[NamedAmount] = field(default_factory=list)
 
@@ -89,6 +96,7 @@ class ZReport:
             "over_short_cents": self.over_short_cents,
             "late_postings": self.late_postings,
             "categories": [[c.label, c.cents] for c in self.categories],
+            "gross_categories": [[c.label, c.cents] for c in self.gross_categories],
             "taxes": [[t.label, t.base_cents, t.cents] for t in self.taxes],
             "tenders": [[t.label, t.count, t.cents] for t in self.tenders],
         }
@@ -118,12 +126,18 @@ async def _names(session: AsyncSession) -> tuple[dict[int, str], dict[int, TaxRa
     return categories, rates, tenders
 
 
+def _rate_title(rates: dict[int, TaxRate], rate_id: int, unknown: str) -> str:
+    rate = rates.get(rate_id)
+    return tax_rate_title(rate.name, rate.rate_bp) if rate is not None else unknown
+
+
 async def z_report(session: AsyncSession, day: dt.date) -> ZReport:
     """The day's Z report: sales, contra revenue, tax, tips and takings as posted on that day, with over/short."""
     postings = await postings_between(session, day, day)
     categories, rates, tenders = await _names(session)
     z = ZReport(day=day)
     by_category: dict[int, int] = defaultdict(int)
+    gross_by_category: dict[int, int] = defaultdict(int)
     tax_by_rate: dict[int, int] = defaultdict(int)
     base_by_rate: dict[int, int] = defaultdict(int)
     takings: dict[int, int] = defaultdict(int)
@@ -156,8 +170,10 @@ async def z_report(session: AsyncSession, day: dt.date) -> ZReport:
         z.total_cents += sign * p.total_cents
         z.cost_cents += sign * p.cost_cents
         z.late_postings += 1 if p.late else 0
-        for key, cents in p.breakdown.get("gross_by_category", {}).items():
+        for key, cents in p.breakdown.get("net_by_category", {}).items():
             by_category[int(key)] += sign * int(cents)
+        for key, cents in p.breakdown.get("gross_by_category", {}).items():
+            gross_by_category[int(key)] += sign * int(cents)
         for key, cents in p.breakdown.get("tax_by_rate", {}).items():
             tax_by_rate[int(key)] += sign * int(cents)
         for key, cents in p.breakdown.get("tax_base_by_rate", {}).items():
@@ -175,8 +191,13 @@ async def z_report(session: AsyncSession, day: dt.date) -> ZReport:
         for k, v in sorted(by_category.items(), key=lambda i: -i[1])
         if v
     ]
+    z.gross_categories = [
+        NamedAmount(categories.get(k, f"Category {k}"), v)
+        for k, v in sorted(gross_by_category.items(), key=lambda i: -i[1])
+        if v
+    ]
     z.taxes = [
-        NamedAmount(f"{rates[k].name} {rates[k].label}" if k in rates else f"Tax {k}", v, 0, base_by_rate.get(k))
+        NamedAmount(_rate_title(rates, k, f"Tax {k}"), v, 0, base_by_rate.get(k))
         for k, v in sorted(tax_by_rate.items())
         if v
     ]
@@ -346,8 +367,7 @@ async def sales_report(session: AsyncSession, settings: Settings, start: dt.date
         for k, v in sorted(takings.items(), key=lambda i: -i[1])
     ]
     report.taxes = [
-        NamedAmount(f"{rates[k].name} {rates[k].label}" if k in rates else f"#{k}", v, 0, base_by_rate.get(k))
-        for k, v in sorted(tax_by_rate.items())
+        NamedAmount(_rate_title(rates, k, f"#{k}"), v, 0, base_by_rate.get(k)) for k, v in sorted(tax_by_rate.items())
     ]
     return report
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from app.checks import services as checks
 from app.checks.terminal import SimulatedTerminal
+from app.closes import reports
+from app.closes.calculations import tax_rate_title
+from app.closes.services import z_document
+from app.lib.clock import utcnow
+from app.lib.settings import Settings
 from app.orders import services as orders
+from printers.layouts import render_z_report
 from tests.integration.closes.arrange import pay, person, serve, settle
+from tests.support.escpos_decoder import decode
 
 
 async def _evening(runtime: Any, terminal: SimulatedTerminal) -> None:
@@ -82,3 +90,61 @@ async def test_reports_refuse_bad_ranges_and_people_without_the_permission(manag
     assert (await manager.get("/reports?start=2024-01-01&end=2025-01-01")).status_code == 422
     for path in ("/reports", "/reports/adjustments", "/reports/kitchen", "/reports/stock", "/reports/z"):
         assert (await server.get(path)).status_code == 403
+
+
+def _rows(html: str) -> dict[str, str]:
+    """Each table row's first cell and last cell, as a manager reads them."""
+    found: dict[str, str] = {}
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", html, flags=re.S):
+        cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]
+        if len(cells) >= 2:
+            found.setdefault(cells[0], cells[-1])
+    return found
+
+
+async def test_a_tax_rate_is_named_once_with_its_rate(manager: Any, runtime: Any, terminal: SimulatedTerminal) -> None:
+    await _evening(runtime, terminal)
+    sales = await manager.get("/reports")
+    z = await manager.get("/reports/z")
+    for page in (sales, z):
+        assert "Food &amp; soft drinks 9 %" in page.text
+        assert "9 % 9 %" not in page.text
+    assert "Food &amp; soft drinks 9 % on €32.85" in z.text
+    assert tax_rate_title("Reduced", 900) == "Reduced 9 %", "a name without its rate gets the rate added"
+    assert tax_rate_title("Low 5,5 %", 550) == "Low 5,5 %"
+    assert tax_rate_title("VAT 19 %", 900) == "VAT 19 % 9 %", "19 % is not 9 %"
+
+
+async def test_sales_by_category_is_net_on_the_reports_the_z_report_and_its_paper(
+    manager: Any, runtime: Any, terminal: SimulatedTerminal, settings: Settings
+) -> None:
+    await _evening(runtime, terminal)
+    sales = await manager.get("/reports")
+    z = await manager.get("/reports/z")
+    # Carbonara 17.50 + risotto 19.00 = 36.50 gross; less the 10 % loyalty discount, 32.85 net.
+    assert "Net sales by category" in sales.text
+    assert "after discounts and comps, before tax" in sales.text
+    assert "Pasta &amp; Risotto" in sales.text
+    chart = re.search(r"Net sales by category.*?</figure>", sales.text, re.S)
+    assert chart is not None
+    assert "32.85" in chart.group(0)
+    rows = _rows(z.text)
+    assert rows["Gross sales (before discounts and comps)"] == "€36.50"
+    assert rows["Discounts (1)"] == "-€3.65"
+    assert rows["Net sales"] == "€32.85"
+    assert rows["Pasta &amp; Risotto"] == "€32.85", "the same figure as on the sales report, not the gross"
+    assert "Net sales by category" in z.text
+    assert "after discounts and comps, before tax" in z.text
+    assert "Revenue accounts (gross sales)" in z.text
+    assert "Tips (owed to staff, not in sales)" in rows
+
+    async with runtime.db.read() as session:
+        report = await reports.z_report(session, checks.business_day(settings, utcnow()))
+    assert sum(c.cents for c in report.categories) == report.net_sales_cents
+    assert sum(c.cents for c in report.gross_categories) == report.gross_cents
+    paper = decode(render_z_report(z_document(settings, report)))
+    assert paper.line("Net sales by category").style.bold
+    assert "after discounts and comps, tax excluded" in paper.lines
+    assert paper.line("Pasta & Risotto").text.endswith("€32.85")
+    assert paper.line("Tenders (tips included)").style.bold
+    assert paper.line("Voids after send (1)").text.endswith("€9.00")

@@ -12,6 +12,7 @@ from app.accounting.queries import trial_balance
 from app.checks.models import CheckClosing
 from app.checks.terminal import SimulatedTerminal
 from app.closes import reports
+from app.closes.calculations import tax_rate_title
 from app.closes.models import CheckPosting, MappingKind, PostingKind, PostingMapping
 from app.closes.simulation import simulate
 from app.inventory.models import StockOperation
@@ -62,15 +63,16 @@ async def test_a_simulated_day_of_forty_checks_closes_with_books_that_hold(
         categories = {c.name: c.id for c in (await session.exec(select(MenuCategory))).all()}
         category_account = {int(m.subject): m.account_code for m in mappings if m.kind is MappingKind.CATEGORY}
         by_account: dict[str, int] = {}
-        for line in z.categories:
+        for line in z.gross_categories:
             code = category_account[categories[line.label] or 0] or ""
             by_account[code] = by_account.get(code, 0) + line.cents
         assert by_account == ledger.revenue_by_account
+        assert sum(line.cents for line in z.categories) == z.net_sales_cents, "the Z lists net sales by category"
         assert z.discounts.cents == ledger.discounts_cents
         assert z.comps.cents == ledger.comps_cents
         assert z.service_charge_cents == ledger.service_charge_cents
         assert z.tax_cents == sum(ledger.tax_by_account.values())
-        rates = {f"{r.name} {r.label}": r.id for r in (await session.exec(select(TaxRate))).all()}
+        rates = {tax_rate_title(r.name, r.rate_bp): r.id for r in (await session.exec(select(TaxRate))).all()}
         rate_account = {int(m.subject): m.account_code for m in mappings if m.kind is MappingKind.TAX_RATE}
         assert {rate_account[rates[t.label] or 0]: t.cents for t in z.taxes} == ledger.tax_by_account
         assert z.tips_cents == ledger.tips_cents

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from printers.documents import TicketLineDoc
+from printers.documents import TaxLineDoc, TicketLineDoc
 from printers.layouts import (
     render_drawer_kick,
     render_guest_check,
@@ -272,13 +273,17 @@ def test_z_report_lists_categories_tenders_taxes_and_cash_over_short() -> None:
 
     assert printed.line("Z REPORT").style.large
     assert printed.line("Business day").text.endswith("2025-03-14")
+    assert printed.line("Net sales by category").style.bold
+    assert "after discounts and comps, tax excluded" in printed.lines, "the categories say what they add up"
     assert printed.line("Food").text.endswith("€1845.00")
-    assert printed.line("Net sales").text.endswith("€2807.50")
+    [total] = [line for line in printed.lines if line.startswith("Net sales") and "category" not in line]
+    assert total.endswith("€2807.50")
+    assert printed.line("Tenders (tips included)").style.bold
     assert printed.line("Card (41)").text.endswith("€2310.00")
-    assert printed.line("Voids (3)").text.endswith("€42.00")
+    assert printed.line("Voids after send (3)").text.endswith("€42.00")
     assert printed.line("Comps (2)").text.endswith("€17.00")
     assert printed.line("Discounts (5)").text.endswith("€63.50")
-    assert printed.line("Tips").text.endswith("€189.00")
+    assert printed.line("Tips (not in sales)").text.endswith("€189.00")
     assert printed.line("Cash over/short").text.endswith("-€2.50")
     assert printed.kinds()[-1] == "cut"
 
@@ -355,3 +360,22 @@ def test_late_ticket_says_how_late_in_a_banner_after_its_kind() -> None:
 
     banners = [line.text.strip() for line in printed.styled_lines if line.style.inverted]
     assert banners == ["RUSH", "LATE - 12 MIN", "REPRINT", "BACKUP FROM Bar"]
+
+
+@pytest.mark.parametrize("profile", [DEFAULT_PROFILE, WIDE_PROFILE], ids=lambda p: f"{p.columns} columns")
+def test_tax_rounded_per_line_is_printed_under_a_note_and_without_a_base(profile: PrinterProfile) -> None:
+    taxes = (
+        TaxLineDoc(label="Food & soft drinks 9 %", tax_cents=829, rounded_per_line=True),
+        TaxLineDoc(label="Alcohol 21 %", tax_cents=1050, rounded_per_line=True),
+    )
+    printed = decode(render_guest_check(guest_check(taxes=taxes), profile))
+
+    note = printed.lines.index("Tax rounded per line:")
+    food, alcohol = printed.lines[note + 1 : note + 3]
+    assert food.startswith("  Food & soft drinks 9 %")
+    assert food.endswith(" €8.29")
+    assert alcohol.startswith("  Alcohol 21 %")
+    assert alcohol.endswith(" €10.50")
+    assert " on €" not in printed.text, "no base beside a tax that is not its rate times that base"
+    included = decode(render_guest_check(guest_check(taxes=(replace(taxes[0], included=True),)), profile))
+    assert "Tax included, rounded per line:" in included.lines
