@@ -35,7 +35,18 @@ class Console:
             self.problems.append(f"{response.status}: {response.request.method} {response.url}")
 
 
-def test_the_settle_page_and_the_reports_leave_the_console_clean(tablet: Page, live_server: str) -> None:
+def _chart_text_px(page: Page) -> list[float]:
+    """The size each chart label is drawn at on this screen: its font size times its chart's scale."""
+    sizes: list[float] = page.evaluate(
+        """() => Array.from(document.querySelectorAll("svg.chart text")).map(
+            (text) => parseFloat(getComputedStyle(text).fontSize) * text.ownerSVGElement.getScreenCTM().a)"""
+    )
+    return sizes
+
+
+def test_the_settle_page_and_the_reports_leave_the_console_clean_and_read_at_tablet_size(
+    tablet: Page, live_server: str
+) -> None:
     console = Console(tablet)
     log_in(tablet, live_server, "9999")
     tablet.goto(f"{live_server}/closes/drawers")
@@ -65,6 +76,14 @@ def test_the_settle_page_and_the_reports_leave_the_console_clean(tablet: Page, l
         tablet.goto(f"{live_server}{path}")
         expect(tablet.get_by_text(heading).first).to_be_visible()
         tablet.wait_for_load_state("networkidle")
+        sizes = _chart_text_px(tablet)
+        assert sizes, path
+        assert min(sizes) >= 13.5, f"chart text on {path} is drawn at {min(sizes):.1f} px"
+        if path == "/reports":
+            hours = tablet.get_by_role("img", name="Net sales by hour")
+            expect(hours.locator("text.v")).to_have_count(1)
+            expect(hours.locator("text.v")).to_have_text("17.50")
+            screenshot(tablet, "reports-charts-1024x768")
     assert console.problems == []
     icon = tablet.request.get(f"{live_server}/favicon.ico")
     assert icon.status == 200, "browsers that ask the root for the icon get it too"
