@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import TABLET, log_in, screenshot
+from tests.e2e.conftest import MANAGER_PIN, TABLET, log_in, screenshot
 
 TABLE = "9"
 ORDER = [("1", "Spaghetti Carbonara"), ("2", "Mushroom Risotto"), ("3", "Beef Tartare"), ("4", "Linguine alle Vongole")]
@@ -39,6 +39,11 @@ def test_a_four_top_splits_by_seat_shares_a_bottle_pays_card_and_cash_and_the_ta
     tablet: Page, live_server: str
 ) -> None:
     assert tablet.viewport_size == TABLET
+    # Before service the manager opens the house drawer with its float: the cash taken below goes into it.
+    log_in(tablet, live_server, MANAGER_PIN)
+    tablet.goto(f"{live_server}/closes/drawers")
+    tablet.get_by_role("button", name="Open drawer").click()
+    expect(tablet.locator("#drawers .flash")).to_contain_text("is open with a float")
     log_in(tablet, live_server, "1111")
     tablet.goto(f"{live_server}/floor")
     tablet.locator(f'a.table[data-name="{TABLE}"]').click()
