@@ -299,7 +299,7 @@ async def subject_names(session: AsyncSession) -> SubjectNames:
     """Every category, tax rate, tender and station by id."""
     return SubjectNames(
         {c.id or 0: c.name for c in (await session.exec(select(MenuCategory))).all()},
-        {t.id or 0: f"{t.name} ({t.label})" for t in (await session.exec(select(TaxRate))).all()},
+        {t.id or 0: calc.tax_rate_title(t.name, t.rate_bp) for t in (await session.exec(select(TaxRate))).all()},
         {t.id or 0: t.name for t in (await session.exec(select(Tender))).all()},
         {s.id or 0: s.name for s in (await session.exec(select(Station))).all()},
     )
@@ -336,7 +336,7 @@ async def _names_of(
         tender_rows.update(
             {t.id or 0: t for t in await session.exec(select(Tender).where(col(Tender.id).in_(tender_ids)))}
         )
-    names.tax_rates = {rate_id: f"{rate.name} ({rate.label})" for rate_id, rate in rates.items()}
+    names.tax_rates = {rate_id: calc.tax_rate_title(rate.name, rate.rate_bp) for rate_id, rate in rates.items()}
     names.tenders = {tender_id: tender.name for tender_id, tender in tender_rows.items()}
     return names
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sqlmodel import select
+
+from app.accounting.models import JournalLine
 from app.checks import services as checks
 from app.checks.terminal import SimulatedTerminal
 from app.closes import reports
@@ -110,6 +113,12 @@ async def test_a_tax_rate_is_named_once_with_its_rate(manager: Any, runtime: Any
         assert "Food &amp; soft drinks 9 %" in page.text
         assert "9 % 9 %" not in page.text
     assert "Food &amp; soft drinks 9 % on €32.85" in z.text
+    mappings = await manager.get("/closes/mappings")
+    assert "Food &amp; soft drinks 9 %" in mappings.text
+    assert "9 % (9 %)" not in mappings.text
+    async with runtime.db.read() as session:
+        memos = set((await session.exec(select(JournalLine.memo))).all())
+    assert "Food & soft drinks 9 %" in memos, "the ledger's tax line names the rate once too"
     assert tax_rate_title("Reduced", 900) == "Reduced 9 %", "a name without its rate gets the rate added"
     assert tax_rate_title("Low 5,5 %", 550) == "Low 5,5 %"
     assert tax_rate_title("VAT 19 %", 900) == "VAT 19 % 9 %", "19 % is not 9 %"
