@@ -119,6 +119,7 @@ def _template_engine(settings: Settings) -> JinjaTemplateEngine:
     env.filters["money"] = web.money
     env.filters["local_time"] = lambda value, fmt="%H:%M": web.local_time(value, settings.timezone, fmt)
     env.globals["venue_name"] = settings.venue_name
+    env.globals["brigade_role"] = settings.role
     env.globals["new_key"] = web.new_key
     env.globals["idle_lock_seconds"] = settings.idle_lock_seconds
     return engine

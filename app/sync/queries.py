@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -47,8 +47,6 @@ async def sync_status(session: AsyncSession) -> SyncStatus:
     if isinstance(oldest, str):  # SQLite's MIN() gives the stored text back
         oldest = datetime.fromisoformat(oldest)
     if oldest is not None and oldest.tzinfo is None:
-        from datetime import UTC
-
         oldest = oldest.replace(tzinfo=UTC)
     age = int((utcnow() - oldest).total_seconds()) if oldest is not None else None
     return SyncStatus(

@@ -5,26 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from litestar import Litestar
 
 from app.group import controllers as group_controllers
 from app.group.protocol import ENROL_PATH, RECORDS_PATH, STATUS_PATH
+from app.staff import services as staff
 from app.staff.permissions import Role
 from app.sync import controllers as sync_controllers
-from tests.integration.test_route_matrix import (
-    GUARD_REFUSAL,
-    MISSING,
-    PATH_PARAM,
-    _allowed,
-    _http_routes,
-    everyone,  # noqa: F401 (the matrix's people, one per role)
-)
+from tests.conftest import log_in
+from tests.integration.test_route_matrix import GUARD_REFUSAL, MISSING, PATH_PARAM, PINS, _allowed, _http_routes
+
+
+@pytest.fixture
+async def everyone(device_factory: Any, demo: None, runtime: Any) -> dict[Role, Any]:
+    """One person of each role, logged in on a device of their own (as in the route matrix)."""
+    async with runtime.db.write() as session:
+        await staff.add_staff(session, name="Sam Admin", role=Role.ADMIN, pin="7777")
+    people = {role: await log_in(await device_factory(), pin) for role, pin in PINS.items()}
+    people[Role.ADMIN] = await log_in(await device_factory(), "7777")
+    return people
+
 
 HEAD_OFFICE_PAGES = {h.handler_name for h in group_controllers.MANAGE_ROUTES}
 VENUE_ENDPOINTS = {ENROL_PATH, RECORDS_PATH, STATUS_PATH}
 
 
-async def test_head_office_pages_answer_each_role_by_its_permission(app: Litestar, everyone: dict[Role, Any]) -> None:  # noqa: F811
+async def test_head_office_pages_answer_each_role_by_its_permission(app: Litestar, everyone: dict[Role, Any]) -> None:
     routes = [(m, t, h) for m, t, h in _http_routes(app) if h.handler_name in HEAD_OFFICE_PAGES]
     assert len(routes) == len(HEAD_OFFICE_PAGES)
     wrong = []
@@ -45,7 +52,7 @@ async def test_head_office_pages_answer_each_role_by_its_permission(app: Litesta
 
 async def test_venue_endpoints_take_a_venue_credential_not_a_staff_login(
     app: Litestar,
-    everyone: dict[Role, Any],  # noqa: F811
+    everyone: dict[Role, Any],
 ) -> None:
     found = []
     for route in app.routes:
@@ -69,4 +76,4 @@ async def test_venue_endpoints_take_a_venue_credential_not_a_staff_login(
 async def test_a_head_office_has_no_venue_link_page_and_a_venue_no_venue_list(app: Litestar) -> None:
     paths = {route.path for route in app.routes}
     assert "/manage/venues" in paths
-    assert not {r.paths.pop() for r in sync_controllers.ROUTES} & paths
+    assert not {path for r in sync_controllers.ROUTES for path in r.paths} & paths
