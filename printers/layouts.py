@@ -220,6 +220,9 @@ def render_z_report(doc: ZReportDoc, profile: PrinterProfile = DEFAULT_PROFILE) 
         page.columns(f"{tender.tender} ({tender.count})", money.format(tender.amount_cents))
     page.rule()
     page.line("Taxes", bold=True)
+    if any(tax.rounded_per_line for tax in doc.taxes):
+        # The day's base stays beside each rate for the books; the note explains the cents it may not match.
+        page.line("rounded per line, not rate x base")
     for tax in doc.taxes:
         label = f"incl. {tax.label}" if tax.included else tax.label
         if tax.base_cents is not None:

@@ -971,7 +971,13 @@ def z_document(settings: Settings, z: reports.ZReport) -> ZReportDoc:
         net_sales_cents=z.net_sales_cents,
         tenders=tuple(TenderTotalDoc(tender=t.label, count=t.count, amount_cents=t.cents) for t in z.tenders),
         taxes=tuple(
-            TaxLineDoc(label=t.label, tax_cents=t.cents, base_cents=t.base_cents, included=settings.prices_include_tax)
+            TaxLineDoc(
+                label=t.label,
+                tax_cents=t.cents,
+                base_cents=t.base_cents,
+                included=settings.prices_include_tax,
+                rounded_per_line=settings.tax_rounding == "per_line",
+            )
             for t in z.taxes
         ),
         voids=CountedAmountDoc(count=z.voids.count, amount_cents=z.voids.cents),

@@ -157,3 +157,5 @@ async def test_sales_by_category_is_net_on_the_reports_the_z_report_and_its_pape
     assert paper.line("Pasta & Risotto").text.endswith("€32.85")
     assert paper.line("Tenders (tips included)").style.bold
     assert paper.line("Voids after send (1)").text.endswith("€9.00")
+    assert paper.line("Food & soft drinks 9 % on €32.85").text.endswith("€2.96")
+    assert "rounded per line, not rate x base" in paper.lines
