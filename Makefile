@@ -26,6 +26,7 @@ run: setup
 	$(BIN)/brigade demo --if-empty
 	@echo ""
 	@echo "  Brigade is serving the demo restaurant at http://$(HOST):$(PORT)"
+	@echo "  A new browser is enrolled first: name it and enter the manager's PIN 9999."
 	@echo "  Log in with a demo PIN above (server 1111, bartender 2222, cook 3333, manager 9999)."
 	@echo ""
 	$(BIN)/brigade serve --host $(HOST) --port $(PORT)
