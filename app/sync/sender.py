@@ -194,7 +194,7 @@ class SyncSender:
             log.warning("sync: %s", error)
             return SendOutcome(0, acked, error)
         async with self.db.write(priority=True) as session:
-            await services.acknowledged(session, link_id, head_office_acked)
+            await services.acknowledged(session, link_id, head_office_acked, sent_after=acked)
         return SendOutcome(len(records), head_office_acked, None)
 
 

@@ -95,12 +95,17 @@ async def batch_after(session: AsyncSession, acked: int, size: int) -> list[Sync
     )
 
 
-async def acknowledged(session: AsyncSession, link_id: int, acked: int) -> None:
-    """Head office holds every record up to `acked`: resume after it, and forget the last error."""
+async def acknowledged(session: AsyncSession, link_id: int, acked: int, *, sent_after: int) -> None:
+    """Head office holds every record up to `acked` (its answer to a batch sent after `sent_after`): resume after it.
+
+    Two senders (a web process each, or `brigade sync now` beside the server) may answer out of order; the mark
+    only moves forward then. An answer below what this batch started from means head office lost records (a
+    restore from a backup): the mark goes back, and they are sent again.
+    """
     link = await session.get(HeadOfficeLink, link_id, with_for_update=True)
     if link is None:
         return
-    link.acked_sequence = acked
+    link.acked_sequence = acked if acked < sent_after else max(link.acked_sequence, acked)
     link.last_contact_at = utcnow()
     link.last_error = None
     link.failures = 0

@@ -65,3 +65,31 @@ async def test_a_transaction_committing_late_gets_the_next_number_not_a_hole(run
         await late.close()
     numbered = await _number(runtime)
     assert sorted(numbered, key=lambda row: row[1] or 0) == [("committed-first", 1), ("written-first", 2)]
+
+
+async def _mark(runtime: Any) -> int:
+    async with runtime.db.read() as session:
+        link = await services.current_link(session)
+    assert link is not None
+    return link.acked_sequence
+
+
+async def test_a_late_answer_from_a_second_sender_does_not_move_the_mark_back(runtime: Any) -> None:
+    await _link(runtime)
+    async with runtime.db.write() as session:
+        link = await services.current_link(session)
+        assert link is not None
+        await services.acknowledged(session, link.id or 0, 80, sent_after=0)
+        await services.acknowledged(session, link.id or 0, 40, sent_after=0)
+    assert await _mark(runtime) == 80
+
+
+async def test_a_head_office_that_lost_records_is_sent_them_again(runtime: Any) -> None:
+    await _link(runtime)
+    async with runtime.db.write() as session:
+        link = await services.current_link(session)
+        assert link is not None
+        await services.acknowledged(session, link.id or 0, 80, sent_after=0)
+        # head office was restored from last night's backup: it holds only up to 30 when asked after 80
+        await services.acknowledged(session, link.id or 0, 30, sent_after=80)
+    assert await _mark(runtime) == 30
