@@ -38,6 +38,7 @@ from app.closes import services as closes_services
 from app.floor import controllers as floor_controllers
 from app.group import controllers as group_controllers
 from app.inventory import controllers as inventory_controllers
+from app.inventory import portions as inventory_portions
 from app.kitchen import controllers as kitchen_controllers
 from app.kitchen import services as kitchen_services
 from app.lib import headers, web
@@ -91,6 +92,7 @@ def _wire(runtime: Runtime) -> None:
     # One line per domain: its subscriptions on runtime.bus, its topics on runtime.dispatcher.
     orders_live.wire(runtime.db, runtime.channels)
     orders_occupancy.wire(runtime.bus)
+    inventory_portions.wire(runtime.bus)
     checks_delivery.wire(runtime)
     runtime.dispatcher.register(kitchen_services.FIRE_TOPIC, kitchen_services.deliver_fire)
     kds_live.wire(runtime)

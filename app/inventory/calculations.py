@@ -13,7 +13,7 @@ Representation (see docs/adr/0003-stock-quantities-and-costs.md):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Final
 
@@ -102,3 +102,16 @@ def format_unit_cost(unit_cost_millicents: int, unit: str) -> str:
         cents, per = round(Fraction(unit_cost_millicents, MILLI)), "pc"
     whole, part = divmod(abs(cents), 100)
     return f"{'-' if cents < 0 else ''}€{whole:,}.{part:02d} / {per}"
+
+
+def portions_left(available_milli: Mapping[int, int], per_portion_milli: Mapping[int, int]) -> int | None:
+    """How many more portions the stock allows: the fewest whole portions any ingredient still makes.
+
+    `available_milli` is each counted stock item's thousandths still free (on hand less what is rung in and
+    not yet taken out), `per_portion_milli` what one portion uses of each. None when a portion uses none of
+    them; never below 0 (stock booked below zero allows nothing).
+    """
+    parts = {item_id: milli for item_id, milli in per_portion_milli.items() if milli > 0}
+    if not parts:
+        return None
+    return max(0, min(available_milli.get(item_id, 0) // milli for item_id, milli in parts.items()))

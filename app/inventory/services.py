@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.inventory import calculations
+from app.inventory import calculations, portions
 from app.inventory.models import (
     MoveKind,
     OperationKind,
@@ -174,6 +174,7 @@ async def set_item_counted(
     )
     if counted:
         await _follow_outages(session, {item_id})
+    await portions.refresh(session, stock_item_ids={item_id})
     return item
 
 
@@ -362,6 +363,8 @@ async def set_recipe_component(
         before={"stock_item_id": stock_item_id, "quantity_milli": before},
         after={"stock_item_id": stock_item_id, "quantity_milli": quantity_milli or None},
     )
+    dishes = {menu_item_id} if menu_item_id is not None else set()
+    await portions.refresh(session, stock_item_ids={stock_item_id}, menu_item_ids=dishes)
     return result
 
 
@@ -443,6 +446,7 @@ async def _apply(session: AsyncSession, plan: _Operation) -> list[StockMove]:
         touched.add(change.item_id)
     await session.flush()
     await _follow_outages(session, touched)
+    await portions.refresh(session, stock_item_ids=touched)
     await emit(
         session,
         StockMoved(

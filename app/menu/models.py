@@ -84,11 +84,19 @@ class MenuItem(SQLModel, table=True):
     eighty_six_reason: str | None = Field(default=None, max_length=200)
     archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # How many more the counted stock it is made with allows, after what open checks have rung in (inventory
+    # keeps it); None when it is made with no counted stock.
+    portions_left: int | None = None
 
     @property
     def is_86d(self) -> bool:
         """Whether the kitchen has run out of it."""
         return self.eighty_sixed_at is not None
+
+    @property
+    def sold_out(self) -> bool:
+        """Whether it cannot be ordered now: 86'd, or no portion of its counted stock left."""
+        return self.eighty_sixed_at is not None or self.portions_left == 0
 
 
 class ModifierGroup(SQLModel, table=True):

@@ -6,9 +6,10 @@ across processes). Messages carry no state, only "look again": each tablet's web
 fresh and sends their HTML, so messages arriving late or twice still leave every tablet right, and a
 tablet that reconnects reloads its whole floor.
 
-A menu item 86'd or back on sale (by a manager, or by a stock count) goes out on the menu channel, so every
-order-entry screen greys its button out or lights it up again at once. The kitchen says when it has made
-food ready (`kitchen_progressed`), so a check's screen shows it ready without the check itself changing.
+A menu item 86'd or back on sale (by a manager, or by a stock count), or whose portions left moved (a ring-in,
+a void, a delivery, a count), goes out on the menu channel, so every order-entry screen redraws its button at
+once. The kitchen says when it has made food ready (`kitchen_progressed`), so a check's screen shows it ready
+without the check itself changing.
 
 Which floor each table stands on is taken from the rows the transaction itself read (a check's table, a
 table's floor), so most changes are published without a read of their own.
@@ -269,13 +270,13 @@ def _track(session: Session, _flush_context: Any) -> None:
 
 
 def _on_sale_changed(item: MenuItem) -> bool:
-    """Whether an item went off sale or back on (86, un-86, archived, restored), renamed or repriced."""
+    """Whether an item went off sale or back on (86, un-86, archived, restored), was renamed, repriced or counted."""
     state = inspect(item)
     return any(state.attrs[name].history.has_changes() for name in _BUTTON_FIELDS)
 
 
 # What an order-entry button shows of an item.
-_BUTTON_FIELDS = ("eighty_sixed_at", "eighty_six_reason", "archived_at", "name", "price_cents")
+_BUTTON_FIELDS = ("eighty_sixed_at", "eighty_six_reason", "archived_at", "name", "price_cents", "portions_left")
 
 
 def _old_and_new(obj: Any, attribute: str) -> set[int]:

@@ -76,6 +76,25 @@ class CheckTotalLowered(DomainEvent):
     check_id: int
 
 
+@dataclass(frozen=True)
+class PortionsTaken(DomainEvent):
+    """A line of a dish made with counted stock was rung in or grew by `quantity`. Subscribers may refuse (raise)."""
+
+    name: ClassVar[str] = "orders.portions_taken"
+    line_id: int
+    menu_item_id: int
+    item_name: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class PortionsReturned(DomainEvent):
+    """Lines of these dishes were voided or made smaller: the stock they held is free again."""
+
+    name: ClassVar[str] = "orders.portions_returned"
+    menu_item_ids: tuple[int, ...]
+
+
 # ---------------------------------------------------------------------------------------------- checks
 
 
@@ -436,6 +455,8 @@ async def _ring_in(session: AsyncSession, check: Check, request: LineRequest, ac
             f"{item.name} is 86'd: {item.eighty_six_reason or 'the kitchen has run out'}. Nothing was added."
         )
     _require_quantity(request.quantity)
+    if item.portions_left is not None and request.quantity > item.portions_left:
+        raise Conflict(_portions_refusal(item.portions_left, item.name))
     _require_seat(check, request.seat)
     note = _clean_text(request.note, label="The note", max_length=NOTE_MAX_LENGTH)
     questions = await queries.modifier_questions(session, item.id or 0)
@@ -478,7 +499,14 @@ async def _ring_in(session: AsyncSession, check: Check, request: LineRequest, ac
             )
         )
     await session.flush()
+    if item.portions_left is not None:
+        # Only a dish made with counted stock pays for the check against what is left.
+        await emit(session, PortionsTaken(line.id or 0, item.id or 0, item.name, request.quantity))
     return line
+
+
+def _portions_refusal(left: int, name: str) -> str:
+    return f"Only {left} {name} left. Nothing was added." if left > 0 else f"No {name} left. Nothing was added."
 
 
 @cache
@@ -537,6 +565,7 @@ async def update_line(
             else f"{line.name} is voided."
         )
     lowered = change.quantity is not None and change.quantity < line.quantity
+    grown = change.quantity - line.quantity if change.quantity is not None and change.quantity > line.quantity else 0
     if change.quantity is not None:
         _require_quantity(change.quantity)
         line.quantity_num, line.quantity_den = change.quantity, 1
@@ -556,6 +585,9 @@ async def update_line(
     session.add(line)
     if lowered:
         await emit(session, CheckTotalLowered(check_id=check.id or 0))
+        await emit(session, PortionsReturned((line.menu_item_id,)))
+    if grown:
+        await emit(session, PortionsTaken(line.id or 0, line.menu_item_id, line.name, int(grown)))
     return line
 
 
@@ -622,6 +654,7 @@ async def void_line(
         before = _line_snapshot(line)
         removed = await _void_part(session, line, quantity)
         await emit(session, CheckTotalLowered(check_id=check.id or 0))
+        await emit(session, PortionsReturned((line.menu_item_id,)))
         removed.voided_at, removed.voided_by = now, actor.id
         removed.void_reason = (
             _clean_text(reason, label="The reason", max_length=VOID_REASON_MAX_LENGTH) or "removed before sending"
@@ -650,6 +683,7 @@ async def void_line(
     before = _line_snapshot(line)
     voided = await _void_part(session, line, quantity)
     await emit(session, CheckTotalLowered(check_id=check.id or 0))
+    await emit(session, PortionsReturned((line.menu_item_id,)))
     voided_qty = voided.quantity_num
     voided.voided_at, voided.voided_by, voided.void_approved_by, voided.void_reason = now, actor.id, approver_id, reason
     session.add(voided)

@@ -15,6 +15,7 @@ from app.inventory.calculations import (
     format_unit_cost,
     moving_average,
     parse_quantity,
+    portions_left,
     scale_recipe,
     unit_cost_of,
     value_cents,
@@ -114,3 +115,34 @@ def test_an_average_cost_reads_per_kilo_litre_or_piece() -> None:
     assert format_unit_cost(2_400, "g") == "€24.00 / kg"
     assert format_unit_cost(2_857, "ml") == "€28.57 / l"
     assert format_unit_cost(45_000, "piece") == "€0.45 / pc"
+
+
+# Portions left -------------------------------------------------------------------------------------------------
+
+
+def test_portions_left_rounds_down_to_whole_portions() -> None:
+    assert portions_left({1: 2_999}, {1: 1_000}) == 2
+    assert portions_left({1: 3_000}, {1: 1_000}) == 3
+    assert portions_left({1: 999}, {1: 1_000}) == 0
+
+
+def test_portions_left_is_the_fewest_any_ingredient_makes() -> None:
+    # 10 patties, 4 buns: four burgers
+    assert portions_left({1: 10_000, 2: 4_000}, {1: 1_000, 2: 1_000}) == 4
+    # 300 g of cheese at 120 g a portion: two, however many patties
+    assert portions_left({1: 10_000, 2: 300_000}, {1: 1_000, 2: 120_000}) == 2
+
+
+def test_portions_left_with_a_modifier_counts_the_dish_and_its_extra_together() -> None:
+    dish = {1: 1_000}
+    with_bacon = combine([(1, 1_000), (2, 30_000)])
+    assert portions_left({1: 10_000, 2: 60_000}, dish) == 10
+    assert portions_left({1: 10_000, 2: 60_000}, with_bacon) == 2
+    # a 'no' modifier that takes the only counted ingredient out leaves nothing to count
+    assert portions_left({1: 0}, combine([(1, 1_000), (1, -1_000)])) is None
+
+
+def test_portions_left_never_goes_below_zero_and_is_none_without_counted_stock() -> None:
+    assert portions_left({1: -2_000}, {1: 1_000}) == 0
+    assert portions_left({}, {1: 1_000}) == 0
+    assert portions_left({1: 5_000}, {}) is None
