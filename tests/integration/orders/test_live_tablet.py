@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from app.inventory import services as inventory
+from app.inventory.models import StockItem, StockLocation
 from app.kitchen import services as kitchen_services
 from app.kitchen.models import KitchenTicket
 from app.menu import services as menu_services
@@ -162,3 +164,35 @@ async def test_a_reconnecting_tablet_reloads_every_item_button_as_it_stands(
     assert "disabled" in rib_button
     assert "grill down" in rib_button
     await lena.http.aclose()
+
+
+async def test_a_dish_made_with_counted_stock_counts_down_on_another_tablet_as_it_is_rung_in(
+    served: str, restaurant: Restaurant, runtime: Any
+) -> None:
+    lena = await Tablet(served).log_in("1111")
+    other = await Tablet(served).log_in("1111")
+    check_id = await restaurant.open_table(lena, "12", 2)
+    watching = await restaurant.open_table(other, "8", 2)
+    burrata = await restaurant.item_id("ST-BUR")
+    async with other.websocket(f"/checks/{watching}/live") as ws:
+        await restaurant.ring_in(lena, check_id, "ST-BUR", seat=1, quantity=3)
+        html, took = await _next_update(ws, f'id="menu-item-{burrata}"')
+        assert took < 1.0
+        assert "7 left" in html
+        assert "disabled" not in html
+
+        # a delivery raises it as it lands
+        async with runtime.db.write() as session:
+            kitchen = (await session.exec(select(StockLocation).where(StockLocation.name == "Kitchen"))).one()
+            stock = (await session.exec(select(StockItem).where(StockItem.name == "Burrata"))).one()
+            await inventory.receive_delivery(session, location_id=kitchen.id or 0, lines=[(stock.id or 0, 3_000, 720)])
+        html, _ = await _next_update(ws, f'id="menu-item-{burrata}"')
+        assert "10 left" in html
+
+        await restaurant.ring_in(lena, check_id, "ST-BUR", seat=2, quantity=10)
+        html, _ = await _next_update(ws, f'id="menu-item-{burrata}"')
+        assert "0 left" in html
+        assert "disabled" in html, "none left: the button cannot be tapped"
+        assert "hx-post" not in html
+    for tablet in (lena, other):
+        await tablet.http.aclose()
