@@ -27,6 +27,8 @@ from app.sync.models import LinkStatus, SyncRecord
 log = logging.getLogger(__name__)
 
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+NOT_LINKED = "This venue is not linked to a head office; join one with `brigade head-office join URL TOKEN`."
+REVOKED = "Head office revoked this venue; join again with a new enrolment token."
 
 
 class SyncRefused(DomainError):
@@ -162,8 +164,10 @@ class SyncSender:
         """Number what committed, send the next batch after the acknowledged mark, and take head office's answer."""
         async with self.db.write(priority=True) as session:
             link = await services.current_link(session, lock=True)
-            if link is None or link.status is not LinkStatus.LINKED:
-                return SendOutcome(0, link.acked_sequence if link else 0, None)
+            if link is None:
+                return SendOutcome(0, 0, NOT_LINKED)
+            if link.status is not LinkStatus.LINKED:
+                return SendOutcome(0, link.acked_sequence, link.last_error or REVOKED)
             if respect_backoff and link.next_attempt_at is not None and link.next_attempt_at > utcnow():
                 return SendOutcome(0, link.acked_sequence, link.last_error)
             await services.number_records(session, link)

@@ -1,8 +1,9 @@
 """A head office on PostgreSQL and two venues on SQLite, as real `brigade serve` processes on loopback.
 
 Each venue enrols with the CLI, sells a simulated day and closes it, and sends it up. NORTH's link is cut
-mid-batch by a proxy and the venue catches up; SOUTH's sender is killed with SIGKILL while head office's
-answer to a batch it already stored is on its way. Afterwards every closed check is at head office once.
+mid-batch by a proxy, then head office is stopped and restarted, and the venue catches up; SOUTH's sender
+is killed with SIGKILL while head office's answer to a batch it already stored is on its way. Afterwards
+every closed check is at head office once.
 """
 
 from __future__ import annotations
@@ -156,7 +157,16 @@ def test_two_venues_send_every_closed_check_exactly_once_through_a_cut_link_and_
         assert north.link()[0] == 0
         status = brigade(north.env, "sync", "status", "--json")
         assert '"last_error": null' not in status
+        # Head office goes down mid-day: the venue says why and keeps its records; it restarts and takes them all.
+        head_office.stop()
         north.proxy.mode = "pass"
+        down = subprocess.run(
+            [sys.executable, "-m", "app", "sync", "now"], cwd=ROOT, env=north.env, capture_output=True, text=True
+        )
+        assert down.returncode != 0
+        assert "could not be reached" in down.stderr
+        assert north.queued() > 40
+        head_office.start()
         brigade(north.env, "sync", "now")
         wait_until(lambda: north.queued() == 0, 60, "NORTH catches up")
 

@@ -70,6 +70,13 @@ async def test_a_venue_without_a_head_office_writes_no_sync_records(venue: Any, 
     assert (status.linked, status.queued, status.status) == (False, 0, "not linked")
 
 
+async def test_sending_from_a_venue_on_its_own_says_how_to_join(venue: Any) -> None:
+    outcome = await SyncSender(venue.db).send_all()
+    assert outcome.sent == 0
+    assert outcome.error is not None
+    assert "brigade head-office join" in outcome.error
+
+
 async def test_a_joined_venues_journal_entry_reaches_head_office_once(
     runtime: Any, venue: Any, venue_demo: None, to_head_office: httpx.AsyncBaseTransport
 ) -> None:
@@ -159,6 +166,9 @@ async def test_a_revoked_venue_stops_sending_and_says_why(
     assert "revoked venue NORTH" in outcome.error
     link = (await _records(venue.db, HeadOfficeLink))[0]
     assert link.status.value == "revoked"
+    later = await SyncSender(venue.db, transport=to_head_office).send_all()
+    assert later.error is not None
+    assert "revoked venue NORTH" in later.error
     assert await _records(runtime.db, VenueRecord) == []
 
 
