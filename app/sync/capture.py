@@ -35,6 +35,8 @@ from app.orders.models import Check, CheckLine, LineModifier
 from app.sync.models import HeadOfficeLink, LinkStatus, SyncRecord
 
 CAPTURE = "sync_capture"
+# Set by a running sender: called once a transaction that wrote sync records has committed.
+WAKE = "sync_wake"
 _NOTED = "sync_noted"
 
 CHECK_CLOSED = "check.closed"
@@ -143,6 +145,9 @@ def _write(session: Session) -> None:
         return
     drafts = [draft for kind, ident in sorted(noted) for draft in SNAPSHOTS[kind](connection, ident)]
     write_drafts(connection, drafts)
+    wake = session.info.get(WAKE)
+    if drafts and wake is not None:
+        session.info.setdefault("after_commit", []).append(wake)
 
 
 def write_drafts(connection: Connection, drafts: Iterable[Draft]) -> None:

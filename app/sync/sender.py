@@ -21,7 +21,7 @@ from app.lib.clock import utcnow
 from app.lib.db import Database, unreachable
 from app.lib.errors import DomainError
 from app.lib.settings import Settings
-from app.sync import services
+from app.sync import capture, services
 from app.sync.models import LinkStatus, SyncRecord
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,10 @@ class SyncSender:
         self._stopping = False
         self._wake = asyncio.Event()
 
+    def wake(self) -> None:
+        """Send now instead of at the next poll (called after a commit that wrote sync records)."""
+        self._wake.set()
+
     def stop(self) -> None:
         """Leave the loop after the current batch."""
         self._stopping = True
@@ -203,6 +207,7 @@ class SyncSender:
 
 
 _SENDER = "sync_sender"
+WAKE = capture.WAKE
 
 
 def start(runtime: _Runtime) -> asyncio.Task[None] | None:
@@ -213,6 +218,7 @@ def start(runtime: _Runtime) -> asyncio.Task[None] | None:
         runtime.db, batch_size=runtime.settings.sync_batch_size, poll_seconds=runtime.settings.sync_poll_seconds
     )
     runtime.db.context[_SENDER] = sender
+    runtime.db.context[WAKE] = sender.wake
     return asyncio.create_task(sender.run())
 
 

@@ -209,3 +209,21 @@ async def test_a_closed_check_goes_up_whole_with_its_lines_payments_and_postings
     async with venue.db.read() as session:
         owed = (await session.exec(select(func.count()).select_from(SyncRecord))).one()
     assert owed == len(held)
+
+
+async def test_a_commit_that_owes_head_office_records_wakes_the_sender_once_committed(
+    runtime: Any, venue: Any, venue_demo: None, to_head_office: httpx.AsyncBaseTransport
+) -> None:
+    from app.sync.capture import WAKE
+
+    await _joined(runtime, venue, to_head_office)
+    woken: list[int] = []
+    venue.db.context[WAKE] = lambda: woken.append(len(woken))
+    try:
+        await _post_sale(venue, 1)
+        assert woken == [0]
+        async with venue.db.write() as session:
+            await session.exec(select(SyncRecord.id))  # a transaction that owes nothing
+        assert woken == [0]
+    finally:
+        del venue.db.context[WAKE]
