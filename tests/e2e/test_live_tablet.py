@@ -172,3 +172,32 @@ def test_a_confirmation_toast_covers_no_seat_button_header_or_control(tablet: Pa
     # a tap meant for the toast's own close button still reaches it
     toast.get_by_role("button", name="Dismiss").tap()
     expect(toast).to_have_count(0)
+
+
+def _left(button: Locator) -> int:
+    found = re.search(r"(\d+) left", button.inner_text())
+    assert found, f"no count on {button.inner_text()!r}"
+    return int(found.group(1))
+
+
+def test_a_counted_dish_counts_down_on_a_second_tablet_as_another_rings_it_in(
+    tablet: Page, manager_tablet: Page, live_server: str
+) -> None:
+    log_in(tablet, live_server, "1111")
+    _seat(tablet, live_server, "10", 2)
+    log_in(manager_tablet, live_server, "1111")
+    _seat(manager_tablet, live_server, "11", 2)
+    for page in (tablet, manager_tablet):
+        page.locator(".cat", has_text="Starters").tap()
+    watching = _item(manager_tablet, "Burrata & Tomatoes")
+    expect(watching.locator(".item-left")).to_have_text(re.compile(r"^\d+ left$"))
+    before = _left(watching)
+    assert before >= 2
+    expect(_item(manager_tablet, "Soup of the Day")).not_to_contain_text("left")  # no counted stock, no count
+
+    _item(tablet, "Burrata & Tomatoes").tap()
+    expect(tablet.locator("#check-panel .line", has_text="Burrata")).to_be_visible()
+    expect(watching).to_contain_text(f"{before - 1} left", timeout=LIVE_MS)
+    expect(_item(tablet, "Burrata & Tomatoes")).to_contain_text(f"{before - 1} left")
+    _still_same_document(manager_tablet)
+    screenshot(manager_tablet, "live-tablet-05-burrata-counts-down-1024x768")
