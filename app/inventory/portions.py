@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import timedelta
 from fractions import Fraction
 
 from sqlalchemy import String, and_, cast, exists, func, literal, or_, union_all
@@ -25,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.inventory import calculations
 from app.inventory.models import OperationKind, RecipeComponent, StockItem, StockLevel, StockOperation
+from app.lib.clock import utcnow
 from app.lib.errors import Conflict
 from app.lib.events import EventBus
 from app.lib.sql import is_postgres
@@ -32,6 +34,8 @@ from app.menu.models import MenuItem
 from app.orders.models import Check, CheckLine, CheckStatus, LineModifier, LineState
 from app.orders.services import PortionsReturned, PortionsTaken
 
+DEPLETION_WINDOW = timedelta(days=2)
+"""How long after its closing a check's lines may still wait to be taken out of stock."""
 SALE_KEY_PREFIX = "sale:check:"
 """How the posting layer keys a closed check's depletion ("sale:check:<id>:<closing>")."""
 
@@ -172,23 +176,32 @@ async def rung_in(session: AsyncSession, stock_ids: list[int]) -> dict[int, int]
         col(StockOperation.kind) == OperationKind.SALE,
         col(StockOperation.source_key).like(literal(SALE_KEY_PREFIX) + cast(Check.id, String) + literal(":%")),
     )
-    waiting = or_(
-        col(Check.status) == CheckStatus.OPEN,
-        and_(col(Check.status) == CheckStatus.CLOSED, ~depleted),
+    # A closing not yet taken out of stock is today's: the day does not close while a closing waits to post.
+    waiting = select(Check.id).where(
+        or_(
+            col(Check.status) == CheckStatus.OPEN,
+            and_(
+                col(Check.status) == CheckStatus.CLOSED, col(Check.closed_at) >= utcnow() - DEPLETION_WINDOW, ~depleted
+            ),
+        )
+    )
+    held = and_(
+        col(CheckLine.check_id).in_(waiting),
+        col(CheckLine.state) != LineState.VOIDED,
+        col(RecipeComponent.stock_item_id).in_(stock_ids),
     )
     line_columns = (col(CheckLine.id), col(CheckLine.quantity_num), col(CheckLine.quantity_den))
+    stock_columns = (col(RecipeComponent.stock_item_id), col(RecipeComponent.quantity_milli))
     from_items = (
-        core_select(*line_columns, col(RecipeComponent.stock_item_id), col(RecipeComponent.quantity_milli))
-        .join(Check, col(Check.id) == col(CheckLine.check_id))
+        core_select(*line_columns, *stock_columns)
         .join(RecipeComponent, col(RecipeComponent.menu_item_id) == col(CheckLine.menu_item_id))
-        .where(col(CheckLine.state) != LineState.VOIDED, waiting, col(RecipeComponent.stock_item_id).in_(stock_ids))
+        .where(held)
     )
     from_modifiers = (
-        core_select(*line_columns, col(RecipeComponent.stock_item_id), col(RecipeComponent.quantity_milli))
-        .join(Check, col(Check.id) == col(CheckLine.check_id))
+        core_select(*line_columns, *stock_columns)
         .join(LineModifier, col(LineModifier.line_id) == col(CheckLine.id))
         .join(RecipeComponent, col(RecipeComponent.modifier_id) == col(LineModifier.modifier_id))
-        .where(col(CheckLine.state) != LineState.VOIDED, waiting, col(RecipeComponent.stock_item_id).in_(stock_ids))
+        .where(held)
     )
     parts: dict[int, list[tuple[int, int]]] = defaultdict(list)
     quantities: dict[int, Fraction] = {}
