@@ -222,3 +222,14 @@ async def test_two_tablets_ringing_in_the_last_portion_at_once_sell_it_once(
         ).all()
     assert len(sold) == 1
     assert await _left(stockroom, "ST-BUR") == 0
+
+
+async def test_the_86_board_shows_what_is_left_of_each_counted_dish(stockroom: Stockroom, manager: Any) -> None:
+    await _count(stockroom, "Burrata", 2_000)
+    board = await manager.client.get("/manage/86")
+    assert board.status_code == 200
+    tile = board.text.split(f'id="eighty-six-{stockroom.dishes["ST-BUR"]}"')[1].split("</form>")[0]
+    assert "2 left" in tile
+    assert "pill-amber" in tile, "running low stands out"
+    soup = board.text.split(f'id="eighty-six-{stockroom.dishes["ST-SOU"]}"')[1].split("</form>")[0]
+    assert " left" not in soup
