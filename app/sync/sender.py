@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from app.group.protocol import ENROL_PATH, RECORDS_PATH
+from app.group.protocol import ENROL_PATH, RECORDS_PATH, STATUS_PATH
 from app.lib.clock import utcnow
 from app.lib.db import Database, unreachable
 from app.lib.errors import DomainError
@@ -178,19 +178,22 @@ class SyncSender:
             link_id, url, credential, acked = link.id or 0, link.url, link.credential, link.acked_sequence
         async with self.db.read() as session:
             records = await services.batch_after(session, acked, self.batch_size)
-        if not records:
+        if not records and respect_backoff:
             return SendOutcome(0, acked, None)
-        body = {"records": [_wire_record(r) for r in records]}
         error: str | None = None
         revoked = False
+        headers = {"authorization": f"Bearer {credential}"}
         try:
             async with httpx.AsyncClient(timeout=TIMEOUT, transport=self.transport) as client:
-                response = await client.post(
-                    url + RECORDS_PATH, json=body, headers={"authorization": f"Bearer {credential}"}
-                )
+                if records:
+                    body = {"records": [_wire_record(r) for r in records]}
+                    response = await client.post(url + RECORDS_PATH, json=body, headers=headers)
+                else:
+                    # Asked to send with nothing queued (`brigade sync now`): ask where head office stands, so a
+                    # revocation or a head office that lost records is known now, not at the next sale.
+                    response = await client.get(url + STATUS_PATH, headers=headers)
             if response.status_code == 200:
-                answer = response.json()
-                head_office_acked = int(answer["acked"])
+                head_office_acked = int(response.json()["acked"])
             else:
                 error = _message(response)
                 revoked = response.status_code == 403

@@ -206,6 +206,16 @@ def test_two_venues_send_every_closed_check_exactly_once_through_a_cut_link_and_
             )
             assert (mark["acked_sequence"], mark["records_received"]) == (owed, owed)
             assert venue.link() == (owed, None)
+
+        # Revoked at head office, a venue is refused with a message it shows its manager.
+        assert "revoked" in brigade(ho_env, "venues", "revoke", "NORTH")
+        north.server.stop()
+        refused = subprocess.run(
+            [sys.executable, "-m", "app", "sync", "now"], cwd=ROOT, env=north.env, capture_output=True, text=True
+        )
+        assert refused.returncode != 0
+        assert "revoked venue NORTH" in refused.stderr
+        assert '"status": "revoked"' in brigade(north.env, "sync", "status", "--json")
     finally:
         for venue in venues:
             venue.server.stop()

@@ -227,3 +227,17 @@ async def test_a_commit_that_owes_head_office_records_wakes_the_sender_once_comm
         assert woken == [0]
     finally:
         del venue.db.context[WAKE]
+
+
+async def test_sending_with_nothing_queued_still_learns_of_a_revocation(
+    runtime: Any, venue: Any, venue_demo: None, to_head_office: httpx.AsyncBaseTransport
+) -> None:
+    await _joined(runtime, venue, to_head_office)
+    await _post_sale(venue, 1)
+    assert (await SyncSender(venue.db, transport=to_head_office).send_all()).acked == 1
+    async with runtime.db.write() as session:
+        await head_office.revoke_venue(session, code="NORTH")
+    quiet = await SyncSender(venue.db, transport=to_head_office).send_all()
+    assert quiet.error is not None
+    assert "revoked venue NORTH" in quiet.error
+    assert (await _records(venue.db, HeadOfficeLink))[0].status.value == "revoked"
