@@ -58,4 +58,4 @@ def test_the_order_batches_arrive_in_does_not_matter(held: list[int], shuffler: 
     # taken in two deliveries, in either order, the mark ends where one delivery would leave it
     half = len(shuffled) // 2
     first = contiguous_high(0, shuffled[:half])
-    assert contiguous_high(first, shuffled[: half] + shuffled[half:]) == contiguous_high(0, held)
+    assert contiguous_high(first, shuffled[:half] + shuffled[half:]) == contiguous_high(0, held)
