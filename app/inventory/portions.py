@@ -30,7 +30,7 @@ from app.lib.clock import utcnow
 from app.lib.errors import Conflict
 from app.lib.events import EventBus
 from app.lib.sql import is_postgres
-from app.menu.models import MenuItem
+from app.menu.models import MenuItem, Modifier
 from app.orders.models import Check, CheckLine, CheckStatus, LineModifier, LineState
 from app.orders.services import PortionsReturned, PortionsTaken
 
@@ -123,6 +123,8 @@ async def refresh(
             if dish_id is not None and milli > 0:
                 recipes[dish_id][stock_id] = milli
     counted = set(await _counted(session, stock_ids)) | {s for parts in recipes.values() for s in parts}
+    if stock_ids:
+        await _mark_modifiers(session, stock_ids)
     available = await free_stock(session, counted)
     if dish_ids:
         dishes = (await session.exec(select(MenuItem).where(col(MenuItem.id).in_(dish_ids)))).all()
@@ -133,6 +135,38 @@ async def refresh(
                 session.add(dish)
         await session.flush()
     return available
+
+
+async def _mark_modifiers(session: AsyncSession, stock_ids: set[int]) -> None:
+    """Say on each modifier made with these stock items whether its recipe uses counted stock."""
+    owners = set(
+        (
+            await session.exec(
+                select(RecipeComponent.modifier_id).where(
+                    col(RecipeComponent.stock_item_id).in_(stock_ids), col(RecipeComponent.modifier_id).isnot(None)
+                )
+            )
+        ).all()
+    )
+    if not owners:
+        return
+    counting = set(
+        (
+            await session.exec(
+                select(RecipeComponent.modifier_id)
+                .join(StockItem, col(StockItem.id) == col(RecipeComponent.stock_item_id))
+                .where(
+                    col(RecipeComponent.modifier_id).in_(owners),
+                    col(RecipeComponent.quantity_milli) > 0,
+                    col(StockItem.counted).is_(True),
+                )
+            )
+        ).all()
+    )
+    for modifier in (await session.exec(select(Modifier).where(col(Modifier.id).in_(owners)))).all():
+        if modifier.counts_stock != (modifier.id in counting):
+            modifier.counts_stock = modifier.id in counting
+            session.add(modifier)
 
 
 async def _counted(session: AsyncSession, stock_ids: set[int]) -> list[int]:

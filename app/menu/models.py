@@ -128,6 +128,8 @@ class Modifier(SQLModel, table=True):
     station_id: int | None = Field(default=None, foreign_key="station.id")
     sort_order: int = 0
     archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Whether its recipe uses counted stock (inventory keeps it), so a line with it is checked against what is left.
+    counts_stock: bool = False
 
 
 class MenuItemModifierGroup(SQLModel, table=True):

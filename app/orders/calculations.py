@@ -27,6 +27,7 @@ class ModifierOption:
     name: str
     price_delta_cents: int = 0
     station_id: int | None = None
+    counts_stock: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -523,7 +523,9 @@ async def modifier_questions(session: AsyncSession, item_id: int) -> list[Modifi
         )
     ).all():
         options[modifier.group_id].append(
-            ModifierOption(modifier.id or 0, modifier.name, modifier.price_delta_cents, modifier.station_id)
+            ModifierOption(
+                modifier.id or 0, modifier.name, modifier.price_delta_cents, modifier.station_id, modifier.counts_stock
+            )
         )
     return [
         ModifierQuestion(g.id or 0, g.name, g.min_choices, g.max_choices, tuple(options.get(g.id or 0, [])))

@@ -499,8 +499,8 @@ async def _ring_in(session: AsyncSession, check: Check, request: LineRequest, ac
             )
         )
     await session.flush()
-    if item.portions_left is not None:
-        # Only a dish made with counted stock pays for the check against what is left.
+    if item.portions_left is not None or any(c.option.counts_stock for c in chosen):
+        # Only a dish or a choice made with counted stock pays for the check against what is left.
         await emit(session, PortionsTaken(line.id or 0, item.id or 0, item.name, request.quantity))
     return line
 

@@ -233,3 +233,32 @@ async def test_the_86_board_shows_what_is_left_of_each_counted_dish(stockroom: S
     assert "pill-amber" in tile, "running low stands out"
     soup = board.text.split(f'id="eighty-six-{stockroom.dishes["ST-SOU"]}"')[1].split("</form>")[0]
     assert " left" not in soup
+
+
+async def test_a_choice_made_with_counted_stock_is_checked_on_a_dish_that_counts_nothing(
+    stockroom: Stockroom, restaurant: Restaurant, server: Any, runtime: Any
+) -> None:
+    async with runtime.db.write() as session:
+        truffle = await inventory.create_stock_item(
+            session, name="Sweet potatoes (portioned)", unit="piece", counted=True
+        )
+        await inventory.receive_delivery(
+            session, location_id=stockroom.places["Kitchen"], lines=[(truffle.id or 0, 1_000, 100)], to_ledger=False
+        )
+        await inventory.set_recipe_component(
+            session,
+            stock_item_id=truffle.id or 0,
+            quantity_milli=1_000,
+            modifier_id=stockroom.modifiers[("Side", "Sweet potato fries")],
+        )
+    assert await _left(stockroom, "GR-CHK") is None, "the chicken itself counts nothing"
+    check_id = await restaurant.open_table(server, "12", 2)
+    refused = await restaurant.ring_in(
+        server, check_id, "GR-CHK", options=["Sweet potato fries"], seat=1, quantity=2, expect=409
+    )
+    assert "Only 1 Half Chicken with Sweet potato fries left" in refused.text
+    assert await restaurant.lines(check_id) == []
+    await restaurant.ring_in(server, check_id, "GR-CHK", options=["Sweet potato fries"], seat=1)
+    refused = await restaurant.ring_in(server, check_id, "GR-CHK", options=["Sweet potato fries"], seat=2, expect=409)
+    assert "No Half Chicken with Sweet potato fries left" in refused.text
+    await restaurant.ring_in(server, check_id, "GR-CHK", options=["Fries"], seat=2)
