@@ -5,6 +5,9 @@ ingredient, what is on hand less what checks have rung in and the stockroom has 
 checks, and closed ones until their sale is depleted), in whole portions of the dish's recipe; the fewest of
 them is the figure. Lines count with their modifiers' recipes, as depletion takes them out.
 
+A line voided after the kitchen had it still holds its stock while voids after fire are booked as waste (the
+default), since the food was made; a line taken off before it was sent gives its portions back at once.
+
 Order entry reads `MenuItem.portions_left` with the item it already loads, so a dish without counted stock
 costs nothing more to ring in. Orders tells (`PortionsTaken`, `PortionsReturned`) in the ringing transaction;
 here the counted stock rows are locked, the figure is worked out again from the rows, and a line that takes
@@ -29,6 +32,7 @@ from app.inventory.models import OperationKind, RecipeComponent, StockItem, Stoc
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict
 from app.lib.events import EventBus
+from app.lib.settings import Settings
 from app.lib.sql import is_postgres
 from app.menu.models import MenuItem, Modifier
 from app.orders.models import Check, CheckLine, CheckStatus, LineModifier, LineState
@@ -38,6 +42,8 @@ DEPLETION_WINDOW = timedelta(days=2)
 """How long after its closing a check's lines may still wait to be taken out of stock."""
 SALE_KEY_PREFIX = "sale:check:"
 """How the posting layer keys a closed check's depletion ("sale:check:<id>:<closing>")."""
+WASTE_KEY_PREFIX = "void-waste:"
+"""How the posting layer keys the waste of a line voided after the kitchen had it ("void-waste:<line id>")."""
 
 
 def wire(bus: EventBus) -> None:
@@ -219,11 +225,15 @@ async def rung_in(session: AsyncSession, stock_ids: list[int]) -> dict[int, int]
             ),
         )
     )
-    held = and_(
-        col(CheckLine.check_id).in_(waiting),
-        col(CheckLine.state) != LineState.VOIDED,
-        col(RecipeComponent.stock_item_id).in_(stock_ids),
-    )
+    kept = col(CheckLine.state) != LineState.VOIDED
+    settings = session.info.get("settings")
+    if not isinstance(settings, Settings) or settings.void_after_fire_is_waste:
+        # Voided after the kitchen had it: made and thrown away, booked as waste when its check is posted.
+        wasted = exists().where(
+            col(StockOperation.source_key) == literal(WASTE_KEY_PREFIX) + cast(CheckLine.id, String)
+        )
+        kept = or_(kept, and_(col(CheckLine.sent_at).isnot(None), ~wasted))
+    held = and_(col(CheckLine.check_id).in_(waiting), kept, col(RecipeComponent.stock_item_id).in_(stock_ids))
     line_columns = (col(CheckLine.id), col(CheckLine.quantity_num), col(CheckLine.quantity_den))
     stock_columns = (col(RecipeComponent.stock_item_id), col(RecipeComponent.quantity_milli))
     from_items = (

@@ -262,3 +262,42 @@ async def test_a_choice_made_with_counted_stock_is_checked_on_a_dish_that_counts
     refused = await restaurant.ring_in(server, check_id, "GR-CHK", options=["Sweet potato fries"], seat=2, expect=409)
     assert "No Half Chicken with Sweet potato fries left" in refused.text
     await restaurant.ring_in(server, check_id, "GR-CHK", options=["Fries"], seat=2)
+
+
+async def test_a_dish_voided_after_the_kitchen_made_it_stays_used_until_its_waste_is_booked(
+    stockroom: Stockroom, runtime: Any, terminal: SimulatedTerminal
+) -> None:
+    served = await serve(runtime, ["ST-BUR", "ST-BUR"])
+    manager = await person(runtime, "Nora Vance")
+    async with runtime.db.write() as session:
+        await orders.void_line(
+            session,
+            check_id=served.check_id,
+            line_id=served.line_ids["ST-BUR"],
+            actor=manager,
+            expected_version=None,
+            reason="Dropped",
+        )
+    assert await _left(stockroom, "ST-BUR") == 8, "the dropped burrata was made: it is not back on the shelf"
+    await pay(runtime, terminal, served)
+    await deliver(runtime)
+    assert await stockroom.on_hand("Burrata") == 8_000, "one sold, one wasted"
+    assert await _left(stockroom, "ST-BUR") == 8
+
+
+async def test_with_waste_switched_off_a_void_after_fire_gives_the_portion_back(
+    stockroom: Stockroom, runtime: Any, settings: Settings
+) -> None:
+    settings.void_after_fire_is_waste = False
+    served = await serve(runtime, ["ST-BUR"])
+    assert await _left(stockroom, "ST-BUR") == 9
+    async with runtime.db.write() as session:
+        await orders.void_line(
+            session,
+            check_id=served.check_id,
+            line_id=served.line_ids["ST-BUR"],
+            actor=await person(runtime, "Nora Vance"),
+            expected_version=None,
+            reason="Wrong table",
+        )
+    assert await _left(stockroom, "ST-BUR") == 10
