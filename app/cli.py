@@ -83,6 +83,15 @@ def db_upgrade(settings: Settings, revision: str) -> None:
 
     url = settings.resolved_database_url()
     upgrade(url, revision)
+    if revision == "head":
+        from app.inventory.portions import refresh_all
+
+        async def work(runtime: Any) -> None:
+            # Counted dishes say how many are left from the first tablet on, not from their next stock move.
+            async with runtime.db.write() as session:
+                await refresh_all(session)
+
+        _run(settings, work)
     click.echo(f"database at revision {current_revision(url)}")
 
 

@@ -143,6 +143,12 @@ async def refresh(
     return available
 
 
+async def refresh_all(session: AsyncSession) -> None:
+    """Work every counted dish's figure out afresh (after an upgrade, or whenever in doubt)."""
+    counted = (await session.exec(select(StockItem.id).where(col(StockItem.counted).is_(True)))).all()
+    await refresh(session, stock_item_ids={stock_id for stock_id in counted if stock_id is not None})
+
+
 async def _mark_modifiers(session: AsyncSession, stock_ids: set[int]) -> None:
     """Say on each modifier made with these stock items whether its recipe uses counted stock."""
     owners = set(

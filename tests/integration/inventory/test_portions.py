@@ -13,9 +13,11 @@ from sqlmodel import col, select
 
 from app.checks.delivery import TERMINAL_KEY
 from app.checks.terminal import SimulatedTerminal
+from app.inventory import portions
 from app.inventory import services as inventory
 from app.lib.errors import Conflict
 from app.lib.settings import Settings
+from app.menu.models import MenuItem
 from app.orders import services as orders
 from app.orders.models import CheckLine
 from tests.integration.closes.arrange import deliver, pay, person, serve
@@ -301,3 +303,19 @@ async def test_with_waste_switched_off_a_void_after_fire_gives_the_portion_back(
             reason="Wrong table",
         )
     assert await _left(stockroom, "ST-BUR") == 10
+
+
+async def test_an_upgraded_database_works_every_counted_dish_out_afresh(
+    stockroom: Stockroom, restaurant: Restaurant, server: Any
+) -> None:
+    check_id = await restaurant.open_table(server, "12", 2)
+    await restaurant.ring_in(server, check_id, "ST-BUR", seat=1, quantity=4)
+    async with stockroom.runtime.db.write() as session:
+        for dish in (await session.exec(select(MenuItem))).all():
+            dish.portions_left = None  # as the column arrives on an existing database
+            session.add(dish)
+    async with stockroom.runtime.db.write() as session:
+        await portions.refresh_all(session)
+    assert await _left(stockroom, "ST-BUR") == 6
+    assert await _left(stockroom, "GR-BUR") == 40
+    assert await _left(stockroom, "FR-FRI") is None
