@@ -143,6 +143,13 @@ async def refresh(
     return available
 
 
+async def moved(session: AsyncSession, stock_item_ids: set[int]) -> None:
+    """Stock of these items moved: the dishes made with the counted ones among them are worked out again."""
+    counted = await _counted(session, stock_item_ids)
+    if counted:
+        await refresh(session, stock_item_ids=set(counted))
+
+
 async def refresh_all(session: AsyncSession) -> None:
     """Work every counted dish's figure out afresh (after an upgrade, or whenever in doubt)."""
     counted = (await session.exec(select(StockItem.id).where(col(StockItem.counted).is_(True)))).all()

@@ -446,7 +446,7 @@ async def _apply(session: AsyncSession, plan: _Operation) -> list[StockMove]:
         touched.add(change.item_id)
     await session.flush()
     await _follow_outages(session, touched)
-    await portions.refresh(session, stock_item_ids=touched)
+    await portions.moved(session, touched)
     await emit(
         session,
         StockMoved(
