@@ -352,17 +352,25 @@ def sync() -> None:
 @click.pass_obj
 def sync_now(settings: Settings) -> None:
     """Send everything queued now (without waiting for the sender's turn or backoff)."""
+    from app.sync.catalog import pull as pull_catalog
     from app.sync.sender import SyncSender
 
     _role(settings, "venue", "sync now")
 
     async def work(runtime: Any) -> Any:
-        return await SyncSender(runtime.db, batch_size=settings.sync_batch_size).send_all()
+        sent = await SyncSender(runtime.db, batch_size=settings.sync_batch_size).send_all()
+        return sent, None if sent.error else await pull_catalog(runtime.db, settings)
 
-    outcome = _run(settings, work)
+    outcome, catalog = _run(settings, work)
     if outcome.error:
         raise click.ClickException(f"sent {outcome.sent} records, then: {outcome.error}")
     click.echo(f"sent {outcome.sent} records; head office holds everything up to {outcome.acked}")
+    for number in catalog.applied:
+        click.echo(f"catalog release {number} applied")
+    if catalog.waiting is not None:
+        click.echo(f"catalog release {catalog.waiting} waits for its effective business day")
+    if catalog.failed is not None:
+        raise click.ClickException(f"catalog release {catalog.failed} could not apply: {catalog.error}")
 
 
 @sync.command("status")
@@ -394,3 +402,60 @@ def sync_status(settings: Settings, as_json: bool) -> None:
     click.echo(f"last error       {status.last_error or 'none'}")
     release = status.catalog_release if status.catalog_release is not None else "none"
     click.echo(f"catalog release  {release}")
+    if status.catalog_error:
+        click.echo(f"catalog error    {status.catalog_error}")
+
+
+@main.group()
+def catalog() -> None:
+    """Head office: publish the group's menu to its venues as numbered releases."""
+
+
+@catalog.command("publish")
+@click.option("--note", default="", help="what changed, for the release list")
+@click.option("--effective", default=None, help="the business day venues trade on it from, YYYY-MM-DD")
+@click.option("--no-local-items", is_flag=True, help="venues archive items of their own")
+@click.pass_obj
+def catalog_publish(settings: Settings, note: str, effective: str | None, no_local_items: bool) -> None:
+    """Publish the catalog as it stands as the next numbered release."""
+    from app.group.catalog import publish
+    from app.group.catalog_controllers import parse_day
+
+    _role(settings, "head_office", "catalog publish")
+    day = parse_day(effective)
+
+    async def work(runtime: Any) -> tuple[int, int]:
+        async with runtime.db.write() as session:
+            release = await publish(session, note=note, effective_day=day, allow_local_items=not no_local_items)
+            return release.number, release.item_count
+
+    number, items = _run(settings, work)
+    click.echo(f"catalog release {number} published ({items} items)")
+
+
+@catalog.command("assortment")
+@click.option("--venue", "venue_code", required=True, help="venue code")
+@click.option("--sku", required=True)
+@click.option("--price", default=None, help="the venue's own price, e.g. 12.50 (default: the group's)")
+@click.option("--not-sold", is_flag=True, help="the venue does not sell it")
+@click.pass_obj
+def catalog_assortment(settings: Settings, venue_code: str, sku: str, price: str | None, not_sold: bool) -> None:
+    """Say whether a venue sells an item, and at its own price; the next release carries it."""
+    from decimal import Decimal, InvalidOperation
+
+    from app.group.catalog import set_assortment
+
+    _role(settings, "head_office", "catalog assortment")
+    cents: int | None = None
+    if price is not None:
+        try:
+            cents = int((Decimal(price) * 100).to_integral_exact())
+        except (InvalidOperation, ArithmeticError):
+            raise click.ClickException("The price is an amount, e.g. 12.50.") from None
+
+    async def work(runtime: Any) -> None:
+        async with runtime.db.write() as session:
+            await set_assortment(session, venue_code=venue_code, sku=sku, sold=not not_sold, price_cents=cents)
+
+    _run(settings, work)
+    click.echo(f"{venue_code}: {sku} {'not sold' if not_sold else 'at ' + (price or 'the group price')}")

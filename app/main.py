@@ -36,6 +36,7 @@ from app.closes import controllers as closes_controllers
 from app.closes import postings as closes_postings
 from app.closes import services as closes_services
 from app.floor import controllers as floor_controllers
+from app.group import catalog_controllers as group_catalog_controllers
 from app.group import controllers as group_controllers
 from app.inventory import controllers as inventory_controllers
 from app.inventory import portions as inventory_portions
@@ -54,6 +55,7 @@ from app.orders import occupancy as orders_occupancy
 from app.staff import controllers as staff_controllers
 from app.staff.auth import BrigadeAuthMiddleware, permission_guard
 from app.sync import capture as sync_capture
+from app.sync import catalog as sync_catalog
 from app.sync import controllers as sync_controllers
 from app.sync import sender as sync_sender
 from kds.channels import ResilientChannelsPlugin
@@ -187,6 +189,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             sending = sync_sender.start(runtime)
             if sending is not None:
                 runtime.tasks.append(sending)
+            if (pulling := sync_catalog.start(runtime)) is not None:
+                runtime.tasks.append(pulling)
         try:
             yield
         finally:
@@ -222,6 +226,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *closes_controllers.ROUTES,
         *api_controllers.ROUTES,
         *group_controllers.routes_for(settings),
+        *group_catalog_controllers.routes_for(settings),
         *sync_controllers.routes_for(settings),
     ]
     app = Litestar(

@@ -8,6 +8,7 @@ from app.accounting import models as accounting_models
 from app.checks import models as checks_models
 from app.closes import models as closes_models
 from app.floor import models as floor_models
+from app.group import catalog_models as group_catalog_models
 from app.group import models as group_models
 from app.inventory import models as inventory_models
 from app.kitchen import models as kitchen_models
@@ -15,6 +16,7 @@ from app.lib import audit, idempotency, outbox
 from app.menu import models as menu_models
 from app.orders import models as orders_models
 from app.staff import models as staff_models
+from app.sync import catalog_models as sync_catalog_models
 from app.sync import models as sync_models
 
 metadata = SQLModel.metadata
@@ -25,6 +27,7 @@ __all__ = [
     "checks_models",
     "closes_models",
     "floor_models",
+    "group_catalog_models",
     "group_models",
     "idempotency",
     "inventory_models",
@@ -34,5 +37,6 @@ __all__ = [
     "orders_models",
     "outbox",
     "staff_models",
+    "sync_catalog_models",
     "sync_models",
 ]

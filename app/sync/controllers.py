@@ -11,7 +11,7 @@ from app.lib import web
 from app.lib.settings import Settings
 from app.staff.auth import Viewer
 from app.staff.permissions import Perm
-from app.sync import queries, sender
+from app.sync import catalog, queries, sender
 
 
 async def _context(db: web.Db, **extra: Any) -> dict[str, Any]:
@@ -48,6 +48,9 @@ async def head_office_send(request: Request[Any, Any, Any], db: web.Db) -> Templ
         if outcome.error
         else f"Sent {outcome.sent} records; head office holds everything up to {outcome.acked}."
     )
+    if not outcome.error:
+        pulled = await catalog.pull(db, settings, actor_id=request.user.staff.id)
+        message += "".join(f" Catalog release {n} applied." for n in pulled.applied)
     return Template(template_name="sync/_link.html", context=await _context(db, flash=message))
 
 

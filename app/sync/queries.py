@@ -11,6 +11,7 @@ from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.lib.clock import utcnow
+from app.sync import catalog
 from app.sync.models import HeadOfficeLink, SyncRecord
 from app.sync.services import current_link
 
@@ -32,6 +33,8 @@ class SyncStatus:
     last_error_at: datetime | None
     next_attempt_at: datetime | None
     catalog_release: int | None
+    # A catalog release that would not apply ("release 4: why"); it and those after it wait.
+    catalog_error: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The status as `brigade sync status --json` prints it."""
@@ -49,6 +52,7 @@ async def sync_status(session: AsyncSession) -> SyncStatus:
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=UTC)
     age = int((utcnow() - oldest).total_seconds()) if oldest is not None else None
+    failed = await catalog.failing(session)
     return SyncStatus(
         linked=link is not None,
         status=link.status.value if link is not None else "not linked",
@@ -63,4 +67,5 @@ async def sync_status(session: AsyncSession) -> SyncStatus:
         last_error_at=link.last_error_at if link is not None else None,
         next_attempt_at=link.next_attempt_at if link is not None else None,
         catalog_release=link.catalog_release if link is not None else None,
+        catalog_error=f"release {failed.number}: {failed.error}" if failed is not None else None,
     )

@@ -1,0 +1,482 @@
+"""A venue takes head office's catalog releases: pulled over its credential, each applied whole or not at all.
+
+Each pass (the sender's timer, `brigade sync now`, the head-office page's "Send now") tells head office which
+release this venue trades on and which one failed, receives the releases after it, keeps them, and applies
+every one that is due, in order, each in one transaction. A release that cannot apply (a tax rate the venue's
+ledger cannot map to a tax payable account, a category without a revenue account) rolls back entirely, is kept
+with its reason, shown here and reported to head office; the releases after it wait, and the next pass tries
+it again, so fixing the mapping is all it takes. A release with an effective business day waits for that day.
+
+What belongs to the venue is never overwritten: 86s and portions left, stations and routing (an item's,
+category's or modifier's station), printers, stock and recipes, and items of its own (kept unless head office
+forbids local items). An item head office removed is archived here. Lines already rung in keep their own
+name and price, as always.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+import httpx
+from sqlalchemy import delete, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.accounting.chart import SALES_TAX_PARENT
+from app.accounting.models import Account
+from app.checks.services import business_day
+from app.closes.models import MappingKind, PostingMapping
+from app.group.catalog_controllers import CATALOG_PATH
+from app.lib import audit
+from app.lib.clock import utcnow
+from app.lib.db import Database, unreachable
+from app.lib.errors import DomainError
+from app.lib.settings import Settings
+from app.menu.models import Course, MenuCategory, MenuItem, MenuItemModifierGroup, Modifier, ModifierGroup, TaxRate
+from app.sync import services
+from app.sync.catalog_models import ReceivedRelease
+from app.sync.models import LinkStatus
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+class CatalogRefused(DomainError):
+    """A release this venue cannot apply as it stands; nothing of it was applied."""
+
+    status_code = 409
+    code = "catalog_refused"
+
+
+@dataclass
+class Applied:
+    """What applying one release changed."""
+
+    number: int
+    added: int = 0
+    changed: int = 0
+    archived: int = 0
+
+
+@dataclass
+class PullOutcome:
+    """What one catalog pass did."""
+
+    received: list[int] = field(default_factory=list)
+    applied: list[int] = field(default_factory=list)
+    waiting: int | None = None
+    failed: int | None = None
+    error: str | None = None
+
+
+def _percent(rate_bp: int) -> str:
+    return f"{(Decimal(rate_bp) / 100).normalize():f} %"
+
+
+async def _live_accounts(session: AsyncSession) -> dict[str, Account]:
+    return {a.code: a for a in (await session.exec(select(Account).where(col(Account.archived_at).is_(None)))).all()}
+
+
+async def _ensure_mappings(
+    session: AsyncSession, rates: dict[str, TaxRate], categories: dict[str, MenuCategory], catalog: dict[str, Any]
+) -> None:
+    """Every tax rate and category of the release must reach the venue's ledger, or the release does not apply.
+
+    A rate or category new here is mapped the way the standard chart would (a rate to the tax payable account
+    of its percentage, or of another rate with the same percentage; a category to food or beverage sales), when
+    that account exists; otherwise the release is refused, saying what to map.
+    """
+    accounts = await _live_accounts(session)
+    mappings = {(m.kind, m.subject): m for m in (await session.exec(select(PostingMapping))).all()}
+    parent = accounts.get(SALES_TAX_PARENT)
+    for raw in catalog["tax_rates"]:
+        rate = rates[raw["name"]]
+        current = mappings.get((MappingKind.TAX_RATE, str(rate.id)))
+        if current is not None and current.account_code in accounts:
+            continue
+        code: str | None = None
+        for other in rates.values():
+            mapped = mappings.get((MappingKind.TAX_RATE, str(other.id)))
+            if other.rate_bp == rate.rate_bp and mapped is not None and mapped.account_code in accounts:
+                code = mapped.account_code
+                break
+        if code is None:
+            wanted = f"Sales tax payable {_percent(rate.rate_bp)}"
+            for account in accounts.values():
+                if account.name == wanted and (parent is None or account.parent_id == parent.id):
+                    code = account.code
+                    break
+        if code is None:
+            raise CatalogRefused(
+                f"Tax rate {rate.name} ({_percent(rate.rate_bp)}) has no tax payable account in this venue's ledger: "
+                f"add an account “{wanted}” or map the rate on the posting mappings page, then retry."
+            )
+        _map(session, mappings, MappingKind.TAX_RATE, str(rate.id), code)
+    for raw in catalog["categories"]:
+        category = categories[raw["name"]]
+        current = mappings.get((MappingKind.CATEGORY, str(category.id)))
+        if current is not None and current.account_code in accounts:
+            continue
+        code = "4020" if category.course is Course.DRINKS else "4010"
+        if code not in accounts:
+            raise CatalogRefused(
+                f"Category {category.name} has no revenue account in this venue's ledger: map it on the posting "
+                "mappings page, then retry."
+            )
+        _map(session, mappings, MappingKind.CATEGORY, str(category.id), code)
+
+
+def _map(
+    session: AsyncSession,
+    mappings: dict[tuple[MappingKind, str], PostingMapping],
+    kind: MappingKind,
+    subject: str,
+    code: str,
+) -> None:
+    mapping = mappings.get((kind, subject)) or PostingMapping(kind=kind, subject=subject)
+    mapping.account_code = code
+    mapping.updated_at = utcnow()
+    session.add(mapping)
+    mappings[(kind, subject)] = mapping
+
+
+def _set(obj: Any, values: dict[str, Any]) -> bool:
+    """Set only what differs (so an unchanged item is not written, nor redrawn on the tablets)."""
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+async def apply_release(
+    session: AsyncSession, release: ReceivedRelease, previous: dict[str, Any] | None, *, actor_id: int | None = None
+) -> Applied:
+    """Make the venue's menu what the release says, in the caller's transaction; raise to leave it all untouched.
+
+    `previous` is the catalog of the release applied before, so an item head office removed (or stopped
+    sending this venue) is told apart from an item of the venue's own.
+    """
+    catalog: dict[str, Any] = release.payload["catalog"]
+    allow_local = bool(release.payload.get("allow_local_items", True))
+    now = utcnow()
+    done = Applied(release.number)
+
+    rates = {r.name: r for r in (await session.exec(select(TaxRate))).all()}
+    for raw in catalog["tax_rates"]:
+        rate = rates.get(raw["name"])
+        if rate is None:
+            rate = rates[raw["name"]] = TaxRate(name=raw["name"], rate_bp=raw["rate_bp"])
+            session.add(rate)
+        elif _set(rate, {"rate_bp": raw["rate_bp"], "archived_at": None}):
+            session.add(rate)
+    await session.flush()
+
+    categories = {c.name: c for c in (await session.exec(select(MenuCategory))).all()}
+    for raw in catalog["categories"]:
+        values = {
+            "course": Course(raw["course"]),
+            "tax_rate_id": rates[raw["tax_rate"]].id,
+            "sort_order": raw["sort_order"],
+            "color": raw["color"],
+            "archived_at": None,
+        }
+        category = categories.get(raw["name"])
+        if category is None:  # no station: the venue routes it (until then, to its default station)
+            category = categories[raw["name"]] = MenuCategory(name=raw["name"], **values)
+            session.add(category)
+        elif _set(category, values):
+            session.add(category)
+    await session.flush()
+    await _ensure_mappings(session, rates, categories, catalog)
+
+    groups = {g.name: g for g in (await session.exec(select(ModifierGroup))).all()}
+    modifiers = {(m.group_id, m.name): m for m in (await session.exec(select(Modifier))).all()}
+    wanted_modifiers: set[tuple[str, str]] = set()
+    for raw in catalog["modifier_groups"]:
+        values = {"min_choices": raw["min_choices"], "max_choices": raw["max_choices"], "archived_at": None}
+        group = groups.get(raw["name"])
+        if group is None:
+            group = groups[raw["name"]] = ModifierGroup(name=raw["name"], **values)
+            session.add(group)
+            await session.flush()
+        elif _set(group, values):
+            session.add(group)
+        for raw_modifier in raw["modifiers"]:
+            wanted_modifiers.add((raw["name"], raw_modifier["name"]))
+            mod_values = {
+                "price_delta_cents": raw_modifier["price_delta_cents"],
+                "sort_order": raw_modifier["sort_order"],
+                "archived_at": None,
+            }
+            modifier = modifiers.get((group.id or 0, raw_modifier["name"]))
+            if modifier is None:
+                session.add(Modifier(group_id=group.id or 0, name=raw_modifier["name"], **mod_values))
+            elif _set(modifier, mod_values):
+                session.add(modifier)
+    if previous is not None:  # modifiers head office stopped sending are archived; the venue's own stay
+        group_by_id = {g.id: g.name for g in groups.values()}
+        before = {(g["name"], m["name"]) for g in previous["modifier_groups"] for m in g["modifiers"]}
+        for (group_id, name), modifier in modifiers.items():
+            key = (group_by_id.get(group_id, ""), name)
+            if key in before and key not in wanted_modifiers and modifier.archived_at is None:
+                modifier.archived_at = now
+                session.add(modifier)
+    await session.flush()
+
+    items = {i.sku: i for i in (await session.exec(select(MenuItem))).all()}
+    links: dict[int, list[tuple[int, int]]] = {}
+    for link in (await session.exec(select(MenuItemModifierGroup))).all():
+        links.setdefault(link.item_id, []).append((link.group_id, link.sort_order))
+    sent: set[str] = set()
+    fresh: list[tuple[MenuItem, list[str]]] = []
+    for raw in catalog["items"]:
+        sku = raw["sku"]
+        sent.add(sku)
+        values = {
+            "name": raw["name"],
+            "price_cents": raw["price_cents"],
+            "category_id": categories[raw["category"]].id,
+            "description": raw["description"],
+            "sort_order": raw["sort_order"],
+            "archived_at": None,
+        }
+        item = items.get(sku)
+        if item is None:
+            item = items[sku] = MenuItem(sku=sku, **values)
+            session.add(item)
+            done.added += 1
+        elif _set(item, values):  # the 86, the portions left and the station stay the venue's
+            session.add(item)
+            done.changed += 1
+        fresh.append((item, raw["modifier_groups"]))
+    await session.flush()
+    for item, names in fresh:
+        wanted = [(groups[name].id or 0, order) for order, name in enumerate(names)]
+        if sorted(links.get(item.id or 0, [])) == sorted(wanted):
+            continue
+        await session.exec(delete(MenuItemModifierGroup).where(col(MenuItemModifierGroup.item_id) == item.id))
+        for group_id, order in wanted:
+            session.add(MenuItemModifierGroup(item_id=item.id or 0, group_id=group_id, sort_order=order))
+    before_skus = {i["sku"] for i in previous["items"]} if previous is not None else set()
+    for sku, item in items.items():
+        if sku in sent or item.archived_at is not None:
+            continue
+        if sku in before_skus or not allow_local:  # removed at head office, or local items are not allowed
+            item.archived_at = now
+            session.add(item)
+            done.archived += 1
+    await session.flush()
+    await audit.record(
+        session,
+        "catalog.apply",
+        actor_id=actor_id,
+        subject=f"catalog_release:{release.number}",
+        after={"items": len(sent), "added": done.added, "changed": done.changed, "archived": done.archived},
+    )
+    return done
+
+
+async def _previous_catalog(session: AsyncSession, number: int) -> dict[str, Any] | None:
+    row = (
+        await session.exec(
+            select(ReceivedRelease)
+            .where(col(ReceivedRelease.number) < number, col(ReceivedRelease.applied_at).is_not(None))
+            .order_by(col(ReceivedRelease.number).desc())
+            .limit(1)
+        )
+    ).first()
+    return row.payload["catalog"] if row is not None else None
+
+
+async def keep(session: AsyncSession, views: list[dict[str, Any]]) -> list[int]:
+    """Keep the releases head office sent that this venue does not have yet; their numbers."""
+    have = set((await session.exec(select(ReceivedRelease.number))).all())
+    kept = []
+    for view in views:
+        number = int(view["number"])
+        if number in have:
+            continue
+        effective = view.get("effective_day")
+        session.add(
+            ReceivedRelease(
+                number=number,
+                note=str(view.get("note") or "")[:300],
+                effective_day=dt.date.fromisoformat(effective) if effective else None,
+                published_at=dt.datetime.fromisoformat(view["published_at"]),
+                payload={"catalog": view["catalog"], "allow_local_items": view.get("allow_local_items", True)},
+            )
+        )
+        kept.append(number)
+    return kept
+
+
+async def apply_due(db: Database, settings: Settings, *, actor_id: int | None = None) -> PullOutcome:
+    """Apply every received release that is due, in order, each whole; stop at one that waits or fails."""
+    outcome = PullOutcome()
+    today = business_day(settings, utcnow())
+    while True:
+        async with db.read() as session:
+            link = await services.current_link(session)
+            applied = (link.catalog_release if link is not None else None) or 0
+            release = (
+                await session.exec(
+                    select(ReceivedRelease)
+                    .where(col(ReceivedRelease.number) > applied, col(ReceivedRelease.applied_at).is_(None))
+                    .order_by(col(ReceivedRelease.number))
+                    .limit(1)
+                )
+            ).first()
+        if link is None or release is None:
+            return outcome
+        if release.effective_day is not None and release.effective_day > today:
+            outcome.waiting = release.number
+            return outcome
+        number = release.number
+        try:
+            async with db.write() as session:
+                link = await services.current_link(session, lock=True)
+                row = await session.get(ReceivedRelease, release.id)
+                if link is None or row is None or row.applied_at is not None:
+                    continue
+                await apply_release(session, row, await _previous_catalog(session, number), actor_id=actor_id)
+                row.applied_at = utcnow()
+                row.error = row.failed_at = None
+                link.catalog_release = number
+                session.add_all([row, link])
+        except DomainError as exc:
+            async with db.write() as session:
+                row = await session.get(ReceivedRelease, release.id)
+                if row is not None:
+                    row.error = exc.message[:2000]
+                    row.failed_at = utcnow()
+                    session.add(row)
+            log.warning("catalog release %s not applied: %s", number, exc.message)
+            outcome.failed, outcome.error = number, exc.message
+            return outcome
+        outcome.applied.append(number)
+
+
+async def _state(db: Database) -> tuple[str, str, dict[str, Any]] | None:
+    async with db.read() as session:
+        link = await services.current_link(session)
+        if link is None or link.status is not LinkStatus.LINKED:
+            return None
+        failed = (
+            await session.exec(
+                select(ReceivedRelease)
+                .where(col(ReceivedRelease.failed_at).is_not(None), col(ReceivedRelease.applied_at).is_(None))
+                .order_by(col(ReceivedRelease.number))
+                .limit(1)
+            )
+        ).first()
+        received = (await session.exec(select(func.max(ReceivedRelease.number)))).one()
+    report = {
+        "applied": link.catalog_release,
+        "received": int(received or 0),
+        "failed": failed.number if failed is not None else None,
+        "error": failed.error if failed is not None else None,
+    }
+    return link.url, link.credential, report
+
+
+async def _exchange(
+    url: str, credential: str, report: dict[str, Any], transport: httpx.AsyncBaseTransport | None
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=TIMEOUT, transport=transport) as client:
+        response = await client.post(url + CATALOG_PATH, json=report, headers={"authorization": f"Bearer {credential}"})
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def pull(
+    db: Database,
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    actor_id: int | None = None,
+) -> PullOutcome:
+    """Tell head office where this venue's catalog stands, take the releases it has not got, apply what is due.
+
+    A head office that cannot be reached changes nothing: the venue sells on its last applied release.
+    """
+    state = await _state(db)
+    if state is None:
+        return PullOutcome()
+    url, credential, report = state
+    received: list[int] = []
+    try:
+        body = await _exchange(url, credential, report, transport)
+        async with db.write() as session:
+            received = await keep(session, list(body.get("releases") or []))
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        log.warning("catalog: head office at %s not reached: %r", url, exc)
+        outcome = await apply_due(db, settings, actor_id=actor_id)  # an effective day may have come meanwhile
+        return outcome
+    outcome = await apply_due(db, settings, actor_id=actor_id)
+    outcome.received = received
+    after = await _state(db)
+    if after is not None and after[2] != report:  # tell head office at once what applied, or what failed
+        try:
+            await _exchange(url, credential, after[2], transport)
+        except (httpx.HTTPError, ValueError) as exc:
+            log.warning("catalog: could not report to head office: %r", exc)
+    return outcome
+
+
+async def failing(session: AsyncSession) -> ReceivedRelease | None:
+    """The release that would not apply, holding back those after it (None when none failed)."""
+    return (
+        await session.exec(
+            select(ReceivedRelease)
+            .where(col(ReceivedRelease.failed_at).is_not(None), col(ReceivedRelease.applied_at).is_(None))
+            .order_by(col(ReceivedRelease.number))
+            .limit(1)
+        )
+    ).first()
+
+
+async def waiting(session: AsyncSession) -> list[ReceivedRelease]:
+    """Releases received and not applied yet (waiting for their day, or behind one that failed)."""
+    return list(
+        (
+            await session.exec(
+                select(ReceivedRelease)
+                .where(col(ReceivedRelease.applied_at).is_(None))
+                .order_by(col(ReceivedRelease.number))
+            )
+        ).all()
+    )
+
+
+class _Runtime(Protocol):
+    settings: Settings
+    db: Database
+
+
+async def run(runtime: _Runtime, *, every: float) -> None:
+    """Pull and apply releases on a timer, until cancelled; a failure is logged and the next turn tries again."""
+    while True:
+        try:
+            await pull(runtime.db, runtime.settings)
+        except Exception as exc:  # the loop outlives a database outage and anything head office does
+            if unreachable(exc):
+                log.warning("catalog: the database is not reachable (%r); retrying", exc)
+            else:
+                log.exception("catalog pass failed; retrying")
+        await asyncio.sleep(every)
+
+
+def start(runtime: _Runtime) -> asyncio.Task[None] | None:
+    """Pull the catalog in this process (a venue's), every five sender polls (at least each second)."""
+    if runtime.settings.role != "venue":
+        return None
+    return asyncio.create_task(run(runtime, every=max(1.0, runtime.settings.sync_poll_seconds * 5)))
