@@ -225,7 +225,9 @@ async def set_covers(
     ).all()
     top = max((seat for seat in highest if seat is not None), default=0)
     if covers < top:
-        raise InvalidInput(f"Seat {top} has items; move them before going down to {covers} cover{'s' if covers != 1 else ''}.")
+        raise InvalidInput(
+            f"Seat {top} has items; move them before going down to {covers} cover{'s' if covers != 1 else ''}."
+        )
     check.covers = covers
     session.add(check)
     return check
@@ -1051,7 +1053,10 @@ def _require_seat(check: Check, seat: int | None) -> None:
     if isinstance(seat, bool) or not isinstance(seat, int) or seat < 1:
         raise InvalidInput("A seat is a number from 1, or 'shared'.")
     if seat > check.covers:
-        raise InvalidInput(f"There is no seat {seat}: the check has {check.covers} cover{'s' if check.covers != 1 else ''}. Add a cover first.")
+        raise InvalidInput(
+            f"There is no seat {seat}: the check has {check.covers} cover{'s' if check.covers != 1 else ''}. "
+            "Add a cover first."
+        )
 
 
 def _clean_text(value: str | None, *, label: str, max_length: int) -> str:
