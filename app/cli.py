@@ -184,20 +184,32 @@ def verify_audit(settings: Settings) -> None:
 @click.option("--to", "end", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="last day, YYYY-MM-DD")
 @click.option("--format", "fmt", required=True, type=click.Choice(["beancount", "csv", "hledger"]))
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), help="write here instead of stdout")
+@click.option("--venue", "venue_code", default=None, help="head office: one venue's books (default: the whole group)")
 @click.pass_obj
-def export_ledger(settings: Settings, start: Any, end: Any, fmt: str, output: str | None) -> None:
+def export_ledger(
+    settings: Settings, start: Any, end: Any, fmt: str, output: str | None, venue_code: str | None
+) -> None:
     """Export the journal entries dated FROM..TO (inclusive) as Beancount, CSV or an hledger journal."""
     from app.accounting.exports import export_ledger as render
 
+    if venue_code:
+        _role(settings, "head_office", "export-ledger --venue")
+
     async def work(runtime: Any) -> str:
         async with runtime.db.read() as session:
+            only, title = None, settings.venue_name
+            if venue_code:
+                from app.group.books import venue_entries
+
+                only, title = await venue_entries(session, venue_code)
             return await render(
                 session,
                 start=start.date(),
                 end=end.date(),
                 fmt=fmt,
                 currency=settings.currency,
-                title=settings.venue_name,
+                title=title,
+                only=only,
             )
 
     content = _run(settings, work)
@@ -320,6 +332,72 @@ def venues_list(settings: Settings) -> None:
 
     for line in _run(settings, work):
         click.echo(line)
+
+
+@main.command()
+@click.option("--day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="business day, YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@click.pass_obj
+def reconcile(settings: Settings, day: Any, as_json: bool) -> None:
+    """Head office: each venue's Z report for DAY beside what head office posted; every difference listed."""
+    import json
+
+    from app.group.books import post_pending
+    from app.group.statements import reconcile as run
+
+    _role(settings, "head_office", "reconcile")
+
+    async def work(runtime: Any) -> dict[str, Any]:
+        async with runtime.db.write() as session:
+            await post_pending(session)
+        async with runtime.db.read() as session:
+            return (await run(session, day.date())).as_json()
+
+    result = _run(settings, work)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    for venue in result["venues"]:
+        click.echo(f"{venue['venue']}: {'Z report received' if venue['z_received'] else 'no Z report'}")
+        for figure in venue["figures"]:
+            z, posted = figure["z_cents"], figure["posted_cents"]
+            click.echo(f"  {figure['figure']:<28} Z {_cents(z):>12}   posted {_cents(posted):>12}")
+    if not result["venues"]:
+        click.echo(f"no venue has records for {day.date().isoformat()}")
+    for difference in result["differences"]:
+        click.echo(
+            f"DIFFERENCE {difference['venue']} {difference['figure']}: Z {_cents(difference['z_cents'])}, "
+            f"posted {_cents(difference['posted_cents'])} ({_cents(difference['difference_cents'])})"
+        )
+    click.echo(f"{len(result['differences'])} difference(s)")
+
+
+def _cents(value: int | None) -> str:
+    if value is None:
+        return "-"
+    sign = "-" if value < 0 else ""
+    return f"{sign}{abs(value) // 100}.{abs(value) % 100:02d}"
+
+
+@venues.command("post")
+@click.option("--retry", is_flag=True, help="book the exceptions again too")
+@click.option("--venue", "venue_code", default=None, help="only this venue")
+@click.pass_obj
+def venues_post(settings: Settings, retry: bool, venue_code: str | None) -> None:
+    """Book what the venues sent into the group's ledger (each record once); --retry books exceptions again."""
+    from app.group import books
+
+    _role(settings, "head_office", "venues post")
+
+    async def work(runtime: Any) -> books.PostingRun:
+        async with runtime.db.write() as session:
+            if retry:
+                return await books.retry(session, venue_code=venue_code)
+            only = await books.venue_id(session, venue_code) if venue_code else None
+            return await books.post_pending(session, venue_id=only)
+
+    run = _run(settings, work)
+    click.echo(f"{run.posted} record(s) booked, {run.exceptions} exception(s)")
 
 
 @main.group("head-office")

@@ -36,6 +36,7 @@ from app.closes import controllers as closes_controllers
 from app.closes import postings as closes_postings
 from app.closes import services as closes_services
 from app.floor import controllers as floor_controllers
+from app.group import books_controllers as group_books_controllers
 from app.group import catalog_controllers as group_catalog_controllers
 from app.group import controllers as group_controllers
 from app.inventory import controllers as inventory_controllers
@@ -226,6 +227,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *closes_controllers.ROUTES,
         *api_controllers.ROUTES,
         *group_controllers.routes_for(settings),
+        *group_books_controllers.routes_for(settings),
         *group_catalog_controllers.routes_for(settings),
         *sync_controllers.routes_for(settings),
     ]

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -82,17 +82,18 @@ async def export_ledger(
     fmt: str,
     currency: str = "EUR",
     title: str = "Books",
+    only: Any = None,
 ) -> str:
-    """The entries dated `start`..`end` (inclusive) in the chosen format."""
+    """The entries dated `start`..`end` (inclusive) in the chosen format (of `only`, a query of entry ids)."""
     check_range(start, end)
     if fmt not in FORMATS:
         raise InvalidInput(f"Export format must be one of {', '.join(FORMATS)}.")
     if not _CURRENCY.fullmatch(currency):
         raise InvalidInput(f"{currency!r} is not a currency code such as EUR.")
-    entries = await entries_between(session, start, end)
+    entries = await entries_between(session, start, end, only=only)
     if fmt == "csv":
         return _csv(entries, currency)
-    books = await _Books.load(session, start, end, entries)
+    books = await _Books.load(session, start, end, entries, only=only)
     if fmt == "beancount":
         return _beancount(books, entries, currency, title)
     return _hledger(books, entries, currency, title)
@@ -159,10 +160,12 @@ class _Books:
     closing_subtree: dict[int, int]
 
     @classmethod
-    async def load(cls, session: AsyncSession, start: dt.date, end: dt.date, entries: list[ExportEntry]) -> _Books:
+    async def load(
+        cls, session: AsyncSession, start: dt.date, end: dt.date, entries: list[ExportEntry], *, only: Any = None
+    ) -> _Books:
         chart = {a.id or 0: a for a in await accounts(session)}
-        opening = {k: v for k, v in (await balances(session, before=start)).items() if v}
-        closing = await balances(session, as_of=end)
+        opening = {k: v for k, v in (await balances(session, before=start, only=only)).items() if v}
+        closing = await balances(session, as_of=end, only=only)
 
         names: dict[int, str] = {}
 

@@ -59,14 +59,19 @@ class TrialBalance:
 
 
 async def balances(
-    session: AsyncSession, *, as_of: dt.date | None = None, before: dt.date | None = None
+    session: AsyncSession, *, as_of: dt.date | None = None, before: dt.date | None = None, only: Any = None
 ) -> dict[int, int]:
-    """Each account's balance (signed cents) over entries dated on or before `as_of` / before `before`."""
+    """Each account's balance (signed cents) over entries dated on or before `as_of` / before `before`.
+
+    `only`, when given, is a query of entry ids: the balances then count those entries alone (one venue's).
+    """
     query = (
         select(JournalLine.account_id, func.sum(JournalLine.amount_cents))
         .join(JournalEntry, col(JournalEntry.id) == col(JournalLine.entry_id))
         .group_by(col(JournalLine.account_id))
     )
+    if only is not None:
+        query = query.where(col(JournalEntry.id).in_(only))
     if as_of is not None:
         query = query.where(col(JournalEntry.date) <= as_of)
     if before is not None:
@@ -322,17 +327,21 @@ class ExportEntry:
     lines: list[EntryLineView]
 
 
-async def entries_between(session: AsyncSession, start: dt.date, end: dt.date) -> list[ExportEntry]:
-    """Every entry dated from `start` to `end`, in date then posting order, with lines and accounts."""
-    rows: Sequence[Any] = (
-        await session.exec(
-            select(JournalEntry, JournalLine, Account)
-            .join(JournalLine, col(JournalLine.entry_id) == col(JournalEntry.id))
-            .join(Account, col(Account.id) == col(JournalLine.account_id))
-            .where(col(JournalEntry.date) >= start, col(JournalEntry.date) <= end)
-            .order_by(col(JournalEntry.date), col(JournalEntry.id), col(JournalLine.position))
-        )
-    ).all()
+async def entries_between(
+    session: AsyncSession, start: dt.date, end: dt.date, *, only: Any = None
+) -> list[ExportEntry]:
+    """Every entry dated from `start` to `end` (of `only`, a query of entry ids, when given), in date then
+    posting order, with lines and accounts."""
+    query = (
+        select(JournalEntry, JournalLine, Account)
+        .join(JournalLine, col(JournalLine.entry_id) == col(JournalEntry.id))
+        .join(Account, col(Account.id) == col(JournalLine.account_id))
+        .where(col(JournalEntry.date) >= start, col(JournalEntry.date) <= end)
+        .order_by(col(JournalEntry.date), col(JournalEntry.id), col(JournalLine.position))
+    )
+    if only is not None:
+        query = query.where(col(JournalEntry.id).in_(only))
+    rows: Sequence[Any] = (await session.exec(query)).all()
     result: list[ExportEntry] = []
     for entry, line, account in rows:
         if not result or result[-1].entry.id != entry.id:

@@ -8,7 +8,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Template
 
-from app.group import queries, services
+from app.group import books, queries, services
 from app.group.protocol import ENROL_PATH, RECORDS_PATH, STATUS_PATH, parse_batch
 from app.lib import web
 from app.lib.errors import InvalidInput
@@ -100,6 +100,8 @@ async def receive_records(request: Request[Any, Any, Any], db: web.Db) -> dict[s
     async with db.write() as session:
         venue = await services.venue_for_credential(session, request.headers.get("authorization"), lock=True)
         receipt = await services.ingest(session, venue, records)
+    if receipt.stored:
+        await books.post_after_ingest(db, venue.id or 0)
     return {"acked": receipt.acked, "stored": receipt.stored, "duplicates": receipt.duplicates}
 
 

@@ -22,11 +22,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
-from app.accounting.models import JournalEntry, JournalLine
+from app.accounting.models import Account, JournalEntry, JournalLine
 from app.checks.models import CheckClosing, CheckComp, CheckDiscount, Payment, Refund, RefundLine, RefundStatus
 from app.checks.services import TIP_ADJUSTED_TOPIC
 from app.closes.models import BusinessDay, DayStatus, DrawerMovement, DrawerSession, DrawerStatus, ServerCheckout
-from app.inventory.models import StockMove
+from app.inventory.models import StockLocation, StockMove
 from app.lib.clock import utcnow
 from app.lib.db import Database
 from app.lib.outbox import OutboxMessage
@@ -268,7 +268,12 @@ def _journal_entry(connection: Connection, ident: int) -> list[Draft]:
     entry = _one(connection, JournalEntry, ident)
     if entry is None:
         return []
-    payload = {"entry": entry, "lines": _many(connection, JournalLine, "entry_id", [ident])}
+    lines = _many(connection, JournalLine, "entry_id", [ident])
+    # Head office maps the venue's accounts by code, so the entry names the codes its lines use.
+    accounts = _table(Account)
+    wanted = sorted({line["account_id"] for line in lines})
+    codes = connection.execute(select(accounts.c.id, accounts.c.code).where(accounts.c.id.in_(wanted))).all()
+    payload = {"entry": entry, "lines": lines, "accounts": {str(ident): code for ident, code in codes}}
     return [Draft(f"{JOURNAL_ENTRY}:{ident}", JOURNAL_ENTRY, _at(entry["posted_at"]), payload)]
 
 
@@ -276,7 +281,10 @@ def _stock_move(connection: Connection, ident: int) -> list[Draft]:
     move = _one(connection, StockMove, ident)
     if move is None:
         return []
-    return [Draft(f"{STOCK_MOVE}:{ident}", STOCK_MOVE, _at(move["created_at"]), {"move": move})]
+    # Head office maps the venue's stock locations to its warehouses; the name says which one it was.
+    location = _one(connection, StockLocation, move["location_id"])
+    payload = {"move": move, "location": location["name"] if location else None}
+    return [Draft(f"{STOCK_MOVE}:{ident}", STOCK_MOVE, _at(move["created_at"]), payload)]
 
 
 def _drawer_counted(connection: Connection, ident: int) -> list[Draft]:
