@@ -184,14 +184,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await sync_sender.learn_link(runtime.db)
         if settings.run_workers:
             runtime.tasks.append(asyncio.create_task(runtime.dispatcher.run()))
             runtime.tasks.append(print_worker.start(runtime))
-            sending = sync_sender.start(runtime)
-            if sending is not None:
-                runtime.tasks.append(sending)
-            if (pulling := sync_catalog.start(runtime)) is not None:
-                runtime.tasks.append(pulling)
+        syncing = sync_sender.start(runtime, send=settings.run_workers)
+        if syncing is not None:
+            runtime.tasks.append(syncing)
+        if settings.run_workers and (pulling := sync_catalog.start(runtime)) is not None:
+            runtime.tasks.append(pulling)
         try:
             yield
         finally:

@@ -5,7 +5,9 @@ or changes that head office must hear of (a check's closing, a journal entry, a 
 count, a server checkout, a closed day...) and, just before the transaction commits, reads each one
 back whole and writes a `sync_record` for it. The record commits with the change or rolls back with
 it, and a savepoint that rolled back leaves nothing behind: what is read back is what commits. Records
-are written only while the venue is linked to a head office; a venue on its own writes none.
+are written only while the venue is linked to a head office; a venue on its own writes none, and pays not one
+statement for it: each process keeps what it knows of the link in memory (`LinkState`). What a process that
+had not yet heard of a join committed meanwhile, it remembers, and writes once it hears (`write_owed`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import Table, event, select
@@ -35,6 +38,8 @@ from app.orders.models import Check, CheckLine, LineModifier
 from app.sync.models import HeadOfficeLink, LinkStatus, SyncRecord
 
 CAPTURE = "sync_capture"
+# The process's `LinkState`, shared by every session of its database.
+LINK = "sync_link"
 # Set by a running sender: called once a transaction that wrote sync records has committed.
 WAKE = "sync_wake"
 _NOTED = "sync_noted"
@@ -71,6 +76,55 @@ class Draft:
     payload: dict[str, Any]
 
 
+class LinkState:
+    """What this process knows of the venue's link: linked, on its own, or not read yet (`None`).
+
+    Read when the process starts, set at once by a join or a revocation made here, and read again by the sender
+    (or, in a process that does not send, the link watcher) at each poll, so a join or a revocation made by
+    another process is known here within a poll. Until then a process that believes the venue on its own keeps
+    what its commits would have recorded (`missed`), from the last read that found no link on: a join that
+    read did not see committed after it, so anything committed since may be owed, and nothing before is.
+    """
+
+    def __init__(self) -> None:
+        self.linked: bool | None = None
+        self.missed: list[tuple[int, tuple[str, int]]] = []
+        self._serial = 0
+
+    def mark(self) -> int:
+        """Where the remembered commits stand now (taken before a read of the link, or before a join)."""
+        return self._serial
+
+    def remember(self, noted: Iterable[tuple[str, int]]) -> None:
+        """A commit made while this process believed the venue on its own."""
+        for found in noted:
+            self._serial += 1
+            self.missed.append((self._serial, found))
+
+    def learn(self, status: LinkStatus | str | None, mark: int) -> list[tuple[int, tuple[str, int]]]:
+        """The link's status as a read begun at `mark` found it; what is owed head office if the venue is linked.
+
+        What is owed stays remembered until `written` says its records committed, so a failed write is tried again.
+        """
+        linked = status is not None and LinkStatus(status) is LinkStatus.LINKED
+        self.linked = linked
+        if not linked:
+            self.missed = [entry for entry in self.missed if entry[0] > mark]
+            return []
+        return list(self.missed)
+
+    def joined(self, mark: int) -> list[tuple[int, tuple[str, int]]]:
+        """This process joined, in a transaction begun at `mark`: what committed since is owed head office."""
+        self.missed = [entry for entry in self.missed if entry[0] > mark]
+        self.linked = True
+        return list(self.missed)
+
+    def written(self, owed: list[tuple[int, tuple[str, int]]]) -> None:
+        """The records of what was owed committed."""
+        done = {serial for serial, _ in owed}
+        self.missed = [entry for entry in self.missed if entry[0] not in done]
+
+
 class _Runtime(Protocol):
     settings: Settings
     db: Database
@@ -82,6 +136,13 @@ def wire(runtime: _Runtime) -> None:
         return
     _install()
     runtime.db.context[CAPTURE] = True
+    runtime.db.context[LINK] = LinkState()
+
+
+def link_state(db: Database) -> LinkState | None:
+    """This process's knowledge of the link (a venue's; head office has none)."""
+    state: LinkState | None = db.context.get(LINK)
+    return state
 
 
 _installed = False
@@ -139,10 +200,18 @@ def _write(session: Session) -> None:
     noted: set[tuple[str, int]] = session.info.pop(_NOTED, set())
     if not noted:
         return
-    connection = session.connection()
-    status = connection.execute(select(_table(HeadOfficeLink).c.status).limit(1)).scalar()
-    if status is None or LinkStatus(status) is not LinkStatus.LINKED:
+    state: LinkState | None = session.info.get(LINK)
+    if state is not None and state.linked is False:
+        # Known to be on its own: not one statement. Remembered once committed, in case a join made by another
+        # process commits before this one hears of it.
+        session.info.setdefault("after_commit", []).append(partial(state.remember, noted))
         return
+    connection = session.connection()
+    if state is None or state.linked is None:
+        # Not read yet in this process (a command run outside the server): ask the database.
+        status = connection.execute(select(_table(HeadOfficeLink).c.status).limit(1)).scalar()
+        if status is None or LinkStatus(status) is not LinkStatus.LINKED:
+            return
     drafts = [draft for kind, ident in sorted(noted) for draft in SNAPSHOTS[kind](connection, ident)]
     write_drafts(connection, drafts)
     wake = session.info.get(WAKE)
@@ -162,6 +231,21 @@ def write_drafts(connection: Connection, drafts: Iterable[Draft]) -> None:
     table = _table(SyncRecord)
     builder = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     connection.execute(builder(table).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+
+
+def write_owed(session: Session, owed: list[tuple[int, tuple[str, int]]]) -> None:
+    """Write the records a process owes from before it heard of the join, read back as they stand now.
+
+    A key already written (by a change whose process knew) is kept as it was; once committed, they are no longer owed.
+    """
+    if not owed:
+        return
+    connection = session.connection()
+    noted = sorted({found for _, found in owed})
+    write_drafts(connection, [draft for kind, ident in noted for draft in SNAPSHOTS[kind](connection, ident)])
+    state: LinkState | None = session.info.get(LINK)
+    if state is not None:
+        session.info.setdefault("after_commit", []).append(partial(state.written, owed))
 
 
 # ---------------------------------------------------------------------------------------------- snapshots

@@ -88,6 +88,8 @@ async def join(
         raise SyncRefused(_message(response))
     body = response.json()
     venue = body["venue"]
+    state = capture.link_state(db)
+    mark = state.mark() if state is not None else 0
     async with db.write() as session:
         await services.save_link(
             session,
@@ -97,6 +99,8 @@ async def join(
             credential=body["credential"],
             actor_id=actor_id,
         )
+    if state is not None:
+        await _write_owed(db, state.joined(mark))
     return str(venue["code"])
 
 
@@ -167,7 +171,11 @@ class SyncSender:
     async def send_batch(self, *, respect_backoff: bool = False) -> SendOutcome:
         """Number what committed, send the next batch after the acknowledged mark, and take head office's answer."""
         async with self.db.write(priority=True) as session:
+            state = capture.link_state(self.db)
+            mark = state.mark() if state is not None else 0
             link = await services.current_link(session, lock=True)
+            if state is not None:
+                await session.run_sync(capture.write_owed, state.learn(None if link is None else link.status, mark))
             if link is None:
                 return SendOutcome(0, 0, NOT_LINKED)
             if link.status is not LinkStatus.LINKED:
@@ -202,6 +210,9 @@ class SyncSender:
         if error is not None:
             async with self.db.write(priority=True) as session:
                 await services.failed(session, link_id, error, revoked=revoked)
+            state = capture.link_state(self.db)
+            if revoked and state is not None:
+                state.learn(LinkStatus.REVOKED, state.mark())
             log.warning("sync: %s", error)
             return SendOutcome(0, acked, error)
         async with self.db.write(priority=True) as session:
@@ -209,14 +220,46 @@ class SyncSender:
         return SendOutcome(len(records), head_office_acked, None)
 
 
+async def _write_owed(db: Database, owed: list[tuple[int, tuple[str, int]]]) -> None:
+    """Write the records of commits this process let through before it heard of the join."""
+    if not owed:
+        return
+    async with db.write() as session:
+        await session.run_sync(capture.write_owed, owed)
+
+
+async def learn_link(db: Database) -> None:
+    """Read the link into this process's memory (at start, and at each poll of a process that does not send)."""
+    state = capture.link_state(db)
+    if state is None:
+        return
+    mark = state.mark()
+    try:
+        async with db.read() as session:
+            link = await services.current_link(session)
+    except Exception as exc:  # a database not there yet: the first transaction that captures reads it instead
+        log.warning("sync: the link to head office could not be read (%r)", exc)
+        return
+    await _write_owed(db, state.learn(None if link is None else link.status, mark))
+
+
+async def watch_link(db: Database, poll_seconds: float) -> None:
+    """Keep this process's knowledge of the link fresh where no sender runs (web processes without workers)."""
+    while True:
+        await learn_link(db)
+        await asyncio.sleep(poll_seconds)
+
+
 _SENDER = "sync_sender"
 WAKE = capture.WAKE
 
 
-def start(runtime: _Runtime) -> asyncio.Task[None] | None:
-    """Run the sender in this process (a venue's; head office sends nothing up)."""
+def start(runtime: _Runtime, *, send: bool = True) -> asyncio.Task[None] | None:
+    """Run the sender in this process (a venue's; head office sends nothing up), or only watch the link."""
     if runtime.settings.role != "venue":
         return None
+    if not send:
+        return asyncio.create_task(watch_link(runtime.db, runtime.settings.sync_poll_seconds))
     sender = SyncSender(
         runtime.db, batch_size=runtime.settings.sync_batch_size, poll_seconds=runtime.settings.sync_poll_seconds
     )

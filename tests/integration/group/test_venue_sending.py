@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
 from litestar import Litestar
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlmodel import col, select
 
 from app.accounting.services import PostingLine, post_entry
@@ -17,9 +19,10 @@ from app.closes.simulation import simulate
 from app.group import services as head_office
 from app.group.models import VenueRecord
 from app.lib.errors import DomainError
+from app.main import build_runtime
 from app.sync import queries
 from app.sync.models import HeadOfficeLink, SyncRecord
-from app.sync.sender import SyncRefused, SyncSender, join
+from app.sync.sender import SyncRefused, SyncSender, join, learn_link
 from tests.support.services import DemoSnapshots
 
 HEAD_OFFICE = "http://head-office.test"
@@ -241,3 +244,65 @@ async def test_sending_with_nothing_queued_still_learns_of_a_revocation(
     assert quiet.error is not None
     assert "revoked venue NORTH" in quiet.error
     assert (await _records(venue.db, HeadOfficeLink))[0].status.value == "revoked"
+
+
+@contextmanager
+def _statements(db: Any) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    engines = {id(e): e.sync_engine for e in (db.write_engine, db.read_engine)}.values()
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", on_statement)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", on_statement)
+
+
+async def test_a_venue_on_its_own_pays_not_one_statement_for_head_office(venue: Any, venue_demo: None) -> None:
+    await learn_link(venue.db)  # as the venue's process does when it starts
+    with _statements(venue.db) as seen:
+        await _post_sale(venue, 1)
+    assert [s for s in seen if "head_office_link" in s or "sync_record" in s] == []
+    assert await _records(venue.db, SyncRecord) == []
+
+
+async def test_a_joined_venue_writes_its_records_without_reading_its_link_at_each_sale(
+    runtime: Any, venue: Any, venue_demo: None, to_head_office: httpx.AsyncBaseTransport
+) -> None:
+    await learn_link(venue.db)
+    await _joined(runtime, venue, to_head_office)
+    with _statements(venue.db) as seen:
+        await _post_sale(venue, 1)
+        await _post_sale(venue, 2)
+    assert [s for s in seen if "head_office_link" in s] == []
+    written = await _records(venue.db, SyncRecord)
+    assert [r.payload["entry"]["description"] for r in written] == ["Cash sale 1", "Cash sale 2"]
+
+
+async def test_a_sale_made_by_a_process_not_yet_aware_of_the_join_still_reaches_head_office(
+    runtime: Any, venue: Any, venue_demo: None, to_head_office: httpx.AsyncBaseTransport
+) -> None:
+    await learn_link(venue.db)  # this process started while the venue was on its own
+    other = build_runtime(venue.settings)  # `brigade head-office join` in a process of its own
+    try:
+        async with runtime.db.write() as session:
+            added = await head_office.add_venue(session, code="NORTH", name="North", timezone="UTC", currency="EUR")
+        await join(other.db, HEAD_OFFICE, added.token, transport=to_head_office)
+    finally:
+        await other.db.dispose()
+    await _post_sale(venue, 1)  # before this process's next poll: it still believes the venue on its own
+    assert await _records(venue.db, SyncRecord) == []
+
+    outcome = await SyncSender(venue.db, transport=to_head_office).send_all()
+
+    assert (outcome.sent, outcome.acked, outcome.error) == (1, 1, None)
+    [held] = await _records(runtime.db, VenueRecord)
+    assert held.kind == "journal.entry"
+    assert held.payload["entry"]["description"] == "Cash sale 1"
+    await _post_sale(venue, 2)  # the sender's pass told this process: captured with the sale now
+    assert len(await _records(venue.db, SyncRecord)) == 2
