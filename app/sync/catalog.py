@@ -463,8 +463,12 @@ class _Runtime(Protocol):
 
 
 async def run(runtime: _Runtime, *, every: float) -> None:
-    """Pull and apply releases on a timer, until cancelled; a failure is logged and the next turn tries again."""
+    """Pull and apply releases on a timer, until cancelled; a failure is logged and the next turn tries again.
+
+    The first pass comes one turn after start, so the sales owed to head office go up first.
+    """
     while True:
+        await asyncio.sleep(every)
         try:
             await pull(runtime.db, runtime.settings)
         except Exception as exc:  # the loop outlives a database outage and anything head office does
@@ -472,7 +476,6 @@ async def run(runtime: _Runtime, *, every: float) -> None:
                 log.warning("catalog: the database is not reachable (%r); retrying", exc)
             else:
                 log.exception("catalog pass failed; retrying")
-        await asyncio.sleep(every)
 
 
 def start(runtime: _Runtime) -> asyncio.Task[None] | None:

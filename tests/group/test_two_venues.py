@@ -91,6 +91,38 @@ def _at_head_office(url: str, sql: str) -> list[asyncpg.Record]:
     return asyncio.run(read())
 
 
+CATALOG_DISHES = 3
+
+
+def copy_catalog(venue: Venue, head_office_url: str) -> list[str]:
+    """Give head office a catalog: the venue's tax rates and categories, and its first dishes (same SKUs)."""
+    rates = venue.query("SELECT id, name, rate_bp FROM tax_rate")
+    categories = venue.query("SELECT id, name, course, tax_rate_id, sort_order, color FROM menu_category")
+    items = venue.query(
+        f"SELECT id, sku, name, price_cents, category_id, sort_order FROM menu_item ORDER BY id LIMIT {CATALOG_DISHES}"
+    )
+
+    async def write() -> None:
+        connection = await asyncpg.connect(head_office_url.replace("+asyncpg", ""))
+        try:
+            await connection.executemany("INSERT INTO tax_rate (id, name, rate_bp) VALUES ($1, $2, $3)", rates)
+            await connection.executemany(
+                "INSERT INTO menu_category (id, name, course, tax_rate_id, sort_order, color) "
+                "VALUES ($1, $2, $3, $4, $5, $6)",
+                categories,
+            )
+            await connection.executemany(
+                "INSERT INTO menu_item (id, sku, name, price_cents, category_id, sort_order, description, created_at) "
+                "VALUES ($1, $2, $3, $4, $5, $6, '', now())",
+                items,
+            )
+        finally:
+            await connection.close()
+
+    asyncio.run(write())
+    return [str(row[1]) for row in items]
+
+
 def test_two_venues_send_every_closed_check_exactly_once_through_a_cut_link_and_a_killed_sender(
     tmp_path: Path, head_office_database: str
 ) -> None:
@@ -206,6 +238,50 @@ def test_two_venues_send_every_closed_check_exactly_once_through_a_cut_link_and_
             )
             assert (mark["acked_sequence"], mark["records_received"]) == (owed, owed)
             assert venue.link() == (owed, None)
+
+        # The catalog: head office keeps the menu (here, three dishes of the venues' own), publishes it, then
+        # changes two prices. Both venues take both releases on their timer; the dish NORTH 86'd stays 86'd.
+        skus = copy_catalog(north, head_office_database)
+        assert "catalog release 1 published" in brigade(ho_env, "catalog", "publish", "--note", "opening menu")
+        eighty_sixed, repriced = skus[0], skus[1]
+        north.query(
+            "UPDATE menu_item SET eighty_sixed_at = '2026-12-06 12:00:00', eighty_six_reason = 'out' "
+            f"WHERE sku = '{eighty_sixed}'"
+        )
+        _at_head_office(
+            head_office_database,
+            f"UPDATE menu_item SET price_cents = price_cents + 150 WHERE sku IN ('{eighty_sixed}', '{repriced}')",
+        )
+        group_prices = {
+            row["sku"]: row["price_cents"]
+            for row in _at_head_office(head_office_database, "SELECT sku, price_cents FROM menu_item")
+        }
+        assert "catalog release 2 published" in brigade(ho_env, "catalog", "publish", "--note", "winter prices")
+        for venue in venues:
+            wait_until(
+                lambda v=venue: v.query("SELECT catalog_release FROM head_office_link")[0][0] == 2,
+                30,
+                f"{venue.code} applies both releases",
+            )
+            prices = dict(venue.query(f"SELECT sku, price_cents FROM menu_item WHERE sku IN {tuple(skus)}"))
+            assert prices == group_prices, f"{venue.code} sells at head office's new prices"
+        assert north.query(f"SELECT eighty_sixed_at IS NOT NULL FROM menu_item WHERE sku = '{eighty_sixed}'") == [(1,)]
+        assert south.query(f"SELECT eighty_sixed_at IS NULL FROM menu_item WHERE sku = '{eighty_sixed}'") == [(1,)]
+        wait_until(
+            lambda: (
+                sorted(
+                    (r["code"], r["applied_release"])
+                    for r in _at_head_office(
+                        head_office_database,
+                        "SELECT v.code, c.applied_release FROM group_catalog_venue c "
+                        "JOIN group_venue v ON v.id = c.venue_id",
+                    )
+                )
+                == [("NORTH", 2), ("SOUTH", 2)]
+            ),
+            30,
+            "head office hears which release each venue trades on",
+        )
 
         # Revoked at head office, a venue is refused with a message it shows its manager.
         assert "revoked" in brigade(ho_env, "venues", "revoke", "NORTH")

@@ -22,7 +22,7 @@ from app.group.catalog_models import CatalogVenueState
 from app.kitchen.models import Station
 from app.lib.audit import AuditEntry
 from app.lib.clock import utcnow
-from app.menu.models import MenuCategory, MenuItem, TaxRate
+from app.menu.models import MenuCategory, MenuItem, MenuItemModifierGroup, Modifier, ModifierGroup, TaxRate
 from app.sync import catalog, queries
 from app.sync.catalog_models import ReceivedRelease
 from app.sync.models import HeadOfficeLink
@@ -221,6 +221,48 @@ async def test_a_venue_gets_its_own_price_and_only_what_it_sells(
     assert (await _item(venue.db, skus[1])).archived_at is not None, "a dish this venue no longer sells"
 
 
+async def test_an_item_asks_the_modifier_groups_head_office_gives_it(
+    runtime: Any, venue: Any, joined: str, to_head_office: Any
+) -> None:
+    await _baseline(runtime, venue, to_head_office)
+    async with runtime.db.write() as session:
+        link = (await session.exec(select(MenuItemModifierGroup).order_by(col(MenuItemModifierGroup.id)))).first()
+        assert link is not None
+        sku = (await session.get(MenuItem, link.item_id)).sku  # type: ignore[union-attr]
+        await session.delete(link)
+        group = ModifierGroup(name="Spice", min_choices=1, max_choices=1)
+        session.add(group)
+        await session.flush()
+        session.add(Modifier(group_id=group.id or 0, name="Hot", price_delta_cents=50))
+        session.add(MenuItemModifierGroup(item_id=link.item_id, group_id=group.id or 0, sort_order=9))
+    assert await _publish(runtime) == 2
+    assert (await _pull(venue, to_head_office)).applied == [2]
+    async with runtime.db.read() as session:
+        item_id = (await session.exec(select(MenuItem.id).where(MenuItem.sku == sku))).one()
+        wanted = (
+            await session.exec(
+                select(ModifierGroup.name)
+                .join(MenuItemModifierGroup, col(MenuItemModifierGroup.group_id) == ModifierGroup.id)
+                .where(MenuItemModifierGroup.item_id == item_id)
+                .order_by(col(MenuItemModifierGroup.sort_order))
+            )
+        ).all()
+    async with venue.db.read() as session:
+        item_id = (await session.exec(select(MenuItem.id).where(MenuItem.sku == sku))).one()
+        asked = (
+            await session.exec(
+                select(ModifierGroup.name)
+                .join(MenuItemModifierGroup, col(MenuItemModifierGroup.group_id) == ModifierGroup.id)
+                .where(MenuItemModifierGroup.item_id == item_id)
+                .order_by(col(MenuItemModifierGroup.sort_order))
+            )
+        ).all()
+        hot = (await session.exec(select(Modifier).where(Modifier.name == "Hot"))).one()
+    assert list(asked) == list(wanted)
+    assert "Spice" in asked
+    assert hot.price_delta_cents == 50
+
+
 async def test_a_release_with_an_effective_day_waits_for_that_business_day(
     runtime: Any, venue: Any, joined: str, to_head_office: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -285,3 +327,28 @@ async def test_a_500_item_release_applies_within_a_second(
     assert outcome.applied == [1]
     print(f"\n500-item catalog release applied at the venue in {elapsed * 1000:.0f} ms")
     assert elapsed < 3.0, "target 1 s on an idle 2-core machine; this bound leaves room for a busy one"
+
+
+async def test_a_manager_publishes_from_the_catalog_page_and_a_bad_day_changes_nothing(
+    manager: Any, runtime: Any
+) -> None:
+    page = await manager.get("/manage/catalog")
+    assert page.status_code == 200
+    assert "<h1>Catalog releases</h1>" in page.text
+    assert "Nothing published yet." in page.text
+    assert 'href="/manage/catalog"' in page.text
+    bad = await manager.post("/manage/catalog/publish", {"note": "x", "effective_day": "14/12/2026"})
+    assert bad.status_code == 422
+    assert "YYYY-MM-DD" in bad.text
+    published = await manager.post(
+        "/manage/catalog/publish", {"note": "winter prices", "effective_day": "2026-12-14", "local_items": "allowed"}
+    )
+    assert published.status_code == 200
+    assert "Release 1 published" in published.text
+    assert "winter prices" in published.text
+    assert "2026-12-14" in published.text
+    async with runtime.db.read() as session:
+        (release,) = await head_office_catalog.releases(session)
+    assert (release.number, release.note, release.effective_day) == (1, "winter prices", dt.date(2026, 12, 14))
+    assert release.allow_local_items
+    assert release.item_count > 0
