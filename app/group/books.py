@@ -70,7 +70,9 @@ class Maps:
             return self.accounts[code]
         if code in self.group_accounts:
             return code
-        raise Unmapped(f"Venue account {code} is not mapped to the group chart, and the group chart has no {code}.")
+        raise Unmapped(
+            f"Venue account {code} is not mapped to the group chart, and the group chart has no live account {code}."
+        )
 
     def warehouse(self, location: str) -> str:
         """The head-office warehouse for a venue stock location: its mapping, else the one of the same name."""
@@ -301,7 +303,8 @@ async def _book(session: AsyncSession, venue: Venue, record: VenueRecord, maps: 
         location = record.payload.get("location")
         if not isinstance(location, str):
             raise Unmapped("The stock move does not name its venue stock location; resend it.")
-        return _Booked(_local_day(venue, record.occurred_at), warehouse=maps.warehouse(location))
+        # A stock move carries no business day of its own; only one that cannot be booked shows on a day.
+        return _Booked(None, warehouse=maps.warehouse(location))
     business_day = record.payload.get("business_day") or {}
     return _Booked(_day(business_day.get("day"), "business day"))
 
@@ -372,12 +375,12 @@ async def post_pending(
             continue
         except DomainError as error:
             exceptions += 1
-            await _note_exception(session, record, existing, _reason(error))
+            await _note_exception(session, venue, record, existing, _reason(error))
     return PostingRun(posted=posted, exceptions=exceptions)
 
 
 async def _note_exception(
-    session: AsyncSession, record: VenueRecord, existing: VenuePosting | None, reason: str
+    session: AsyncSession, venue: Venue, record: VenueRecord, existing: VenuePosting | None, reason: str
 ) -> None:
     day: dt.date | None = None
     if record.kind == JOURNAL_ENTRY:
@@ -385,7 +388,7 @@ async def _note_exception(
     elif record.kind == DAY_CLOSED:
         raw = (record.payload.get("business_day") or {}).get("day")
     else:
-        raw = record.occurred_at.date().isoformat()
+        raw = _local_day(venue, record.occurred_at).isoformat()
     try:
         day = dt.date.fromisoformat(str(raw))
     except ValueError:

@@ -45,6 +45,14 @@ class Statement:
     exceptions: list[tuple[int, str]] = field(default_factory=list)
 
     @property
+    def reasons(self) -> list[tuple[str, list[int]]]:
+        """Each reason once, with the records it holds back."""
+        grouped: dict[str, list[int]] = {}
+        for sequence, reason in sorted(self.exceptions):
+            grouped.setdefault(reason, []).append(sequence)
+        return list(grouped.items())
+
+    @property
     def summary(self) -> str:
         """What a manager reads in one line."""
         if self.status == EXCEPTION:

@@ -26,7 +26,7 @@ from app.closes.simulation import simulate
 from app.group import books, statements
 from app.group import services as head_office
 from app.group.books_models import PostingStatus, VenuePosting
-from app.group.models import VenueRecord
+from app.group.models import Venue, VenueRecord
 from app.inventory.models import StockLocation
 from app.lib.settings import Settings
 from app.main import create_app
@@ -56,7 +56,7 @@ async def south_app(tmp_path: Path, sqlite_template: SqliteTemplate, settings: S
     await application.state.runtime.db.dispose()
 
 
-async def _group_chart(runtime: Any, venue: Any) -> None:
+async def _group_chart(runtime: Any, venue: Any, *, warehouses: bool = True) -> None:
     """Head office's chart and warehouses: the venue's chart and stock locations, as a group usually starts."""
     async with venue.db.read() as session:
         accounts = (await session.exec(select(Account).order_by(col(Account.id)))).all()
@@ -74,9 +74,9 @@ async def _group_chart(runtime: Any, venue: Any) -> None:
                 type=account.type,
                 parent_code=parents.get(account.parent_id) if account.parent_id else None,
             )
-        warehouses = set((await session.exec(select(StockLocation.name))).all())
-        for name in locations:
-            if name not in warehouses:
+        held_warehouses = set((await session.exec(select(StockLocation.name))).all())
+        for name in locations if warehouses else []:
+            if name not in held_warehouses:
                 session.add(StockLocation(name=name))
 
 
@@ -380,3 +380,40 @@ async def test_reconciliation_shows_a_difference_when_the_books_disagree_with_th
         missing = await statements.reconcile(session, day + dt.timedelta(days=1))
     assert [s.status for s in waiting] == ["waiting"]
     assert [d.figure for d in missing.differences] == ["Z report not received"]
+
+
+async def test_a_stock_location_without_a_warehouse_waits_until_it_is_mapped(
+    runtime: Any, venue: Any, venue_app: Litestar, venue_demo: None, to_head_office: httpx.AsyncBaseTransport
+) -> None:
+    await _group_chart(runtime, venue, warehouses=False)
+    await _join(runtime, venue, "NORTH", to_head_office)
+    await _sell_a_day(venue_app, 3, seed=9)
+    assert (await SyncSender(venue.db, transport=to_head_office).send_all()).error is None
+    async with runtime.db.read() as session:
+        moves = (await session.exec(select(VenuePosting).where(VenuePosting.kind == "stock.move"))).all()
+        held = (await session.exec(select(VenueRecord).where(VenueRecord.kind == "stock.move"))).all()
+        (north,) = (await session.exec(select(Venue))).all()
+        rows = await books.subjects(session, north)
+    assert moves
+    assert len(moves) == len(held)
+    assert {m.status for m in moves} == {PostingStatus.EXCEPTION}
+    locations = {r.payload["location"] for r in held}
+    assert all("not mapped to a head-office warehouse" in m.reason for m in moves)
+    assert {(r.subject, r.target) for r in rows if r.kind.value == "location"} == {(name, None) for name in locations}
+    async with runtime.db.read() as session:
+        (statement,) = [s for s in await statements.statements(session) if s.exceptions]
+    assert statement.status == "exception"
+
+    async with runtime.db.write() as session:
+        session.add(StockLocation(name="Central kitchen"))
+        await session.flush()
+        for name in locations:
+            await books.save_mapping(
+                session, venue_code="NORTH", kind="location", subject=name, target="Central kitchen"
+            )
+        run = await books.retry(session, venue_code="NORTH")
+    assert (run.posted, run.exceptions) == (len(moves), 0)
+    async with runtime.db.read() as session:
+        booked = (await session.exec(select(VenuePosting).where(VenuePosting.kind == "stock.move"))).all()
+    assert {(m.status, m.warehouse) for m in booked} == {(PostingStatus.POSTED, "Central kitchen")}
+    assert len(booked) == len(moves)
