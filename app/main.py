@@ -34,6 +34,7 @@ from app.checks import controllers as checks_controllers
 from app.checks import delivery as checks_delivery
 from app.closes import controllers as closes_controllers
 from app.closes import postings as closes_postings
+from app.closes import queries as closes_queries
 from app.closes import services as closes_services
 from app.floor import controllers as floor_controllers
 from app.group import books_controllers as group_books_controllers
@@ -102,6 +103,7 @@ def _wire(runtime: Runtime) -> None:
     print_queue.wire(runtime)
     closes_postings.wire(runtime)
     closes_services.wire(runtime.bus)
+    closes_queries.wire(runtime.db)
     sync_capture.wire(runtime)
 
 

@@ -189,6 +189,12 @@ async def _settle_context(
         if check.status is CheckStatus.CLOSED and check.table_cleared_at is None
         else []
     )
+    cash_tender = next((t for t in tenders if t.kind is TenderKind.CASH), None)
+    # Asked only while cash can still be taken, so the page says so before a server taps Cash.
+    takes_payment = check.status is CheckStatus.OPEN and money.due > 0 and not money.pending
+    cash_drawer_open = (
+        await queries.cash_drawer_open(session, viewer.device_id) if cash_tender and takes_payment else None
+    )
     settings = _settings(request)
     open_portion = next((p for p in money.portions if p.remaining > 0), None)
     default_amount = min(open_portion.remaining, money.due) if open_portion else max(money.due, 0)
@@ -200,7 +206,8 @@ async def _settle_context(
         "names": names,
         "tenders": tenders,
         "card_tender": next((t for t in tenders if t.kind is TenderKind.CARD), None),
-        "cash_tender": next((t for t in tenders if t.kind is TenderKind.CASH), None),
+        "cash_tender": cash_tender,
+        "no_cash_drawer": cash_drawer_open is False,
         "quick_cash": _quick_cash(default_amount),
         "default_amount": default_amount,
         "default_portion_id": open_portion.portion.id if open_portion else None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -489,6 +489,19 @@ async def tenders(session: AsyncSession, *, include_archived: bool = False) -> l
     if not include_archived:
         query = query.where(col(Tender.archived_at).is_(None))
     return list((await session.exec(query)).all())
+
+
+CASH_DRAWER_OPEN = "cash_drawer_open"
+"""Key in the database context of `open(session, device_id)`: whether cash taken on that device has an open drawer
+to go into, its own or the house drawer (wired in app/main.py by whoever keeps the drawers; checks imports none)."""
+
+CashDrawerOpen = Callable[[AsyncSession, int | None], Awaitable[bool]]
+
+
+async def cash_drawer_open(session: AsyncSession, device_id: int | None) -> bool | None:
+    """Whether cash taken on `device_id` has an open drawer to go into; `None` where nobody keeps drawers."""
+    ask: CashDrawerOpen | None = session.info.get(CASH_DRAWER_OPEN)
+    return None if ask is None else await ask(session, device_id)
 
 
 async def open_checks_on_table(session: AsyncSession, table_id: int | None) -> list[Check]:

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounting.models import Account
 from app.checks.models import AttemptStatus, Payment, PaymentAttempt, Refund, RefundStatus, Tender, TenderKind
-from app.checks.queries import settings_of
+from app.checks.queries import CASH_DRAWER_OPEN, settings_of
 from app.checks.services import RECOVERY_TOPIC, business_day
 from app.closes import calculations as calc
 from app.closes.models import (
@@ -39,6 +39,7 @@ from app.floor.models import DiningTable
 from app.inventory.models import StockLocation
 from app.kitchen.printing import pending_jobs
 from app.lib.clock import utcnow
+from app.lib.db import Database
 from app.lib.outbox import OutboxMessage
 from app.orders.models import Check, CheckStatus
 from app.staff.models import Staff
@@ -602,3 +603,19 @@ def local_moment(settings_tz: str, value: datetime) -> datetime:
     from zoneinfo import ZoneInfo
 
     return value.astimezone(ZoneInfo(settings_tz))
+
+
+async def cash_drawer_open(session: AsyncSession, device_id: int | None) -> bool:
+    """Whether cash taken on this device has an open drawer to go into: its own, or a house drawer."""
+    query = (
+        select(DrawerSession.id)
+        .where(DrawerSession.status == DrawerStatus.OPEN)
+        .where((col(DrawerSession.device_id).is_(None)) | (col(DrawerSession.device_id) == device_id))
+        .limit(1)
+    )
+    return (await session.exec(query)).first() is not None
+
+
+def wire(db: Database) -> None:
+    """Let the settle page say before a cash payment whether a drawer is open to take it."""
+    db.context[CASH_DRAWER_OPEN] = cash_drawer_open

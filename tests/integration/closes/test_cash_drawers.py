@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from app.checks import services as checks
 from app.checks.models import Payment, Refund
@@ -15,13 +16,16 @@ from app.checks.terminal import SimulatedTerminal
 from app.closes import queries, services
 from app.closes.models import DrawerSession
 from app.orders.models import Check, CheckStatus
+from app.staff.models import Device
 from tests.integration.closes.arrange import key, pay, person, rows, serve, settle, tender_ids, total
 
 
-async def _open(runtime: Any, name: str = "House", float_cents: int = 10000) -> DrawerSession:
+async def _open(
+    runtime: Any, name: str = "House", float_cents: int = 10000, device_id: int | None = None
+) -> DrawerSession:
     async with runtime.db.write() as session:
         return await services.open_drawer(
-            session, name=name, float_cents=float_cents, actor=await person(runtime, "Nora Vance")
+            session, name=name, float_cents=float_cents, actor=await person(runtime, "Nora Vance"), device_id=device_id
         )
 
 
@@ -134,3 +138,41 @@ async def test_cash_that_went_into_no_drawer_blocks_the_close_until_a_manager_pu
     assert await _expected(runtime, drawer.id or 0) == 10000 + due
     async with runtime.db.read() as session:
         assert not any(b.startswith(loose) for b in await queries.close_blockers(session, day))
+
+
+NO_DRAWER_NOTICE = "No cash drawer is open — a manager opens one on"
+
+
+async def _device_named(runtime: Any, name: str) -> int:
+    async with runtime.db.read() as session:
+        found = (await session.exec(select(Device).where(Device.name == name))).one()
+        assert found.id is not None
+        return found.id
+
+
+async def test_the_settle_page_says_before_cash_is_tapped_that_no_drawer_is_open(
+    server: Any, runtime: Any, device_factory: Any
+) -> None:
+    served = await serve(runtime, ["PA-CAR"])
+    await device_factory(name="Bar tablet")
+    page = await server.get(f"/checks/{served.check_id}/settle")
+    fragment = await server.get(f"/checks/{served.check_id}/settle", htmx=True)
+    for response in (page, fragment):
+        assert response.status_code == 200
+        assert NO_DRAWER_NOTICE in response.text
+        assert '<a href="/closes/drawers">Close → Cash drawers</a>' in response.text
+        assert 'aria-describedby="no-cash-drawer"' in response.text
+    assert "<html" in page.text
+    assert "<html" not in fragment.text
+
+    # The bar tablet's own drawer takes no cash for this tablet: still said.
+    await _open(runtime, name="Bar", device_id=await _device_named(runtime, "Bar tablet"))
+    assert NO_DRAWER_NOTICE in (await server.get(f"/checks/{served.check_id}/settle", htmx=True)).text
+
+    # A house drawer takes cash from every tablet: nothing to say.
+    await _open(runtime)
+    for htmx in (False, True):
+        quiet = await server.get(f"/checks/{served.check_id}/settle", htmx=htmx)
+        assert quiet.status_code == 200
+        assert NO_DRAWER_NOTICE not in quiet.text
+        assert "no-cash-drawer" not in quiet.text
