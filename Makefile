@@ -70,6 +70,7 @@ test: setup chromium hledger lint typecheck unit integration faults group e2e
 # Both modes, a BENCH line each (see docs/performance.md); BENCH_ARGS="--mode sqlite --duration 10" to narrow it.
 bench: setup
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.catalog_release
 
 vendor:
 	bash static/vendor/update.sh

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 import httpx
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -235,11 +235,11 @@ async def apply_release(
     links: dict[int, list[tuple[int, int]]] = {}
     for link in (await session.exec(select(MenuItemModifierGroup))).all():
         links.setdefault(link.item_id, []).append((link.group_id, link.sort_order))
-    sent: set[str] = set()
-    fresh: list[tuple[MenuItem, list[str]]] = []
+    asks: dict[str, list[str]] = {}
+    new_rows: list[dict[str, Any]] = []
     for raw in catalog["items"]:
         sku = raw["sku"]
-        sent.add(sku)
+        asks[sku] = raw["modifier_groups"]
         values = {
             "name": raw["name"],
             "price_cents": raw["price_cents"],
@@ -250,21 +250,29 @@ async def apply_release(
         }
         item = items.get(sku)
         if item is None:
-            item = items[sku] = MenuItem(sku=sku, **values)
-            session.add(item)
-            done.added += 1
+            new_rows.append({"sku": sku, "created_at": now, **values})
         elif _set(item, values):  # the 86, the portions left and the station stay the venue's
             session.add(item)
             done.changed += 1
-        fresh.append((item, raw["modifier_groups"]))
     await session.flush()
-    for item, names in fresh:
+    if new_rows:  # new dishes in one statement (a first release brings hundreds); tablets show them on reload
+        table: Any = MenuItem.__table__  # type: ignore[attr-defined]
+        await (await session.connection()).execute(insert(table), new_rows)
+        done.added = len(new_rows)
+        items = {i.sku: i for i in (await session.exec(select(MenuItem))).all()}
+    sent = set(asks)
+    link_rows: list[dict[str, Any]] = []
+    for sku, names in asks.items():
+        item = items[sku]
         wanted = [(groups[name].id or 0, order) for order, name in enumerate(names)]
         if sorted(links.get(item.id or 0, [])) == sorted(wanted):
             continue
-        await session.exec(delete(MenuItemModifierGroup).where(col(MenuItemModifierGroup.item_id) == item.id))
-        for group_id, order in wanted:
-            session.add(MenuItemModifierGroup(item_id=item.id or 0, group_id=group_id, sort_order=order))
+        if item.id in links:
+            await session.exec(delete(MenuItemModifierGroup).where(col(MenuItemModifierGroup.item_id) == item.id))
+        link_rows += [{"item_id": item.id, "group_id": group_id, "sort_order": order} for group_id, order in wanted]
+    if link_rows:
+        link_table: Any = MenuItemModifierGroup.__table__  # type: ignore[attr-defined]
+        await (await session.connection()).execute(insert(link_table), link_rows)
     before_skus = {i["sku"] for i in previous["items"]} if previous is not None else set()
     for sku, item in items.items():
         if sku in sent or item.archived_at is not None:
