@@ -8,8 +8,8 @@ from app.accounting import models as accounting_models
 from app.checks import models as checks_models
 from app.closes import models as closes_models
 from app.floor import models as floor_models
-from app.group import catalog_models as group_catalog_models
 from app.group import books_models as group_books_models
+from app.group import catalog_models as group_catalog_models
 from app.group import models as group_models
 from app.inventory import models as inventory_models
 from app.kitchen import models as kitchen_models

@@ -3,12 +3,14 @@
 Each venue enrols with the CLI, sells a simulated day and closes it, and sends it up. NORTH's link is cut
 mid-batch by a proxy, then head office is stopped and restarted, and the venue catches up; SOUTH's sender
 is killed with SIGKILL while head office's answer to a batch it already stored is on its way. Afterwards
-every closed check is at head office once.
+every closed check is at head office once, the group ledger holds each venue entry once and balances, and
+`brigade reconcile` finds no difference between either venue's Z report and head office's books.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sqlite3
 import subprocess
@@ -123,6 +125,28 @@ def copy_catalog(venue: Venue, head_office_url: str) -> list[str]:
     return [str(row[1]) for row in items]
 
 
+def copy_chart(venue: Venue, head_office_url: str) -> None:
+    """Give head office the group chart of accounts and warehouses: a venue's own, code for code."""
+    accounts = venue.query("SELECT id, code, name, type, parent_id, description FROM ledger_account ORDER BY id")
+    locations = venue.query("SELECT id, name, sort_order FROM stock_location")
+
+    async def write() -> None:
+        connection = await asyncpg.connect(head_office_url.replace("+asyncpg", ""))
+        try:
+            await connection.executemany(
+                "INSERT INTO ledger_account (id, code, name, type, parent_id, description, created_at) "
+                "VALUES ($1, $2, $3, $4, $5, $6, now())",
+                accounts,
+            )
+            await connection.executemany(
+                "INSERT INTO stock_location (id, name, sort_order) VALUES ($1, $2, $3)", locations
+            )
+        finally:
+            await connection.close()
+
+    asyncio.run(write())
+
+
 def test_two_venues_send_every_closed_check_exactly_once_through_a_cut_link_and_a_killed_sender(
     tmp_path: Path, head_office_database: str
 ) -> None:
@@ -163,6 +187,8 @@ def test_two_venues_send_every_closed_check_exactly_once_through_a_cut_link_and_
         )
         assert reuse.returncode != 0
         assert "already linked" in reuse.stderr
+        # The group's chart and warehouses: the venues' own (head office books their entries by account code).
+        copy_chart(venues[0], head_office_database)
 
         # Both venues sell a day and close it while the link is idle (no server runs at the venues yet).
         selling = [
@@ -238,6 +264,26 @@ def test_two_venues_send_every_closed_check_exactly_once_through_a_cut_link_and_
             )
             assert (mark["acked_sequence"], mark["records_received"]) == (owed, owed)
             assert venue.link() == (owed, None)
+
+        # Head office booked both days into the group ledger once: it balances, nothing waits as an exception,
+        # and each venue's Z report agrees with what head office posted for it, figure by figure.
+        (row,) = _at_head_office(
+            head_office_database,
+            "SELECT payload->'business_day'->>'day' AS day FROM group_venue_record WHERE kind = 'day.closed' LIMIT 1",
+        )
+        ledger = _at_head_office(
+            head_office_database,
+            "SELECT (SELECT count(*) FROM group_venue_posting WHERE status = 'exception') AS exceptions, "
+            "(SELECT coalesce(sum(amount_cents), 0) FROM journal_line) AS net, "
+            "(SELECT count(*) FROM journal_entry) AS entries, "
+            "(SELECT count(*) FROM group_venue_record WHERE kind = 'journal.entry') AS sent",
+        )[0]
+        assert (ledger["exceptions"], ledger["net"]) == (0, 0)
+        assert ledger["entries"] == ledger["sent"] > 0
+        reconciled = json.loads(brigade(ho_env, "reconcile", "--day", row["day"], "--json"))
+        assert [v["venue"] for v in reconciled["venues"]] == ["NORTH", "SOUTH"]
+        assert all(v["z_received"] for v in reconciled["venues"])
+        assert reconciled["differences"] == []
 
         # The catalog: head office keeps the menu (here, three dishes of the venues' own), publishes it, then
         # changes two prices. Both venues take both releases on their timer; the dish NORTH 86'd stays 86'd.
