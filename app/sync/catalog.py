@@ -354,7 +354,10 @@ async def apply_due(db: Database, settings: Settings, *, actor_id: int | None = 
                 row = await session.get(ReceivedRelease, release.id)
                 if link is None or row is None or row.applied_at is not None:
                     continue
-                await apply_release(session, row, await _previous_catalog(session, number), actor_id=actor_id)
+                try:
+                    await apply_release(session, row, await _previous_catalog(session, number), actor_id=actor_id)
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise CatalogRefused(f"The release is not one this venue can read ({exc!r}).") from None
                 row.applied_at = utcnow()
                 row.error = row.failed_at = None
                 link.catalog_release = number

@@ -352,3 +352,48 @@ async def test_a_manager_publishes_from_the_catalog_page_and_a_bad_day_changes_n
     assert (release.number, release.note, release.effective_day) == (1, "winter prices", dt.date(2026, 12, 14))
     assert release.allow_local_items
     assert release.item_count > 0
+
+
+async def test_the_catalog_endpoint_takes_only_an_enrolled_venue_and_a_report_it_can_read(
+    api: httpx.AsyncClient, runtime: Any, demo: None
+) -> None:
+    nobody = await api.post("/api/group/v1/catalog", json={"applied": None})
+    assert nobody.status_code == 401
+    async with runtime.db.write() as session:
+        added = await head_office.add_venue(
+            session, code="NORTH", name="Brigade North", timezone="Europe/Amsterdam", currency="EUR"
+        )
+    enrolled = await api.post("/api/group/v1/enrol", json={"token": added.token})
+    headers = {"authorization": f"Bearer {enrolled.json()['credential']}"}
+    bad = await api.post("/api/group/v1/catalog", json={"applied": "one"}, headers=headers)
+    assert bad.status_code == 422
+    assert "applied must be a whole number" in bad.text
+    assert await _publish(runtime) == 1
+    answer = await api.post("/api/group/v1/catalog", json={"applied": None, "received": 0}, headers=headers)
+    assert answer.status_code == 200
+    assert answer.json()["latest"] == 1
+    assert [r["number"] for r in answer.json()["releases"]] == [1]
+    caught_up = await api.post("/api/group/v1/catalog", json={"applied": 1, "received": 1}, headers=headers)
+    assert caught_up.json() == {"latest": 1, "releases": []}
+    assert (await _state(runtime)).applied_release == 1
+    async with runtime.db.write() as session:
+        await head_office.revoke_venue(session, code="NORTH")
+    refused = await api.post("/api/group/v1/catalog", json={"applied": 1}, headers=headers)
+    assert refused.status_code == 403
+
+
+async def test_a_release_the_venue_cannot_read_is_an_exception_not_a_crash(
+    runtime: Any, venue: Any, joined: str, to_head_office: Any
+) -> None:
+    await _baseline(runtime, venue, to_head_office)
+    async with venue.db.write() as session:
+        await catalog.keep(
+            session,
+            [{"number": 2, "published_at": utcnow().isoformat(), "catalog": {"tax_rates": [{"name": "x"}]}}],
+        )
+    outcome = await catalog.apply_due(venue.db, venue.settings)
+    assert outcome.failed == 2
+    assert outcome.error is not None
+    assert "not one this venue can read" in outcome.error
+    async with venue.db.read() as session:
+        assert (await queries.sync_status(session)).catalog_release == 1
