@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import Response, Template
 
 from app.group import books, queries, services
 from app.group.protocol import ENROL_PATH, RECORDS_PATH, STATUS_PATH, parse_batch
@@ -94,15 +95,19 @@ async def venue_enrol(request: Request[Any, Any, Any], db: web.Db) -> dict[str, 
 
 
 @post(RECORDS_PATH, **VENUE_ENDPOINT, status_code=200)
-async def receive_records(request: Request[Any, Any, Any], db: web.Db) -> dict[str, Any]:
-    """A batch of a venue's records: each sequence stored once; the answer is the highest contiguous one held."""
+async def receive_records(request: Request[Any, Any, Any], db: web.Db) -> Response[dict[str, Any]]:
+    """A batch of a venue's records: each sequence stored once; the answer is the highest contiguous one held.
+
+    What was new is booked into the group's ledger once the answer is on its way, so a venue never waits on it.
+    """
     records = parse_batch(await _json(request))
     async with db.write() as session:
         venue = await services.venue_for_credential(session, request.headers.get("authorization"), lock=True)
         receipt = await services.ingest(session, venue, records)
-    if receipt.stored:
-        await books.post_after_ingest(db, venue.id or 0)
-    return {"acked": receipt.acked, "stored": receipt.stored, "duplicates": receipt.duplicates}
+    booking = BackgroundTask(books.post_after_ingest, db, venue.id or 0) if receipt.stored else None
+    return Response(
+        {"acked": receipt.acked, "stored": receipt.stored, "duplicates": receipt.duplicates}, background=booking
+    )
 
 
 @get(STATUS_PATH, **VENUE_ENDPOINT)
