@@ -189,7 +189,7 @@ async def apply_release(
             "archived_at": None,
         }
         category = categories.get(raw["name"])
-        if category is None:  # no station: the venue routes it (until then, to its default station)
+        if category is None:  # no station: routing is the venue's (until set, firing says the dish reaches none)
             category = categories[raw["name"]] = MenuCategory(name=raw["name"], **values)
             session.add(category)
         elif _set(category, values):
