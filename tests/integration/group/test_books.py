@@ -417,3 +417,43 @@ async def test_a_stock_location_without_a_warehouse_waits_until_it_is_mapped(
         booked = (await session.exec(select(VenuePosting).where(VenuePosting.kind == "stock.move"))).all()
     assert {(m.status, m.warehouse) for m in booked} == {(PostingStatus.POSTED, "Central kitchen")}
     assert len(booked) == len(moves)
+
+
+async def test_two_posting_runs_at_once_book_each_venue_entry_once(runtime: Any) -> None:
+    from app.accounting.chart import seed_chart
+    from app.group.protocol import IncomingRecord
+
+    async with runtime.db.write() as session:
+        await seed_chart(session)
+        added = await head_office.add_venue(session, code="NORTH", name="North", timezone="UTC", currency="EUR")
+        records = [
+            IncomingRecord(
+                number,
+                "journal.entry",
+                f"journal.entry:{number}",
+                dt.datetime(2026, 12, 5, 20, 0, tzinfo=dt.UTC),
+                {
+                    "entry": {"date": "2026-12-05", "description": f"Sale {number}", "source_type": "check"},
+                    "lines": [
+                        {"account_id": 1, "amount_cents": 100 * number, "position": 0, "memo": "", "dimensions": {}},
+                        {"account_id": 2, "amount_cents": -100 * number, "position": 1, "memo": "", "dimensions": {}},
+                    ],
+                    "accounts": {"1": "1010", "2": "4010"},
+                },
+            )
+            for number in range(1, 21)
+        ]
+        await head_office.ingest(session, added.venue, records)
+
+    async def run() -> books.PostingRun:
+        async with runtime.db.write() as session:
+            return await books.post_pending(session)
+
+    first, second = await asyncio.gather(run(), run())
+    assert first.posted + second.posted == 20
+    async with runtime.db.read() as session:
+        keys = (await session.exec(select(JournalEntry.idempotency_key))).all()
+        postings = (await session.exec(select(VenuePosting))).all()
+    assert sorted(keys) == sorted(f"venue:NORTH:journal.entry:{n}" for n in range(1, 21))
+    assert len(postings) == 20
+    assert await _balances(runtime.db, venue="NORTH") == {"1010": 21000, "4010": -21000}
