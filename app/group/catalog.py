@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.group.catalog_models import CatalogAssortment, CatalogRelease, CatalogVenueState
@@ -255,3 +255,20 @@ async def set_assortment(
     session.add(row)
     await session.flush()
     return row
+
+
+async def assortments(session: AsyncSession) -> list[dict[str, Any]]:
+    """Every venue's exceptions to the group menu: dishes it does not sell, dishes at its own price."""
+    rows = (
+        await session.exec(
+            select(CatalogAssortment, Venue.code, MenuItem.sku, MenuItem.name, MenuItem.price_cents)
+            .join(Venue, col(Venue.id) == CatalogAssortment.venue_id)
+            .join(MenuItem, col(MenuItem.id) == CatalogAssortment.item_id)
+            .where(or_(col(CatalogAssortment.sold).is_(False), col(CatalogAssortment.price_cents).is_not(None)))
+            .order_by(col(Venue.code), col(MenuItem.sku))
+        )
+    ).all()
+    return [
+        {"venue": code, "sku": sku, "name": name, "sold": row.sold, "price_cents": row.price_cents, "group": group}
+        for row, code, sku, name, group in rows
+    ]

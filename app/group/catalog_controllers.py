@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Template
 
+from app.checks.services import parse_cents
 from app.group import catalog, queries, services
 from app.lib import web
 from app.lib.errors import InvalidInput
@@ -75,6 +76,7 @@ async def _context(db: web.Db, **extra: Any) -> dict[str, Any]:
             "releases": await catalog.releases(session),
             "venues": await queries.venues(session),
             "states": await catalog.venue_states(session),
+            "assortments": await catalog.assortments(session),
             **extra,
         }
 
@@ -102,13 +104,30 @@ async def catalog_publish(request: Request[Any, Any, Any], db: web.Db) -> Templa
     return Template(template_name="group/_catalog.html", context=context)
 
 
+@post("/manage/catalog/assortment", permission=Perm.MENU_MANAGE, include_in_schema=False)
+async def catalog_assortment(request: Request[Any, Any, Any], db: web.Db) -> Template:
+    """Say whether a venue sells a dish, and at its own price (empty: the group's); the next release carries it."""
+    settings: Settings = request.app.state.settings
+    fields = await web.form_data(request)
+    venue_code = web.field_text(fields, "venue", label="Venue", max_length=20)
+    sku = web.field_text(fields, "sku", label="SKU", max_length=40)
+    sold = str(fields.get("sold") or "yes") != "no"
+    raw_price = str(fields.get("price") or "").strip()
+    price = parse_cents(raw_price, label="Price", currency=settings.currency) if sold and raw_price else None
+    async with db.write() as session:
+        await catalog.set_assortment(session, venue_code=venue_code, sku=sku, sold=sold, price_cents=price)
+    where = "not sold" if not sold else ("at its own price" if price is not None else "at the group's price")
+    context = await _context(db, flash=f"{venue_code.upper()}: {sku} {where} from the next release.")
+    return Template(template_name="group/_catalog.html", context=context)
+
+
 @get("/manage/catalog/venues", permission=Perm.DEVICES_MANAGE, include_in_schema=False)
 async def catalog_venues(db: web.Db) -> Template:
     """Each venue's catalog: the release it trades on, and a release it could not apply (for the venues page)."""
     return Template(template_name="group/_catalog_venues.html", context=await _context(db))
 
 
-ROUTES = [venue_catalog, catalog_page, catalog_publish, catalog_venues]
+ROUTES = [venue_catalog, catalog_page, catalog_publish, catalog_assortment, catalog_venues]
 
 
 def routes_for(settings: Settings) -> list[Any]:

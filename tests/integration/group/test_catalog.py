@@ -397,3 +397,35 @@ async def test_a_release_the_venue_cannot_read_is_an_exception_not_a_crash(
     assert "not one this venue can read" in outcome.error
     async with venue.db.read() as session:
         assert (await queries.sync_status(session)).catalog_release == 1
+
+
+async def test_a_manager_sets_a_venues_own_price_and_what_it_does_not_sell_on_the_catalog_page(
+    manager: Any, runtime: Any
+) -> None:
+    async with runtime.db.write() as session:
+        await head_office.add_venue(
+            session, code="NORTH", name="Brigade North", timezone="Europe/Amsterdam", currency="EUR"
+        )
+    skus = await _skus(runtime.db)
+    own = await manager.post("/manage/catalog/assortment", {"venue": "NORTH", "sku": skus[0], "price": "19,50"})
+    assert own.status_code == 200
+    assert f"NORTH: {skus[0]} at its own price" in own.text
+    assert "19.50" in own.text
+    gone = await manager.post("/manage/catalog/assortment", {"venue": "NORTH", "sku": skus[1], "sold": "no"})
+    assert "not sold" in gone.text
+    bad = await manager.post("/manage/catalog/assortment", {"venue": "NORTH", "sku": skus[2], "price": "a lot"})
+    assert bad.status_code == 422
+    unknown = await manager.post("/manage/catalog/assortment", {"venue": "NORTH", "sku": "NO-SUCH", "price": "1"})
+    assert unknown.status_code == 404
+    async with runtime.db.read() as session:
+        rows = await head_office_catalog.assortments(session)
+    assert [(r["sku"], r["sold"], r["price_cents"]) for r in rows] == sorted(
+        [(skus[0], True, 1950), (skus[1], False, None)]
+    )
+    assert await _publish(runtime) == 1
+    async with runtime.db.read() as session:
+        (release,) = await head_office_catalog.releases(session)
+    view = head_office_catalog.venue_view(release, "NORTH")
+    prices = {i["sku"]: i["price_cents"] for i in view["catalog"]["items"]}
+    assert prices[skus[0]] == 1950
+    assert skus[1] not in prices
