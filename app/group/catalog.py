@@ -261,14 +261,24 @@ async def assortments(session: AsyncSession) -> list[dict[str, Any]]:
     """Every venue's exceptions to the group menu: dishes it does not sell, dishes at its own price."""
     rows = (
         await session.exec(
-            select(CatalogAssortment, Venue.code, MenuItem.sku, MenuItem.name, MenuItem.price_cents)
-            .join(Venue, col(Venue.id) == CatalogAssortment.venue_id)
-            .join(MenuItem, col(MenuItem.id) == CatalogAssortment.item_id)
-            .where(or_(col(CatalogAssortment.sold).is_(False), col(CatalogAssortment.price_cents).is_not(None)))
-            .order_by(col(Venue.code), col(MenuItem.sku))
+            select(CatalogAssortment).where(
+                or_(col(CatalogAssortment.sold).is_(False), col(CatalogAssortment.price_cents).is_not(None))
+            )
         )
     ).all()
-    return [
-        {"venue": code, "sku": sku, "name": name, "sold": row.sold, "price_cents": row.price_cents, "group": group}
-        for row, code, sku, name, group in rows
+    codes = {v.id: v.code for v in (await session.exec(select(Venue))).all()}
+    ids = sorted({row.item_id for row in rows})
+    items = {i.id: i for i in (await session.exec(select(MenuItem).where(col(MenuItem.id).in_(ids)))).all()}
+    listed = [
+        {
+            "venue": codes.get(row.venue_id, "?"),
+            "sku": items[row.item_id].sku,
+            "name": items[row.item_id].name,
+            "sold": row.sold,
+            "price_cents": row.price_cents,
+            "group": items[row.item_id].price_cents,
+        }
+        for row in rows
+        if row.item_id in items
     ]
+    return sorted(listed, key=lambda a: (a["venue"], a["sku"]))
