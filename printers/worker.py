@@ -526,11 +526,14 @@ class PrintWorker:
         }.get(health, AlertKind.UNREACHABLE)
         backup = await self._backup_for(session, primary) if not job.on_backup else None
         if backup is not None:
+            backup_record = await session.get(PrinterHealthRecord, backup.id)
             await printing.raise_alert(
                 session,
                 job.printer_id,
                 kind,
-                f"{primary_name} is {health.label}: its jobs print on {backup.name} until it is back.",
+                _both_down(primary_name, health, backup.name, backup_record.health)
+                if backup_record is not None and backup_record.health.is_down
+                else f"{primary_name} is {health.label}: its jobs print on {backup.name} until it is back.",
             )
             job.on_backup = True
             job.target_printer_id = backup.id or 0
@@ -550,9 +553,12 @@ class PrintWorker:
             waiting = f"{target_name} is {health.label}"
             printing.hold_job(job, waiting + (f"; {primary_name} could not print it either" if job.on_backup else ""))
             session.add(job)
+            if job.on_backup:
+                await self._restate_primary(session, job.printer_id, primary_name, target_name, health)
             return
         if job.on_backup:
             await printing.raise_alert(session, job.target_printer_id, kind, f"{target_name} is {health.label}.")
+            await self._restate_primary(session, job.printer_id, primary_name, target_name, health)
         await self._fail(
             session,
             job,
@@ -560,6 +566,16 @@ class PrintWorker:
             f"{_describe(job)} did not print: {primary_name}"
             + (f" and its backup {target_name}" if job.on_backup else "")
             + f" {'are' if job.on_backup else 'is'} {health.label}. Send it again from the printer status page.",
+        )
+
+    async def _restate_primary(
+        self, session: AsyncSession, primary_id: int, primary_name: str, backup_name: str, backup_health: PrinterHealth
+    ) -> None:
+        """The backup went down too: the primary's alert no longer says its jobs print there."""
+        record = await session.get(PrinterHealthRecord, primary_id)
+        primary_health = record.health if record is not None and record.health.is_down else PrinterHealth.UNREACHABLE
+        await printing.restate_alerts(
+            session, primary_id, _both_down(primary_name, primary_health, backup_name, backup_health)
         )
 
     async def _backup_for(self, session: AsyncSession, primary: Printer | None) -> Printer | None:
@@ -607,6 +623,14 @@ class PrintWorker:
         except (PrinterError, ValueError) as exc:
             return PrinterHealth.UNREACHABLE, str(exc)
         return _HEALTH[status], None
+
+
+def _both_down(primary: str, primary_health: PrinterHealth, backup: str, backup_health: PrinterHealth) -> str:
+    """What a printer's alert says once its backup is down too: where its tickets are now."""
+    down = f"{primary} is {primary_health.label}, and its backup {backup} is {backup_health.label} too: "
+    if backup_health.waits_for_a_person:
+        return down + f"{primary}'s tickets are held and print, marked LATE, as soon as either printer is back."
+    return down + f"{primary}'s tickets cannot print; send them again from the printer status page once one is back."
 
 
 def _describe(job: PrintJob) -> str:

@@ -254,6 +254,21 @@ async def raise_alert(
     return alert
 
 
+async def restate_alerts(session: AsyncSession, printer_id: int, message: str) -> None:
+    """Say anew what a printer's open alerts mean for its jobs (its backup went down too, say)."""
+    rows = await session.exec(
+        select(PrinterAlert).where(
+            PrinterAlert.printer_id == printer_id,
+            col(PrinterAlert.job_id).is_(None),
+            col(PrinterAlert.acknowledged_at).is_(None),
+        )
+    )
+    for alert in rows.all():
+        if alert.message != message[:500]:
+            alert.message = message[:500]
+            session.add(alert)
+
+
 async def acknowledge_alert(session: AsyncSession, alert_id: int, *, staff_id: int) -> PrinterAlert:
     """A manager has seen the alert (and dealt with the printer)."""
     alert = await session.get(PrinterAlert, alert_id)

@@ -176,6 +176,9 @@ async def test_when_both_printers_are_down_the_job_fails_with_an_alert_and_print
         failed_alert = next(a for a in raised if a.kind is AlertKind.JOB_FAILED)
         assert failed_alert.job_id == jobs[0].id
         assert "did not print: Kitchen and its backup Bar are not answering" in failed_alert.message
+        [kitchen_alert] = [a for a in raised if a.printer_id == kitchen_id and a.job_id is None]
+        assert "print on Bar" not in kitchen_alert.message
+        assert "its backup Bar is not answering too: Kitchen's tickets cannot print" in kitchen_alert.message
 
         kitchen.accept_connections()
         async with runtime.db.write() as session:
@@ -491,6 +494,11 @@ async def test_tickets_wait_while_both_printers_are_out_of_paper_and_print_late_
             (bar_id, AlertKind.PAPER_OUT),
         }
         assert not [a for a in raised if a.kind is AlertKind.JOB_FAILED]
+        [kitchen_alert] = [a for a in raised if a.printer_id == kitchen_id]
+        assert kitchen_alert.message == (
+            "Kitchen is out of paper, and its backup Bar is out of paper too: "
+            "Kitchen's tickets are held and print, marked LATE, as soon as either printer is back."
+        )
         async with runtime.db.read() as session:
             assert await printing.pending_jobs(session) == 2  # still owed: the day cannot close over them
 
