@@ -67,29 +67,64 @@ class Statement:
 async def statements(
     session: AsyncSession, *, start: dt.date | None = None, end: dt.date | None = None
 ) -> list[Statement]:
-    """Every venue's business days from `start` to `end` (by default, the last 14 days with records), newest first."""
-    query = select(VenuePosting).where(col(VenuePosting.business_day).is_not(None))
+    """Every venue's business days from `start` to `end` (by default, the last 14 days with records), newest first.
+
+    Counted in the database, so the page costs the same after a year of trading as after a day.
+    """
+    if start is None and end is None:
+        days = (
+            await session.exec(
+                select(col(VenuePosting.business_day))
+                .where(col(VenuePosting.business_day).is_not(None))
+                .distinct()
+                .order_by(col(VenuePosting.business_day).desc())
+                .limit(14)
+            )
+        ).all()
+        if not days:
+            return []
+        start = min(day for day in days if day is not None)
+    window: list[Any] = [col(VenuePosting.business_day).is_not(None)]
     if start is not None:
-        query = query.where(col(VenuePosting.business_day) >= start)
+        window.append(col(VenuePosting.business_day) >= start)
     if end is not None:
-        query = query.where(col(VenuePosting.business_day) <= end)
-    rows = (await session.exec(query)).all()
+        window.append(col(VenuePosting.business_day) <= end)
+    counts = (
+        await session.exec(
+            select(col(VenuePosting.venue_id), col(VenuePosting.business_day), col(VenuePosting.kind), func.count())
+            .where(*window, VenuePosting.status == PostingStatus.POSTED)
+            .group_by(col(VenuePosting.venue_id), col(VenuePosting.business_day), col(VenuePosting.kind))
+        )
+    ).all()
+    failed = (
+        await session.exec(
+            select(
+                col(VenuePosting.venue_id),
+                col(VenuePosting.business_day),
+                col(VenuePosting.sequence),
+                col(VenuePosting.reason),
+            ).where(*window, VenuePosting.status == PostingStatus.EXCEPTION)
+        )
+    ).all()
     venues = {v.id: v for v in (await session.exec(select(Venue))).all()}
     unbooked = await _unbooked(session)
     found: dict[tuple[int, dt.date], Statement] = {}
-    for row in rows:
-        venue = venues[row.venue_id]
-        day = row.business_day
+
+    def statement(venue_id: int, day: dt.date | None) -> Statement:
         assert day is not None
-        item = found.setdefault((row.venue_id, day), Statement(venue.code, venue.name, day))
-        if row.status is PostingStatus.EXCEPTION:
-            item.exceptions.append((row.sequence, row.reason))
-        elif row.kind == DAY_CLOSED:
+        venue = venues[venue_id]
+        return found.setdefault((venue_id, day), Statement(venue.code, venue.name, day))
+
+    for venue_id, day, kind, count in counts:
+        item = statement(venue_id, day)
+        if kind == DAY_CLOSED:
             item.z_received = True
-        elif row.kind == JOURNAL_ENTRY:
-            item.entries_posted += 1
+        elif kind == JOURNAL_ENTRY:
+            item.entries_posted += int(count)
         else:
-            item.stock_moves += 1
+            item.stock_moves += int(count)
+    for venue_id, day, sequence, reason in failed:
+        statement(venue_id, day).exceptions.append((sequence, reason))
     for (venue_id, _day), item in found.items():
         item.unbooked = unbooked.get(venue_id, 0) if item.z_received else 0
         if item.exceptions:
@@ -100,11 +135,7 @@ async def statements(
             item.status = RECEIVED
         else:
             item.status = POSTED
-    ordered = sorted(found.values(), key=lambda s: (-s.day.toordinal(), s.venue))
-    if start is None and end is None:
-        recent = sorted({s.day for s in ordered}, reverse=True)[:14]
-        ordered = [s for s in ordered if s.day in recent]
-    return ordered
+    return sorted(found.values(), key=lambda s: (-s.day.toordinal(), s.venue))
 
 
 async def _unbooked(session: AsyncSession) -> dict[int, int]:
