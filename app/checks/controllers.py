@@ -184,11 +184,10 @@ async def _settle_context(
         if viewer.device_id is not None:
             device_printer = await session.get(DeviceReceiptPrinter, viewer.device_id)
     last_change = max((p.change_cents for p in money.payments[-1:]), default=0)
-    still_open = (
-        [c for c in await queries.open_checks_on_table(session, check.table_id) if c.id != check.id]
-        if check.status is CheckStatus.CLOSED and check.table_cleared_at is None
-        else []
-    )
+    if check.status is CheckStatus.CLOSED and check.table_cleared_at is None:
+        table_name, still_open = await queries.table_name_and_others_open(session, check)
+    else:
+        table_name, still_open = await queries.table_name(session, check.table_id), []
     cash_tender = next((t for t in tenders if t.kind is TenderKind.CASH), None)
     # Asked only while cash can still be taken, so the page says so before a server taps Cash.
     takes_payment = check.status is CheckStatus.OPEN and money.due > 0 and not money.pending
@@ -202,7 +201,7 @@ async def _settle_context(
         "check": check,
         "m": money,
         "members": await _member_summaries(session, money),
-        "table_name": await queries.table_name(session, check.table_id),
+        "table_name": table_name,
         "names": names,
         "tenders": tenders,
         "card_tender": next((t for t in tenders if t.kind is TenderKind.CARD), None),

@@ -512,6 +512,28 @@ async def open_checks_on_table(session: AsyncSession, table_id: int | None) -> l
     return list((await session.exec(query)).all())
 
 
+async def table_name_and_others_open(session: AsyncSession, check: Check) -> tuple[str, list[Check]]:
+    """The check's table name as printed, and the other checks still open on it (a split leaves several), oldest
+    first; one statement, so the page after the last payment can say whether the table may be cleared."""
+    if check.table_id is None:
+        return "-", []
+    query = (
+        select(DiningTable.name, Check)
+        .outerjoin(
+            Check,
+            (col(Check.table_id) == col(DiningTable.id))
+            & (col(Check.status) == CheckStatus.OPEN)
+            & (col(Check.id) != check.id),
+        )
+        .where(DiningTable.id == check.table_id)
+        .order_by(col(Check.id))
+    )
+    rows = (await session.exec(query)).all()
+    if not rows:
+        return str(check.table_id), []
+    return rows[0][0], [other for _, other in rows if other is not None]
+
+
 async def table_name(session: AsyncSession, table_id: int | None) -> str:
     """The table's name as printed, or '-' for a tab."""
     if table_id is None:

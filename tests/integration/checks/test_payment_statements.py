@@ -23,10 +23,10 @@ FOUR_ITEMS = [(1, "PA-CAR"), (2, "PA-RIS"), (1, "SI-MAS"), (2, "SI-SPI")]
 
 # Paying by card in full, over HTTP, as a tablet does: the session lookup, the pending attempt, the terminal's
 # answer with the payment and the closing, the live floor updates of both commits, and the settle page answered
-# (which asks whether other checks are still open on the table before it offers "Table cleared"). Head office costs
+# (whose table lookup also finds the table's other open checks before it offers "Table cleared"). Head office costs
 # a venue that has not joined one nothing. On SQLite each transaction's BEGIN is a statement of its own;
 # PostgreSQL's driver begins without one.
-PAY_STATEMENTS = 57
+PAY_STATEMENTS = 56
 PAY_TRANSACTIONS = 6
 # The outbox delivering the closing's sale posting: the claim, then the posting with its journal entry.
 POSTING_STATEMENTS = 39
