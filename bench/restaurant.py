@@ -111,7 +111,8 @@ async def serve_earlier_checks(settings: Settings, count: int, tables: list[int]
     """Ring in and pay `count` checks through the order and check services: the day's earlier service.
 
     Each check is seated, rung in (the same four items) and paid by card; paid in full, it closes itself and owes
-    its posting to the books, which the dispatcher delivers here. They are not fired, so they add no kitchen work.
+    its posting to the books, which the dispatcher delivers here. They are not fired, so they add no kitchen work;
+    each payment confirms, as a server would on the settle page, that the guest pays for items never sent.
     """
     from app.main import create_app
 
@@ -144,7 +145,11 @@ async def serve_earlier_checks(settings: Settings, count: int, tables: list[int]
                 db,
                 terminal,
                 PaymentRequest(
-                    check_id=check_id, tender_id=card.id or 0, actor=server, idempotency_key=uuid.uuid4().hex
+                    check_id=check_id,
+                    tender_id=card.id or 0,
+                    actor=server,
+                    idempotency_key=uuid.uuid4().hex,
+                    unsent_confirmed=True,
                 ),
             )
             if not outcome.closed:
