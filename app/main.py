@@ -37,9 +37,11 @@ from app.closes import postings as closes_postings
 from app.closes import queries as closes_queries
 from app.closes import services as closes_services
 from app.floor import controllers as floor_controllers
+from app.group import api as group_api
 from app.group import books_controllers as group_books_controllers
 from app.group import catalog_controllers as group_catalog_controllers
 from app.group import controllers as group_controllers
+from app.group import reports_controllers as group_reports_controllers
 from app.inventory import controllers as inventory_controllers
 from app.inventory import portions as inventory_portions
 from app.kitchen import controllers as kitchen_controllers
@@ -228,10 +230,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *inventory_controllers.ROUTES,
         *accounting_controllers.ROUTES,
         *closes_controllers.ROUTES,
-        *api_controllers.ROUTES,
+        *group_api.routes_for(settings.role, api_controllers.ROUTES),
         *group_controllers.routes_for(settings),
         *group_books_controllers.routes_for(settings),
         *group_catalog_controllers.routes_for(settings),
+        *group_reports_controllers.routes_for(settings),
         *sync_controllers.routes_for(settings),
     ]
     app = Litestar(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,6 +17,9 @@ from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.lib.inputs import clean_text
+
+# The advisory lock that keeps head office's ingest order equal to its commit order (any fixed number).
+INGEST_ORDER_LOCK = 0x6272_6731
 
 
 class NotEnrolled(DomainError):
@@ -187,7 +191,12 @@ async def ingest(session: AsyncSession, venue: Venue, records: list[IncomingReco
             }
             for r in fresh.values()
         ]
-        dialect = (await session.connection()).dialect.name
+        connection = await session.connection()
+        dialect = connection.dialect.name
+        if dialect == "postgresql":
+            # One venue's batch at a time takes record ids, until it commits: ids then commit in their order,
+            # so the API's change cursor (the record id) never passes a record that commits later.
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INGEST_ORDER_LOCK})
         table = VenueRecord.__table__  # type: ignore[attr-defined]
         builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = builder(table).values(rows).on_conflict_do_nothing(index_elements=["venue_id", "sequence"])
