@@ -41,6 +41,7 @@ from app.group import api as group_api
 from app.group import books_controllers as group_books_controllers
 from app.group import catalog_controllers as group_catalog_controllers
 from app.group import controllers as group_controllers
+from app.group import reports_controllers as group_reports_controllers
 from app.inventory import controllers as inventory_controllers
 from app.inventory import portions as inventory_portions
 from app.kitchen import controllers as kitchen_controllers
@@ -233,6 +234,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *group_controllers.routes_for(settings),
         *group_books_controllers.routes_for(settings),
         *group_catalog_controllers.routes_for(settings),
+        *group_reports_controllers.routes_for(settings),
         *sync_controllers.routes_for(settings),
     ]
     app = Litestar(

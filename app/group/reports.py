@@ -1,0 +1,218 @@
+"""Head office's reports across venues: sales by venue, day, hour and category; checks, covers, average check.
+
+Every figure is read from what the venues sent and head office booked, aggregated in the database:
+
+- Net sales are the group ledger's sales lines of each venue's checks and refunds (revenue by category, less
+  discounts and comps; tax, tips and service charge left out), the same definition as a venue's Z report.
+- The hour is the hour (in the venue's time zone) at which the venue booked the entry, i.e. the check closed.
+- Checks and covers are the venue's closed checks that were not reopened, on the business day of their entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Integer, String, cast, func, literal
+from sqlalchemy import select as core_select
+from sqlalchemy.orm import aliased
+from sqlmodel import and_, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.accounting.models import Account, JournalEntry, JournalLine
+from app.closes.models import MappingKind, PostingMapping
+from app.closes.reports import Bar
+from app.closes.services import ROLE_ACCOUNTS
+from app.group.books_models import PostingStatus, VenuePosting
+from app.group.models import Venue, VenueRecord
+from app.sync.capture import CHECK_CLOSED, CHECK_REOPENED
+
+# The venue's ledger sources whose category, discount and comp lines make up net sales.
+SALES_SOURCES = ("check", "refund")
+
+
+@dataclass
+class VenueSales:
+    """One venue's figures over the range."""
+
+    code: str
+    name: str
+    net_sales_cents: int = 0
+    checks: int = 0
+    covers: int = 0
+
+    @property
+    def average_check_cents(self) -> int:
+        """Net sales per check, as a venue's own sales report has it."""
+        return self.net_sales_cents // self.checks if self.checks else 0
+
+
+@dataclass
+class GroupSales:
+    """Sales across venues over a range of business days, cut by venue, day, hour and category."""
+
+    start: dt.date
+    end: dt.date
+    venue: str | None
+    venues: list[VenueSales] = field(default_factory=list)
+    by_day: list[Bar] = field(default_factory=list)
+    by_hour: list[Bar] = field(default_factory=list)
+    by_category: list[Bar] = field(default_factory=list)
+
+    @property
+    def net_sales_cents(self) -> int:
+        """The group's net sales (the venues shown)."""
+        return sum(v.net_sales_cents for v in self.venues)
+
+    @property
+    def checks(self) -> int:
+        """Closed checks across the venues shown."""
+        return sum(v.checks for v in self.venues)
+
+    @property
+    def covers(self) -> int:
+        """Guests across the venues shown."""
+        return sum(v.covers for v in self.venues)
+
+    @property
+    def average_check_cents(self) -> int:
+        """Net sales per check across the venues shown."""
+        return self.net_sales_cents // self.checks if self.checks else 0
+
+    @property
+    def empty(self) -> bool:
+        """Nothing sold in the range."""
+        return not self.checks and not any(v.net_sales_cents for v in self.venues)
+
+
+async def _roles(session: AsyncSession) -> dict[str, str]:
+    roles = dict(ROLE_ACCOUNTS)
+    rows = await session.exec(select(PostingMapping).where(PostingMapping.kind == MappingKind.ACCOUNT))
+    for row in rows.all():
+        if row.account_code:
+            roles[row.subject] = row.account_code
+    return roles
+
+
+def _hour_bucket(dialect: str, column: Any) -> Any:
+    """The UTC hour a timestamp falls in, as text the database groups by."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
+    return func.strftime("%Y-%m-%d %H", column)
+
+
+async def group_sales(session: AsyncSession, start: dt.date, end: dt.date, venue: str | None = None) -> GroupSales:
+    """Net sales by venue, business day, hour and category; checks, covers and average check per venue."""
+    report = GroupSales(start=start, end=end, venue=venue)
+    venue_query = select(Venue).order_by(col(Venue.code))
+    if venue:
+        venue_query = venue_query.where(Venue.code == venue)
+    venues = list((await session.exec(venue_query)).all())
+    if not venues:
+        return report
+    by_id = {v.id: VenueSales(code=v.code, name=v.name) for v in venues}
+    zones = {v.id: ZoneInfo(v.timezone) for v in venues}
+    report.venues = list(by_id.values())
+    roles = await _roles(session)
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+
+    dimensions: Any = col(JournalLine.dimensions)
+    category = dimensions["category"].as_string()
+    hour = _hour_bucket(dialect, VenueRecord.occurred_at)
+    sales = (
+        core_select(
+            col(VenuePosting.venue_id),
+            col(JournalEntry.date),
+            hour.label("hour"),
+            category.label("category"),
+            func.max(JournalLine.memo).label("memo"),
+            col(Account.code),
+            func.sum(JournalLine.amount_cents).label("cents"),
+        )
+        .join(JournalEntry, col(JournalEntry.id) == col(VenuePosting.entry_id))
+        .join(JournalLine, col(JournalLine.entry_id) == col(JournalEntry.id))
+        .join(Account, col(Account.id) == col(JournalLine.account_id))
+        .join(
+            VenueRecord,
+            and_(
+                col(VenueRecord.venue_id) == col(VenuePosting.venue_id),
+                col(VenueRecord.sequence) == col(VenuePosting.sequence),
+            ),
+        )
+        .where(
+            col(VenuePosting.venue_id).in_(list(by_id)),
+            col(VenuePosting.status) == PostingStatus.POSTED,
+            col(JournalEntry.date) >= start,
+            col(JournalEntry.date) <= end,
+            col(JournalEntry.source_type).in_(SALES_SOURCES),
+            col(JournalEntry.source_id).not_like("%:stock"),
+            category.is_not(None) | col(Account.code).in_([roles["discounts"], roles["comps"]]),
+        )
+        .group_by(col(VenuePosting.venue_id), col(JournalEntry.date), hour, category, col(Account.code))
+    )
+    days: dict[dt.date, int] = defaultdict(int)
+    hours: dict[int, int] = defaultdict(int)
+    categories: dict[str, int] = defaultdict(int)
+    for venue_id, day, bucket, category_id, memo, code, cents in (
+        await session.exec(sales)  # type: ignore[call-overload]
+    ).all():
+        net = -int(cents or 0)
+        by_id[venue_id].net_sales_cents += net
+        days[day] += net
+        at = dt.datetime.strptime(str(bucket), "%Y-%m-%d %H").replace(tzinfo=dt.UTC)
+        hours[at.astimezone(zones[venue_id]).hour] += net
+        if category_id is None:
+            label = "Discounts" if code == roles["discounts"] else "Comps"
+        else:
+            label = str(memo or f"Category {category_id}")
+        categories[label] += net
+
+    # A closing counts while it stands: one later reopened is taken back, as the Z report takes back its sale.
+    reopened = aliased(VenueRecord)
+    payload: Any = col(VenueRecord.payload)
+    closed_key = func.substr(VenueRecord.key, len(CHECK_CLOSED) + 2)
+    checks = (
+        select(
+            VenueRecord.venue_id,
+            func.count(col(VenueRecord.id)),
+            func.coalesce(func.sum(cast(payload["check"]["covers"].as_string(), Integer)), 0),
+        )
+        .join(Venue, col(Venue.id) == col(VenueRecord.venue_id))
+        .join(
+            JournalEntry,
+            and_(
+                JournalEntry.source_type == "check",
+                col(JournalEntry.source_id) == cast(Venue.code, String) + literal(":") + closed_key,
+            ),
+        )
+        .outerjoin(
+            reopened,
+            and_(
+                col(reopened.venue_id) == col(VenueRecord.venue_id),
+                reopened.kind == CHECK_REOPENED,
+                col(reopened.key) == literal(CHECK_REOPENED + ":") + closed_key,
+            ),
+        )
+        .where(
+            col(VenueRecord.venue_id).in_(list(by_id)),
+            VenueRecord.kind == CHECK_CLOSED,
+            col(reopened.id).is_(None),
+            col(JournalEntry.date) >= start,
+            col(JournalEntry.date) <= end,
+        )
+        .group_by(col(VenueRecord.venue_id))
+    )
+    for venue_id, count, covers in (await session.exec(checks)).all():
+        by_id[venue_id].checks = int(count)
+        by_id[venue_id].covers = int(covers or 0)
+
+    day = start
+    while day <= end:
+        report.by_day.append(Bar(day.strftime("%a %d"), days.get(day, 0)))
+        day += dt.timedelta(days=1)
+    report.by_hour = [Bar(f"{h:02d}", hours[h]) for h in sorted(hours)] if hours else []
+    report.by_category = [Bar(label, cents) for label, cents in sorted(categories.items(), key=lambda kv: -kv[1])]
+    return report

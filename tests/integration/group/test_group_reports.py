@@ -1,0 +1,103 @@
+"""Head office's group reports: each venue's net sales, checks and covers equal that venue's own Z report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import httpx
+from litestar import Litestar
+
+from app.closes.reports import z_report
+from app.group import reports
+from app.sync.sender import SyncSender
+from tests.integration.group.test_books import _day_closed, _group_chart, _join, _sell_a_day, south_app, venue_demo
+from tests.support.services import DemoSnapshots
+
+__all__ = ["south_app", "venue_demo"]
+
+
+async def _two_days_sent(
+    runtime: Any,
+    venue: Any,
+    venue_app: Litestar,
+    south_app: Litestar,
+    demo_snapshots: DemoSnapshots,
+    to_head_office: httpx.AsyncBaseTransport,
+) -> dt.date:
+    south = south_app.state.runtime
+    await demo_snapshots.load(south.db, south.settings)
+    await _group_chart(runtime, venue)
+    await _join(runtime, venue, "NORTH", to_head_office)
+    await _join(runtime, south, "SOUTH", to_head_office)
+    await _sell_a_day(venue_app, 5, seed=3)
+    await _sell_a_day(south_app, 4, seed=11)
+    for db in (venue.db, south.db):
+        outcome = await SyncSender(db, transport=to_head_office, batch_size=9).send_all()
+        assert outcome.error is None
+    return await _day_closed(runtime)
+
+
+async def test_group_sales_equal_each_venues_z_report_and_the_page_shows_them(
+    runtime: Any,
+    venue: Any,
+    venue_app: Litestar,
+    venue_demo: None,
+    south_app: Litestar,
+    demo_snapshots: DemoSnapshots,
+    to_head_office: httpx.AsyncBaseTransport,
+    manager: Any,
+) -> None:
+    day = await _two_days_sent(runtime, venue, venue_app, south_app, demo_snapshots, to_head_office)
+    zs = {}
+    for code, db in (("NORTH", venue.db), ("SOUTH", south_app.state.runtime.db)):
+        async with db.read() as session:
+            zs[code] = await z_report(session, day)
+
+    async with runtime.db.read() as session:
+        group = await reports.group_sales(session, day, day)
+        north = await reports.group_sales(session, day, day, "NORTH")
+    figures = {v.code: (v.net_sales_cents, v.checks, v.covers) for v in group.venues}
+    assert figures == {code: (z.net_sales_cents, z.checks, z.covers) for code, z in zs.items()}
+    assert all(z.net_sales_cents > 0 and z.checks > 0 for z in zs.values())
+    total = sum(z.net_sales_cents for z in zs.values())
+    assert group.net_sales_cents == total
+    # Every cut adds up to the same net sales.
+    assert sum(b.value for b in group.by_day) == total
+    assert sum(b.value for b in group.by_hour) == total
+    assert sum(b.value for b in group.by_category) == total
+    assert group.average_check_cents == total // (zs["NORTH"].checks + zs["SOUTH"].checks)
+    assert [v.code for v in north.venues] == ["NORTH"]
+    assert north.net_sales_cents == zs["NORTH"].net_sales_cents
+
+    # A day before the range holds nothing.
+    async with runtime.db.read() as session:
+        before = await reports.group_sales(session, day - dt.timedelta(days=3), day - dt.timedelta(days=1))
+    assert before.empty
+    assert before.net_sales_cents == 0
+
+    page = await manager.get(f"/manage/group-reports?start={day}&end={day}")
+    assert page.status_code == 200
+    assert "Group reports" in page.text
+    assert "<svg" in page.text
+    assert "<html" in page.text
+    assert "Net sales by venue" in page.text
+    assert "Average check by venue" in page.text
+    fragment = await manager.get(f"/manage/group-reports?start={day}&end={day}&venue=SOUTH", htmx=True)
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
+    assert "SOUTH" in fragment.text
+    assert "NORTH ·" not in fragment.text
+
+
+async def test_the_group_reports_page_says_when_nothing_was_sold_and_refuses_bad_input(manager: Any) -> None:
+    page = await manager.get("/manage/group-reports?start=2026-01-01&end=2026-01-07")
+    assert page.status_code == 200
+    assert "No sales from 2026-01-01 to 2026-01-07" in page.text
+    assert 'href="/manage/group-reports"' in page.text
+    bad = await manager.get("/manage/group-reports?start=2026-01-09&end=2026-01-07")
+    assert bad.status_code == 422
+    assert "From must be on or before To" in bad.text
+    unknown = await manager.get("/manage/group-reports?venue=EAST")
+    assert unknown.status_code == 422
+    assert "EAST" in unknown.text
