@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, String, cast, func, literal
+from sqlalchemy import BigInteger, Integer, String, cast, func, literal
 from sqlalchemy import select as core_select
 from sqlalchemy.orm import aliased
 from sqlmodel import and_, col, select
@@ -28,7 +28,8 @@ from app.closes.reports import Bar
 from app.closes.services import ROLE_ACCOUNTS
 from app.group.books_models import PostingStatus, VenuePosting
 from app.group.models import Venue, VenueRecord
-from app.sync.capture import CHECK_CLOSED, CHECK_REOPENED
+from app.group.replenish import Level, Purchase, Transfer, suggest
+from app.sync.capture import CHECK_CLOSED, CHECK_REOPENED, STOCK_MOVE
 
 # The venue's ledger sources whose category, discount and comp lines make up net sales.
 SALES_SOURCES = ("check", "refund")
@@ -167,7 +168,8 @@ async def group_sales(session: AsyncSession, start: dt.date, end: dt.date, venue
         if category_id is None:
             label = "Discounts" if code == roles["discounts"] else "Comps"
         else:
-            label = str(memo or f"Category {category_id}")
+            # A refund line names its category as "Refund: <category>"; it counts against that category.
+            label = str(memo or f"Category {category_id}").removeprefix("Refund: ")
         categories[label] += net
 
     # A closing counts while it stands: one later reopened is taken back, as the Z report takes back its sale.
@@ -215,4 +217,103 @@ async def group_sales(session: AsyncSession, start: dt.date, end: dt.date, venue
         day += dt.timedelta(days=1)
     report.by_hour = [Bar(f"{h:02d}", hours[h]) for h in sorted(hours)] if hours else []
     report.by_category = [Bar(label, cents) for label, cents in sorted(categories.items(), key=lambda kv: -kv[1])]
+    return report
+
+
+@dataclass
+class WarehouseValue:
+    """What head office holds in one warehouse: the value of every move booked to it."""
+
+    warehouse: str
+    value_cents: int
+
+
+@dataclass
+class GroupStock:
+    """Stock across venues: value by warehouse, and each venue's items below par with what would restore them."""
+
+    venue: str | None
+    warehouses: list[WarehouseValue] = field(default_factory=list)
+    levels: list[Level] = field(default_factory=list)
+    transfers: list[Transfer] = field(default_factory=list)
+    purchases: list[Purchase] = field(default_factory=list)
+
+    @property
+    def value_cents(self) -> int:
+        """Stock value across the warehouses shown."""
+        return sum(w.value_cents for w in self.warehouses)
+
+    @property
+    def below_par(self) -> list[Level]:
+        """The venues' items under par, the furthest below first."""
+        return sorted((lv for lv in self.levels if lv.short_milli), key=lambda lv: (-lv.short_milli, lv.venue, lv.item))
+
+
+async def group_stock(session: AsyncSession, venue: str | None = None) -> GroupStock:
+    """Stock value by warehouse, and par levels with transfers and purchases, as the venues last sent them.
+
+    Each stock move a venue sends carries the level it left (on hand, value at cost, par) for its item and
+    location; the latest one per venue, location and item is what head office knows. Value sums them by the
+    warehouse the venue's location maps to. Par levels leave out locations without a par. Items match across
+    venues by name. An item that has not moved at a location since its venue joined is not known yet.
+    """
+    report = GroupStock(venue=venue)
+    payload: Any = col(VenueRecord.payload)
+    scope: list[Any] = [col(VenueRecord.kind) == STOCK_MOVE]
+    if venue:
+        scope.append(col(VenueRecord.venue_id).in_(select(Venue.id).where(Venue.code == venue)))
+
+    item = payload["item"]["name"].as_string()
+    location = payload["location"].as_string()
+    latest = (
+        core_select(col(VenueRecord.venue_id).label("venue_id"), func.max(col(VenueRecord.sequence)).label("sequence"))
+        .where(*scope, item.is_not(None))
+        .group_by(col(VenueRecord.venue_id), location, item)
+        .subquery()
+    )
+    latest_record = and_(latest.c.venue_id == col(VenueRecord.venue_id), latest.c.sequence == VenueRecord.sequence)
+    value = cast(payload["level"]["value_cents"].as_string(), BigInteger)
+    warehouses = (
+        core_select(col(VenuePosting.warehouse), func.coalesce(func.sum(value), 0))
+        .select_from(VenueRecord)
+        .join(latest, latest_record)
+        .join(
+            VenuePosting,
+            and_(
+                col(VenuePosting.venue_id) == col(VenueRecord.venue_id),
+                col(VenuePosting.sequence) == col(VenueRecord.sequence),
+            ),
+        )
+        .where(col(VenuePosting.status) == PostingStatus.POSTED, col(VenuePosting.warehouse).is_not(None))
+        .group_by(col(VenuePosting.warehouse))
+        .order_by(col(VenuePosting.warehouse))
+    )
+    report.warehouses = [
+        WarehouseValue(str(name), int(cents or 0))
+        for name, cents in (await session.exec(warehouses)).all()  # type: ignore[call-overload]
+    ]
+
+    on_hand = cast(payload["level"]["on_hand_milli"].as_string(), BigInteger)
+    par = cast(payload["level"]["par_milli"].as_string(), BigInteger)
+    levels = (
+        core_select(
+            col(Venue.code),
+            item.label("item"),
+            func.max(payload["item"]["unit"].as_string()),
+            func.sum(on_hand),
+            func.sum(par),
+        )
+        .select_from(VenueRecord)
+        .join(latest, latest_record)
+        .join(Venue, col(Venue.id) == col(VenueRecord.venue_id))
+        .where(par.is_not(None))
+        .group_by(col(Venue.code), item)
+        .order_by(col(Venue.code), item)
+    )
+    rows = (await session.exec(levels)).all()  # type: ignore[call-overload]
+    report.levels = [
+        Level(venue=str(code), item=str(name), unit=str(unit or ""), on_hand_milli=int(held or 0), par_milli=int(p))
+        for code, name, unit, held, p in rows
+    ]
+    report.transfers, report.purchases = suggest(report.levels)
     return report

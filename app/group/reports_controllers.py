@@ -14,6 +14,7 @@ from app.closes.charts import bar_chart, column_chart
 from app.closes.reports import Bar
 from app.group import reports
 from app.group.models import Venue
+from app.inventory.calculations import format_quantity
 from app.lib import web
 from app.lib.errors import InvalidInput
 from app.lib.settings import Settings
@@ -39,7 +40,7 @@ async def group_reports(
     end: FromQuery[str | None] = None,
     venue: FromQuery[str | None] = None,
 ) -> Template:
-    """Net sales by venue, day, hour and category; checks, covers and average check per venue."""
+    """Sales by venue, day, hour and category; checks, covers, average check; stock by warehouse and below par."""
     today = dt.date.today()
     last = _day(end, today, "To")
     first = _day(start, last - dt.timedelta(days=6), "From")
@@ -53,9 +54,17 @@ async def group_reports(
         if chosen is not None and chosen not in codes:
             raise InvalidInput(f"No venue has the code {chosen}.")
         report = await reports.group_sales(session, first, last, chosen)
+        stock = await reports.group_stock(session, chosen)
     venues = report.venues
     context: dict[str, Any] = {
         "report": report,
+        "stock": stock,
+        "qty": format_quantity,
+        "warehouse_chart": bar_chart(
+            [Bar(w.warehouse, w.value_cents) for w in stock.warehouses],
+            title="Stock value by warehouse",
+            empty="No stock",
+        ),
         "start": first,
         "end": last,
         "venue": chosen,

@@ -29,7 +29,7 @@ from app.accounting.models import Account, JournalEntry, JournalLine
 from app.checks.models import CheckClosing, CheckComp, CheckDiscount, Payment, Refund, RefundLine, RefundStatus
 from app.checks.services import TIP_ADJUSTED_TOPIC
 from app.closes.models import BusinessDay, DayStatus, DrawerMovement, DrawerSession, DrawerStatus, ServerCheckout
-from app.inventory.models import StockLocation, StockMove
+from app.inventory.models import StockItem, StockLevel, StockLocation, StockMove
 from app.lib.clock import utcnow
 from app.lib.db import Database
 from app.lib.outbox import OutboxMessage
@@ -362,12 +362,42 @@ def _journal_entry(connection: Connection, ident: int) -> list[Draft]:
 
 
 def _stock_move(connection: Connection, ident: int) -> list[Draft]:
-    move = _one(connection, StockMove, ident)
-    if move is None:
+    # One statement: the move, its location's name (head office maps it to a warehouse), the item's name and unit
+    # (the same item across venues), and the level it leaves with its par (head office's replenishment).
+    moves, locations, items, levels = (_table(m) for m in (StockMove, StockLocation, StockItem, StockLevel))
+    row = connection.execute(
+        select(
+            moves,
+            locations.c.name.label("location_name"),
+            items.c.name.label("item_name"),
+            items.c.unit.label("item_unit"),
+            levels.c.on_hand_milli.label("level_on_hand_milli"),
+            levels.c.par_milli.label("level_par_milli"),
+            levels.c.value_cents.label("level_value_cents"),
+        )
+        .select_from(moves)
+        .outerjoin(locations, locations.c.id == moves.c.location_id)
+        .outerjoin(items, items.c.id == moves.c.stock_item_id)
+        .outerjoin(
+            levels, (levels.c.stock_item_id == moves.c.stock_item_id) & (levels.c.location_id == moves.c.location_id)
+        )
+        .where(moves.c.id == ident)
+    ).first()
+    if row is None:
         return []
-    # Head office maps the venue's stock locations to its warehouses; the name says which one it was.
-    location = _one(connection, StockLocation, move["location_id"])
-    payload = {"move": move, "location": location["name"] if location else None}
+    found = _row(row)
+    extra = ("location_name", "item_name", "item_unit", "level_on_hand_milli", "level_par_milli", "level_value_cents")
+    move = {key: value for key, value in found.items() if key not in extra}
+    payload = {
+        "move": move,
+        "location": found["location_name"],
+        "item": {"name": found["item_name"], "unit": found["item_unit"]},
+        "level": {
+            "on_hand_milli": found["level_on_hand_milli"],
+            "par_milli": found["level_par_milli"],
+            "value_cents": found["level_value_cents"],
+        },
+    }
     return [Draft(f"{STOCK_MOVE}:{ident}", STOCK_MOVE, _at(move["created_at"]), payload)]
 
 

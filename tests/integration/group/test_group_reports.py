@@ -7,9 +7,13 @@ from typing import Any
 
 import httpx
 from litestar import Litestar
+from sqlmodel import col, select
 
 from app.closes.reports import z_report
 from app.group import reports
+from app.group.replenish import suggest
+from app.inventory.models import StockItem, StockLevel, StockMove
+from app.sync.models import SyncRecord
 from app.sync.sender import SyncSender
 from tests.integration.group.test_books import _day_closed, _group_chart, _join, _sell_a_day, south_app, venue_demo
 from tests.support.services import DemoSnapshots
@@ -101,3 +105,68 @@ async def test_the_group_reports_page_says_when_nothing_was_sold_and_refuses_bad
     unknown = await manager.get("/manage/group-reports?venue=EAST")
     assert unknown.status_code == 422
     assert "EAST" in unknown.text
+
+
+async def _moved(db: Any) -> set[tuple[int, int]]:
+    """The (item, location) pairs that moved since the venue joined (its demo stock was loaded before)."""
+    async with db.read() as session:
+        keys = (await session.exec(select(SyncRecord.key).where(SyncRecord.kind == "stock.move"))).all()
+        ids = [int(key.rsplit(":", 1)[1]) for key in keys]
+        rows = (
+            await session.exec(select(StockMove.stock_item_id, StockMove.location_id).where(col(StockMove.id).in_(ids)))
+        ).all()
+    return set(rows)
+
+
+async def _venue_levels(db: Any, code: str) -> dict[tuple[str, str], tuple[int, int]]:
+    """The venue's own levels with a par, per item, over the locations the item moved at since it joined."""
+    moved = await _moved(db)
+    async with db.read() as session:
+        rows = (
+            await session.exec(
+                select(StockItem.name, StockLevel).join(StockLevel, col(StockLevel.stock_item_id) == col(StockItem.id))
+            )
+        ).all()
+    levels: dict[tuple[str, str], tuple[int, int]] = {}
+    for name, level in rows:
+        if level.par_milli is None or (level.stock_item_id, level.location_id) not in moved:
+            continue
+        held, par = levels.get((code, name), (0, 0))
+        levels[(code, name)] = (held + level.on_hand_milli, par + level.par_milli)
+    return levels
+
+
+async def _venue_stock_value(db: Any) -> int:
+    """The venue's own stock value over the items and locations that moved since it joined."""
+    moved = await _moved(db)
+    async with db.read() as session:
+        levels = (await session.exec(select(StockLevel))).all()
+    return sum(lv.value_cents for lv in levels if (lv.stock_item_id, lv.location_id) in moved)
+
+
+async def test_group_stock_values_and_par_levels_equal_the_venues_own(
+    runtime: Any,
+    venue: Any,
+    venue_app: Litestar,
+    venue_demo: None,
+    south_app: Litestar,
+    demo_snapshots: DemoSnapshots,
+    to_head_office: httpx.AsyncBaseTransport,
+    manager: Any,
+) -> None:
+    day = await _two_days_sent(runtime, venue, venue_app, south_app, demo_snapshots, to_head_office)
+    south = south_app.state.runtime
+    async with runtime.db.read() as session:
+        stock = await reports.group_stock(session)
+        north = await reports.group_stock(session, "NORTH")
+    assert stock.warehouses
+    assert stock.value_cents == await _venue_stock_value(venue.db) + await _venue_stock_value(south.db)
+    assert north.value_cents == await _venue_stock_value(venue.db)
+    expected = await _venue_levels(venue.db, "NORTH") | await _venue_levels(south.db, "SOUTH")
+    assert expected
+    assert {(lv.venue, lv.item): (lv.on_hand_milli, lv.par_milli) for lv in stock.levels} == expected
+    assert (stock.transfers, stock.purchases) == suggest(stock.levels)
+
+    page = await manager.get(f"/manage/group-reports?start={day}&end={day}")
+    assert "Stock value by warehouse" in page.text
+    assert "Suggested transfers" in page.text
