@@ -71,6 +71,7 @@ test: setup chromium hledger lint typecheck unit integration faults group e2e
 bench: setup
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.catalog_release
+	$(BIN)/python -m bench.ingest
 
 vendor:
 	bash static/vendor/update.sh

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import and_, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,6 +32,7 @@ from app.inventory.models import StockLocation
 from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.errors import DomainError, InvalidInput, NotFound
+from app.lib.sql import is_postgres
 
 log = logging.getLogger(__name__)
 
@@ -433,11 +435,30 @@ async def retry(session: AsyncSession, *, venue_code: str | None = None, actor_i
     return run
 
 
+# Records booked in one transaction after a batch; short transactions keep each savepoint's statement prepared.
+POSTING_CHUNK = 40
+# The advisory-lock namespace that lets one posting run at a time book a venue's records (PostgreSQL).
+_POSTING_LOCK_NAMESPACE = 0x6272_6732
+
+
 async def post_after_ingest(db: Any, venue_id: int) -> None:
-    """Book what a venue just sent, in its own transaction: a failure here never refuses the batch."""
+    """Book what a venue just sent, in transactions of its own: a failure here never refuses the batch.
+
+    One run at a time books a venue (a second waits, then books only what is left, instead of booking the same
+    records twice and losing each on the unique index), in chunks of `POSTING_CHUNK` records.
+    """
     try:
-        async with db.write() as session:
-            await post_pending(session, venue_id=venue_id)
+        while True:
+            async with db.write() as session:
+                if is_postgres(session):
+                    await session.exec(  # type: ignore[call-overload]
+                        text("SELECT pg_advisory_xact_lock(:namespace, :venue)").bindparams(
+                            namespace=_POSTING_LOCK_NAMESPACE, venue=venue_id
+                        )
+                    )
+                run = await post_pending(session, venue_id=venue_id, limit=POSTING_CHUNK)
+            if run.posted + run.exceptions < POSTING_CHUNK:
+                break
     except Exception:  # the records are held; the morning check and a retry book them later
         log.exception("posting venue %s's records failed; they wait for a retry", venue_id)
 
