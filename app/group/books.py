@@ -436,7 +436,7 @@ async def retry(session: AsyncSession, *, venue_code: str | None = None, actor_i
 
 
 # Records booked in one transaction after a batch; short transactions keep each savepoint's statement prepared.
-POSTING_CHUNK = 40
+POSTING_CHUNK = 20
 # The advisory-lock namespace that lets one posting run at a time book a venue's records (PostgreSQL).
 _POSTING_LOCK_NAMESPACE = 0x6272_6732
 
