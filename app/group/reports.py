@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Integer, String, cast, func, literal
+from sqlalchemy import BigInteger, Float, Integer, String, cast, func, literal, or_
 from sqlalchemy import select as core_select
 from sqlalchemy.orm import aliased
 from sqlmodel import and_, col, select
@@ -29,7 +29,7 @@ from app.closes.services import ROLE_ACCOUNTS
 from app.group.books_models import PostingStatus, VenuePosting
 from app.group.models import Venue, VenueRecord
 from app.group.replenish import Level, Purchase, Transfer, suggest
-from app.sync.capture import CHECK_CLOSED, CHECK_REOPENED, STOCK_MOVE
+from app.sync.capture import CHECK_CLOSED, CHECK_REOPENED, STOCK_MOVE, TICKET_BUMPED
 
 # The venue's ledger sources whose category, discount and comp lines make up net sales.
 SALES_SOURCES = ("check", "refund")
@@ -317,3 +317,65 @@ async def group_stock(session: AsyncSession, venue: str | None = None) -> GroupS
     ]
     report.transfers, report.purchases = suggest(report.levels)
     return report
+
+
+@dataclass(frozen=True)
+class StationTimes:
+    """One venue's station: how many tickets were bumped and how long they took from fire to bump."""
+
+    venue: str
+    station: str
+    tickets: int
+    average_s: int
+    longest_s: int
+
+    @property
+    def label(self) -> str:
+        """The bar's label: the venue and its station."""
+        return f"{self.venue} · {self.station}"
+
+
+async def ticket_times(
+    session: AsyncSession, start: dt.date, end: dt.date, venue: str | None = None
+) -> list[StationTimes]:
+    """Fire-to-bump times per venue and station, for tickets fired on days start..end in each venue's time zone.
+
+    Each bumped ticket a venue sends carries its station's name and its seconds from fire to bump; a ticket
+    bumped again after a recall counts once, with its latest bump (as the venue's own report has it).
+    """
+    query = select(Venue).order_by(col(Venue.code))
+    if venue:
+        query = query.where(Venue.code == venue)
+    venues = list((await session.exec(query)).all())
+    if not venues:
+        return []
+    payload: Any = col(VenueRecord.payload)
+    fired = payload["ticket"]["fired_at"].as_string()
+    windows = []
+    for v in venues:
+        zone = ZoneInfo(v.timezone)
+        begin = dt.datetime.combine(start, dt.time(), zone).astimezone(dt.UTC).isoformat()
+        finish = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC).isoformat()
+        windows.append(and_(col(VenueRecord.venue_id) == v.id, fired >= begin, fired < finish))
+    ticket_id = payload["ticket"]["id"].as_string()
+    latest = (
+        core_select(col(VenueRecord.venue_id).label("venue_id"), func.max(col(VenueRecord.sequence)).label("sequence"))
+        .where(col(VenueRecord.kind) == TICKET_BUMPED, or_(*windows))
+        .group_by(col(VenueRecord.venue_id), ticket_id)
+        .subquery()
+    )
+    seconds = cast(payload["seconds"].as_string(), Float)
+    station = payload["station"].as_string()
+    rows = (
+        core_select(col(Venue.code), station, func.count(), func.avg(seconds), func.max(seconds))
+        .select_from(VenueRecord)
+        .join(latest, and_(latest.c.venue_id == col(VenueRecord.venue_id), latest.c.sequence == VenueRecord.sequence))
+        .join(Venue, col(Venue.id) == col(VenueRecord.venue_id))
+        .where(payload["ticket"]["kind"].as_string() != "void")
+        .group_by(col(Venue.code), station)
+        .order_by(col(Venue.code), station)
+    )
+    return [
+        StationTimes(str(code), str(name or "?"), int(count), round(float(avg or 0)), round(float(longest or 0)))
+        for code, name, count, avg, longest in (await session.exec(rows)).all()  # type: ignore[call-overload]
+    ]

@@ -55,10 +55,18 @@ async def group_reports(
             raise InvalidInput(f"No venue has the code {chosen}.")
         report = await reports.group_sales(session, first, last, chosen)
         stock = await reports.group_stock(session, chosen)
+        timings = await reports.ticket_times(session, first, last, chosen)
     venues = report.venues
     context: dict[str, Any] = {
         "report": report,
         "stock": stock,
+        "timings": timings,
+        "ticket_chart": bar_chart(
+            [Bar(t.label, t.average_s, f"{t.tickets} tickets") for t in timings],
+            title="Average ticket time by venue and station",
+            unit="seconds",
+            empty="No tickets bumped",
+        ),
         "qty": format_quantity,
         "warehouse_chart": bar_chart(
             [Bar(w.warehouse, w.value_cents) for w in stock.warehouses],

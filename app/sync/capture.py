@@ -30,6 +30,7 @@ from app.checks.models import CheckClosing, CheckComp, CheckDiscount, Payment, R
 from app.checks.services import TIP_ADJUSTED_TOPIC
 from app.closes.models import BusinessDay, DayStatus, DrawerMovement, DrawerSession, DrawerStatus, ServerCheckout
 from app.inventory.models import StockItem, StockLevel, StockLocation, StockMove
+from app.kitchen.models import KitchenTicket, Station, TicketState
 from app.lib.clock import utcnow
 from app.lib.db import Database
 from app.lib.outbox import OutboxMessage
@@ -53,6 +54,7 @@ STOCK_MOVE = "stock.move"
 DRAWER_COUNTED = "drawer.counted"
 SERVER_CHECKOUT = "server.checkout"
 DAY_CLOSED = "day.closed"
+TICKET_BUMPED = "ticket.bumped"
 KINDS = (
     CHECK_CLOSED,
     CHECK_REOPENED,
@@ -178,6 +180,8 @@ def _noted(obj: object, new: bool) -> tuple[str, int] | None:
         return (DAY_CLOSED, ident)
     if isinstance(obj, OutboxMessage) and new and obj.topic == TIP_ADJUSTED_TOPIC:
         return (TIP_ADJUSTED, ident)
+    if isinstance(obj, KitchenTicket) and obj.state is TicketState.BUMPED and obj.bumped_at is not None:
+        return (TICKET_BUMPED, ident)
     return None
 
 
@@ -424,6 +428,34 @@ def _day_closed(connection: Connection, ident: int) -> list[Draft]:
     return [Draft(f"{DAY_CLOSED}:{day['day']}", DAY_CLOSED, _at(day["closed_at"]), {"business_day": day})]
 
 
+def _ticket_bumped(connection: Connection, ident: int) -> list[Draft]:
+    # One statement: the ticket's times and its station's name (stations are the venue's own).
+    tickets, stations = _table(KitchenTicket), _table(Station)
+    row = connection.execute(
+        select(
+            tickets.c.id,
+            tickets.c.check_id,
+            tickets.c.kind,
+            tickets.c.is_expo,
+            tickets.c.state,
+            tickets.c.fired_at,
+            tickets.c.bumped_at,
+            stations.c.name.label("station"),
+        )
+        .select_from(tickets)
+        .outerjoin(stations, stations.c.id == tickets.c.station_id)
+        .where(tickets.c.id == ident)
+    ).first()
+    ticket = {} if row is None else {key: plain(value) for key, value in row._mapping.items()}
+    if not ticket or ticket["bumped_at"] is None or ticket["state"] != TicketState.BUMPED.value:
+        return []
+    station = ticket.pop("station")
+    seconds = (_at(ticket["bumped_at"]) - _at(ticket["fired_at"])).total_seconds()
+    payload = {"ticket": ticket, "station": station, "seconds": seconds}
+    # Bumped again after a recall, it is sent again; head office keeps the latest.
+    return [Draft(f"{TICKET_BUMPED}:{ident}:{ticket['bumped_at']}", TICKET_BUMPED, _at(ticket["bumped_at"]), payload)]
+
+
 SNAPSHOTS: Mapping[str, Callable[[Connection, int], list[Draft]]] = {
     CHECK_CLOSED: _check_closed,
     CHECK_REOPENED: _check_reopened,
@@ -434,4 +466,5 @@ SNAPSHOTS: Mapping[str, Callable[[Connection, int], list[Draft]]] = {
     DRAWER_COUNTED: _drawer_counted,
     SERVER_CHECKOUT: _server_checkout,
     DAY_CLOSED: _day_closed,
+    TICKET_BUMPED: _ticket_bumped,
 }

@@ -13,6 +13,7 @@ from app.closes.reports import z_report
 from app.group import reports
 from app.group.replenish import suggest
 from app.inventory.models import StockItem, StockLevel, StockMove
+from app.kitchen import queries as kitchen_queries
 from app.sync.models import SyncRecord
 from app.sync.sender import SyncSender
 from tests.integration.group.test_books import _day_closed, _group_chart, _join, _sell_a_day, south_app, venue_demo
@@ -170,3 +171,37 @@ async def test_group_stock_values_and_par_levels_equal_the_venues_own(
     page = await manager.get(f"/manage/group-reports?start={day}&end={day}")
     assert "Stock value by warehouse" in page.text
     assert "Suggested transfers" in page.text
+
+
+async def test_ticket_times_by_venue_and_station_equal_each_venues_kitchen_report(
+    runtime: Any,
+    venue: Any,
+    venue_app: Litestar,
+    venue_demo: None,
+    south_app: Litestar,
+    demo_snapshots: DemoSnapshots,
+    to_head_office: httpx.AsyncBaseTransport,
+    manager: Any,
+) -> None:
+    day = await _two_days_sent(runtime, venue, venue_app, south_app, demo_snapshots, to_head_office)
+    first, last = day - dt.timedelta(days=2), day + dt.timedelta(days=2)
+    begin = dt.datetime.combine(first, dt.time(), dt.UTC)
+    finish = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC)
+    expected = {}
+    for code, db in (("NORTH", venue.db), ("SOUTH", south_app.state.runtime.db)):
+        async with db.read() as session:
+            for timing in await kitchen_queries.ticket_times(session, begin, finish):
+                expected[(code, timing.station_name)] = (timing.tickets, timing.average_s, timing.longest_s)
+    assert expected
+    async with runtime.db.read() as session:
+        timings = await reports.ticket_times(session, first, last)
+        south = await reports.ticket_times(session, first, last, "SOUTH")
+        before = await reports.ticket_times(session, first - dt.timedelta(days=9), first - dt.timedelta(days=3))
+    assert {(t.venue, t.station): (t.tickets, t.average_s, t.longest_s) for t in timings} == expected
+    assert {t.venue for t in south} == {"SOUTH"}
+    assert before == []
+
+    page = await manager.get(f"/manage/group-reports?start={first}&end={last}")
+    assert "Average ticket time by venue and station" in page.text
+    empty = await manager.get("/manage/group-reports?start=2026-01-01&end=2026-01-02", htmx=True)
+    assert "No tickets bumped from 2026-01-01 to 2026-01-02" in empty.text
