@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import and_, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -348,10 +349,34 @@ async def post_pending(
     rows: Sequence[tuple[VenueRecord, VenuePosting | None]] = (await session.exec(query)).all()
     maps: dict[int, Maps] = {}
     posted = exceptions = 0
+    # Records whose booking writes nothing but their posting row (stock moves, day closes) are posted together.
+    plain: list[dict[str, Any]] = []
     for record, existing in rows:
         venue = venues[record.venue_id]
         if record.venue_id not in maps:
             maps[record.venue_id] = await load_maps(session, record.venue_id)
+        if existing is None and record.kind != JOURNAL_ENTRY:
+            try:
+                booked = await _book(session, venue, record, maps[record.venue_id])
+            except DomainError as error:
+                exceptions += 1
+                await _note_exception(session, venue, record, None, _reason(error))
+                continue
+            plain.append(
+                {
+                    "venue_id": record.venue_id,
+                    "sequence": record.sequence,
+                    "kind": record.kind,
+                    "business_day": booked.day,
+                    "status": PostingStatus.POSTED,
+                    "reason": "",
+                    "entry_id": None,
+                    "warehouse": booked.warehouse,
+                    "attempts": 1,
+                    "updated_at": utcnow(),
+                }
+            )
+            continue
         try:
             async with session.begin_nested():
                 booked = await _book(session, venue, record, maps[record.venue_id])
@@ -378,6 +403,12 @@ async def post_pending(
         except DomainError as error:
             exceptions += 1
             await _note_exception(session, venue, record, existing, _reason(error))
+    if plain:
+        # One statement for them all; a (venue, sequence) a concurrent run booked first keeps its row.
+        table = VenuePosting.__table__  # type: ignore[attr-defined]
+        builder = postgresql.insert if is_postgres(session) else sqlite.insert
+        statement = builder(table).values(plain).on_conflict_do_nothing(index_elements=["venue_id", "sequence"])
+        posted += len((await session.exec(statement.returning(table.c.id))).all())
     return PostingRun(posted=posted, exceptions=exceptions)
 
 
