@@ -482,7 +482,7 @@ async def post_after_ingest(db: Any, venue_id: int) -> None:
         while True:
             async with db.write() as session:
                 if is_postgres(session):
-                    await session.exec(  # type: ignore[call-overload]
+                    await session.exec(
                         text("SELECT pg_advisory_xact_lock(:namespace, :venue)").bindparams(
                             namespace=_POSTING_LOCK_NAMESPACE, venue=venue_id
                         )
