@@ -62,7 +62,7 @@ async def group_reports(
         "stock": stock,
         "timings": timings,
         "ticket_chart": bar_chart(
-            [Bar(t.label, t.average_s, f"{t.tickets} tickets") for t in timings],
+            [Bar(t.label, t.average_s, f"{t.tickets} ticket{'s' if t.tickets != 1 else ''}") for t in timings],
             title="Average ticket time by venue and station",
             unit="seconds",
             empty="No tickets bumped",

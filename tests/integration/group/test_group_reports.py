@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -29,12 +30,20 @@ async def _two_days_sent(
     south_app: Litestar,
     demo_snapshots: DemoSnapshots,
     to_head_office: httpx.AsyncBaseTransport,
+    pars: dict[str, Callable[[int], int]] | None = None,
 ) -> dt.date:
     south = south_app.state.runtime
     await demo_snapshots.load(south.db, south.settings)
     await _group_chart(runtime, venue)
     await _join(runtime, venue, "NORTH", to_head_office)
     await _join(runtime, south, "SOUTH", to_head_office)
+    for code, db in (("NORTH", venue.db), ("SOUTH", south.db)):
+        if pars and code in pars:
+            # The venue's own par per item and location, from what it holds before the day.
+            async with db.write() as session:
+                for level in (await session.exec(select(StockLevel))).all():
+                    level.par_milli = pars[code](level.on_hand_milli)
+                    session.add(level)
     await _sell_a_day(venue_app, 5, seed=3)
     await _sell_a_day(south_app, 4, seed=11)
     for db in (venue.db, south.db):
@@ -205,3 +214,37 @@ async def test_ticket_times_by_venue_and_station_equal_each_venues_kitchen_repor
     assert "Average ticket time by venue and station" in page.text
     empty = await manager.get("/manage/group-reports?start=2026-01-01&end=2026-01-02", htmx=True)
     assert "No tickets bumped from 2026-01-01 to 2026-01-02" in empty.text
+
+
+async def test_a_venue_below_par_gets_transfers_from_one_above_and_purchases_for_the_rest(
+    runtime: Any,
+    venue: Any,
+    venue_app: Litestar,
+    venue_demo: None,
+    south_app: Litestar,
+    demo_snapshots: DemoSnapshots,
+    to_head_office: httpx.AsyncBaseTransport,
+    manager: Any,
+) -> None:
+    # NORTH keeps a par of one unit (plenty spare); SOUTH wants ten times what it holds (short everywhere).
+    pars = {"NORTH": lambda held: 1000, "SOUTH": lambda held: max(held, 1000) * 10}
+    day = await _two_days_sent(runtime, venue, venue_app, south_app, demo_snapshots, to_head_office, pars)
+    async with runtime.db.read() as session:
+        stock = await reports.group_stock(session)
+    short = {lv.item for lv in stock.below_par}
+    assert short
+    assert {lv.venue for lv in stock.below_par} == {"SOUTH"}
+    assert stock.transfers
+    assert {(t.source, t.target) for t in stock.transfers} == {("NORTH", "SOUTH")}
+    assert all(t.quantity_milli % 1000 == 0 and t.quantity_milli > 0 for t in stock.transfers)
+    assert stock.purchases
+    assert {p.venue for p in stock.purchases} == {"SOUTH"}
+    # Each shortfall is covered, to the whole unit above it at most.
+    for level in stock.below_par:
+        covered = sum(t.quantity_milli for t in stock.transfers if t.item == level.item)
+        covered += sum(p.quantity_milli for p in stock.purchases if p.item == level.item)
+        assert level.short_milli <= covered < level.short_milli + 1000
+
+    page = await manager.get(f"/manage/group-reports?start={day}&end={day}")
+    assert "No venue is below par" not in page.text
+    assert "Nothing to buy" not in page.text
