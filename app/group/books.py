@@ -472,12 +472,31 @@ POSTING_CHUNK = 20
 _POSTING_LOCK_NAMESPACE = 0x6272_6732
 
 
+# Venues this process is posting now, and whether another batch of theirs arrived meanwhile.
+_posting_now: dict[int, bool] = {}
+
+
 async def post_after_ingest(db: Any, venue_id: int) -> None:
     """Book what a venue just sent, in transactions of its own: a failure here never refuses the batch.
 
-    One run at a time books a venue (a second waits, then books only what is left, instead of booking the same
-    records twice and losing each on the unique index), in chunks of `POSTING_CHUNK` records.
+    One run per process books a venue; a batch that arrives meanwhile asks it to go round once more instead of
+    queueing a run of its own (each would hold a database connection while it waited). Across processes one
+    run at a time books a venue (a second waits, then books only what is left, instead of booking the same
+    records twice and losing each on the unique index). Each transaction books `POSTING_CHUNK` records.
     """
+    if venue_id in _posting_now:
+        _posting_now[venue_id] = True
+        return
+    _posting_now[venue_id] = True
+    try:
+        while _posting_now[venue_id]:
+            _posting_now[venue_id] = False
+            await _post_venue(db, venue_id)
+    finally:
+        del _posting_now[venue_id]
+
+
+async def _post_venue(db: Any, venue_id: int) -> None:
     try:
         while True:
             async with db.write() as session:
