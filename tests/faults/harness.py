@@ -182,6 +182,13 @@ async def log_in(base_url: str, pin: str, *, patience: float = 30.0) -> Tablet:
     return Tablet(client, await pin_login(client, pin), pin)
 
 
+async def open_house_drawer(manager: Any) -> None:
+    """The manager opens the house drawer with its float before service, so the day's cash lands in a drawer."""
+    opened = await manager.post("/closes/drawers", {"name": "House", "float": "100.00", "idempotency_key": key()})
+    assert opened.status_code == 200, opened.text[:500]
+    assert "Drawer House is open" in opened.text, opened.text[:500]
+
+
 def version_in(html: str) -> int | None:
     """The check version a panel or settle fragment carries (what the tablet sends back with its next change)."""
     match = VERSION.search(html)

@@ -31,6 +31,7 @@ from app.floor.models import DiningTable
 from app.menu.models import MenuItem
 from app.orders.models import Check, CheckLine, CheckStatus, FireKind, KitchenFire, LineState
 from tests.faults.conftest_concurrency import ServedApp, Tablet, served_app
+from tests.faults.harness import open_house_drawer
 from tests.integration.checks.arrange import check_row, key, money, post, ring_in, tenders
 
 # Lena owns the check and needs the manager's PIN to void what was sent; Nora is the manager; Milo changes
@@ -348,6 +349,7 @@ async def test_ten_tablets_on_one_check_lose_nothing_double_nothing_and_stale_wr
     tenders = {tender.name: tender.id or 0 for tender in await read(database, select(Tender))}
     [table] = await read(database, select(DiningTable).where(DiningTable.name == "5"))
 
+    await open_house_drawer(await served.tablet("9999"))
     lena = await served.tablet("1111")
     opened = await lena.post(
         "/checks", {"kind": "table", "table_id": str(table.id), "covers": "4", "idempotency_key": uuid.uuid4().hex}
@@ -417,6 +419,7 @@ async def test_ten_tablets_on_one_check_lose_nothing_double_nothing_and_stale_wr
     assert len({p.attempt_id for p in payments}) == len(payments)
 
     # The rest is paid with a double tap: one payment closes the check, and its twin says nothing was charged twice.
+    # The hammering left items unsent, so the manager ticks that the guest pays for them unsent.
     [check] = await read(database, select(Check).where(Check.id == check_id))
     assert check.status is CheckStatus.OPEN
     total = independent_total(lines)
@@ -428,6 +431,7 @@ async def test_ten_tablets_on_one_check_lose_nothing_double_nothing_and_stale_wr
         "tender_id": str(tenders["Card"]),
         "amount": euros(total - paid),
         "version": str(version),
+        "unsent_confirmed": "1",
         "idempotency_key": uuid.uuid4().hex,
     }
     answers = await asyncio.gather(*(settle.post(f"{service.base}/pay", rest) for _ in range(2)))

@@ -44,6 +44,7 @@ from tests.faults.harness import (
     key,
     ledger_out_of_balance,
     log_in,
+    open_house_drawer,
     paper_of,
     pending_outbox,
     prepare_restaurant,
@@ -408,6 +409,9 @@ async def _serve_the_day(
     plan = shift.plan()
     url = floor.server.url
     async with contextlib.AsyncExitStack() as stack:
+        manager = await log_in(url, "9999")
+        stack.push_async_callback(manager.aclose)
+        await open_house_drawer(manager)
         tablets = {pin: await log_in(url, pin) for pin in shift.tables}
         cook = await log_in(url, "3333")
         for tablet in [*tablets.values(), cook]:
