@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import JSON, Column, Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -71,10 +72,21 @@ async def _head(session: AsyncSession) -> AuditHead:
     if session.bind is not None and session.bind.dialect.name != "sqlite":
         query = query.with_for_update()
     head = (await session.exec(query)).first()
-    if head is None:
-        head = AuditHead()
-        session.add(head)
-        await session.flush()
+    if head is not None:
+        return head
+    if session.bind is not None and session.bind.dialect.name != "sqlite":
+        # Two processes writing a fresh database's first entry both find no head: one inserts it, the other's
+        # insert waits for that one and does nothing, and both then lock the one row.
+        fresh = AuditHead()
+        await session.exec(
+            pg_insert(AuditHead)
+            .values(id=fresh.id, last_entry_id=fresh.last_entry_id, last_hash=fresh.last_hash, count=fresh.count)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        return (await session.exec(query)).one()
+    head = AuditHead()
+    session.add(head)
+    await session.flush()
     return head
 
 

@@ -56,3 +56,28 @@ async def test_verify_audit_fails_after_the_newest_row_is_deleted(runtime: Any, 
     result = await asyncio.to_thread(_verify, settings)
     assert result.exit_code == 1
     assert "deleted" in result.output
+
+
+async def test_two_writers_of_a_fresh_databases_first_entries_both_land_in_one_chain(
+    runtime: Any, settings: Any
+) -> None:
+    """A head office's server and a command run beside it may both write the first audit entry of a new database."""
+    first_holds_its_entry = asyncio.Event()
+
+    async def first() -> None:
+        async with runtime.db.write() as session:
+            await audit.record(session, "venue.add", actor_id=None, subject="venue:NORTH")
+            first_holds_its_entry.set()
+            await asyncio.sleep(0.3)
+
+    async def second() -> None:
+        await first_holds_its_entry.wait()
+        async with runtime.db.write() as session:
+            await audit.record(session, "venue.add", actor_id=None, subject="venue:SOUTH")
+
+    await asyncio.gather(first(), second())
+    async with runtime.db.read() as session:
+        count = (await session.exec(text("SELECT count(*) FROM audit_entry"))).one()  # type: ignore[call-overload]
+    assert count[0] == 2
+    result = await asyncio.to_thread(_verify, settings)
+    assert result.exit_code == 0, result.output
