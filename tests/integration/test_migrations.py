@@ -50,7 +50,7 @@ def test_migrations_build_an_empty_sqlite_database_that_matches_the_models(tmp_p
 
 def test_migrations_build_an_empty_postgresql_database_that_matches_the_models() -> None:
     require_service("PostgreSQL", postgres_url())
-    database = PostgresDatabase(postgres_url(), "brigade_migrations_test", with_tables=False)
+    database = PostgresDatabase(postgres_url(), f"brigade_migrations_test_{os.getpid()}", with_tables=False)
     try:
         upgrade(database.url)
         assert current_revision(database.url) == head_revision(database.url)
