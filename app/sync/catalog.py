@@ -9,8 +9,8 @@ it again, so fixing the mapping is all it takes. A release with an effective bus
 
 What belongs to the venue is never overwritten: 86s and portions left, stations and routing (an item's,
 category's or modifier's station), printers, stock and recipes, and items of its own (kept unless head office
-forbids local items). An item head office removed is archived here. Lines already rung in keep their own
-name and price, as always.
+forbids local items). An item, category, tax rate, modifier group or modifier head office removed is archived
+here, never deleted. Lines already rung in keep their own name and price, as always.
 """
 
 from __future__ import annotations
@@ -62,6 +62,9 @@ class Applied:
     added: int = 0
     changed: int = 0
     archived: int = 0
+    # What head office took off the menu, archived here besides items: categories, tax rates, modifier groups
+    # and modifiers, by kind.
+    retired: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -229,6 +232,7 @@ async def apply_release(
             if key in before and key not in wanted_modifiers and modifier.archived_at is None:
                 modifier.archived_at = now
                 session.add(modifier)
+                done.retired["modifiers"] = done.retired.get("modifiers", 0) + 1
     await session.flush()
 
     items = {i.sku: i for i in (await session.exec(select(MenuItem))).all()}
@@ -282,14 +286,119 @@ async def apply_release(
             session.add(item)
             done.archived += 1
     await session.flush()
+    if previous is not None:
+        await _retire(session, previous, catalog, now, done)
     await audit.record(
         session,
         "catalog.apply",
         actor_id=actor_id,
         subject=f"catalog_release:{release.number}",
-        after={"items": len(sent), "added": done.added, "changed": done.changed, "archived": done.archived},
+        after={
+            "items": len(sent),
+            "added": done.added,
+            "changed": done.changed,
+            "archived": done.archived,
+            "retired": done.retired,
+        },
     )
     return done
+
+
+def _names(raw: list[dict[str, Any]]) -> set[str]:
+    return {str(entry["name"]) for entry in raw}
+
+
+def _listing(names: list[str]) -> str:
+    shown = ", ".join(sorted(names)[:3])
+    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+async def _retire(
+    session: AsyncSession, previous: dict[str, Any], catalog: dict[str, Any], now: dt.datetime, done: Applied
+) -> None:
+    """Archive the categories, tax rates and modifier groups head office took off the menu since the last release.
+
+    As on the menu pages: a category is archived only once no live dish sits in it, a tax rate once no live
+    category charges it. Head office's own dishes in a removed category were archived above; one of the venue's
+    own still in it (or a category of its own still charging a removed rate) refuses the release, saying what to
+    move, and nothing of it applies. A modifier group is archived with its modifiers; the items that ask it stop
+    asking it, as when a manager archives one. Nothing is deleted: lines rung in keep their own snapshots.
+    """
+    gone_categories = _names(previous["categories"]) - _names(catalog["categories"])
+    gone_rates = _names(previous["tax_rates"]) - _names(catalog["tax_rates"])
+    gone_groups = _names(previous["modifier_groups"]) - _names(catalog["modifier_groups"])
+
+    if gone_categories:
+        live = (
+            await session.exec(
+                select(MenuCategory).where(
+                    col(MenuCategory.name).in_(gone_categories), col(MenuCategory.archived_at).is_(None)
+                )
+            )
+        ).all()
+        for category in sorted(live, key=lambda c: c.name):
+            dishes = (
+                await session.exec(
+                    select(MenuItem.name).where(
+                        MenuItem.category_id == category.id, col(MenuItem.archived_at).is_(None)
+                    )
+                )
+            ).all()
+            if dishes:
+                raise CatalogRefused(
+                    f"Head office took the category {category.name} off the menu, but this venue's own "
+                    f"{_listing(list(dishes))} still sit in it: move them to another category (or archive them), "
+                    "then retry."
+                )
+            category.archived_at = now
+            session.add(category)
+            done.retired["categories"] = done.retired.get("categories", 0) + 1
+        await session.flush()
+
+    if gone_rates:
+        live_rates = (
+            await session.exec(
+                select(TaxRate).where(col(TaxRate.name).in_(gone_rates), col(TaxRate.archived_at).is_(None))
+            )
+        ).all()
+        for rate in sorted(live_rates, key=lambda r: r.name):
+            charging = (
+                await session.exec(
+                    select(MenuCategory.name).where(
+                        MenuCategory.tax_rate_id == rate.id, col(MenuCategory.archived_at).is_(None)
+                    )
+                )
+            ).all()
+            if charging:
+                raise CatalogRefused(
+                    f"Head office took the tax rate {rate.name} off the menu, but this venue's own categories "
+                    f"{_listing(list(charging))} still charge it: give them another rate, then retry."
+                )
+            rate.archived_at = now
+            session.add(rate)
+            done.retired["tax_rates"] = done.retired.get("tax_rates", 0) + 1
+
+    if gone_groups:
+        live_groups = (
+            await session.exec(
+                select(ModifierGroup).where(
+                    col(ModifierGroup.name).in_(gone_groups), col(ModifierGroup.archived_at).is_(None)
+                )
+            )
+        ).all()
+        for group in live_groups:
+            group.archived_at = now
+            session.add(group)
+            done.retired["modifier_groups"] = done.retired.get("modifier_groups", 0) + 1
+            for modifier in (
+                await session.exec(
+                    select(Modifier).where(Modifier.group_id == group.id, col(Modifier.archived_at).is_(None))
+                )
+            ).all():
+                modifier.archived_at = now
+                session.add(modifier)
+                done.retired["modifiers"] = done.retired.get("modifiers", 0) + 1
+    await session.flush()
 
 
 async def _previous_catalog(session: AsyncSession, number: int) -> dict[str, Any] | None:

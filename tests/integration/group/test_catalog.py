@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from litestar import Litestar
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from app.accounting.services import create_account
@@ -23,6 +24,9 @@ from app.kitchen.models import Station
 from app.lib.audit import AuditEntry
 from app.lib.clock import utcnow
 from app.menu.models import MenuCategory, MenuItem, MenuItemModifierGroup, Modifier, ModifierGroup, TaxRate
+from app.orders import services as orders
+from app.orders.models import CheckLine, LineModifier
+from app.staff.models import Staff
 from app.sync import catalog, queries
 from app.sync.catalog_models import ReceivedRelease
 from app.sync.models import HeadOfficeLink
@@ -429,3 +433,110 @@ async def test_a_manager_sets_a_venues_own_price_and_what_it_does_not_sell_on_th
     prices = {i["sku"]: i["price_cents"] for i in view["catalog"]["items"]}
     assert prices[skus[0]] == 1950
     assert skus[1] not in prices
+
+
+async def test_categories_tax_rates_and_modifier_groups_head_office_removed_are_archived_whole_or_not_at_all(
+    runtime: Any, venue: Any, joined: str, to_head_office: Any
+) -> None:
+    # Head office adds a takeaway range (its own rate, category, a dish asking a sauce) and publishes it.
+    async with runtime.db.write() as session:
+        rate = TaxRate(name="Takeaway 9 %", rate_bp=900)
+        sauce = ModifierGroup(name="To-go sauce", min_choices=0, max_choices=1)
+        session.add_all([rate, sauce])
+        await session.flush()
+        category = MenuCategory(name="Takeaway", tax_rate_id=rate.id or 0)
+        session.add_all([category, Modifier(group_id=sauce.id or 0, name="Mayo", price_delta_cents=50)])
+        await session.flush()
+        dish = MenuItem(sku="TAKE-FRIES", name="Fries to go", price_cents=450, category_id=category.id or 0)
+        session.add(dish)
+        await session.flush()
+        session.add(MenuItemModifierGroup(item_id=dish.id or 0, group_id=sauce.id or 0))
+    skus = await _baseline(runtime, venue, to_head_office)
+    assert "TAKE-FRIES" in skus
+
+    # The venue rings the dish with mayo on an open check, and files a dish of its own under Takeaway.
+    async with venue.db.write() as session:
+        server = (await session.exec(select(Staff).where(Staff.name == "Lena Brooks"))).one()
+        fries = (await session.exec(select(MenuItem).where(MenuItem.sku == "TAKE-FRIES"))).one()
+        mayo = (await session.exec(select(Modifier).where(Modifier.name == "Mayo"))).one()
+        check = await orders.open_check(session, table_id=None, covers=1, server=server, kind="takeout")
+        rung = await orders.add_line(
+            session,
+            check_id=check.id or 0,
+            request=orders.LineRequest(menu_item_id=fries.id or 0, modifier_ids=(mayo.id or 0,)),
+            actor=server,
+            expected_version=None,
+        )
+        local = MenuItem(sku="LOCAL-WRAP", name="House wrap", price_cents=800, category_id=fries.category_id)
+        session.add(local)
+    other_category = (await _item(venue.db, skus[0])).category_id
+
+    # Head office takes the whole range off the menu, and changes a price in the same release.
+    async with runtime.db.write() as session:
+        for model, name in ((MenuItem, "Fries to go"), (MenuCategory, "Takeaway"), (TaxRate, "Takeaway 9 %")):
+            row = (await session.exec(select(model).where(model.name == name))).one()
+            row.archived_at = utcnow()
+            session.add(row)
+        group = (await session.exec(select(ModifierGroup).where(ModifierGroup.name == "To-go sauce"))).one()
+        group.archived_at = utcnow()
+        session.add(group)
+    await _set_item(runtime.db, skus[0], price_cents=3456)
+    assert await _publish(runtime, note="no more takeaway") == 2
+
+    async def archived() -> dict[str, bool]:
+        async with venue.db.read() as session:
+            return {
+                "category": (await session.exec(select(MenuCategory).where(MenuCategory.name == "Takeaway")))
+                .one()
+                .archived_at
+                is not None,
+                "rate": (await session.exec(select(TaxRate).where(TaxRate.name == "Takeaway 9 %"))).one().archived_at
+                is not None,
+                "group": (await session.exec(select(ModifierGroup).where(ModifierGroup.name == "To-go sauce")))
+                .one()
+                .archived_at
+                is not None,
+                "modifier": (await session.exec(select(Modifier).where(Modifier.name == "Mayo"))).one().archived_at
+                is not None,
+                "dish": (await _item(venue.db, "TAKE-FRIES")).archived_at is not None,
+            }
+
+    # The venue's own dish still sits in the category head office removed: the release is refused, whole.
+    outcome = await _pull(venue, to_head_office)
+    assert (outcome.applied, outcome.failed) == ([], 2)
+    assert outcome.error is not None
+    assert "category Takeaway" in outcome.error
+    assert "House wrap" in outcome.error
+    assert set((await archived()).values()) == {False}, "nothing of the refused release applied"
+    assert (await _item(venue.db, skus[0])).price_cents != 3456
+    state = await _state(runtime)
+    assert (state.applied_release, state.failed_release) == (1, 2)
+    assert state.error is not None
+    assert "House wrap" in state.error
+    async with venue.db.read() as session:
+        status = await queries.sync_status(session)
+    assert status.catalog_error is not None
+    assert "House wrap" in status.catalog_error
+
+    # The manager moves the wrap to another category; the next pass archives the range and keeps the wrap.
+    await _set_item(venue.db, "LOCAL-WRAP", category_id=other_category)
+    outcome = await _pull(venue, to_head_office)
+    assert (outcome.applied, outcome.failed) == ([2], None)
+    assert set((await archived()).values()) == {True}
+    assert (await _item(venue.db, "LOCAL-WRAP")).archived_at is None, "the venue's own dish stays"
+    assert (await _item(venue.db, skus[0])).price_cents == 3456
+    async with venue.db.read() as session:
+        line = await session.get(CheckLine, rung.id)
+        (chosen,) = (await session.exec(select(LineModifier).where(LineModifier.line_id == rung.id))).all()
+        applied = (await session.exec(select(AuditEntry).where(AuditEntry.subject == "catalog_release:2"))).one()
+        kept = {
+            (await session.exec(select(func.count()).select_from(model))).one()
+            for model in (MenuCategory, TaxRate, ModifierGroup, Modifier)
+        }
+    assert line is not None
+    assert (line.name, line.unit_price_cents, line.tax_rate_bp) == ("Fries to go", 450, 900), "the line keeps its own"
+    assert (chosen.group_name, chosen.name, chosen.price_delta_cents) == ("To-go sauce", "Mayo", 50)
+    assert applied.after is not None
+    assert applied.after["retired"] == {"categories": 1, "tax_rates": 1, "modifier_groups": 1, "modifiers": 1}
+    assert 0 not in kept, "archived, never deleted"
+    assert (await _state(runtime)).applied_release == 2
