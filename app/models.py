@@ -11,6 +11,7 @@ from app.floor import models as floor_models
 from app.group import books_models as group_books_models
 from app.group import catalog_models as group_catalog_models
 from app.group import models as group_models
+from app.guests import models as guests_models
 from app.inventory import models as inventory_models
 from app.kitchen import models as kitchen_models
 from app.lib import audit, idempotency, outbox
@@ -31,6 +32,7 @@ __all__ = [
     "group_books_models",
     "group_catalog_models",
     "group_models",
+    "guests_models",
     "idempotency",
     "inventory_models",
     "kitchen_models",

@@ -53,6 +53,11 @@ class Check(SQLModel, table=True):
     split_from_id: int | None = Field(default=None, foreign_key="guest_check.id")
     merged_into_id: int | None = Field(default=None, foreign_key="guest_check.id")
     note: str | None = Field(default=None, max_length=200)
+    # The guest attached at the table (app/guests), and their name and allergies as they were then: the kitchen
+    # and the floor read these, never the guest record; erasing the guest empties them.
+    guest_id: int | None = Field(default=None, foreign_key="guest.id", index=True)
+    guest_name: str | None = Field(default=None, max_length=80)
+    guest_allergies: str | None = Field(default=None, max_length=300)
     version: int = Field(default=1)
 
 

@@ -49,6 +49,8 @@ class Perm(StrEnum):
     SERVER_CHECKOUT = "server.checkout"
     INVENTORY_MANAGE = "inventory.manage"
     ACCOUNTING_MANAGE = "accounting.manage"
+    GUESTS_MANAGE = "guests.manage"
+    GUESTS_ERASE = "guests.erase"
 
 
 _FRONT_OF_HOUSE = {
@@ -57,12 +59,13 @@ _FRONT_OF_HOUSE = {
     Perm.ORDERS_ENTER,
     Perm.PAYMENTS_TAKE,
     Perm.SERVER_CHECKOUT,
+    Perm.GUESTS_MANAGE,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.SERVER: frozenset(_FRONT_OF_HOUSE),
     Role.BARTENDER: frozenset(_FRONT_OF_HOUSE | {Perm.NO_SALE, Perm.KITCHEN_VIEW, Perm.KITCHEN_BUMP}),
-    Role.HOST: frozenset({Perm.FLOOR_VIEW, Perm.CHECKS_OPEN}),
+    Role.HOST: frozenset({Perm.FLOOR_VIEW, Perm.CHECKS_OPEN, Perm.GUESTS_MANAGE}),
     Role.COOK: frozenset({Perm.KITCHEN_VIEW, Perm.KITCHEN_BUMP, Perm.EIGHTY_SIX}),
     Role.MANAGER: frozenset(Perm),
     Role.ADMIN: frozenset(Perm),
