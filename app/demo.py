@@ -14,6 +14,7 @@ from app.inventory.demo import seed_demo_stock
 from app.kitchen.models import Printer, PrinterRole, Station, StationKind
 from app.lib.settings import Settings
 from app.menu.models import Course, MenuCategory, MenuItem, MenuItemModifierGroup, Modifier, ModifierGroup, TaxRate
+from app.purchasing.demo import seed_demo_suppliers
 from app.staff.models import Staff
 from app.staff.services import add_staff
 
@@ -375,4 +376,5 @@ async def load_demo(session: AsyncSession, settings: Settings) -> None:
     await seed_chart(session, sales_tax_rates_bp=[tax.rate_bp for tax in taxes.values()])
     await seed_tenders(session)
     await seed_demo_stock(session)
+    await seed_demo_suppliers(session)
     await seed_posting_mappings(session)

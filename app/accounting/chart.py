@@ -54,6 +54,7 @@ STANDARD_CHART: Final[list[tuple[str, str, AccountType, str | None]]] = [
     ("5010", "Cost of goods sold", X, "5000"),
     ("5020", "Waste and spoilage", X, "5000"),
     ("5030", "Stock count variance", X, "5000"),
+    ("5040", "Purchase price variance", X, "5000"),
     ("6000", "Operating expenses", X, None),
     ("6010", "Cash over/short", X, "6000"),
     ("6020", "Rounding differences", X, "6000"),

@@ -24,6 +24,7 @@ ACCOUNT_ROLES: dict[str, str] = {
     "waste": "Waste and spoilage",
     "accounts_payable": "Accounts payable (deliveries)",
     "stock_variance": "Stock count variance",
+    "price_variance": "Purchase price variance",
     "over_short": "Cash over/short",
     "cash_drawers": "Cash drawers",
     "cash_safe": "Cash in safe (floats and deposits)",

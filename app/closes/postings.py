@@ -38,12 +38,14 @@ from app.lib.outbox import OutboxDispatcher, OutboxMessage, RetryLater
 from app.lib.settings import Settings
 from app.menu.models import MenuCategory, TaxRate
 from app.orders.models import Check, CheckLine, LineModifier, LineState
+from app.purchasing import services as purchasing
 
 CLOSED_TOPIC = checks.CLOSED_TOPIC
 REOPENED_TOPIC = checks.REOPENED_TOPIC
 REFUNDED_TOPIC = checks.REFUNDED_TOPIC
 TIP_ADJUSTED_TOPIC = checks.TIP_ADJUSTED_TOPIC
 STOCK_TOPIC = inventory.STOCK_BOOKED_TOPIC
+PURCHASING_TOPIC = purchasing.BOOKED_TOPIC
 SOURCE_TYPE = "check"
 
 
@@ -66,6 +68,7 @@ def wire(runtime: _Runtime) -> None:
     runtime.dispatcher.register(REFUNDED_TOPIC, deliver)
     runtime.dispatcher.register(TIP_ADJUSTED_TOPIC, deliver)
     runtime.dispatcher.register(STOCK_TOPIC, deliver)
+    runtime.dispatcher.register(PURCHASING_TOPIC, deliver)
 
 
 # ---------------------------------------------------------------------------------------------- delivery
@@ -81,7 +84,7 @@ def source_key(topic: str, payload: Mapping[str, Any], message_id: int | None = 
         return f"refund:{payload['refund_id']}"
     if topic == TIP_ADJUSTED_TOPIC:
         return f"tip:{payload['payment_id']}:{payload.get('message_id', message_id)}"
-    if topic == STOCK_TOPIC:
+    if topic in (STOCK_TOPIC, PURCHASING_TOPIC):
         return f"stock:{payload['operation_id']}"
     raise ValueError(f"no posting rule for {topic}")
 
@@ -1008,6 +1011,13 @@ async def post_stock_operation(session: AsyncSession, payload: Mapping[str, Any]
     )
 
 
+async def post_purchase(session: AsyncSession, payload: Mapping[str, Any]) -> JournalEntry | None:
+    """A receipt against a purchase order or a supplier's credit note (app/closes/purchase_postings.py)."""
+    from app.closes import purchase_postings  # built on this module's mappings
+
+    return await purchase_postings.post_purchase(session, payload)
+
+
 Rule = Callable[[AsyncSession, Mapping[str, Any]], Awaitable[Any]]
 
 RULES: dict[str, Rule] = {
@@ -1016,4 +1026,5 @@ RULES: dict[str, Rule] = {
     REFUNDED_TOPIC: post_refund,
     TIP_ADJUSTED_TOPIC: post_tip_adjustment,
     STOCK_TOPIC: post_stock_operation,
+    PURCHASING_TOPIC: post_purchase,
 }

@@ -114,6 +114,7 @@ ROLE_ACCOUNTS: Final[dict[str, str]] = {
     "waste": "5020",
     "accounts_payable": "2030",
     "stock_variance": "5030",
+    "price_variance": "5040",
     "over_short": "6010",
     "cash_drawers": "1010",
     "cash_safe": "1900",

@@ -87,6 +87,7 @@ class OperationKind(StrEnum):
     COUNT = "count"
     TRANSFER = "transfer"
     REFUND = "refund"
+    SUPPLIER_RETURN = "supplier_return"
 
     @property
     def label(self) -> str:
@@ -101,6 +102,7 @@ _OPERATION_LABELS = {
     OperationKind.COUNT: "Count",
     OperationKind.TRANSFER: "Transfer",
     OperationKind.REFUND: "Refund return",
+    OperationKind.SUPPLIER_RETURN: "Return to supplier",
 }
 
 
@@ -114,6 +116,7 @@ class MoveKind(StrEnum):
     TRANSFER_OUT = "transfer_out"
     TRANSFER_IN = "transfer_in"
     REFUND_RETURN = "refund_return"
+    SUPPLIER_RETURN = "supplier_return"
 
 
 class StockOperation(SQLModel, table=True):

@@ -1,0 +1,1 @@
+"""Purchasing: suppliers and their items, suggested orders, purchase orders, receiving, credit notes."""
