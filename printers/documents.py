@@ -88,6 +88,8 @@ class KitchenTicketDoc:
     # minutes the ticket waited for a printer (out of paper, cover open): it prints marked LATE
     late_minutes: int | None = None
     lines: tuple[TicketLineDoc, ...] = ()
+    # the guest's allergies, printed reversed so a cook cannot miss them
+    allergies: str | None = None
     # a VOID ticket says who took the food off the check, who approved it and why; `fire_time` is when
     voided_by: str | None = None
     void_approved_by: str | None = None

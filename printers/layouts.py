@@ -80,11 +80,21 @@ def render_kitchen_ticket(doc: KitchenTicketDoc, profile: PrinterProfile = DEFAU
     else:
         page.columns("Fired", doc.fire_time.strftime("%H:%M"), bold=True)
     page.rule()
+    if doc.allergies:
+        page.banner(allergy_banner(doc.allergies))
     for line in doc.lines:
         _ticket_line(page, line)
     page.rule()
+    if doc.allergies and len(doc.lines) > 3:
+        # a long ticket says it again where the cook's eye ends up
+        page.banner(allergy_banner(doc.allergies))
     page.cut()
     return page.output()
+
+
+def allergy_banner(allergies: str) -> str:
+    """The banner printed white on black over a ticket's items when the guest has allergies."""
+    return f"ALLERGY: {allergies.upper()}"
 
 
 def _header(page: Page, doc: GuestCheckDoc | ReceiptDoc, title: str) -> None:

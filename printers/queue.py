@@ -226,6 +226,7 @@ def ticket_document(
         kind=typing.cast(documents.TicketKind, kind or ticket.kind.value),
         reprint=reprint,
         lines=tuple(_ticket_line(line) for line in lines),
+        allergies=ticket.allergies,
         voided_by=void.voided_by if void else None,
         void_approved_by=void.approved_by if void else None,
         void_reason=void.reason if void else None,

@@ -7,6 +7,7 @@ data written there could never be erased.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import ClassVar
@@ -23,10 +24,12 @@ from app.guests.models import (
     Guest,
 )
 from app.guests.queries import count_guests, digits_of, phone_key, search_guests
+from app.kitchen.allergies import forget_allergies, show_allergies
 from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.lib.events import DomainEvent, emit
+from app.lib.idempotency import IdempotencyRecord
 from app.lib.inputs import clean_text
 from app.orders.models import Check, CheckStatus
 from app.orders.services import get_check_for_update
@@ -34,7 +37,6 @@ from app.staff.models import Staff
 from app.staff.permissions import Perm
 
 __all__ = [
-    "GuestAttached",
     "GuestErased",
     "attach_guest_to_check",
     "count_guests",
@@ -53,16 +55,8 @@ ERASE_REASON_MAX_LENGTH = 300
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ()./-]+$")
 ERASED_NAME = "Erased guest"
-
-
-@dataclass(frozen=True)
-class GuestAttached(DomainEvent):
-    """A guest was attached to a check (or their allergies on it changed); `allergies` is what the check holds now."""
-
-    name: ClassVar[str] = "guests.attached"
-    check_id: int
-    guest_id: int | None
-    allergies: str | None
+API_IDEMPOTENCY_SCOPE = "api:guests:"
+"""Idempotency scopes of guest writes over the API (one per token): their stored answers hold a guest's details."""
 
 
 @dataclass(frozen=True)
@@ -305,7 +299,7 @@ async def update_guest(
     )
     if "name" in changed or "allergies" in changed:
         for check in await _open_checks_of(session, guest.id or 0):
-            await _snapshot(session, check, guest)
+            await _snapshot(session, check, guest, actor)
     return guest
 
 
@@ -314,18 +308,16 @@ async def _open_checks_of(session: AsyncSession, guest_id: int) -> list[Check]:
     return list((await session.exec(query)).all())
 
 
-async def _snapshot(session: AsyncSession, check: Check, guest: Guest | None) -> None:
-    """Write the guest's name and allergies onto the check; the kitchen hears when the allergies changed."""
+async def _snapshot(session: AsyncSession, check: Check, guest: Guest | None, actor: Staff) -> None:
+    """Write the guest's name and allergies onto the check; the check's open kitchen tickets follow the allergies."""
     allergies = (guest.allergies or None) if guest else None
-    before = check.guest_allergies
     check.guest_id = guest.id if guest else None
     check.guest_name = guest.name if guest else None
     check.guest_allergies = allergies
     check.version += 1
     session.add(check)
     await session.flush()
-    if allergies != before or guest is not None:
-        await emit(session, GuestAttached(check_id=check.id or 0, guest_id=check.guest_id, allergies=allergies))
+    await show_allergies(session, check.id or 0, allergies, staff_id=actor.id)
 
 
 async def attach_guest_to_check(
@@ -355,7 +347,7 @@ async def attach_guest_to_check(
         or check.guest_allergies != (guest.allergies or None)
         or check.guest_name != guest.name
     ):
-        await _snapshot(session, check, guest)
+        await _snapshot(session, check, guest, actor)
     await audit.record(
         session,
         "check.guest_attached",
@@ -377,18 +369,33 @@ async def detach_guest_from_check(
     if check.guest_id is None:
         raise InvalidInput(f"Check #{check.number} has no guest attached.")
     previous = check.guest_id
-    await _snapshot(session, check, None)
+    await _snapshot(session, check, None, actor)
     await audit.record(
         session, "check.guest_detached", actor_id=actor.id, subject=f"check:{check.id}", before={"guest_id": previous}
     )
     return check
 
 
+async def _forget_api_answers(session: AsyncSession, guest_id: int) -> None:
+    """Delete the API's stored answers about the guest (they repeat the details); a retry would then write anew."""
+    records = await session.exec(
+        select(IdempotencyRecord).where(col(IdempotencyRecord.scope).startswith(API_IDEMPOTENCY_SCOPE, autoescape=True))
+    )
+    for record in records.all():
+        try:
+            answered = json.loads(record.body or "null")
+        except ValueError:
+            continue
+        if isinstance(answered, dict) and answered.get("id") == guest_id:
+            await session.delete(record)
+    await session.flush()
+
+
 async def erase_guest(session: AsyncSession, guest_id: int, *, actor: Staff, reason: str) -> Guest:
     """Erase a guest's personal data on their request: the record and every check's copy are emptied.
 
     Checks, their money and the ledger stay as they are (they point at the guest's id, which now names nobody);
-    the audit chain holds only ids, so it still verifies.
+    the audit chain holds only ids, so it still verifies. The API's stored answers about the guest are deleted.
     """
     _require(actor, Perm.GUESTS_ERASE, "erase guests")
     clean_reason = clean_text(reason, label="Reason", max_length=ERASE_REASON_MAX_LENGTH, multiline=True)
@@ -406,15 +413,15 @@ async def erase_guest(session: AsyncSession, guest_id: int, *, actor: Staff, rea
     session.add(guest)
     checks = list((await session.exec(select(Check).where(Check.guest_id == guest_id).order_by(col(Check.id)))).all())
     for check in checks:
-        had_allergies = check.guest_allergies is not None
         check.guest_name = None
         check.guest_allergies = None
+        if check.status == CheckStatus.OPEN:
+            check.version += 1
         session.add(check)
-        await session.flush()
-        if had_allergies and check.status == CheckStatus.OPEN:
-            await emit(session, GuestAttached(check_id=check.id or 0, guest_id=guest_id, allergies=None))
     await session.flush()
     check_ids = tuple(check.id or 0 for check in checks)
+    await forget_allergies(session, check_ids)
+    await _forget_api_answers(session, guest_id)
     await emit(session, GuestErased(guest_id=guest_id, check_ids=check_ids))
     await audit.record(
         session,

@@ -154,6 +154,9 @@ class KitchenTicket(SQLModel, table=True):
     rush_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     has_unrouted: bool = False
+    # The attached guest's allergies as the check held them (app/guests snapshots them there): a banner on the card
+    # and the paper; attached later, every open ticket of the check gets them.
+    allergies: str | None = Field(default=None, max_length=300)
     version: int = 1
 
     @property

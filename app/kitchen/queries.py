@@ -84,6 +84,7 @@ class TicketView:
     has_unrouted: bool
     lines: tuple[LineView, ...]
     parts: tuple[PartView, ...] = ()
+    allergies: str | None = None
 
     @property
     def dom_id(self) -> str:
@@ -291,6 +292,7 @@ def _view(
         has_unrouted=ticket.has_unrouted,
         lines=tuple(_line_view(line) for line in lines),
         parts=tuple(parts.get(ticket.fire_id, [])) if ticket.is_expo else (),
+        allergies=ticket.allergies,
     )
 
 

@@ -259,6 +259,7 @@ async def _write_tickets(
                 covers=check.covers,
                 fired_at=fire.fired_at,
                 has_unrouted=any(line.unrouted_reason for line in [*plan.lines, *plan.appended]),
+                allergies=check.guest_allergies,
             )
         )
     session.add_all(tickets)

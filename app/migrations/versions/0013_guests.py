@@ -6,7 +6,7 @@ Create Date: 2026-12-06 05:05:00
 
 `guest` holds a guest's contact, allergies, preferences and marketing consent (`erased_at` once their
 personal data was removed on request). A check gets `guest_id` and, as they were when attached, the
-guest's name and allergies, which the kitchen's tickets and the floor read.
+guest's name and allergies, which the floor reads; each kitchen ticket gets `allergies`, from its check.
 """
 
 from collections.abc import Sequence
@@ -57,9 +57,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("guest_allergies", _text(300), nullable=True))
         batch_op.create_index(batch_op.f("ix_guest_check_guest_id"), ["guest_id"], unique=False)
         batch_op.create_foreign_key("fk_guest_check_guest_id_guest", "guest", ["guest_id"], ["id"])
+    op.add_column("kitchen_ticket", sa.Column("allergies", _text(300), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("kitchen_ticket", schema=None) as batch_op:
+        batch_op.drop_column("allergies")
     with op.batch_alter_table("guest_check", schema=None) as batch_op:
         batch_op.drop_constraint("fk_guest_check_guest_id_guest", type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_guest_check_guest_id"))

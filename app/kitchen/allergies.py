@@ -1,0 +1,83 @@
+"""A guest's allergies on the kitchen's tickets: shown on every open ticket of their check, printed again on paper."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.kitchen.events import KitchenTicketsChanged, TicketReprintRequested
+from app.kitchen.models import KitchenTicket, KitchenTicketEvent, Station, TicketAction, TicketKind, TicketState
+from app.lib.events import emit
+
+
+async def show_allergies(
+    session: AsyncSession, check_id: int, allergies: str | None, *, staff_id: int | None
+) -> list[int]:
+    """Put `allergies` (None: none) on the check's open tickets; the boards redraw them, and each one whose station
+    prints is printed again with its ALLERGY banner, as a cook working from paper never sees the screen.
+
+    Tickets already bumped keep what they showed: that food has left the kitchen.
+    """
+    tickets = list(
+        (
+            await session.exec(
+                select(KitchenTicket)
+                .where(KitchenTicket.check_id == check_id, KitchenTicket.state == TicketState.OPEN)
+                .order_by(col(KitchenTicket.id))
+            )
+        ).all()
+    )
+    changed = [ticket for ticket in tickets if ticket.allergies != allergies]
+    if not changed:
+        return []
+    stations = {s.id: s for s in (await session.exec(select(Station))).all()}
+    for ticket in changed:
+        ticket.allergies = allergies
+        ticket.version += 1
+        session.add(ticket)
+    await session.flush()
+    ids = tuple(ticket.id or 0 for ticket in changed)
+    await emit(session, KitchenTicketsChanged(ticket_ids=ids))
+    if allergies:
+        for ticket in changed:
+            station = stations.get(ticket.station_id)
+            if ticket.kind is TicketKind.VOID or station is None or station.printer_id is None:
+                continue
+            session.add(
+                KitchenTicketEvent(
+                    ticket_id=ticket.id or 0,
+                    station_id=ticket.station_id,
+                    action=TicketAction.REPRINT,
+                    staff_id=staff_id,
+                )
+            )
+            await emit(session, TicketReprintRequested(ticket_id=ticket.id or 0, staff_id=staff_id))
+    return list(ids)
+
+
+async def forget_allergies(session: AsyncSession, check_ids: Sequence[int]) -> list[int]:
+    """Empty the allergies every ticket of these checks holds (the guest was erased); the open ones redraw."""
+    if not check_ids:
+        return []
+    open_ids = (
+        await session.exec(
+            select(KitchenTicket.id).where(
+                col(KitchenTicket.check_id).in_(list(check_ids)),
+                col(KitchenTicket.allergies).is_not(None),
+                KitchenTicket.state == TicketState.OPEN,
+            )
+        )
+    ).all()
+    await session.exec(
+        update(KitchenTicket)
+        .where(col(KitchenTicket.check_id).in_(list(check_ids)), col(KitchenTicket.allergies).is_not(None))
+        .values(allergies=None, version=col(KitchenTicket.version) + 1)
+        .execution_options(synchronize_session="fetch")
+    )
+    ids = tuple(ticket_id for ticket_id in open_ids if ticket_id is not None)
+    if ids:
+        await emit(session, KitchenTicketsChanged(ticket_ids=ids))
+    return list(ids)
