@@ -477,6 +477,7 @@ def sync_status(settings: Settings, as_json: bool) -> None:
     click.echo(f"acknowledged     {status.acked_sequence}")
     age = f", oldest {status.oldest_queued_age_seconds} s old" if status.oldest_queued_at else ""
     click.echo(f"queued           {status.queued}{age}")
+    click.echo(f"kept             {status.kept} acknowledged, pruned after {settings.sync_retention_days} days")
     click.echo(f"last error       {status.last_error or 'none'}")
     release = status.catalog_release if status.catalog_release is not None else "none"
     click.echo(f"catalog release  {release}")

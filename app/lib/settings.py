@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     # A venue linked to a head office: how often its sender looks for records to send, and how many go at once.
     sync_poll_seconds: float = Field(default=2.0, gt=0)
     sync_batch_size: int = Field(default=200, ge=1, le=1000)
+    # Sync records head office acknowledged are pruned at the venue once older than this many days.
+    sync_retention_days: int = Field(default=30, ge=1, le=3650)
     demo_kitchen_printer: str = ""
     demo_bar_printer: str = ""
     debug: bool = False

@@ -33,6 +33,8 @@ class SyncStatus:
     last_error_at: datetime | None
     next_attempt_at: datetime | None
     catalog_release: int | None
+    # Records head office acknowledged that the venue still keeps (older ones are pruned after the retention period).
+    kept: int = 0
     # A catalog release that would not apply ("release 4: why"); it and those after it wait.
     catalog_error: str | None = None
 
@@ -47,6 +49,7 @@ async def sync_status(session: AsyncSession) -> SyncStatus:
     acked = link.acked_sequence if link is not None else 0
     waiting = or_(col(SyncRecord.sequence).is_(None), col(SyncRecord.sequence) > acked)
     queued, oldest = (await session.exec(select(func.count(), func.min(SyncRecord.created_at)).where(waiting))).one()
+    kept = (await session.exec(select(func.count()).where(col(SyncRecord.sequence) <= acked))).one()
     if isinstance(oldest, str):  # SQLite's MIN() gives the stored text back
         oldest = datetime.fromisoformat(oldest)
     if oldest is not None and oldest.tzinfo is None:
@@ -67,5 +70,6 @@ async def sync_status(session: AsyncSession) -> SyncStatus:
         last_error_at=link.last_error_at if link is not None else None,
         next_attempt_at=link.next_attempt_at if link is not None else None,
         catalog_release=link.catalog_release if link is not None else None,
+        kept=int(kept or 0),
         catalog_error=f"release {failed.number}: {failed.error}" if failed is not None else None,
     )

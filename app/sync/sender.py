@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
 import httpx
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 NOT_LINKED = "This venue is not linked to a head office; join one with `brigade head-office join URL TOKEN`."
 REVOKED = "Head office revoked this venue; join again with a new enrolment token."
+# How often a running sender prunes the records head office acknowledged (and at its start).
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 class SyncRefused(DomainError):
@@ -123,14 +127,17 @@ class SyncSender:
         *,
         batch_size: int = 200,
         poll_seconds: float = 2.0,
+        retention_days: int = 30,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.db = db
         self.transport = transport
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.retention = timedelta(days=retention_days)
         self._stopping = False
         self._wake = asyncio.Event()
+        self._pruned_at: float | None = None
 
     def wake(self) -> None:
         """Send now instead of at the next poll (called after a commit that wrote sync records)."""
@@ -151,9 +158,32 @@ class SyncSender:
                     log.warning("sync: the database is not reachable (%r); retrying", exc)
                 else:
                     log.exception("sync pass failed; retrying")
+            try:
+                if self._pruned_at is None or time.monotonic() - self._pruned_at >= PRUNE_EVERY_SECONDS:
+                    self._pruned_at = time.monotonic()
+                    await self.prune()
+            except Exception as exc:  # pruning waits for the next turn; sending goes on
+                log.warning("sync: pruning acknowledged records failed (%r); retrying later", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
             self._wake.clear()
+
+    async def prune(self) -> int:
+        """Delete the records head office acknowledged that are older than the retention period; how many went.
+
+        In short transactions, so a first pass over a long history never holds the venue's writer for long.
+        """
+        before = utcnow() - self.retention
+        total = 0
+        while not self._stopping:
+            async with self.db.write() as session:
+                pruned = await services.prune(session, before=before)
+            total += pruned
+            if pruned < services.PRUNE_AT_ONCE:
+                break
+        if total:
+            log.info("sync: pruned %s record(s) head office acknowledged before %s", total, before.isoformat())
+        return total
 
     async def send_all(self, *, respect_backoff: bool = False, max_batches: int | None = None) -> SendOutcome:
         """Send batches until nothing is left, a batch fails, or `max_batches` went."""
@@ -190,6 +220,11 @@ class SyncSender:
             return SendOutcome(0, acked, None)
         error: str | None = None
         revoked = False
+        # Head office gone back below what this venue pruned (a restore from an old backup): those records are gone
+        # here, and sending what follows would leave head office waiting on the hole for ever. Ask where it stands.
+        pruned_below = (records[0].sequence or 0) if records and (records[0].sequence or 0) > acked + 1 else None
+        if pruned_below is not None:
+            records = []
         headers = {"authorization": f"Bearer {credential}"}
         try:
             async with httpx.AsyncClient(timeout=TIMEOUT, transport=self.transport) as client:
@@ -202,6 +237,12 @@ class SyncSender:
                     response = await client.get(url + STATUS_PATH, headers=headers)
             if response.status_code == 200:
                 head_office_acked = int(response.json()["acked"])
+                if pruned_below is not None and head_office_acked < pruned_below - 1:
+                    error = (
+                        f"Head office holds records up to {head_office_acked} only; {head_office_acked + 1} to "
+                        f"{pruned_below - 1} were pruned here after head office had acknowledged them. Restore "
+                        "head office from a newer backup, or have it enrol this venue again."
+                    )
             else:
                 error = _message(response)
                 revoked = response.status_code == 403
@@ -261,7 +302,10 @@ def start(runtime: _Runtime, *, send: bool = True) -> asyncio.Task[None] | None:
     if not send:
         return asyncio.create_task(watch_link(runtime.db, runtime.settings.sync_poll_seconds))
     sender = SyncSender(
-        runtime.db, batch_size=runtime.settings.sync_batch_size, poll_seconds=runtime.settings.sync_poll_seconds
+        runtime.db,
+        batch_size=runtime.settings.sync_batch_size,
+        poll_seconds=runtime.settings.sync_poll_seconds,
+        retention_days=runtime.settings.sync_retention_days,
     )
     runtime.db.context[_SENDER] = sender
     runtime.db.context[WAKE] = sender.wake

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,6 +17,8 @@ from app.sync.models import HeadOfficeLink, LinkStatus, SyncRecord
 
 # Records numbered in one go: the sender numbers what committed since its last pass, this many at a time.
 NUMBER_AT_ONCE = 5000
+# Acknowledged records pruned in one transaction, so pruning a long backlog never holds the venue's writer long.
+PRUNE_AT_ONCE = 2000
 
 
 async def current_link(session: AsyncSession, *, lock: bool = False) -> HeadOfficeLink | None:
@@ -44,6 +46,11 @@ async def save_link(
         link.acked_sequence = 0
         link.last_error = link.last_error_at = link.next_attempt_at = None
         link.failures = 0
+        # What the venue still keeps is numbered again from 1 (records pruned after the old head office held
+        # them are not sent again), so the new enrolment's sequence has no hole.
+        table: Any = SyncRecord.__table__  # type: ignore[attr-defined]
+        await (await session.connection()).execute(update(table).values(sequence=None))
+        link.numbered_sequence = 0
     session.add(link)
     await session.flush()
     await audit.record(
@@ -127,3 +134,38 @@ async def failed(session: AsyncSession, link_id: int, error: str, *, revoked: bo
         link.status = LinkStatus.REVOKED
         link.next_attempt_at = None
     session.add(link)
+
+
+async def prune(session: AsyncSession, *, before: datetime, limit: int = PRUNE_AT_ONCE) -> int:
+    """Delete up to `limit` records head office acknowledged that were written before `before`; how many went.
+
+    Only while linked, and only at or below the acknowledged mark: a record head office does not hold yet (queued,
+    unnumbered, or above a gap) is never touched. Head office keeps every record it received (the system of
+    record); the venue keeps the recent ones, so a head office restored from a backup of the last days can
+    still be sent what it lost.
+    """
+    link = await current_link(session, lock=True)
+    if link is None or link.status is not LinkStatus.LINKED or link.acked_sequence < 1:
+        return 0
+    ids = (
+        await session.exec(
+            select(SyncRecord.id)
+            .where(
+                col(SyncRecord.sequence).is_not(None),
+                col(SyncRecord.sequence) <= link.acked_sequence,
+                col(SyncRecord.created_at) < before,
+            )
+            .order_by(col(SyncRecord.sequence))
+            .limit(limit)
+        )
+    ).all()
+    if not ids:
+        return 0
+    await session.exec(delete(SyncRecord).where(col(SyncRecord.id).in_(list(ids))))
+    return len(ids)
+
+
+async def lowest_kept(session: AsyncSession) -> int | None:
+    """The lowest sequence this venue still keeps (None when it keeps no numbered record)."""
+    found = (await session.exec(select(func.min(SyncRecord.sequence)))).one()
+    return int(found) if found is not None else None
