@@ -56,6 +56,7 @@ from app.menu import controllers as menu_controllers
 from app.orders import controllers as orders_controllers
 from app.orders import live as orders_live
 from app.orders import occupancy as orders_occupancy
+from app.purchasing import controllers as purchasing_controllers
 from app.staff import controllers as staff_controllers
 from app.staff.auth import BrigadeAuthMiddleware, permission_guard
 from app.sync import capture as sync_capture
@@ -228,6 +229,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *checks_controllers.ROUTES,
         *kds_controllers.ROUTES,
         *inventory_controllers.ROUTES,
+        *purchasing_controllers.ROUTES,
         *accounting_controllers.ROUTES,
         *closes_controllers.ROUTES,
         *group_api.routes_for(settings.role, api_controllers.ROUTES),

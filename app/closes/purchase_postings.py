@@ -1,8 +1,8 @@
 """Posting rules for purchasing: a receipt against a purchase order and a supplier's credit note.
 
 A receipt debits inventory with what its goods were booked at (the order's price), books the invoice's
-difference to purchase price variance, and credits accounts payable with the invoice, on a line that
-carries the supplier as its `supplier` dimension (the payables sub-ledger). A credit note debits accounts
+difference to purchase price variance, and credits accounts payable with the invoice, on the one line
+that carries the supplier as its `supplier` dimension (the payables sub-ledger). A credit note debits accounts
 payable with the credit, credits inventory with the goods' value as they left, and the difference is
 price variance. The entry's key is `stock:<operation>`, as for every stockroom operation, so each posts once.
 """
@@ -73,7 +73,7 @@ async def post_purchase(session: AsyncSession, payload: Mapping[str, Any]) -> Jo
     lines = [
         calc.EntryLine(stock, stock_value, f"{operation.kind.label}: stock"),
         calc.EntryLine(payable, owed, "Accounts payable", {"supplier": name}),
-        calc.EntryLine(variance, -(stock_value + owed), "Purchase price variance", {"supplier": name}),
+        calc.EntryLine(variance, -(stock_value + owed), f"Purchase price variance: {name}"),
     ]
     day = await posting_day(session, business_day(settings_of(session), operation.created_at))
     return await post_entry(

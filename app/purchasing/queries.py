@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.accounting.models import Account, JournalEntry, JournalLine
+from app.accounting.models import JournalEntry, JournalLine
 from app.inventory.models import StockItem, StockLevel, StockLocation
 from app.purchasing import calculations
 from app.purchasing.models import (
@@ -280,18 +280,20 @@ async def order_view(session: AsyncSession, order_id: int) -> OrderView | None:
     )
 
 
-async def payables_by_supplier(session: AsyncSession, account_code: str) -> dict[str, int]:
-    """What the ledger's accounts payable owes each supplier (the `supplier` dimension), credit positive."""
-    # A JSON column cannot be grouped on PostgreSQL: the lines are summed here.
+async def payables_by_supplier(session: AsyncSession) -> dict[str, int]:
+    """What the books owe each supplier: purchasing's accounts payable lines, each carrying its `supplier`."""
+    # Only the payable line of a purchasing entry names its supplier; a JSON column cannot be grouped on
+    # PostgreSQL, so the lines are summed here.
     rows = (
         await session.exec(
             select(JournalLine.dimensions, JournalLine.amount_cents)
-            .join(Account, col(Account.id) == col(JournalLine.account_id))
             .join(JournalEntry, col(JournalEntry.id) == col(JournalLine.entry_id))
-            .where(Account.code == account_code, JournalEntry.source_type == "purchasing")
+            .where(JournalEntry.source_type == "purchasing")
         )
     ).all()
     owed: dict[str, int] = defaultdict(int)
     for dimensions, amount in rows:
-        owed[(dimensions or {}).get("supplier", "")] -= int(amount)
+        supplier = (dimensions or {}).get("supplier")
+        if supplier:
+            owed[supplier] -= int(amount)
     return dict(owed)

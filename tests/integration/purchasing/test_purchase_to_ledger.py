@@ -220,7 +220,7 @@ async def test_an_order_received_in_part_then_in_full_and_a_credit_note_balance_
 
     # The books: payables per supplier, variance and inventory agree with purchasing and the stockroom.
     async with room.runtime.db.read() as session:
-        owed = await queries.payables_by_supplier(session, "2030")
+        owed = await queries.payables_by_supplier(session)
         balance = (await trial_balance(session, dt.date.today() + dt.timedelta(days=30))).net_cents
     assert owed == {NORTHSIDE: 19_600 + 11_200 + 9_000 - 1_500}
     assert -await _account(room, "2030") == owed[NORTHSIDE], "every payable line names its supplier"
