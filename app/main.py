@@ -37,6 +37,9 @@ from app.closes import postings as closes_postings
 from app.closes import queries as closes_queries
 from app.closes import services as closes_services
 from app.floor import controllers as floor_controllers
+from app.giftcards import api as giftcards_api
+from app.giftcards import controllers as giftcards_controllers
+from app.giftcards import services as giftcards_services
 from app.group import api as group_api
 from app.group import books_controllers as group_books_controllers
 from app.group import catalog_controllers as group_catalog_controllers
@@ -106,6 +109,7 @@ def _wire(runtime: Runtime) -> None:
     print_queue.wire(runtime)
     closes_postings.wire(runtime)
     closes_services.wire(runtime.bus)
+    giftcards_services.wire(runtime.bus)
     closes_queries.wire(runtime.db)
     sync_capture.wire(runtime)
 
@@ -232,6 +236,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *purchasing_controllers.ROUTES,
         *accounting_controllers.ROUTES,
         *closes_controllers.ROUTES,
+        *giftcards_controllers.ROUTES,
+        *(giftcards_api.ROUTES if settings.role == "venue" else []),
         *group_api.routes_for(settings.role, api_controllers.ROUTES),
         *group_controllers.routes_for(settings),
         *group_books_controllers.routes_for(settings),

@@ -8,6 +8,7 @@ from app.accounting import models as accounting_models
 from app.checks import models as checks_models
 from app.closes import models as closes_models
 from app.floor import models as floor_models
+from app.giftcards import models as giftcards_models
 from app.group import books_models as group_books_models
 from app.group import catalog_models as group_catalog_models
 from app.group import models as group_models
@@ -30,6 +31,7 @@ __all__ = [
     "checks_models",
     "closes_models",
     "floor_models",
+    "giftcards_models",
     "group_books_models",
     "group_catalog_models",
     "group_models",

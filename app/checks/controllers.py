@@ -695,10 +695,18 @@ async def pay(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
         expected_version=_version(fields),
         device_id=viewer.device_id,
         unsent_confirmed=_confirmed(fields),
+        gift_card_number=str(fields.get("gift_card_number") or "") or None,
     )
     outcome = await services.take_payment(db, payment_terminal(db), request_)
     level = "info" if outcome.attempt.status is AttemptStatus.APPROVED else "error"
-    return await _settle(request, db, check_id, flash=outcome.message, level=level, money=outcome.money)
+    flash = outcome.message
+    taken = outcome.payment
+    if taken is not None and taken.card_last4 and outcome.money is not None:
+        tender = outcome.money.tenders.get(taken.tender_id)
+        if tender is not None and tender.kind is TenderKind.GIFT_CARD:
+            async with db.read() as session:
+                flash = " ".join([flash, *await queries.payment_notes(session, taken)])
+    return await _settle(request, db, check_id, flash=flash, level=level, money=outcome.money)
 
 
 @post(

@@ -47,6 +47,21 @@ class CashHandled(DomainEvent):
 
 
 @dataclass(frozen=True)
+class GiftCardCharged(DomainEvent):
+    """A payment was taken on a gift card tender: `amount_cents` is to come off the card numbered `card_number`.
+
+    Whoever keeps the cards spends it in the same transaction, or refuses it (and the payment with it).
+    """
+
+    name: ClassVar[str] = "checks.gift_card_charged"
+    check_id: int
+    payment_id: int
+    card_number: str
+    amount_cents: int
+    staff_id: int
+
+
+@dataclass(frozen=True)
 class CheckClosed(DomainEvent):
     """A check was paid in full and closed for the `sequence`-th time; its table may need clearing."""
 

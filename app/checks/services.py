@@ -34,6 +34,7 @@ from app.checks.events import (
     CheckRefunded,
     CheckReopened,
     CheckSplit,
+    GiftCardCharged,
     PaymentTaken,
     TenderSaved,
 )
@@ -968,6 +969,8 @@ class PaymentRequest:
     device_id: int | None = None
     # The server saw that some items were never sent and chose to take the payment anyway.
     unsent_confirmed: bool = False
+    # The gift card's number, scanned or typed, when the tender is a gift card.
+    gift_card_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1099,6 +1102,8 @@ async def _begin_payment(session: AsyncSession, request: PaymentRequest) -> _Beg
         raise InvalidInput("A tip cannot be negative.")
     if tip and not tender.allows_tip:
         raise InvalidInput(f"Tips are not taken on {tender.name}; cash tips are declared at checkout.")
+    if tender.kind is TenderKind.GIFT_CARD and not (request.gift_card_number or "").strip():
+        raise InvalidInput("Scan or type the gift card's number. Nothing was charged.")
     tendered: int | None = None
     change = 0
     if tender.kind is TenderKind.CASH:
@@ -1149,6 +1154,18 @@ async def _begin_payment(session: AsyncSession, request: PaymentRequest) -> _Beg
         _owe_recovery(session, attempt)
         return _Begun(attempt, tender)
     payment, paid = await _book_payment(session, attempt, tender, change_cents=change, result=None, held=money)
+    if tender.kind is TenderKind.GIFT_CARD:
+        # Refused (and the whole payment with it) when the card cannot pay this much.
+        await emit(
+            session,
+            GiftCardCharged(
+                check_id=payment.check_id,
+                payment_id=payment.id or 0,
+                card_number=request.gift_card_number or "",
+                amount_cents=payment.amount_cents + payment.tip_cents,
+                staff_id=payment.taken_by,
+            ),
+        )
     return _Begun(attempt, tender, _booked(attempt, payment, paid))
 
 

@@ -29,6 +29,7 @@ ACCOUNT_ROLES: dict[str, str] = {
     "cash_drawers": "Cash drawers",
     "cash_safe": "Cash in safe (floats and deposits)",
     "pay_outs": "Pay outs (default expense)",
+    "gift_cards": "Gift cards outstanding (cards sold, not yet spent)",
 }
 
 

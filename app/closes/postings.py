@@ -28,6 +28,7 @@ from app.checks.models import CheckClosing, Payment, Refund, RefundLine, RefundS
 from app.checks.queries import check_money, settings_of
 from app.closes import calculations as calc
 from app.closes.models import CheckPosting, ExceptionStatus, MappingKind, PostingException, PostingKind, PostingMapping
+from app.giftcards import services as giftcards
 from app.inventory import services as inventory
 from app.inventory.models import OperationKind, RecipeComponent, StockLocation, StockOperation
 from app.kitchen.models import Station
@@ -205,6 +206,13 @@ async def resolve_accounts(
 
     `names` names the subjects in that refusal; without it they are read only if something is missing.
     """
+    # Gift cards sold are a liability, not revenue: their category posts to the gift-card account by role.
+    gift_category = await giftcards.sale_category_id(session) if category_ids else None
+    if gift_category is not None and gift_category in category_ids:
+        category_ids = [c for c in category_ids if c != gift_category]
+        roles = [*roles, "gift_cards"]
+    else:
+        gift_category = None
     wanted = {
         MappingKind.CATEGORY: sorted(set(category_ids)),
         MappingKind.TAX_RATE: sorted(set(rate_ids)),
@@ -259,6 +267,8 @@ async def resolve_accounts(
             role_codes[role] = row.account_code
     if missing:
         raise PostingProblem("Missing mapping: " + "; ".join(missing) + ". Fix it on the mappings page, then retry.")
+    if gift_category is not None:
+        found[MappingKind.CATEGORY][gift_category] = role_codes["gift_cards"]
     return calc.Accounts(
         category=found[MappingKind.CATEGORY],
         tax_rate=found[MappingKind.TAX_RATE],
@@ -531,6 +541,10 @@ async def post_closing(session: AsyncSession, payload: Mapping[str, Any]) -> Che
             idempotency_key=f"check-close:{check_id}:{sequence}",
         )
         entry_id = entry.id
+    # Gift cards sold are no sale: the Z report counts them apart from net sales.
+    gift_category = await giftcards.sale_category_id(session)
+    gift_gross = figures.gross_by_category.get(gift_category, 0) if gift_category is not None else 0
+    gift_net = figures.net_by_category.get(gift_category, 0) if gift_category is not None else 0
     voided_after_send = [line for line in money.lines if line.state is LineState.VOIDED and line.sent_at is not None]
     void_ids = {line.id for line in voided_after_send}
     voids_cents = sum(t.void for t in money.totals.lines if t.line_id in void_ids)
@@ -544,14 +558,14 @@ async def post_closing(session: AsyncSession, payload: Mapping[str, Any]) -> Che
         business_day=own_day,
         posted_day=day,
         late=day != own_day,
-        gross_cents=figures.gross,
+        gross_cents=figures.gross - gift_gross,
         voids_cents=voids_cents,
         void_count=len(voided_after_send),
         discounts_cents=figures.discounts,
         discount_count=len(money.discounts),
         comps_cents=figures.comps,
         comp_count=len(money.comps),
-        net_sales_cents=figures.net_sales,
+        net_sales_cents=figures.net_sales - gift_net,
         service_charge_cents=figures.service_charge,
         tax_cents=figures.tax,
         tips_cents=figures.tips,
@@ -559,8 +573,9 @@ async def post_closing(session: AsyncSession, payload: Mapping[str, Any]) -> Che
         cost_cents=cost,
         covers=check.covers,
         breakdown={
-            "gross_by_category": {str(k): v for k, v in figures.gross_by_category.items()},
-            "net_by_category": {str(k): v for k, v in figures.net_by_category.items()},
+            "gross_by_category": {str(k): v for k, v in figures.gross_by_category.items() if k != gift_category},
+            "net_by_category": {str(k): v for k, v in figures.net_by_category.items() if k != gift_category},
+            "gift_cards_sold": gift_gross,
             "tax_by_rate": {str(k): v for k, v in figures.tax_by_rate.items()},
             "tax_base_by_rate": {str(t.rate.id): t.taxable_base for t in money.totals.taxes},
             "takings_by_tender": {str(k): v for k, v in figures.takings_by_tender.items()},

@@ -68,6 +68,8 @@ class ZReport:
     total_cents: int = 0
     takings_cents: int = 0
     cost_cents: int = 0
+    # Gift cards sold and paid for: money taken for a liability, counted apart from net sales.
+    gift_cards_sold_cents: int = 0
     over_short_cents: int = 0
     late_postings: int = 0
     categories: list[NamedAmount] = field(default_factory=list)
@@ -92,6 +94,7 @@ class ZReport:
             "tips_cents": self.tips_cents,
             "total_cents": self.total_cents,
             "takings_cents": self.takings_cents,
+            "gift_cards_sold_cents": self.gift_cards_sold_cents,
             "cost_cents": self.cost_cents,
             "over_short_cents": self.over_short_cents,
             "late_postings": self.late_postings,
@@ -169,6 +172,7 @@ async def z_report(session: AsyncSession, day: dt.date) -> ZReport:
         z.tips_cents += sign * p.tips_cents
         z.total_cents += sign * p.total_cents
         z.cost_cents += sign * p.cost_cents
+        z.gift_cards_sold_cents += sign * int(p.breakdown.get("gift_cards_sold", 0))
         z.late_postings += 1 if p.late else 0
         for key, cents in p.breakdown.get("net_by_category", {}).items():
             by_category[int(key)] += sign * int(cents)

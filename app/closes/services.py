@@ -119,6 +119,7 @@ ROLE_ACCOUNTS: Final[dict[str, str]] = {
     "cash_drawers": "1010",
     "cash_safe": "1900",
     "pay_outs": "6000",
+    "gift_cards": "2010",
 }
 
 

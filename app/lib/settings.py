@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     service_charge_percent: Decimal = Field(default=Decimal("12.5"), ge=0, le=100)
     service_charge_tax_rate_id: int | None = None
     tip_percents: list[int] = Field(default_factory=lambda: [5, 10, 15, 20])
+    # Gift cards: the amounts offered with one tap (cents; any other amount can be typed) and the most one card holds.
+    gift_card_amounts: list[int] = Field(default_factory=lambda: [2500, 5000, 10000])
+    gift_card_max_cents: int = Field(default=50000, ge=100)
     # A line voided after the kitchen had it books its recipe's ingredients as waste (off: nothing moves).
     void_after_fire_is_waste: bool = True
     payment_terminal: Literal["simulated"] = "simulated"

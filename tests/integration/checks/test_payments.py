@@ -13,6 +13,7 @@ from app.lib.audit import AuditEntry
 from app.lib.outbox import OutboxMessage
 from app.orders.models import Check, CheckStatus
 from tests.integration.checks.arrange import check_row, key, money, open_checks_on, post, ring_in, rows, tenders
+from tests.integration.giftcards.arrange import sold_card
 
 DINNER = [(1, "PA-CAR"), (1, "BR-CID"), (2, "PA-RIS"), (2, "SD-LEM")]
 
@@ -96,15 +97,22 @@ async def test_several_payments_settle_one_check_and_close_it_on_the_last(
     arranged = await ring_in(runtime, items=DINNER)
     total = (await money(runtime, arranged.check_id)).totals.total
     ids = await tenders(runtime)
+    gift = await sold_card(server, runtime, 1000, table="7")
     await post(server, runtime, arranged.check_id, "pay", {"tender_id": str(ids["Card"]), "amount": "20.00"})
-    await post(server, runtime, arranged.check_id, "pay", {"tender_id": str(ids["Gift card"]), "amount": "10.00"})
+    await post(
+        server,
+        runtime,
+        arranged.check_id,
+        "pay",
+        {"tender_id": str(ids["Gift card"]), "amount": "10.00", "gift_card_number": gift.number},
+    )
     assert (await check_row(runtime, arranged.check_id)).status is CheckStatus.OPEN
     rest = total - 3000
     await post(
         server, runtime, arranged.check_id, "pay", {"tender_id": str(ids["Cash"]), "tendered": f"{rest / 100:.2f}"}
     )
     assert (await check_row(runtime, arranged.check_id)).status is CheckStatus.CLOSED
-    assert sum(p.amount_cents for p in await rows(runtime, Payment)) == total
+    assert sum(p.amount_cents for p in await rows(runtime, Payment, Payment.check_id == arranged.check_id)) == total
 
 
 async def test_over_tendering_a_card_is_refused_and_nothing_is_charged(

@@ -10,6 +10,7 @@ from app.lib.audit import AuditEntry
 from app.lib.outbox import OutboxMessage
 from app.orders.models import CheckStatus
 from tests.integration.checks.arrange import check_row, money, post, ring_in, rows, tenders
+from tests.integration.giftcards.arrange import sold_card
 
 DINNER = [(1, "PA-CAR"), (1, "BR-CID"), (2, "PA-RIS"), (2, "SD-LEM")]
 
@@ -93,7 +94,14 @@ async def test_refunding_more_than_was_paid_on_a_payment_is_refused(
     arranged = await ring_in(runtime, items=DINNER)
     ids = await tenders(runtime)
     total = (await money(runtime, arranged.check_id)).totals.total
-    await post(manager, runtime, arranged.check_id, "pay", {"tender_id": str(ids["Gift card"]), "amount": "5.00"})
+    card = await sold_card(manager, runtime, 2000, table="7")
+    await post(
+        manager,
+        runtime,
+        arranged.check_id,
+        "pay",
+        {"tender_id": str(ids["Gift card"]), "amount": "5.00", "gift_card_number": card.number},
+    )
     await post(
         manager,
         runtime,
