@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+
 from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app.checks.models import Payment, Refund, RefundStatus
 from app.guests.models import Guest
+from app.orders.models import Check, CheckLine, CheckStatus, LineState
 
 SEARCH_LIMIT = 20
 MAX_PAGE = 100
@@ -63,3 +69,102 @@ async def count_guests(session: AsyncSession, q: str) -> int:
     """How many guests `search_guests` would find across all pages."""
     query = _matching(q).with_only_columns(func.count()).order_by(None)
     return int((await session.exec(query)).one())  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One check of the guest's: when, which, what it came to."""
+
+    check_id: int
+    number: int
+    opened_at: datetime
+    status: CheckStatus
+    paid_cents: int
+
+
+@dataclass(frozen=True)
+class Favourite:
+    """An item the guest orders, and how many they had."""
+
+    name: str
+    quantity: Fraction
+
+    @property
+    def quantity_label(self) -> str:
+        """'3', or '1 1/2' for shared items."""
+        whole, part = divmod(self.quantity.numerator, self.quantity.denominator)
+        if not part:
+            return str(whole)
+        fraction = f"{part}/{self.quantity.denominator}"
+        return f"{whole} {fraction}" if whole else fraction
+
+
+@dataclass(frozen=True)
+class GuestHistory:
+    """What a guest's checks say about them: visits, spend, favourite items."""
+
+    visits: int
+    first_visit: datetime | None
+    last_visit: datetime | None
+    spend_cents: int
+    favourites: tuple[Favourite, ...]
+    recent: tuple[Visit, ...]
+
+    @property
+    def average_cents(self) -> int:
+        """Spend per visit, rounded down to the cent."""
+        return self.spend_cents // self.visits if self.visits else 0
+
+
+FAVOURITES = 5
+RECENT_VISITS = 10
+
+
+async def guest_history(session: AsyncSession, guest_id: int) -> GuestHistory:
+    """Visits (closed checks), spend (paid on them, less refunds given back), the five items ordered most."""
+    checks = list(
+        (
+            await session.exec(
+                select(Check)
+                .where(Check.guest_id == guest_id, col(Check.status).in_([CheckStatus.OPEN, CheckStatus.CLOSED]))
+                .order_by(col(Check.opened_at).desc(), col(Check.id).desc())
+            )
+        ).all()
+    )
+    ids = [c.id or 0 for c in checks]
+    paid: dict[int, int] = {}
+    favourites: dict[str, Fraction] = {}
+    if ids:
+        payments = await session.exec(
+            select(Payment.check_id, func.sum(Payment.amount_cents))
+            .where(col(Payment.check_id).in_(ids))
+            .group_by(col(Payment.check_id))
+        )
+        for check_id, cents in payments.all():
+            paid[check_id] = int(cents or 0)
+        refunds = await session.exec(
+            select(Refund.check_id, func.sum(Refund.amount_cents))
+            .where(col(Refund.check_id).in_(ids), Refund.status == RefundStatus.COMPLETED)
+            .group_by(col(Refund.check_id))
+        )
+        for check_id, cents in refunds.all():
+            paid[check_id] = paid.get(check_id, 0) - int(cents or 0)
+        lines = await session.exec(
+            select(CheckLine.name, CheckLine.quantity_num, CheckLine.quantity_den).where(
+                col(CheckLine.check_id).in_(ids), CheckLine.state != LineState.VOIDED
+            )
+        )
+        for name, num, den in lines.all():
+            favourites[name] = favourites.get(name, Fraction(0)) + Fraction(num, den)
+    closed = [c for c in checks if c.status == CheckStatus.CLOSED]
+    ranked = sorted(favourites.items(), key=lambda item: (-item[1], item[0]))[:FAVOURITES]
+    return GuestHistory(
+        visits=len(closed),
+        first_visit=min((c.opened_at for c in closed), default=None),
+        last_visit=max((c.opened_at for c in closed), default=None),
+        spend_cents=sum(paid.get(c.id or 0, 0) for c in closed),
+        favourites=tuple(Favourite(name, quantity) for name, quantity in ranked),
+        recent=tuple(
+            Visit(c.id or 0, c.number, c.opened_at, c.status, paid.get(c.id or 0, 0)) for c in checks[:RECENT_VISITS]
+        ),
+    )

@@ -50,6 +50,7 @@ class TableView:
     open_check_ids: tuple[int, ...] = ()
     paid_check_ids: tuple[int, ...] = ()
     has_held: bool = False
+    guest_names: str = ""
 
     @property
     def dom_id(self) -> str:
@@ -115,6 +116,7 @@ async def table_views(
                 open_check_ids=tuple(c.id or 0 for c in open_checks),
                 paid_check_ids=tuple(c.id or 0 for c in table_checks if c.status != CheckStatus.OPEN),
                 has_held=any(stats.get(c.id or 0, (0, 0, 0))[2] for c in open_checks),
+                guest_names=", ".join(c.guest_name for c in open_checks if c.guest_name),
             )
         )
     return views

@@ -1,0 +1,247 @@
+"""Guest pages: find and add guests, one guest's page with their visits, and the check page's guest sheet."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.guests import queries, services
+from app.guests.models import Guest
+from app.lib import web
+from app.lib.errors import InvalidInput, NotFound
+from app.lib.idempotency import StoredResponse, check_key, fingerprint, run_once
+from app.orders.models import Check
+from app.staff.auth import Viewer
+from app.staff.models import Staff
+from app.staff.permissions import Perm
+
+Req = Request[Any, Any, Any]
+PAGE: Final[dict[str, Any]] = {"include_in_schema": False}
+PAGE_SIZE: Final = 25
+SHEET_RESULTS: Final = 8
+Work = Callable[[AsyncSession, Staff], Awaitable[str]]
+
+
+def _viewer(request: Req) -> Viewer:
+    viewer: Viewer = request.user
+    return viewer
+
+
+def _flag(fields: Mapping[str, Any], name: str) -> bool:
+    return str(fields.get(name) or "").strip().lower() in {"1", "on", "true", "yes"}
+
+
+def _text(fields: Mapping[str, Any], name: str) -> str:
+    return str(fields.get(name) or "")
+
+
+def _optional_version(fields: Mapping[str, Any]) -> int | None:
+    raw = str(fields.get("version") or "").strip()
+    return web.field_int(fields, "version", label="The check's version", minimum=1) if raw else None
+
+
+async def _once(request: Req, db: web.Db, fields: Mapping[str, Any], work: Work) -> Response[Any]:
+    """Run one command once per idempotency key, then go where it says; a repeat goes there again, changing nothing.
+
+    What is stored with the key is only where to go (a guest's or a check's page), never what was typed about the guest.
+    """
+    key = check_key(str(fields.get("idempotency_key") or ""))
+    public = {k: v for k, v in fields.items() if k not in ("idempotency_key", "_csrf_token")}
+    viewer = _viewer(request)
+
+    async def run(session: AsyncSession) -> StoredResponse:
+        return StoredResponse(200, await work(session, viewer.staff), {})
+
+    result = await run_once(
+        db,
+        key=key,
+        scope=f"guests:{viewer.staff.id}",
+        print_=fingerprint(request.method, request.url.path, public),
+        work=run,
+    )
+    return web.hx_redirect(request, result.body)
+
+
+def _details(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "name": _text(fields, "name"),
+        "phone": _text(fields, "phone"),
+        "email": _text(fields, "email"),
+        "allergies": _text(fields, "allergies"),
+        "preferences": _text(fields, "preferences"),
+        "marketing_consent": _flag(fields, "marketing_consent"),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- guest pages
+
+
+@get("/guests", permission=Perm.GUESTS_MANAGE, **PAGE)
+async def guest_list(request: Req, db: web.Db, q: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
+    """Guests on file, searched by phone, name or email, a page at a time."""
+    page = max(1, page)
+    async with db.read() as session:
+        guests = await queries.search_guests(session, q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        total = await queries.count_guests(session, q)
+    return web.page(
+        request,
+        "guests/list.html",
+        fragment="guests/_results.html",
+        guests=guests,
+        q=q,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        total=total,
+    )
+
+
+@post("/guests", permission=Perm.GUESTS_MANAGE, **PAGE)
+async def create_guest(request: Req, db: web.Db) -> Response[Any]:
+    """Put a new guest on file and show their page."""
+    fields = await web.form_data(request)
+
+    async def work(session: AsyncSession, actor: Staff) -> str:
+        guest = await services.create_guest(session, actor=actor, **_details(fields))
+        return f"/guests/{guest.id}"
+
+    return await _once(request, db, fields, work)
+
+
+async def _guest_or_404(session: AsyncSession, guest_id: int) -> Guest:
+    guest = await session.get(Guest, guest_id)
+    if guest is None:
+        raise NotFound(f"Guest {guest_id} does not exist.")
+    return guest
+
+
+@get("/guests/{guest_id:int}", permission=Perm.GUESTS_MANAGE, **PAGE)
+async def guest_page(request: Req, db: web.Db, guest_id: FromPath[int]) -> Template:
+    """One guest: contact, allergies, preferences, consent; their visits, spend and favourite items."""
+    async with db.read() as session:
+        guest = await _guest_or_404(session, guest_id)
+        history = await queries.guest_history(session, guest_id)
+    return web.page(request, "guests/guest.html", guest=guest, history=history)
+
+
+@post("/guests/{guest_id:int}", permission=Perm.GUESTS_MANAGE, **PAGE)
+async def update_guest(request: Req, db: web.Db, guest_id: FromPath[int]) -> Response[Any]:
+    """Save changes to a guest's details."""
+    fields = await web.form_data(request)
+    details = _details(fields)
+
+    async def work(session: AsyncSession, actor: Staff) -> str:
+        await services.update_guest(
+            session,
+            guest_id,
+            actor=actor,
+            **details,
+            clear_phone=not details["phone"].strip(),
+            clear_email=not details["email"].strip(),
+        )
+        return f"/guests/{guest_id}"
+
+    return await _once(request, db, fields, work)
+
+
+@post("/guests/{guest_id:int}/erase", permission=Perm.GUESTS_ERASE, **PAGE)
+async def erase_guest(request: Req, db: web.Db, guest_id: FromPath[int]) -> Response[Any]:
+    """Erase a guest's personal data on their request (a manager, with the reason)."""
+    fields = await web.form_data(request)
+    if _text(fields, "confirm").strip().upper() != "ERASE":
+        raise InvalidInput("Type ERASE to confirm: a guest's details cannot be brought back.")
+
+    async def work(session: AsyncSession, actor: Staff) -> str:
+        await services.erase_guest(session, guest_id, actor=actor, reason=_text(fields, "reason"))
+        return f"/guests/{guest_id}"
+
+    return await _once(request, db, fields, work)
+
+
+# ---------------------------------------------------------------------------------------------- on a check
+
+
+async def _check_or_404(session: AsyncSession, check_id: int) -> Check:
+    check = await session.get(Check, check_id)
+    if check is None:
+        raise NotFound(f"Check {check_id} does not exist.")
+    return check
+
+
+@get("/checks/{check_id:int}/guest", permission=Perm.GUESTS_MANAGE, **PAGE)
+async def guest_sheet(request: Req, db: web.Db, check_id: FromPath[int], q: FromQuery[str] = "") -> Template:
+    """The check's guest: find one by phone or name and attach them, or take a new guest's details."""
+    async with db.read() as session:
+        check = await _check_or_404(session, check_id)
+        guests = await queries.search_guests(session, q, limit=SHEET_RESULTS) if q.strip() else []
+        attached = await session.get(Guest, check.guest_id) if check.guest_id else None
+    return web.page(
+        request,
+        "guests/sheet_page.html",
+        fragment="guests/_sheet.html",
+        check=check,
+        attached=attached,
+        guests=guests,
+        q=q,
+    )
+
+
+@get("/checks/{check_id:int}/guest/search", permission=Perm.GUESTS_MANAGE, **PAGE)
+async def guest_sheet_search(request: Req, db: web.Db, check_id: FromPath[int], q: FromQuery[str] = "") -> Template:
+    """The sheet's matches for what has been typed so far."""
+    async with db.read() as session:
+        check = await _check_or_404(session, check_id)
+        guests = await queries.search_guests(session, q, limit=SHEET_RESULTS) if q.strip() else []
+    return Template(template_name="guests/_sheet_results.html", context={"check": check, "guests": guests, "q": q})
+
+
+@post("/checks/{check_id:int}/guest", permission=Perm.GUESTS_MANAGE, **PAGE)
+async def attach_guest(request: Req, db: web.Db, check_id: FromPath[int]) -> Response[Any]:
+    """Attach a guest on file (with their allergies as confirmed now), or a new guest, to the check."""
+    fields = await web.form_data(request)
+    version = _optional_version(fields)
+    raw_id = str(fields.get("guest_id") or "").strip()
+
+    async def work(session: AsyncSession, actor: Staff) -> str:
+        if raw_id:
+            guest_id = web.field_int(fields, "guest_id", label="The guest", minimum=1)
+            allergies = _text(fields, "allergies") if "allergies" in fields else None
+        else:
+            guest = await services.find_or_create_guest(session, actor=actor, **_details(fields))
+            guest_id, allergies = guest.id or 0, None
+        await services.attach_guest_to_check(
+            session, check_id, guest_id, actor, allergies=allergies, expected_version=version
+        )
+        return f"/checks/{check_id}"
+
+    return await _once(request, db, fields, work)
+
+
+@post("/checks/{check_id:int}/guest/detach", permission=Perm.GUESTS_MANAGE, **PAGE)
+async def detach_guest(request: Req, db: web.Db, check_id: FromPath[int]) -> Response[Any]:
+    """Take the guest off the check."""
+    fields = await web.form_data(request)
+    version = _optional_version(fields)
+
+    async def work(session: AsyncSession, actor: Staff) -> str:
+        await services.detach_guest_from_check(session, check_id, actor, expected_version=version)
+        return f"/checks/{check_id}"
+
+    return await _once(request, db, fields, work)
+
+
+ROUTES: list[Any] = [
+    guest_list,
+    create_guest,
+    guest_page,
+    update_guest,
+    erase_guest,
+    guest_sheet,
+    guest_sheet_search,
+    attach_guest,
+    detach_guest,
+]
