@@ -45,10 +45,12 @@ from app.group import books_controllers as group_books_controllers
 from app.group import catalog_controllers as group_catalog_controllers
 from app.group import controllers as group_controllers
 from app.group import reports_controllers as group_reports_controllers
-from app.guests import api as guests_api
-from app.guests import controllers as guests_controllers
+from app.house_accounts import controllers as house_accounts_controllers
 from app.inventory import controllers as inventory_controllers
 from app.inventory import portions as inventory_portions
+from app.invoices import api as invoices_api
+from app.invoices import controllers as invoices_controllers
+from app.invoices import services as invoices_services
 from app.kitchen import controllers as kitchen_controllers
 from app.kitchen import services as kitchen_services
 from app.lib import headers, web
@@ -111,6 +113,7 @@ def _wire(runtime: Runtime) -> None:
     print_queue.wire(runtime)
     closes_postings.wire(runtime)
     closes_services.wire(runtime.bus)
+    invoices_services.wire(runtime.bus)
     giftcards_services.wire(runtime.bus)
     closes_queries.wire(runtime.db)
     sync_capture.wire(runtime)
@@ -238,8 +241,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *purchasing_controllers.ROUTES,
         *accounting_controllers.ROUTES,
         *closes_controllers.ROUTES,
-        *guests_controllers.ROUTES,
-        *(guests_api.ROUTES if settings.role == "venue" else []),
+        *house_accounts_controllers.ROUTES,
+        *invoices_controllers.ROUTES,
+        *(invoices_api.ROUTES if settings.role == "venue" else []),
         *giftcards_controllers.ROUTES,
         *(giftcards_api.ROUTES if settings.role == "venue" else []),
         *group_api.routes_for(settings.role, api_controllers.ROUTES),

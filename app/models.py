@@ -13,7 +13,9 @@ from app.group import books_models as group_books_models
 from app.group import catalog_models as group_catalog_models
 from app.group import models as group_models
 from app.guests import models as guests_models
+from app.house_accounts import models as house_accounts_models
 from app.inventory import models as inventory_models
+from app.invoices import models as invoices_models
 from app.kitchen import models as kitchen_models
 from app.lib import audit, idempotency, outbox
 from app.menu import models as menu_models
@@ -36,8 +38,10 @@ __all__ = [
     "group_catalog_models",
     "group_models",
     "guests_models",
+    "house_accounts_models",
     "idempotency",
     "inventory_models",
+    "invoices_models",
     "kitchen_models",
     "menu_models",
     "metadata",

@@ -17,6 +17,7 @@ from app.checks.delivery import payment_terminal
 from app.checks.models import AttemptStatus, DeviceReceiptPrinter, RefundStatus, TenderKind
 from app.checks.printing import quantity_text
 from app.checks.queries import CheckMoney
+from app.house_accounts import queries as house_account_queries
 from app.kitchen.models import Printer
 from app.lib import web
 from app.lib.errors import InvalidInput, PermissionDenied
@@ -197,6 +198,12 @@ async def _settle_context(
     settings = _settings(request)
     open_portion = next((p for p in money.portions if p.remaining > 0), None)
     default_amount = min(open_portion.remaining, money.due) if open_portion else max(money.due, 0)
+    # Read only while a house account can be charged, so paying by card costs no extra statement.
+    house_accounts = (
+        await house_account_queries.chargeable(session)
+        if takes_payment and any(t.kind is TenderKind.HOUSE_ACCOUNT for t in tenders)
+        else []
+    )
     return {
         "check": check,
         "m": money,
@@ -206,6 +213,7 @@ async def _settle_context(
         "tenders": tenders,
         "card_tender": next((t for t in tenders if t.kind is TenderKind.CARD), None),
         "cash_tender": cash_tender,
+        "house_accounts": house_accounts,
         "no_cash_drawer": cash_drawer_open is False,
         "quick_cash": _quick_cash(default_amount),
         "default_amount": default_amount,
@@ -696,6 +704,7 @@ async def pay(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
         device_id=viewer.device_id,
         unsent_confirmed=_confirmed(fields),
         gift_card_number=str(fields.get("gift_card_number") or "") or None,
+        house_account_id=_optional_int(fields, "house_account_id", "The house account"),
     )
     outcome = await services.take_payment(db, payment_terminal(db), request_)
     level = "info" if outcome.attempt.status is AttemptStatus.APPROVED else "error"

@@ -242,6 +242,8 @@ class Payment(SQLModel, table=True):
     device_id: int | None = Field(default=None, foreign_key="device.id")
     # The cash drawer session cash went into, placed there by whoever keeps the drawers (CashHandled).
     drawer_id: int | None = Field(default=None, index=True)
+    # The house account (charge account) a house-account payment was charged to.
+    house_account_id: int | None = Field(default=None, index=True)
     taken_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     tip_adjusted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     tip_adjusted_by: int | None = Field(default=None, foreign_key="staff.id")

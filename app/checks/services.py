@@ -71,6 +71,7 @@ from app.checks.queries import (
     with_payment,
 )
 from app.checks.terminal import PaymentTerminal, TerminalError, TerminalOutcome, TerminalResult
+from app.house_accounts import services as house_accounts
 from app.kitchen.models import Printer
 from app.lib import audit
 from app.lib.cards import mask_card_numbers
@@ -969,6 +970,8 @@ class PaymentRequest:
     device_id: int | None = None
     # The server saw that some items were never sent and chose to take the payment anyway.
     unsent_confirmed: bool = False
+    # The house account (charge account) to charge, when the tender is a house account.
+    house_account_id: int | None = None
     # The gift card's number, scanned or typed, when the tender is a gift card.
     gift_card_number: str | None = None
 
@@ -1102,6 +1105,8 @@ async def _begin_payment(session: AsyncSession, request: PaymentRequest) -> _Beg
         raise InvalidInput("A tip cannot be negative.")
     if tip and not tender.allows_tip:
         raise InvalidInput(f"Tips are not taken on {tender.name}; cash tips are declared at checkout.")
+    if tender.kind is TenderKind.HOUSE_ACCOUNT and request.house_account_id is None:
+        raise InvalidInput("Choose the house account to charge. Nothing was charged.")
     if tender.kind is TenderKind.GIFT_CARD and not (request.gift_card_number or "").strip():
         raise InvalidInput("Scan or type the gift card's number. Nothing was charged.")
     tendered: int | None = None
@@ -1154,6 +1159,20 @@ async def _begin_payment(session: AsyncSession, request: PaymentRequest) -> _Beg
         _owe_recovery(session, attempt)
         return _Begun(attempt, tender)
     payment, paid = await _book_payment(session, attempt, tender, change_cents=change, result=None, held=money)
+    if tender.kind is TenderKind.HOUSE_ACCOUNT:
+        # Refused (and the whole payment with it) when the account is closed or the charge passes its limit.
+        await house_accounts.charge(
+            session,
+            account_id=request.house_account_id,
+            amount_cents=payment.amount_cents + payment.tip_cents,
+            check_id=payment.check_id,
+            check_number=check.number,
+            payment_id=payment.id or 0,
+            receivable_code=tender.ledger_account_code,
+            actor_id=payment.taken_by,
+        )
+        payment.house_account_id = request.house_account_id
+        session.add(payment)
     if tender.kind is TenderKind.GIFT_CARD:
         # Refused (and the whole payment with it) when the card cannot pay this much.
         await emit(
@@ -1509,6 +1528,11 @@ async def _tippable(
     _authorise(actor, approver, Perm.TIPS_ADJUST, "change a tip")
     if not tender.allows_tip:
         raise InvalidInput(f"Tips are not taken on {tender.name}.")
+    if tender.kind is TenderKind.HOUSE_ACCOUNT:
+        raise InvalidInput(
+            "A house account charge's tip is set when it is charged (it is on the customer's statement); "
+            "refund the charge and charge the account again to change it."
+        )
     if payment.tips_locked_at is not None:
         raise Conflict("The business day of this payment is closed; its tip can no longer change.")
     if payment.refunded_cents:
@@ -1973,6 +1997,14 @@ async def _finish_refund(session: AsyncSession, attempt: PaymentAttempt, result:
         )
         await emit(session, CheckRefunded(check_id=row.check_id, refund_id=row.id or 0, amount_cents=row.amount_cents))
         tender = await session.get(Tender, row.tender_id)
+        if tender is not None and tender.kind is TenderKind.HOUSE_ACCOUNT:
+            await house_accounts.credit_refund(
+                session,
+                payment_id=row.payment_id,
+                refund_id=row.id or 0,
+                amount_cents=row.amount_cents + row.tip_cents,
+                actor_id=row.refunded_by,
+            )
         if tender is not None and tender.kind is TenderKind.CASH:
             await emit(
                 session,

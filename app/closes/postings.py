@@ -528,7 +528,7 @@ async def post_closing(session: AsyncSession, payload: Mapping[str, Any]) -> Che
         moves = await inventory.deplete_for_sale(session, source_key=stock_key, lines=stock_lines)
         cost = inventory.total_cost_cents(moves)
     figures = replace(figures, cost=cost)
-    lines = calc.sale_entry(figures, accounts, labels=names.labels())
+    lines = _by_house_account(calc.sale_entry(figures, accounts, labels=names.labels()), money.payments)
     entry_id = None
     if len(lines) >= 2:
         entry = await post_entry(
@@ -592,6 +592,39 @@ async def post_closing(session: AsyncSession, payload: Mapping[str, Any]) -> Che
         for line in voided_after_send:
             await waste_voided_line(session, line)
     return posting
+
+
+def _by_house_account(lines: Sequence[calc.EntryLine], payments: Sequence[Payment]) -> list[calc.EntryLine]:
+    """The tender lines of house-account payments split per account, each with its `house_account` dimension.
+
+    The receivable is then a sub-ledger: its lines for one account add up to that account's balance.
+    """
+    per_tender: dict[str, dict[int, int]] = {}
+    for payment in payments:
+        if payment.house_account_id is not None:
+            accounts = per_tender.setdefault(str(payment.tender_id), {})
+            accounts[payment.house_account_id] = accounts.get(payment.house_account_id, 0) + payment.charged_cents
+    if not per_tender:
+        return list(lines)
+    result: list[calc.EntryLine] = []
+    for line in lines:
+        charged = per_tender.get(line.dimensions.get("tender", ""))
+        if not charged:
+            result.append(line)
+            continue
+        sign = 1 if line.amount_cents > 0 else -1
+        left = line.amount_cents
+        for account_id, cents in sorted(charged.items()):
+            # A refund's line gives back part of one payment: it carries the account, for its own amount.
+            part = sign * min(cents, abs(left))
+            if part:
+                result.append(
+                    replace(line, amount_cents=part, dimensions={**line.dimensions, "house_account": str(account_id)})
+                )
+                left -= part
+        if left:
+            result.append(replace(line, amount_cents=left))
+    return result
 
 
 def _count_by_tender(payments: Sequence[Payment]) -> dict[str, int]:
@@ -792,7 +825,12 @@ async def post_refund(session: AsyncSession, payload: Mapping[str, Any]) -> Chec
         session,
         date=day,
         description=f"Refund on check #{check.number}: {refund.reason}"[:200],
-        lines=_posting_lines(calc.refund_entry(figures, accounts, labels=names.labels())),
+        lines=_posting_lines(
+            _by_house_account(
+                calc.refund_entry(figures, accounts, labels=names.labels()),
+                [payment] if (payment := await session.get(Payment, refund.payment_id)) else [],
+            )
+        ),
         source_type="refund",
         source_id=str(refund_id),
         idempotency_key=f"check-refund:{refund_id}",

@@ -314,7 +314,8 @@ class _Day:
         roll = rng.random()
         card = self.tenders.get(TenderKind.CARD)
         cash = self.tenders.get(TenderKind.CASH)
-        other = [t for kind, t in self.tenders.items() if kind in (TenderKind.GIFT_CARD, TenderKind.HOUSE_ACCOUNT)]
+        # A house account must be chosen and a gift card scanned: the simulation's guests pay otherwise.
+        other = [t for kind, t in self.tenders.items() if kind is TenderKind.OTHER]
         amount = due
         if roll < 0.55 and card is not None:
             tender = card

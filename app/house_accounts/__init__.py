@@ -1,0 +1,1 @@
+"""House accounts (charge accounts): named customers who run a tab the restaurant invoices and collects."""

@@ -1,0 +1,1 @@
+"""Customer invoices and credit notes for closed checks, each in its own unbroken numbered series."""
