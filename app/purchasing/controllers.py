@@ -21,7 +21,7 @@ from app.lib import web
 from app.lib.errors import InvalidInput, NotFound
 from app.lib.idempotency import check_key
 from app.lib.money import Money
-from app.purchasing import calculations, queries, services
+from app.purchasing import calculations, pdf, queries, services
 from app.purchasing.models import CreditKind
 from app.staff.auth import Viewer
 from app.staff.permissions import Perm
@@ -211,6 +211,23 @@ async def order_print(request: Req, db: web.Db, order_id: FromPath[int]) -> Temp
     return Template(
         template_name="purchasing/print.html",
         context={"view": view, "qty": stock_calc.format_quantity},
+    )
+
+
+@get("/purchasing/orders/{order_id:int}/pdf", **MANAGE)
+async def order_pdf(request: Req, db: web.Db, order_id: FromPath[int]) -> Response[bytes]:
+    """The purchase order as a PDF to attach to an email."""
+    async with db.read() as session:
+        view = await queries.order_view(session, order_id)
+    if view is None:
+        raise NotFound("No such purchase order.")
+    settings = request.app.state.settings
+    day = web.local_time(view.order.sent_at or view.order.created_at, settings.timezone, "%d %b %Y")
+    content = pdf.render(view, venue_name=settings.venue_name, currency=settings.currency, day=day)
+    return Response(
+        content=content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{view.order.number}.pdf"'},
     )
 
 
@@ -426,6 +443,7 @@ ROUTES = [
     order_create,
     order_page,
     order_print,
+    order_pdf,
     order_send,
     order_close,
     order_receive,

@@ -13,8 +13,8 @@ from app.purchasing.services import create_supplier, set_supplier_item, set_week
 # supplier, email → [(stock item, units per pack, unit size in thousandths, its unit, pack cents, lead days)]
 SUPPLIERS: Final[dict[tuple[str, str], list[tuple[str, int, int, str, int, int]]]] = {
     ("Northside Wine & Spirits", "orders@northside.example"): [
-        ("Gin", 6, 700, "l", 9_600, 2),
-        ("Campari", 6, 700, "l", 9_000, 2),
+        ("Gin", 6, 700_000, "ml", 9_600, 2),
+        ("Campari", 6, 700_000, "ml", 9_000, 2),
         ("Sweet vermouth", 6, 750_000, "ml", 5_400, 2),
     ],
     ("Greenfield Produce", "sales@greenfield.example"): [

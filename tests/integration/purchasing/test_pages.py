@@ -95,6 +95,10 @@ async def test_a_manager_sends_an_edited_suggestion_prints_it_and_receives_part_
     assert f"Purchase order {order.number}" in printed.text
     assert "/static/css/purchasing.css" in printed.text
     assert "€342.00" in printed.text  # 3 x 96.00 + 54.00
+    document = await manager.get(f"/purchasing/orders/{order_id}/pdf")
+    assert document.status_code == 200
+    assert document.headers["content-type"] == "application/pdf"
+    assert document.content.startswith(b"%PDF")
 
     gin_line = next(line for line in lines if line.stock_item_id == room.items["Gin"])
     vermouth_line = next(line for line in lines if line.stock_item_id == room.items["Sweet vermouth"])
