@@ -45,6 +45,8 @@ from app.group import books_controllers as group_books_controllers
 from app.group import catalog_controllers as group_catalog_controllers
 from app.group import controllers as group_controllers
 from app.group import reports_controllers as group_reports_controllers
+from app.guests import api as guests_api
+from app.guests import controllers as guests_controllers
 from app.house_accounts import controllers as house_accounts_controllers
 from app.inventory import controllers as inventory_controllers
 from app.inventory import portions as inventory_portions
@@ -244,6 +246,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *house_accounts_controllers.ROUTES,
         *invoices_controllers.ROUTES,
         *(invoices_api.ROUTES if settings.role == "venue" else []),
+        *guests_controllers.ROUTES,
+        *(guests_api.ROUTES if settings.role == "venue" else []),
         *giftcards_controllers.ROUTES,
         *(giftcards_api.ROUTES if settings.role == "venue" else []),
         *group_api.routes_for(settings.role, api_controllers.ROUTES),
