@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Final
 
 from sqlalchemy import func, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.accounting.models import Account, AccountType, JournalEntry, JournalLine, LockedDay
 from app.lib import audit
 from app.lib.clock import utcnow
-from app.lib.errors import Conflict, InvalidInput, NotFound
+from app.lib.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.lib.events import DomainEvent, emit
 from app.lib.inputs import clean_text
 from app.lib.sql import is_postgres
@@ -281,11 +282,22 @@ def _check_dimensions(raw: Mapping[str, str], position: int) -> dict[str, str]:
 async def _check_lines(
     session: AsyncSession, lines: Sequence[PostingLine], *, allow_archived: bool
 ) -> list[_CheckedLine]:
+    prepared = _prepare_lines(lines)
+    codes = sorted({code for code, _, _, _ in prepared})
+    accounts = {a.code: a for a in (await session.exec(select(Account).where(col(Account.code).in_(codes)))).all()}
+    return _resolve_lines(prepared, accounts, allow_archived=allow_archived)
+
+
+_PreparedLine = tuple[str, int, str, dict[str, str]]
+
+
+def _prepare_lines(lines: Sequence[PostingLine]) -> list[_PreparedLine]:
+    """The lines checked for shape and balance, zero lines dropped; accounts are looked up after."""
     if isinstance(lines, str | bytes) or not isinstance(lines, Sequence):
         raise InvalidInput("An entry needs a list of lines.")
     if len(lines) > LINES_MAX:
         raise InvalidInput(f"An entry has at most {LINES_MAX} lines.")
-    prepared: list[tuple[str, int, str, dict[str, str]]] = []
+    prepared: list[_PreparedLine] = []
     for position, line in enumerate(lines, start=1):
         if not isinstance(line, PostingLine):
             raise InvalidInput(f"Line {position} is not a posting line.")
@@ -307,8 +319,12 @@ async def _check_lines(
             f"(off by {format_cents(total)}). Nothing was posted.",
             detail={"difference_cents": total},
         )
-    codes = sorted({code for code, _, _, _ in prepared})
-    accounts = {a.code: a for a in (await session.exec(select(Account).where(col(Account.code).in_(codes)))).all()}
+    return prepared
+
+
+def _resolve_lines(
+    prepared: Sequence[_PreparedLine], accounts: Mapping[str, Account], *, allow_archived: bool
+) -> list[_CheckedLine]:
     checked: list[_CheckedLine] = []
     for code, amount, memo, dimensions in prepared:
         account = accounts.get(code)
@@ -468,6 +484,213 @@ async def _post(
         ),
     )
     return entry
+
+
+@dataclass(frozen=True)
+class EntryToPost:
+    """One entry for `post_entries`: what `post_entry` takes, as data."""
+
+    date: dt.date
+    description: str
+    lines: Sequence[PostingLine]
+    source_type: str
+    source_id: str | int
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class _Ready:
+    day: dt.date
+    description: str
+    source_type: str
+    source_id: str
+    key: str
+    fingerprint: str
+    lines: list[_CheckedLine]
+
+
+async def post_entries(session: AsyncSession, entries: Sequence[EntryToPost]) -> list[int | DomainError]:
+    """Post many entries at once, each exactly as `post_entry` would: the posted entry's id, or its refusal.
+
+    The chart, the keys already posted and the locked days are read once for them all, and the entries and
+    their lines are written in one statement each. An entry that is refused (unbalanced, an unknown or
+    archived account, a locked day, its key already posted with other lines) writes nothing and leaves the
+    others to post; an entry whose key is already posted with the same lines answers with that entry.
+    """
+    results: list[int | DomainError | None] = [None] * len(entries)
+    prepared: dict[int, tuple[dt.date, str, str, str, str, list[_PreparedLine]]] = {}
+    for index, spec in enumerate(entries):
+        try:
+            description = clean_text(spec.description, label="Description", max_length=DESCRIPTION_MAX)
+            source_type = clean_text(spec.source_type, label="Source type", max_length=60)
+            source_id = clean_text(spec.source_id, label="Source id", max_length=80)
+            key = clean_text(
+                spec.idempotency_key or f"{spec.source_type}:{spec.source_id}", label="Idempotency key", max_length=200
+            )
+            prepared[index] = (
+                _require_date(spec.date),
+                description,
+                source_type,
+                source_id,
+                key,
+                _prepare_lines(spec.lines),
+            )
+        except DomainError as error:
+            results[index] = error
+    codes = sorted({line[0] for *_, lines in prepared.values() for line in lines})
+    accounts = (
+        {a.code: a for a in (await session.exec(select(Account).where(col(Account.code).in_(codes)))).all()}
+        if codes
+        else {}
+    )
+    ready: dict[int, _Ready] = {}
+    for index, (day, description, source_type, source_id, key, lines) in prepared.items():
+        try:
+            checked = _resolve_lines(lines, accounts, allow_archived=False)
+        except DomainError as error:
+            results[index] = error
+            continue
+        fingerprint = _fingerprint(day, description, source_type, source_id, checked)
+        ready[index] = _Ready(day, description, source_type, source_id, key, fingerprint, checked)
+    # A key posted before answers with its entry (or a refusal, when the lines differ); within the run, the first
+    # entry of a key posts and a later one is compared with it.
+    keys = sorted({r.key for r in ready.values()})
+    posted = (
+        {
+            e.idempotency_key: e
+            for e in (await session.exec(select(JournalEntry).where(col(JournalEntry.idempotency_key).in_(keys)))).all()
+        }
+        if keys
+        else {}
+    )
+    fresh: dict[str, int] = {}
+    firsts: dict[str, int] = {}
+    repeats: list[int] = []
+    for index, entry in ready.items():
+        if entry.key in posted:
+            results[index] = _answer(posted[entry.key], entry.fingerprint)
+        elif entry.key in fresh:
+            repeats.append(index)
+        else:
+            fresh[entry.key] = firsts[entry.key] = index
+    days = sorted({ready[index].day for index in fresh.values()})
+    for day in days:
+        await _guard_day(session, day, exclusive=False)
+    locked = (
+        set((await session.exec(select(col(LockedDay.day)).where(col(LockedDay.day).in_(days)))).all())
+        if days
+        else set()
+    )
+    for key, index in list(fresh.items()):
+        day = ready[index].day
+        if day in locked:
+            results[index] = PeriodLocked(
+                f"The books for {day.isoformat()} are locked; post on an open day instead. Nothing was posted.",
+                detail={"date": day.isoformat()},
+            )
+            del fresh[key]
+    inserted: dict[str, int] = {}
+    twins: dict[str, JournalEntry] = {}
+    if fresh:
+        now = utcnow()
+        rows = [
+            {
+                "date": ready[index].day,
+                "description": ready[index].description,
+                "source_type": ready[index].source_type,
+                "source_id": ready[index].source_id,
+                "idempotency_key": key,
+                "fingerprint": ready[index].fingerprint,
+                "reverses_id": None,
+                "reason": None,
+                "actor_id": None,
+                "posted_at": now,
+            }
+            for key, index in fresh.items()
+        ]
+        table = JournalEntry.__table__  # type: ignore[attr-defined]
+        builder = postgresql.insert if is_postgres(session) else sqlite.insert
+        # A concurrent twin with the same key wins on the unique index; this run then answers with its entry.
+        statement = builder(table).values(rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        returned = (await session.exec(statement.returning(table.c.id, table.c.idempotency_key))).all()
+        inserted = {str(key): int(entry_id) for entry_id, key in returned}
+        lines_table = JournalLine.__table__  # type: ignore[attr-defined]
+        line_rows = [
+            {
+                "entry_id": inserted[key],
+                "position": position,
+                "account_id": line.account.id,
+                "amount_cents": line.amount_cents,
+                "memo": line.memo,
+                "dimensions": line.dimensions,
+            }
+            for key, index in fresh.items()
+            if key in inserted
+            for position, line in enumerate(ready[index].lines)
+        ]
+        if line_rows:
+            await session.exec(lines_table.insert().values(line_rows))
+        twins_keys = [key for key in fresh if key not in inserted]
+        twins = (
+            {
+                e.idempotency_key: e
+                for e in (
+                    await session.exec(select(JournalEntry).where(col(JournalEntry.idempotency_key).in_(twins_keys)))
+                ).all()
+            }
+            if twins_keys
+            else {}
+        )
+        for key, index in fresh.items():
+            if key in inserted:
+                results[index] = inserted[key]
+                entry = ready[index]
+                await emit(
+                    session,
+                    EntryPosted(
+                        entry_id=inserted[key],
+                        source_type=entry.source_type,
+                        source_id=entry.source_id,
+                        reverses_id=None,
+                    ),
+                )
+            elif key in twins:
+                results[index] = _answer(twins[key], ready[index].fingerprint)
+            else:
+                raise RuntimeError(f"entry {key} was neither posted nor found")
+    for index in repeats:
+        entry = ready[index]
+        if entry.key in inserted:
+            results[index] = _answer_first(inserted[entry.key], ready[firsts[entry.key]], entry)
+        elif entry.key in twins:
+            results[index] = _answer(twins[entry.key], entry.fingerprint)
+        else:
+            # The first entry of this key was refused for its day; this one is, for the same reason.
+            results[index] = results[firsts[entry.key]]
+    answered: list[int | DomainError] = []
+    for outcome in results:
+        if outcome is None:
+            raise RuntimeError("an entry of the run was neither posted nor refused")
+        answered.append(outcome)
+    return answered
+
+
+def _answer_first(entry_id: int, first: _Ready, entry: _Ready) -> int | DomainError:
+    """A later entry of a key posted earlier in the same run: the same entry, or a refusal if its lines differ."""
+    if first.fingerprint == entry.fingerprint:
+        return entry_id
+    return Conflict(
+        f"{first.source_type} {first.source_id} was already posted as entry #{entry_id} with "
+        "different lines; reverse that entry and post the correction under a new key.",
+        detail={"entry_id": entry_id},
+    )
+
+
+def _answer(existing: JournalEntry, fingerprint: str) -> int | DomainError:
+    try:
+        return _same_or_refuse(existing, fingerprint).id or 0
+    except DomainError as error:
+        return error
 
 
 async def entry_lines(session: AsyncSession, entry_id: int) -> list[JournalLine]:

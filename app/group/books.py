@@ -21,12 +21,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import and_, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounting.models import Account
-from app.accounting.services import PostingLine, post_entry
+from app.accounting.services import EntryToPost, PostingLine, post_entries, post_entry
 from app.group.books_models import MapKind, PostingStatus, VenueMapping, VenuePosting
 from app.group.models import Venue, VenueRecord
 from app.inventory.models import StockLocation
@@ -263,7 +262,8 @@ def _day(value: Any, label: str) -> dt.date:
         raise Unmapped(f"The record's {label} is not a date.") from None
 
 
-async def _book_entry(session: AsyncSession, venue: Venue, record: VenueRecord, maps: Maps) -> _Booked:
+def _entry_to_post(venue: Venue, record: VenueRecord, maps: Maps) -> EntryToPost:
+    """The group entry a venue journal entry becomes, its accounts mapped; `Unmapped` when one has no home."""
     payload = record.payload
     entry = payload.get("entry") or {}
     codes: dict[str, str] = {str(k): str(v) for k, v in (payload.get("accounts") or {}).items()}
@@ -280,8 +280,7 @@ async def _book_entry(session: AsyncSession, venue: Venue, record: VenueRecord, 
                 target, int(line["amount_cents"]), str(line.get("memo") or ""), {**dimensions, "venue": venue.code}
             )
         )
-    posted = await post_entry(
-        session,
+    return EntryToPost(
         date=day,
         description=f"{venue.code}: {entry.get('description') or record.key}"[:200],
         lines=lines,
@@ -289,7 +288,20 @@ async def _book_entry(session: AsyncSession, venue: Venue, record: VenueRecord, 
         source_id=f"{venue.code}:{entry.get('source_id') or record.sequence}"[:80],
         idempotency_key=f"venue:{venue.code}:{record.key}"[:200],
     )
-    return _Booked(day, entry_id=posted.id)
+
+
+async def _book_entry(session: AsyncSession, venue: Venue, record: VenueRecord, maps: Maps) -> _Booked:
+    spec = _entry_to_post(venue, record, maps)
+    posted = await post_entry(
+        session,
+        date=spec.date,
+        description=spec.description,
+        lines=spec.lines,
+        source_type=spec.source_type,
+        source_id=spec.source_id,
+        idempotency_key=spec.idempotency_key,
+    )
+    return _Booked(spec.date, entry_id=posted.id)
 
 
 def _local_day(venue: Venue, at: dt.datetime) -> dt.date:
@@ -349,73 +361,94 @@ async def post_pending(
     rows: Sequence[tuple[VenueRecord, VenuePosting | None]] = (await session.exec(query)).all()
     maps: dict[int, Maps] = {}
     posted = exceptions = 0
-    # Records whose booking writes nothing but their posting row (stock moves, day closes) are posted together.
-    plain: list[dict[str, Any]] = []
+    # Records booked for the first time are booked together: their journal entries in one bulk posting, and every
+    # posting row (posted or exception) in one statement. An exception booked again goes one by one below.
+    fresh: list[dict[str, Any]] = []
+    entries: list[tuple[Venue, VenueRecord, EntryToPost]] = []
     for record, existing in rows:
         venue = venues[record.venue_id]
         if record.venue_id not in maps:
             maps[record.venue_id] = await load_maps(session, record.venue_id)
-        if existing is None and record.kind != JOURNAL_ENTRY:
+        if existing is None:
             try:
+                if record.kind == JOURNAL_ENTRY:
+                    entries.append((venue, record, _entry_to_post(venue, record, maps[record.venue_id])))
+                    continue
                 booked = await _book(session, venue, record, maps[record.venue_id])
             except DomainError as error:
-                exceptions += 1
-                await _note_exception(session, venue, record, None, _reason(error))
+                fresh.append(_exception_row(venue, record, _reason(error)))
                 continue
-            plain.append(
-                {
-                    "venue_id": record.venue_id,
-                    "sequence": record.sequence,
-                    "kind": record.kind,
-                    "business_day": booked.day,
-                    "status": PostingStatus.POSTED,
-                    "reason": "",
-                    "entry_id": None,
-                    "warehouse": booked.warehouse,
-                    "attempts": 1,
-                    "updated_at": utcnow(),
-                }
-            )
+            fresh.append(_posted_row(record, booked))
             continue
         try:
             async with session.begin_nested():
                 booked = await _book(session, venue, record, maps[record.venue_id])
-                row = existing or VenuePosting(
-                    venue_id=record.venue_id,
-                    sequence=record.sequence,
-                    kind=record.kind,
-                    attempts=0,
-                    status=PostingStatus.POSTED,
-                )
-                row.status = PostingStatus.POSTED
-                row.reason = ""
-                row.business_day = booked.day
-                row.entry_id = booked.entry_id
-                row.warehouse = booked.warehouse
-                row.attempts += 1
-                row.updated_at = utcnow()
-                session.add(row)
+                existing.status = PostingStatus.POSTED
+                existing.reason = ""
+                existing.business_day = booked.day
+                existing.entry_id = booked.entry_id
+                existing.warehouse = booked.warehouse
+                existing.attempts += 1
+                existing.updated_at = utcnow()
+                session.add(existing)
                 await session.flush()
             posted += 1
-        except IntegrityError:
-            # A concurrent run booked this (venue, sequence) first; its row stands.
-            continue
         except DomainError as error:
             exceptions += 1
             await _note_exception(session, venue, record, existing, _reason(error))
-    if plain:
+    if entries:
+        outcomes = await post_entries(session, [spec for _, _, spec in entries])
+        for (venue, record, spec), outcome in zip(entries, outcomes, strict=True):
+            if isinstance(outcome, DomainError):
+                fresh.append(_exception_row(venue, record, _reason(outcome)))
+            else:
+                fresh.append(_posted_row(record, _Booked(spec.date, entry_id=outcome)))
+    if fresh:
         # One statement for them all; a (venue, sequence) a concurrent run booked first keeps its row.
+        fresh.sort(key=lambda row: (row["venue_id"], row["sequence"]))
         table = VenuePosting.__table__  # type: ignore[attr-defined]
         builder = postgresql.insert if is_postgres(session) else sqlite.insert
-        statement = builder(table).values(plain).on_conflict_do_nothing(index_elements=["venue_id", "sequence"])
-        posted += len((await session.exec(statement.returning(table.c.id))).all())
+        statement = builder(table).values(fresh).on_conflict_do_nothing(index_elements=["venue_id", "sequence"])
+        for (status,) in (await session.exec(statement.returning(table.c.status))).all():
+            if status == PostingStatus.POSTED:
+                posted += 1
+            else:
+                exceptions += 1
     return PostingRun(posted=posted, exceptions=exceptions)
 
 
-async def _note_exception(
-    session: AsyncSession, venue: Venue, record: VenueRecord, existing: VenuePosting | None, reason: str
-) -> None:
-    day: dt.date | None = None
+def _posted_row(record: VenueRecord, booked: _Booked) -> dict[str, Any]:
+    return {
+        "venue_id": record.venue_id,
+        "sequence": record.sequence,
+        "kind": record.kind,
+        "business_day": booked.day,
+        "status": PostingStatus.POSTED,
+        "reason": "",
+        "entry_id": booked.entry_id,
+        "warehouse": booked.warehouse,
+        "attempts": 1,
+        "updated_at": utcnow(),
+    }
+
+
+def _exception_row(venue: Venue, record: VenueRecord, reason: str) -> dict[str, Any]:
+    return {
+        "venue_id": record.venue_id,
+        "sequence": record.sequence,
+        "kind": record.kind,
+        "business_day": _record_day(venue, record),
+        "status": PostingStatus.EXCEPTION,
+        "reason": reason,
+        "entry_id": None,
+        "warehouse": None,
+        "attempts": 1,
+        "updated_at": utcnow(),
+    }
+
+
+def _record_day(venue: Venue, record: VenueRecord) -> dt.date | None:
+    """The business day a record that could not be booked shows on, when it names one."""
     if record.kind == JOURNAL_ENTRY:
         raw = (record.payload.get("entry") or {}).get("date")
     elif record.kind == DAY_CLOSED:
@@ -423,28 +456,23 @@ async def _note_exception(
     else:
         raw = _local_day(venue, record.occurred_at).isoformat()
     try:
-        day = dt.date.fromisoformat(str(raw))
+        return dt.date.fromisoformat(str(raw))
     except ValueError:
-        day = None
-    try:
-        async with session.begin_nested():
-            row = existing or VenuePosting(
-                venue_id=record.venue_id,
-                sequence=record.sequence,
-                kind=record.kind,
-                attempts=0,
-                status=PostingStatus.EXCEPTION,
-            )
-            row.status = PostingStatus.EXCEPTION
-            row.reason = reason
-            row.business_day = day
-            row.entry_id = None
-            row.attempts += 1
-            row.updated_at = utcnow()
-            session.add(row)
-            await session.flush()
-    except IntegrityError:
-        return
+        return None
+
+
+async def _note_exception(
+    session: AsyncSession, venue: Venue, record: VenueRecord, existing: VenuePosting, reason: str
+) -> None:
+    """An exception booked again that still cannot be booked: its row says why, now."""
+    existing.status = PostingStatus.EXCEPTION
+    existing.reason = reason
+    existing.business_day = _record_day(venue, record)
+    existing.entry_id = None
+    existing.attempts += 1
+    existing.updated_at = utcnow()
+    session.add(existing)
+    await session.flush()
 
 
 async def retry(session: AsyncSession, *, venue_code: str | None = None, actor_id: int | None = None) -> PostingRun:
