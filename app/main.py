@@ -65,6 +65,7 @@ from app.menu import controllers as menu_controllers
 from app.orders import controllers as orders_controllers
 from app.orders import live as orders_live
 from app.orders import occupancy as orders_occupancy
+from app.orders import pacing as orders_pacing
 from app.purchasing import controllers as purchasing_controllers
 from app.staff import controllers as staff_controllers
 from app.staff.auth import BrigadeAuthMiddleware, permission_guard
@@ -111,6 +112,7 @@ def _wire(runtime: Runtime) -> None:
     inventory_portions.wire(runtime.bus)
     checks_delivery.wire(runtime)
     runtime.dispatcher.register(kitchen_services.FIRE_TOPIC, kitchen_services.deliver_fire)
+    runtime.dispatcher.register(orders_pacing.PACE_TOPIC, orders_pacing.deliver_pace)
     kds_live.wire(runtime)
     print_queue.wire(runtime)
     closes_postings.wire(runtime)

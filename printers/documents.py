@@ -87,6 +87,8 @@ class KitchenTicketDoc:
     backup_from: str | None = None
     # minutes the ticket waited for a printer (out of paper, cover open): it prints marked LATE
     late_minutes: int | None = None
+    # when the station should start it, if later than the fire (timed to finish with a slower station)
+    start_at: dt.datetime | None = None
     lines: tuple[TicketLineDoc, ...] = ()
     # the guest's allergies, printed reversed so a cook cannot miss them
     allergies: str | None = None

@@ -30,6 +30,8 @@ def kitchen_banners(doc: KitchenTicketDoc) -> list[str]:
         banners.append(_KIND_BANNERS[doc.kind])
     if doc.late_minutes is not None:
         banners.append(late_banner(doc.late_minutes))
+    if doc.start_at is not None and doc.kind != "void":
+        banners.append(f"FIRE AT {doc.start_at:%H:%M}")
     if doc.reprint:
         banners.append("REPRINT")
     if doc.backup_from:

@@ -216,13 +216,15 @@ def ticket_document(
 ) -> KitchenTicketDoc:
     """The paper version of a ticket, in the restaurant's time zone; a VOID ticket says who voided it and why."""
     course = ticket.course.label if ticket.course else "Mixed courses"
+    zone = ZoneInfo(timezone)
     return KitchenTicketDoc(
         station=station.name,
         table_label=ticket.table_label,
         check_number=str(ticket.check_number),
         server_name=ticket.server_name,
         course_name=course,
-        fire_time=ticket.fired_at.astimezone(ZoneInfo(timezone)),
+        fire_time=ticket.fired_at.astimezone(zone),
+        start_at=ticket.fire_at.astimezone(zone) if ticket.fire_at else None,
         kind=typing.cast(documents.TicketKind, kind or ticket.kind.value),
         reprint=reprint,
         lines=tuple(_ticket_line(line) for line in lines),

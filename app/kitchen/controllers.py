@@ -10,7 +10,7 @@ from litestar.response import Template
 from sqlmodel import col, select
 
 from app.kitchen import configuration, printing, queries, setup
-from app.kitchen.models import Printer, PrinterRole, Station, StationKind
+from app.kitchen.models import Printer, PrinterRole, Station, StationKind, StationPacing
 from app.lib import web
 from app.lib.db import Database
 from app.staff.auth import Viewer
@@ -43,6 +43,7 @@ async def _kitchen_context(db: Database) -> dict[str, Any]:
         "printer_names": {p.id: p.name for p in printers},
         "report": report,
         "kinds": list(StationKind),
+        "pacings": list(StationPacing),
         "roles": list(PrinterRole),
         "code_pages": CODE_PAGES,
         "profiles": PROFILES,

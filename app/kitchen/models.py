@@ -46,6 +46,18 @@ class Printer(SQLModel, table=True):
     archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class StationPacing(StrEnum):
+    """When a station gets its part of a course."""
+
+    AT_ONCE = "at_once"  # as the course is fired
+    FINISH_TOGETHER = "finish_together"  # later by the difference in prep time, so it is ready with the slowest
+
+    @property
+    def label(self) -> str:
+        """How a manager reads it."""
+        return "At once" if self is StationPacing.AT_ONCE else "Finish together"
+
+
 class Station(SQLModel, table=True):
     """A place in the kitchen or bar that makes part of an order, or expo that assembles it."""
 
@@ -58,6 +70,7 @@ class Station(SQLModel, table=True):
     shows_on_kds: bool = True
     yellow_after_s: int = Field(default=480, ge=30)
     red_after_s: int = Field(default=900, ge=60)
+    pacing: StationPacing = Field(default=StationPacing.AT_ONCE, sa_type=str_enum(StationPacing))
     sort_order: int = 0
     archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -147,6 +160,8 @@ class KitchenTicket(SQLModel, table=True):
     server_name: str = Field(max_length=80)
     covers: int = 0
     fired_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    # When the station should start it, if later than the fire: its dishes are quicker than the course's slowest.
+    fire_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     state: TicketState = Field(default=TicketState.OPEN, sa_type=str_enum(TicketState), index=True)
     bumped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -85,6 +85,7 @@ class TicketView:
     lines: tuple[LineView, ...]
     parts: tuple[PartView, ...] = ()
     allergies: str | None = None
+    fire_at: datetime | None = None
 
     @property
     def dom_id(self) -> str:
@@ -93,8 +94,9 @@ class TicketView:
 
     @property
     def fired_ms(self) -> int:
-        """Fire time as epoch milliseconds, for the card's age timer."""
-        return int(self.fired_at.timestamp() * 1000)
+        """When the station starts it (the fire, or its later fire-at time) as epoch milliseconds, for the card's
+        timer."""
+        return int((self.fire_at or self.fired_at).timestamp() * 1000)
 
     @property
     def sort_key(self) -> str:
@@ -293,6 +295,7 @@ def _view(
         lines=tuple(_line_view(line) for line in lines),
         parts=tuple(parts.get(ticket.fire_id, [])) if ticket.is_expo else (),
         allergies=ticket.allergies,
+        fire_at=ticket.fire_at,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any, cast
 
@@ -30,6 +31,7 @@ from app.kitchen.models import (
     KitchenTicketLine,
     Station,
     StationKind,
+    StationPacing,
     TicketAction,
     TicketKind,
     TicketState,
@@ -40,6 +42,7 @@ from app.lib.events import emit
 from app.lib.outbox import OutboxMessage
 from app.menu.models import Course, MenuCategory, MenuItem
 from app.orders import live as orders_live
+from app.orders import pacing as orders_pacing
 from app.orders.models import Check, CheckKind, CheckLine, FireKind, FireLine, KitchenFire, LineModifier, LineState
 from app.staff.models import Staff
 
@@ -238,6 +241,7 @@ async def _write_tickets(
     kind: TicketKind,
     label: str,
     server: Staff | None,
+    fire_at: dict[int, datetime] | None = None,
 ) -> list[queries.HeldTicket]:
     """Write the planned tickets, then all their lines: two flushes for the whole fire."""
     tickets = []
@@ -258,6 +262,7 @@ async def _write_tickets(
                 server_name=server.name if server else "",
                 covers=check.covers,
                 fired_at=fire.fired_at,
+                fire_at=(fire_at or {}).get(plan.station.id or 0),
                 has_unrouted=any(line.unrouted_reason for line in [*plan.lines, *plan.appended]),
                 allergies=check.guest_allergies,
             )
@@ -336,7 +341,27 @@ async def _food_tickets(
             target = _Planned(fallback, [])
             planned.append(target)
         target.appended.extend(routed.unrouted)
-    return await _write_tickets(session, planned, fire=fire, check=check, kind=kind, label=label, server=server)
+    fire_at = start_times(planned, {line.id or 0: line.prep_minutes for line in lines}, fire.fired_at)
+    return await _write_tickets(
+        session, planned, fire=fire, check=check, kind=kind, label=label, server=server, fire_at=fire_at
+    )
+
+
+def start_times(planned: Sequence[_Planned], prep_minutes: dict[int, int], fired_at: datetime) -> dict[int, datetime]:
+    """When each station timed to finish together should start its part: later than the fire by how much quicker
+    its slowest dish is than the whole fire's slowest, so every station is ready at once. A station whose dishes
+    have no prep time set is told at once: nobody knows how long they take."""
+
+    def slowest(lines: Iterable[routing.RoutedLine]) -> int:
+        return max((prep_minutes.get(line.line_id, 0) for line in lines if not line.part_of), default=0)
+
+    cooking = [plan for plan in planned if plan.station.kind is not StationKind.EXPO]
+    whole = slowest(line for plan in cooking for line in plan.lines)
+    return {
+        plan.station.id or 0: fired_at + timedelta(minutes=whole - own)
+        for plan in cooking
+        if plan.station.pacing is StationPacing.FINISH_TOGETHER and 0 < (own := slowest(plan.lines)) < whole
+    }
 
 
 async def _void_tickets(
@@ -510,7 +535,7 @@ async def bump_ticket(session: AsyncSession, ticket_id: int, *, staff_id: int | 
         changed.append(expo.id or 0)
     await session.flush()
     if ticket.kind is not TicketKind.VOID and (ticket.is_expo or expo is None):
-        await _ready_if_done(session, ticket.check_id)
+        await _ready_if_done(session, ticket.check_id, ticket.course)
         orders_live.kitchen_progressed(session, ticket.check_id)
     await emit(session, KitchenTicketsChanged(ticket_ids=tuple(changed)))
     return changed
@@ -521,18 +546,21 @@ async def _station_names(session: AsyncSession, ids: Iterable[int]) -> list[str]
     return sorted(s.name for s in rows)
 
 
-async def _ready_if_done(session: AsyncSession, check_id: int) -> None:
-    # Ready means nothing food-bearing for this check is still open anywhere in the kitchen.
-    open_tickets = (
+async def _ready_if_done(session: AsyncSession, check_id: int, course: Course | None = None) -> None:
+    # Ready means nothing food-bearing for this check is still open anywhere in the kitchen; a course is ready at
+    # the pass when none of its tickets is (pacing fires the course after it from then).
+    open_courses = (
         await session.exec(
-            select(KitchenTicket.id).where(
+            select(KitchenTicket.course).where(
                 KitchenTicket.check_id == check_id,
                 KitchenTicket.state == TicketState.OPEN,
                 KitchenTicket.kind != TicketKind.VOID,
             )
         )
     ).all()
-    if not open_tickets:
+    if course is not None and course not in open_courses:
+        await orders_pacing.course_ready(session, check_id, course)
+    if not open_courses:
         from app.orders import services as order_services
 
         await order_services.mark_kitchen_ready(session, check_id)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.kitchen.models import Printer, PrinterRole, Station, StationKind
+from app.kitchen.models import Printer, PrinterRole, Station, StationKind, StationPacing
 from app.lib import audit, web
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput, NotFound
@@ -26,6 +26,7 @@ class StationForm:
     yellow_after_s: int
     red_after_s: int
     sort_order: int
+    pacing: StationPacing = StationPacing.AT_ONCE
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def parse_station(fields: Mapping[str, Any]) -> StationForm:
         yellow_after_s=yellow_min * 60,
         red_after_s=red_min * 60,
         sort_order=web.field_int(fields, "sort_order", label="Position", minimum=0, maximum=999, default=0),
+        pacing=_choice(StationPacing, fields.get("pacing") or StationPacing.AT_ONCE.value, "Timing"),
     )
 
 
@@ -128,6 +130,7 @@ def _station_snapshot(station: Station) -> dict[str, Any]:
         "yellow_after_s": station.yellow_after_s,
         "red_after_s": station.red_after_s,
         "sort_order": station.sort_order,
+        "pacing": station.pacing.value,
     }
 
 
@@ -170,6 +173,7 @@ async def save_station(session: AsyncSession, form: StationForm, *, station_id: 
     station.yellow_after_s = form.yellow_after_s
     station.red_after_s = form.red_after_s
     station.sort_order = form.sort_order
+    station.pacing = form.pacing
     session.add(station)
     await session.flush()
     await audit.record(

@@ -72,16 +72,24 @@ class OutboxMessage(SQLModel, table=True):
 
 
 async def enqueue(
-    session: AsyncSession, topic: str, payload: dict[str, Any], *, dedupe_key: str | None = None
+    session: AsyncSession,
+    topic: str,
+    payload: dict[str, Any],
+    *,
+    dedupe_key: str | None = None,
+    available_at: datetime | None = None,
 ) -> OutboxMessage | None:
-    """Owe `payload` to `topic`'s deliverer once this transaction commits; a repeated dedupe key is a no-op."""
+    """Owe `payload` to `topic`'s deliverer once this transaction commits (not before `available_at`, when given:
+    a durable timer); a repeated dedupe key is a no-op."""
     if dedupe_key is not None:
         existing = await session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
         if existing.first() is not None:
             return None
     message = OutboxMessage(topic=topic, payload=payload, dedupe_key=dedupe_key)
+    if available_at is not None:
+        message.available_at = available_at
     chain: _Chain | None = session.info.get(_CHAIN)
-    if chain is not None and topic in chain.topics:
+    if chain is not None and topic in chain.topics and message.available_at <= utcnow():
         # Written by a delivery: its dispatcher takes it on with this commit and delivers it next, sparing a
         # claim of its own (a kitchen fire's card push reaches the screens one write transaction sooner).
         message.claimed_at = utcnow()

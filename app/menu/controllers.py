@@ -85,6 +85,9 @@ def _item_fields(request: Req, fields: Mapping[str, Any]) -> ItemFields:
         ),
         group_ids=_ids(fields, "group_ids", label="Modifier group"),
         sort_order=_order(fields),
+        prep_minutes=web.field_int(
+            fields, "prep_minutes", label="Prep time (minutes)", minimum=0, maximum=services.PREP_MAX_MINUTES, default=0
+        ),
     )
 
 

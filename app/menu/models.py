@@ -80,6 +80,8 @@ class MenuItem(SQLModel, table=True):
     station_id: int | None = Field(default=None, foreign_key="station.id")
     description: str = Field(default="", max_length=300)
     sort_order: int = 0
+    # Minutes from fire to ready at the pass: pacing times courses with it, and stations finish together by it.
+    prep_minutes: int = Field(default=0, ge=0, le=240)
     eighty_sixed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     eighty_six_reason: str | None = Field(default=None, max_length=200)
     archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

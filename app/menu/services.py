@@ -42,6 +42,7 @@ SKU_MAX: Final = 40
 DESCRIPTION_MAX: Final = 300
 REASON_MAX: Final = 200
 SORT_MAX: Final = 9999
+PREP_MAX_MINUTES: Final = 240
 # Prices above this are typing slips, and they keep sums far inside a 32-bit integer column.
 PRICE_MAX_CENTS: Final = 10_000_000
 DELTA_MAX_CENTS: Final = 1_000_000
@@ -132,6 +133,7 @@ class ItemFields:
     description: str = ""
     group_ids: tuple[int, ...] = field(default_factory=tuple)
     sort_order: int = 0
+    prep_minutes: int = 0
 
 
 @dataclass(frozen=True)
@@ -426,6 +428,7 @@ async def _check_item(session: AsyncSession, fields: ItemFields, item_id: int | 
     )
     price = whole_number(fields.price_cents, label="Price (cents)", minimum=0, maximum=PRICE_MAX_CENTS)
     sort_order = whole_number(fields.sort_order, label="Order", minimum=0, maximum=SORT_MAX)
+    prep_minutes = whole_number(fields.prep_minutes, label="Prep time (minutes)", minimum=0, maximum=PREP_MAX_MINUTES)
     await _live_category(session, fields.category_id)
     await station_name(session, fields.station_id, label="Station override")
     if len(set(fields.group_ids)) != len(fields.group_ids):
@@ -452,6 +455,7 @@ async def _check_item(session: AsyncSession, fields: ItemFields, item_id: int | 
         description=description,
         group_ids=tuple(fields.group_ids),
         sort_order=sort_order,
+        prep_minutes=prep_minutes,
     )
 
 
@@ -489,6 +493,7 @@ async def create_item(session: AsyncSession, fields: ItemFields, *, actor_id: in
         station_id=fields.station_id,
         description=fields.description,
         sort_order=fields.sort_order,
+        prep_minutes=fields.prep_minutes,
     )
     session.add(item)
     await session.flush()
@@ -516,6 +521,7 @@ async def update_item(session: AsyncSession, item_id: int, fields: ItemFields, *
     item.station_id = fields.station_id
     item.description = fields.description
     item.sort_order = fields.sort_order
+    item.prep_minutes = fields.prep_minutes
     session.add(item)
     await session.flush()
     await _set_groups(session, item_id, fields.group_ids)
@@ -545,6 +551,7 @@ async def item_fields(session: AsyncSession, item_id: int) -> ItemFields:
         description=item.description,
         group_ids=tuple(await item_group_ids(session, item_id)),
         sort_order=item.sort_order,
+        prep_minutes=item.prep_minutes,
     )
 
 

@@ -25,10 +25,10 @@ from app.lib.errors import InvalidInput, ManagerApprovalRequired, NotFound, Stal
 from app.lib.idempotency import StoredResponse, check_key, fingerprint, run_once
 from app.lib.settings import Settings
 from app.menu.models import Course, MenuItem
-from app.orders import dialogs, floor_view, live, queries, services
+from app.orders import dialogs, floor_view, live, pacing, queries, services
 from app.orders.approvals import identify_approver
 from app.orders.calculations import MAX_QUANTITY, NOTE_MAX_LENGTH, VOID_REASON_MAX_LENGTH, ModifierQuestion
-from app.orders.models import Check, CheckKind, LineState
+from app.orders.models import Check, CheckKind, LineState, PacingTrigger
 from app.staff.auth import Viewer
 from app.staff.models import Staff
 from app.staff.permissions import Perm
@@ -345,12 +345,14 @@ async def send(request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[i
 async def course_action(
     request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int], course: FromPath[str], action: FromPath[str]
 ) -> Response[Any]:
-    """Hold, fire or rush one course."""
+    """Hold, fire or rush one course; pace it (fire it by itself later), or push its pacing back."""
     fields = await web.form_data(request)
     chosen = _course(course)
-    if chosen is None or action not in {"hold", "fire", "rush"}:
+    if chosen is None or action not in {"hold", "fire", "rush", "pace", "later"}:
         raise NotFound("No such course action.")
     version = _version(fields)
+    trigger = _pacing_trigger(fields) if action == "pace" else None
+    minutes = web.field_int(fields, "minutes", label="Minutes", minimum=0, maximum=pacing.MAX_MINUTES, default=0)
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
         common: dict[str, Any] = {
@@ -366,6 +368,14 @@ async def course_action(
         elif action == "fire":
             await services.fire_course(session, **common)
             message = f"{chosen.label} fired."
+        elif action == "pace":
+            assert trigger is not None
+            rule = await pacing.pace_course(session, trigger=trigger, minutes=minutes, **common)
+            when = f" (about {web.local_time(rule.due_at, _zone(request))})" if rule.due_at else ""
+            message = f"{chosen.label} will fire {rule.rule}{when}."
+        elif action == "later":
+            rule = await pacing.push_back(session, minutes=minutes, **common)
+            message = f"{chosen.label} pushed back {minutes} min."
         else:
             fire = await services.rush_course(session, **common)
             message = f"{chosen.label}: rush sent to the kitchen." if fire else f"{chosen.label} will go out as rush."
@@ -738,6 +748,21 @@ async def _view(session: AsyncSession, check_id: int) -> queries.CheckView:
     if view is None:
         raise NotFound(f"Check {check_id} does not exist.")
     return view
+
+
+def _pacing_trigger(fields: Mapping[str, Any]) -> PacingTrigger:
+    try:
+        return PacingTrigger(str(fields.get("trigger") or ""))
+    except ValueError:
+        raise InvalidInput(
+            "Choose when the course fires: when the course before is ready, after some minutes, "
+            "or as the course before is cleared."
+        ) from None
+
+
+def _zone(request: Request[Any, Any, Any]) -> str:
+    settings: Settings = request.app.state.settings
+    return settings.timezone
 
 
 def _version(fields: Mapping[str, Any]) -> int:

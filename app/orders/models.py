@@ -58,6 +58,8 @@ class Check(SQLModel, table=True):
     guest_id: int | None = Field(default=None, foreign_key="guest.id", index=True)
     guest_name: str | None = Field(default=None, max_length=80)
     guest_allergies: str | None = Field(default=None, max_length=300)
+    # A course of this check waits on pacing (app/orders/pacing.py): only then do fires and holds look at it.
+    paced: bool = False
     version: int = Field(default=1)
 
 
@@ -88,6 +90,7 @@ class CheckLine(SQLModel, table=True):
     tax_rate_id: int = Field(foreign_key="tax_rate.id")
     tax_rate_bp: int
     station_id: int | None = Field(default=None, foreign_key="station.id")
+    prep_minutes: int = Field(default=0, ge=0)
     seat: int | None = Field(default=None, ge=0, le=99)
     course: Course = Field(default=Course.MAINS, sa_type=str_enum(Course))
     note: str | None = Field(default=None, max_length=140)
@@ -160,3 +163,59 @@ class FireLine(SQLModel, table=True):
     line_id: int = Field(foreign_key="check_line.id", index=True)
     quantity_num: int = 1
     quantity_den: int = 1
+
+
+class PacingTrigger(StrEnum):
+    """What fires a paced course."""
+
+    BUMPED = "bumped"  # the course before it is ready at the pass (expo bumped it)
+    AFTER_FIRE = "after_fire"  # `minutes` after the course before it was fired
+    READY_AS_CLEARED = "ready_as_cleared"  # timed so its longest dish is ready as the course before is cleared
+
+    def describe(self, after: Course, minutes: int) -> str:
+        """How a server reads the rule."""
+        if self is PacingTrigger.BUMPED:
+            return f"when {after.label.lower()} are ready at the pass" + (f", +{minutes} min" if minutes else "")
+        if self is PacingTrigger.AFTER_FIRE:
+            return f"{minutes} min after {after.label.lower()} are fired"
+        return f"ready as {after.label.lower()} are cleared ({minutes} min to eat them)"
+
+
+class PacingState(StrEnum):
+    """A pacing rule's life: waiting until it fires its course, or until a server takes the course back."""
+
+    WAITING = "waiting"
+    FIRED = "fired"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+
+class CoursePacing(SQLModel, table=True):
+    """A held course that fires by itself: when the course before it is ready, after some minutes, or timed.
+
+    `due_at` is set once the rule's moment is known (the course before fired or bumped); each change of it is a
+    new `revision`, and the timer (an outbox row available at `due_at`) fires only the revision it was set for.
+    """
+
+    __tablename__ = "course_pacing"
+
+    id: int | None = Field(default=None, primary_key=True)
+    check_id: int = Field(foreign_key="guest_check.id", index=True)
+    course: Course = Field(sa_type=str_enum(Course))
+    after_course: Course = Field(sa_type=str_enum(Course))
+    trigger: PacingTrigger = Field(sa_type=str_enum(PacingTrigger))
+    minutes: int = Field(default=0, ge=0)
+    pushed_minutes: int = Field(default=0, ge=0)
+    state: PacingState = Field(default=PacingState.WAITING, sa_type=str_enum(PacingState), index=True)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revision: int = 1
+    set_by: int = Field(foreign_key="staff.id")
+    set_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    fire_id: int | None = Field(default=None, foreign_key="kitchen_fire.id")
+    outcome: str | None = Field(default=None, max_length=200)
+
+    @property
+    def rule(self) -> str:
+        """The rule in a server's words."""
+        return self.trigger.describe(self.after_course, self.minutes)

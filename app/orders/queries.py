@@ -25,7 +25,18 @@ from app.orders.calculations import (
     line_amount_cents,
     table_state,
 )
-from app.orders.models import Check, CheckKind, CheckLine, CheckStatus, FireKind, KitchenFire, LineModifier, LineState
+from app.orders.models import (
+    Check,
+    CheckKind,
+    CheckLine,
+    CheckStatus,
+    CoursePacing,
+    FireKind,
+    KitchenFire,
+    LineModifier,
+    LineState,
+    PacingState,
+)
 from app.staff.models import Staff
 from app.staff.permissions import Perm
 
@@ -260,6 +271,8 @@ class CourseView:
     rush: bool = False
     first_fired_at: datetime | None = None
     last_fired_at: datetime | None = None
+    # the course fires by itself (a pacing rule waiting), or None
+    pacing: CoursePacing | None = None
 
     @property
     def all_ready(self) -> bool:
@@ -335,6 +348,7 @@ async def check_view(session: AsyncSession, check_id: int) -> CheckView | None:
         grouped[line.course].append(
             LineView(line, tuple(modifiers.get(line.id or 0, [])), amount, ready=(line.id or 0) in ready)
         )
+    pacing = await waiting_pacing(session, check_id) if check.paced else {}
     courses = []
     for course in sorted(grouped, key=lambda c: c.order):
         views = grouped[course]
@@ -351,6 +365,7 @@ async def check_view(session: AsyncSession, check_id: int) -> CheckView | None:
                 rush=any(line.rush for line in live),
                 first_fired_at=times[0] if times else None,
                 last_fired_at=times[1] if times else None,
+                pacing=pacing.get(course),
             )
         )
     live_views = [v for c in courses for v in c.lines if v.line.state != LineState.VOIDED]
@@ -366,6 +381,14 @@ async def check_view(session: AsyncSession, check_id: int) -> CheckView | None:
         sent=sum(c.sent for c in courses),
         merged_into=await session.get(Check, check.merged_into_id) if check.merged_into_id else None,
     )
+
+
+async def waiting_pacing(session: AsyncSession, check_id: int) -> dict[Course, CoursePacing]:
+    """The pacing rules of a check still waiting to fire their course, by course."""
+    rows = await session.exec(
+        select(CoursePacing).where(CoursePacing.check_id == check_id, CoursePacing.state == PacingState.WAITING)
+    )
+    return {row.course: row for row in rows.all()}
 
 
 @cache

@@ -27,7 +27,7 @@ from app.lib.errors import Conflict, InvalidInput, ManagerApprovalRequired, NotF
 from app.lib.events import DomainEvent, emit
 from app.lib.outbox import enqueue
 from app.menu.models import Course, MenuCategory, MenuItem, TaxRate
-from app.orders import queries
+from app.orders import pacing, queries
 from app.orders.calculations import (
     MAX_COVERS,
     MAX_QUANTITY,
@@ -480,6 +480,7 @@ async def _ring_in(session: AsyncSession, check: Check, request: LineRequest, ac
         tax_rate_id=tax.id or 0,
         tax_rate_bp=tax.rate_bp,
         station_id=item.station_id or category.station_id,
+        prep_minutes=item.prep_minutes,
         seat=request.seat,
         course=course,
         note=note or None,
@@ -794,6 +795,8 @@ async def hold_course(
     for line in pending:
         line.state = LineState.HELD
         session.add(line)
+    if check.paced:
+        await pacing.course_held(session, check, course, actor)
     return len(pending)
 
 
@@ -874,6 +877,8 @@ async def _fire(
             )
         await _announce(session, fire)
         fires.append(fire)
+    if check.paced:
+        await pacing.course_fired(session, check, {plan.course for plan in plans}, actor)
     if told:
         # What the kitchen is told about each line: one statement for all, since nothing reads the rows back here.
         await session.exec(insert(_FIRE_LINES), params=told)
@@ -955,6 +960,14 @@ def _require_open(check: Check) -> None:
         raise Conflict(f"Check #{check.number} was merged into another check; nothing was changed.")
     if check.status != CheckStatus.OPEN:
         raise Conflict(f"Check #{check.number} is {check.status.value}; nothing was changed.")
+
+
+async def editable_check(
+    session: AsyncSession, check_id: int, actor: Staff, expected_version: int | None, approver: Staff | None
+) -> Check:
+    """The check, locked and counted as changed, once it is open, current and `actor` (or `approver`) may change
+    it."""
+    return await _editable_check(session, check_id, actor, expected_version, approver)
 
 
 async def _editable_check(

@@ -314,9 +314,12 @@
     var t = now();
     cards().forEach(function (card) {
       var fired = parseInt(card.getAttribute("data-fired"), 10) || t;
+      // a ticket timed to finish with a slower station counts down to its fire-at time, then up from it
+      var waiting = fired > t;
+      card.classList.toggle("fire-later", waiting);
       var age = Math.max(0, t - fired);
-      var seconds = Math.floor(age / 1000);
-      var label = Math.floor(seconds / 60) + ":" + pad(seconds % 60);
+      var seconds = Math.floor((waiting ? fired - t : age) / 1000);
+      var label = (waiting ? "in " : "") + Math.floor(seconds / 60) + ":" + pad(seconds % 60);
       var el = card.querySelector("[data-age]");
       if (el && el.textContent !== label) el.textContent = label;
       card.classList.toggle("age-red", age >= redMs);

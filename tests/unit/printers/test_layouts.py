@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -17,7 +18,7 @@ from printers.layouts import (
 )
 from printers.profiles import DEFAULT_PROFILE, PrinterProfile
 from tests.support.escpos_decoder import Decoded, decode
-from tests.unit.printers.samples import guest_check, kitchen_ticket, receipt, z_report
+from tests.unit.printers.samples import FIRED_AT, guest_check, kitchen_ticket, receipt, z_report
 
 WIDE_PROFILE = PrinterProfile(name="80mm font A, 48 columns", capability="TM-T20II", columns=48)
 
@@ -353,6 +354,16 @@ def test_new_ticket_still_says_fired() -> None:
     assert printed.line("Fired").text.endswith("19:42")
     assert "Voided" not in printed.text
     assert "Reason" not in printed.text
+
+
+def test_a_ticket_timed_to_finish_with_a_slower_station_says_when_to_fire_it() -> None:
+    start = FIRED_AT + timedelta(minutes=10)
+    printed = ticket(kind="addition", start_at=start)
+
+    banners = [line.text.strip() for line in printed.styled_lines if line.style.inverted]
+    assert banners == ["ADDITION", f"FIRE AT {start:%H:%M}"]
+    assert "FIRE AT" not in ticket().text
+    assert "FIRE AT" not in ticket(kind="void", start_at=start).text, "a void is for now, whatever its timing"
 
 
 def test_late_ticket_says_how_late_in_a_banner_after_its_kind() -> None:
