@@ -238,8 +238,17 @@ async def spend_on_payment(session: AsyncSession, event: GiftCardCharged) -> Non
     )
 
 
+def _held_lines(session: AsyncSession, check_id: int) -> list[CheckLine] | None:
+    """The check's lines this transaction already holds, if it holds any: read without another statement."""
+    held = [row for row in session.identity_map.values() if isinstance(row, CheckLine) and row.check_id == check_id]
+    return held or None
+
+
 async def activate_on_close(session: AsyncSession, event: CheckClosed) -> None:
     """Cards sold on a check become spendable when it closes paid; a card whose line was voided is cancelled."""
+    held = _held_lines(session, event.check_id)
+    if held is not None and not any(line.sku == SALE_SKU for line in held):
+        return  # closing priced every line of the check in this transaction: no card is on it
     found = await session.exec(
         select(GiftCard, CheckLine)
         .join(CheckLine, col(CheckLine.id) == col(GiftCard.line_id))
@@ -374,9 +383,11 @@ async def cancel(
 
 async def refuse_line_void(session: AsyncSession, event: orders.PortionsReturned) -> None:
     """A gift card's line is never voided from the order screen: that would tell the kitchen about it."""
-    item = await session.exec(select(MenuItem.id).where(MenuItem.sku == SALE_SKU))
-    item_id = item.first()
-    if item_id is not None and item_id in event.menu_item_ids:
+    # The line being voided is in this transaction already: its snapshot says whether it is a card.
+    if any(
+        isinstance(row, CheckLine) and row.sku == SALE_SKU and row.menu_item_id in event.menu_item_ids
+        for row in session.identity_map.values()
+    ):
         raise Conflict(
             "A gift card is taken off a check on its own page (Gift card, then Cancel), never as a void. "
             "Nothing was changed."

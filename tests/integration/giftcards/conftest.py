@@ -37,3 +37,7 @@ async def cash_drawer(runtime: Any, demo: None) -> Any:
     async with runtime.db.write() as session:
         manager = (await session.exec(select(Staff).where(Staff.name == "Nora Vance"))).one()
         return await closes.open_drawer(session, name="House", float_cents=10000, actor=manager)
+
+
+# The API's own fixtures: the app in this loop and bearer tokens that may read, or read and write.
+from tests.integration.api.conftest import api, reader, writer  # noqa: E402, F401

@@ -5,20 +5,24 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import col
 
+from app.accounting.exports import export_ledger
 from app.checks import services as checks
 from app.checks.models import Payment, PaymentAttempt, Refund
 from app.checks.terminal import SimulatedTerminal
 from app.closes.models import CheckPosting
 from app.closes.reports import z_report
 from app.giftcards import calculations as calc
+from app.giftcards import queries
 from app.giftcards.models import GiftCard, GiftCardMovement, GiftCardStatus, MovementKind
 from app.lib.audit import AuditEntry
 from app.lib.db import Database
 from app.orders.models import CheckStatus
+from tests.integration.accounting.test_exports import bean_check, hledger_check
 from tests.integration.checks.arrange import check_row, money, post, ring_in, rows, staff, tenders
 from tests.integration.closes.arrange import deliver
 from tests.integration.giftcards.arrange import (
@@ -295,3 +299,36 @@ async def test_the_balance_page_and_the_report_show_what_each_card_holds(
     assert report.status_code == 200
     assert "€60.00" in report.text
     assert "agree" in report.text
+
+
+async def test_the_liability_is_the_sum_of_open_balances_and_the_exports_pass_bean_check_and_hledger(
+    server: Any, manager: Any, runtime: Any, terminal: SimulatedTerminal, cash_drawer: Any, tmp_path: Path
+) -> None:
+    big = await sold_card(server, runtime, 10000, table="7")
+    small = await sold_card(server, runtime, 2500, table="8")
+    dinner = await ring_in(runtime, items=[(1, "PA-CAR"), (2, "PA-RIS")], table="9")
+    first = await pay(server, runtime, dinner.check_id, "Gift card", amount="20.00", gift_card_number=big.number)
+    assert first.status_code == 200, first.text
+    part = min(2500, (await money(runtime, dinner.check_id)).due - 100)
+    second = await pay(
+        server, runtime, dinner.check_id, "Gift card", amount=f"{part / 100:.2f}", gift_card_number=small.number
+    )
+    assert second.status_code == 200, second.text
+    await pay_rest_in_cash(server, runtime, dinner.check_id)
+    lunch = await ring_in(runtime, items=SOUP, table="10")
+    due = (await money(runtime, lunch.check_id)).due
+    await pay(server, runtime, lunch.check_id, "Gift card", amount=f"{due / 100:.2f}", gift_card_number=big.number)
+    refunded = await post(manager, runtime, lunch.check_id, "refund", {"scope": "full", "reason": "Wrong order"})
+    assert refunded.status_code == 200, refunded.text
+    balances = await open_balances(runtime)
+    assert balances == (10000 - 2000) + (2500 - part), "the lunch was refunded back onto the big card"
+    assert await ledger_balance(runtime, "2010") == balances, "the liability account is what the cards hold"
+    async with runtime.db.read() as session:
+        assert await queries.outstanding_cents(session) == balances
+        day = (await rows(runtime, CheckPosting))[-1].posted_day
+        for fmt, check in (("beancount", bean_check), ("hledger", hledger_check)):
+            content = await export_ledger(session, start=day, end=day, fmt=fmt, currency="EUR", title="Gift cards")
+            path = tmp_path / f"books.{fmt}"
+            path.write_text(content, encoding="utf-8")
+            result = check(path)
+            assert result.returncode == 0, result.stdout + result.stderr + content
