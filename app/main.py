@@ -34,6 +34,7 @@ from app.checks import controllers as checks_controllers
 from app.checks import delivery as checks_delivery
 from app.closes import controllers as closes_controllers
 from app.closes import postings as closes_postings
+from app.closes import promotion_controllers as closes_promotion_controllers
 from app.closes import queries as closes_queries
 from app.closes import services as closes_services
 from app.floor import controllers as floor_controllers
@@ -66,6 +67,7 @@ from app.orders import controllers as orders_controllers
 from app.orders import live as orders_live
 from app.orders import occupancy as orders_occupancy
 from app.orders import pacing as orders_pacing
+from app.promotions import controllers as promotions_controllers
 from app.purchasing import controllers as purchasing_controllers
 from app.staff import controllers as staff_controllers
 from app.staff.auth import BrigadeAuthMiddleware, permission_guard
@@ -245,6 +247,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *purchasing_controllers.ROUTES,
         *accounting_controllers.ROUTES,
         *closes_controllers.ROUTES,
+        *closes_promotion_controllers.ROUTES,
+        *promotions_controllers.ROUTES,
         *house_accounts_controllers.ROUTES,
         *invoices_controllers.ROUTES,
         *(invoices_api.ROUTES if settings.role == "venue" else []),

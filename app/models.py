@@ -20,6 +20,7 @@ from app.kitchen import models as kitchen_models
 from app.lib import audit, idempotency, outbox
 from app.menu import models as menu_models
 from app.orders import models as orders_models
+from app.promotions import models as promotions_models
 from app.purchasing import models as purchasing_models
 from app.staff import models as staff_models
 from app.sync import catalog_models as sync_catalog_models
@@ -47,6 +48,7 @@ __all__ = [
     "metadata",
     "orders_models",
     "outbox",
+    "promotions_models",
     "purchasing_models",
     "staff_models",
     "sync_catalog_models",

@@ -50,6 +50,7 @@ STANDARD_CHART: Final[list[tuple[str, str, AccountType, str | None]]] = [
     ("4100", "Service charges", R, "4000"),
     ("4500", "Discounts (contra revenue)", R, "4000"),
     ("4510", "Comps (contra revenue)", R, "4000"),
+    ("4520", "Promotions (contra revenue)", R, "4000"),
     ("5000", "Cost of sales", X, None),
     ("5010", "Cost of goods sold", X, "5000"),
     ("5020", "Waste and spoilage", X, "5000"),

@@ -9,6 +9,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 from app.lib.money import Money, allocate, round_cents, split_evenly
+from app.promotions.calculations import PromotedLine, Terms, promotion_amounts
 
 
 class LineStatus(StrEnum):
@@ -110,6 +111,10 @@ class PricedLine:
     discount: Discount | None = None
     tax_group: int | None = None
     """Shares of one shared line carry the original line's id here, so per-line tax is rounded once for them."""
+    promotion: Terms | None = None
+    """The promotion the line was rung in under, as it stood then."""
+    item_price: int | None = None
+    """The item's own price per unit (modifiers not in), which promotions act on; the unit price when None."""
 
     def __post_init__(self) -> None:
         _require_cents(self.unit_price, "A unit price")
@@ -200,6 +205,9 @@ class LineTotals:
     comp: int
     net: int
     tax: int
+    promotion: int = 0
+    promotion_id: int | None = None
+    promotion_name: str | None = None
 
     @property
     def total(self) -> int:
@@ -228,6 +236,8 @@ class CheckTotals:
     lines: tuple[LineTotals, ...]
     seat_subtotals: Mapping[int | None, int]
     tax_rounding: TaxRounding
+    promotions: int = 0
+    """Taken off by promotions (contra revenue of its own, before discounts and comps)."""
 
     @property
     def tax_rounded_per_line(self) -> bool:
@@ -330,6 +340,7 @@ class _PricedCheck:
     comps: tuple[int, ...]
     prices: tuple[int, ...]
     service: ServiceCharge | None
+    promotions: tuple[int, ...] = ()
 
     @property
     def subtotal(self) -> int:
@@ -347,15 +358,21 @@ def _price_lines(lines: Sequence[PricedLine], adjustments: CheckAdjustments, cur
         price = line.amount
         voided = line.status is LineStatus.VOIDED
         comped = not voided and (check_comped or line.status is LineStatus.COMPED)
-        discount = None if voided or comped else line.discount
         amounts.append(0 if voided else price)
         voids.append(price if voided else 0)
         comps.append(price if comped else 0)
-        discounts.append(discount.cents_off(price, currency) if discount else 0)
+        discounts.append(0)
+    promotions = _promotions(lines, check_comped)
+    for index, line in enumerate(lines):
+        if line.discount is not None and line.status is LineStatus.ACTIVE and not check_comped:
+            # A manager's discount comes on top of the promotion: it is worked out on what is left.
+            discounts[index] = _line_discount_off(
+                line.discount, amounts[index] - promotions[index], currency, promoted=promotions[index] > 0
+            )
 
     if adjustments.discount is not None and not check_comped:
         open_indexes = [index for index, line in enumerate(lines) if line.status is LineStatus.ACTIVE]
-        remaining = [amounts[index] - discounts[index] for index in open_indexes]
+        remaining = [amounts[index] - promotions[index] - discounts[index] for index in open_indexes]
         check_off = adjustments.discount.cents_off(sum(remaining), currency)
         if check_off:
             # Spread by what is left of each line, so revenue per category stays true.
@@ -363,7 +380,10 @@ def _price_lines(lines: Sequence[PricedLine], adjustments: CheckAdjustments, cur
             for index, share in zip(open_indexes, shares, strict=True):
                 discounts[index] += share
 
-    prices = [amount - discount - comp for amount, discount, comp in zip(amounts, discounts, comps, strict=True)]
+    prices = [
+        amount - promotion - discount - comp
+        for amount, promotion, discount, comp in zip(amounts, promotions, discounts, comps, strict=True)
+    ]
     return _PricedCheck(
         lines=tuple(lines),
         amounts=tuple(amounts),
@@ -372,7 +392,43 @@ def _price_lines(lines: Sequence[PricedLine], adjustments: CheckAdjustments, cur
         comps=tuple(comps),
         prices=tuple(prices),
         service=adjustments.service_charge,
+        promotions=tuple(promotions),
     )
+
+
+def _promotions(lines: Sequence[PricedLine], check_comped: bool) -> list[int]:
+    """What promotions take off each line: only charged lines count (a void or a comp takes a line out of a deal)."""
+    counted = [
+        index
+        for index, line in enumerate(lines)
+        if line.promotion is not None and line.status is LineStatus.ACTIVE and not check_comped
+    ]
+    found = [0] * len(lines)
+    if counted:
+        off = promotion_amounts(
+            [
+                PromotedLine(
+                    _item_price(lines[index]),
+                    lines[index].quantity,
+                    lines[index].promotion,
+                )
+                for index in counted
+            ]
+        )
+        for index, cents in zip(counted, off, strict=True):
+            found[index] = min(cents, lines[index].amount)
+    return found
+
+
+def _item_price(line: PricedLine) -> int:
+    return line.item_price if line.item_price is not None else line.unit_price
+
+
+def _line_discount_off(discount: Discount, base: int, currency: str, *, promoted: bool) -> int:
+    if promoted and discount.kind is DiscountKind.AMOUNT and base < int(discount.value):
+        # A deal formed after an amount discount was given: the discount takes what is left, never more.
+        return base
+    return discount.cents_off(base, currency)
 
 
 def _assemble(check: _PricedCheck, charge: int, entry_taxes: Sequence[int], settings: TaxSettings) -> CheckTotals:
@@ -407,6 +463,9 @@ def _assemble(check: _PricedCheck, charge: int, entry_taxes: Sequence[int], sett
             comp=check.comps[index],
             net=entry_nets[index],
             tax=entry_taxes[index],
+            promotion=check.promotions[index] if check.promotions else 0,
+            promotion_id=line.promotion.rule_id if line.promotion and check.promotions[index] else None,
+            promotion_name=line.promotion.name if line.promotion and check.promotions[index] else None,
         )
         for index, line in enumerate(lines)
     )
@@ -440,6 +499,7 @@ def _assemble(check: _PricedCheck, charge: int, entry_taxes: Sequence[int], sett
         lines=line_totals,
         seat_subtotals=seat_subtotals,
         tax_rounding=settings.rounding,
+        promotions=sum(check.promotions),
     )
 
 

@@ -111,6 +111,10 @@ def _lines(money: CheckMoney) -> tuple[CheckLineDoc, ...]:
         modifiers = [m.name for m in money.modifiers.get(line.id or 0, ())]
         if money.line_comp(line.id):
             modifiers.append("Comp")
+        if line_totals.promotion:
+            # The promotion the line was rung in under, by name and amount, as on the screen.
+            off = money_format(money.currency).format(line_totals.promotion)
+            modifiers.append(f"{line_totals.promotion_name} -{off}"[:60])
         docs.append(
             CheckLineDoc(
                 quantity=quantity_text(line.quantity_num, line.quantity_den),
@@ -139,6 +143,11 @@ def _seat_subtotals(money: CheckMoney) -> tuple[SeatSubtotalDoc, ...]:
 def _adjustments(money: CheckMoney) -> tuple[AmountLineDoc, ...]:
     totals = money.totals
     adjustments: list[AmountLineDoc] = []
+    if totals.promotions:
+        names = sorted({line.promotion_name for line in totals.lines if line.promotion and line.promotion_name})
+        adjustments.append(
+            AmountLineDoc(label=f"Promotions ({', '.join(names)})"[:60], amount_cents=-totals.promotions)
+        )
     if totals.discounts:
         reasons = sorted({d.reason for d in money.discounts})
         adjustments.append(AmountLineDoc(label=f"Discount ({', '.join(reasons)})"[:60], amount_cents=-totals.discounts))

@@ -33,6 +33,7 @@ from app.lib.money import allocate
 from app.lib.settings import Settings
 from app.menu.models import TaxRate
 from app.orders.models import Check, CheckLine, CheckStatus, LineModifier, LineState
+from app.promotions import services as promotions
 from app.staff.models import Staff
 
 
@@ -258,6 +259,8 @@ async def _pricing(session: AsyncSession, check: Check, settings: Settings) -> _
         )
 
     line_discounts = {d.line_id: d for d in discounts if d.line_id is not None}
+    # A line split off another (a share, a voided part) carries the promotion of the line it came from.
+    promoted = await promotions.terms_of_lines(session, [line.origin_line_id or line.id or 0 for line in lines])
     comped = {c.line_id for c in comps if c.line_id is not None}
     check_discount = next((d for d in discounts if d.line_id is None), None)
     check_comp = next((c for c in comps if c.line_id is None), None)
@@ -283,6 +286,8 @@ async def _pricing(session: AsyncSession, check: Check, settings: Settings) -> _
             ),
             discount=_calc_discount(line_discounts[line.id]) if line.id in line_discounts else None,
             tax_group=line.origin_line_id,
+            promotion=promoted.get(line.origin_line_id or line.id or 0),
+            item_price=line.unit_price_cents,
         )
         for line in lines
     ]

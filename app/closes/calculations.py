@@ -17,6 +17,7 @@ from app.lib.money import allocate
 ACCOUNT_ROLES: dict[str, str] = {
     "discounts": "Discounts (contra revenue)",
     "comps": "Comps (contra revenue)",
+    "promotions": "Promotions (contra revenue)",
     "service_charge": "Service charge revenue",
     "tips_payable": "Tips payable",
     "cogs": "Cost of goods sold",
@@ -47,6 +48,13 @@ class SaleFigures:
     tips: int
     takings_by_tender: Mapping[int, int]
     cost: int = 0
+    promotions_by_rule: Mapping[int, int] = field(default_factory=dict)
+    promotion_names: Mapping[int, str] = field(default_factory=dict)
+
+    @property
+    def promotions(self) -> int:
+        """Taken off by promotions."""
+        return sum(self.promotions_by_rule.values())
 
     @property
     def gross(self) -> int:
@@ -83,11 +91,16 @@ def sale_figures(totals: calc.CheckTotals, payments: Sequence[tuple[int, int, in
     """The figures of a closed check from THE totals computation and its payments (tender id, amount, tip)."""
     gross: dict[int, int] = {}
     net: dict[int, int] = {}
+    promotions: dict[int, int] = {}
+    promotion_names: dict[int, str] = {}
     for line in totals.lines:
         if line.status is calc.LineStatus.VOIDED:
             continue
-        gross[line.category_id] = gross.get(line.category_id, 0) + line.net + line.discount + line.comp
+        gross[line.category_id] = gross.get(line.category_id, 0) + line.net + line.discount + line.comp + line.promotion
         net[line.category_id] = net.get(line.category_id, 0) + line.net
+        if line.promotion and line.promotion_id is not None:
+            promotions[line.promotion_id] = promotions.get(line.promotion_id, 0) + line.promotion
+            promotion_names[line.promotion_id] = line.promotion_name or "Promotion"
     tax_by_rate: dict[int, int] = {}
     for tax_line in totals.taxes:
         tax_by_rate[tax_line.rate.id] = tax_by_rate.get(tax_line.rate.id, 0) + tax_line.tax
@@ -107,6 +120,8 @@ def sale_figures(totals: calc.CheckTotals, payments: Sequence[tuple[int, int, in
         tips=tips,
         takings_by_tender=takings,
         cost=cost,
+        promotions_by_rule=promotions,
+        promotion_names=promotion_names,
     )
 
 
@@ -149,6 +164,10 @@ def sale_entry(figures: SaleFigures, accounts: Accounts, *, labels: Mapping[str,
         )
     lines.append(EntryLine(accounts.roles["discounts"], figures.discounts, "Discounts"))
     lines.append(EntryLine(accounts.roles["comps"], figures.comps, "Comps"))
+    for rule_id, amount in sorted(figures.promotions_by_rule.items()):
+        # Contra revenue of its own, one line per promotion so the books say which one gave what.
+        name = figures.promotion_names.get(rule_id, "Promotion")
+        lines.append(EntryLine(accounts.roles["promotions"], amount, f"Promotion: {name}", {"promotion": str(rule_id)}))
     if figures.service_charge:
         lines.append(EntryLine(accounts.roles["service_charge"], -figures.service_charge, "Service charge"))
     for rate_id, tax in sorted(figures.tax_by_rate.items()):
@@ -185,6 +204,9 @@ class RefundFigures:
     tip: int
     tender_id: int
     amount: int
+    promotions_by_rule: Mapping[int, int] = field(default_factory=dict)
+    promotions_by_category: Mapping[int, int] = field(default_factory=dict)
+    promotion_names: Mapping[int, str] = field(default_factory=dict)
 
     @property
     def net_sales(self) -> int:
@@ -208,11 +230,13 @@ def refund_entry(
     """The balanced lines of a refund: revenue, tax, service charge and tip reversed against the tender."""
     names = labels or {}
     lines: list[EntryLine] = []
-    for category_id, net in sorted(figures.net_by_category.items()):
+    promoted = figures.promotions_by_category
+    for category_id in sorted(set(figures.net_by_category) | set(promoted)):
+        # Revenue comes back gross of the promotion, which goes back off its own contra account below.
         lines.append(
             EntryLine(
                 accounts.category[category_id],
-                net,
+                figures.net_by_category.get(category_id, 0) + promoted.get(category_id, 0),
                 f"Refund: {names.get(f'category:{category_id}', 'sales')}",
                 {"category": str(category_id)},
             )
@@ -222,6 +246,11 @@ def refund_entry(
             EntryLine(
                 accounts.tax_rate[rate_id], tax, f"Refund: {names.get(f'tax:{rate_id}', 'tax')}", {"tax": str(rate_id)}
             )
+        )
+    for rule_id, amount in sorted(figures.promotions_by_rule.items()):
+        name = figures.promotion_names.get(rule_id, "Promotion")
+        lines.append(
+            EntryLine(accounts.roles["promotions"], -amount, f"Refund: promotion: {name}", {"promotion": str(rule_id)})
         )
     if figures.service_charge:
         lines.append(EntryLine(accounts.roles["service_charge"], figures.service_charge, "Refund: service charge"))

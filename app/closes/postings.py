@@ -27,6 +27,7 @@ from app.checks import services as checks
 from app.checks.models import CheckClosing, Payment, Refund, RefundLine, RefundStatus, Tender
 from app.checks.queries import check_money, settings_of
 from app.closes import calculations as calc
+from app.closes import promotion_postings
 from app.closes.models import CheckPosting, ExceptionStatus, MappingKind, PostingException, PostingKind, PostingMapping
 from app.giftcards import services as giftcards
 from app.inventory import services as inventory
@@ -503,7 +504,7 @@ async def post_closing(session: AsyncSession, payload: Mapping[str, Any]) -> Che
             f"Check #{check.number} took {figures.takings / 100:.2f} but owed {figures.total / 100:.2f} "
             f"plus {figures.tips / 100:.2f} in tips; it cannot be posted until its payments match."
         )
-    roles = ["discounts", "comps", "service_charge", "tips_payable"]
+    roles = ["discounts", "comps", "service_charge", "tips_payable"] + (["promotions"] if figures.promotions else [])
     if stock_lines:
         roles += ["cogs", "inventory"]
     names = await _names_of(
@@ -583,6 +584,7 @@ async def post_closing(session: AsyncSession, payload: Mapping[str, Any]) -> Che
             "payment_tips": {str(p.id): p.tip_cents for p in money.payments},
             "stock_lines": _stock_json(stock_lines),
             "closed_at": closing.closed_at.isoformat(),
+            "promotions": promotion_postings.sale_breakdown(money),
         },
         note=f"belongs to {own_day.isoformat()}, which was closed" if day != own_day else None,
     )
@@ -811,11 +813,24 @@ async def post_refund(session: AsyncSession, payload: Mapping[str, Any]) -> Chec
             f"Refund {refund_id} on check #{check.number} gave back {refund.amount_cents / 100:.2f} but its lines "
             f"account for {(refund.amount_cents - figures.imbalance) / 100:.2f}; it cannot be posted as it is."
         )
+    promoted = await promotion_postings.refunded(session, await check_money(session, check), refund, rows)
+    figures = replace(
+        figures,
+        promotions_by_rule=promoted.by_rule,
+        promotions_by_category=promoted.by_category,
+        promotion_names=promoted.names,
+    )
     roles = ["service_charge"] if service else []
+    if promoted.by_rule:
+        roles.append("promotions")
     if figures.tip:
         roles.append("tips_payable")
     accounts = await resolve_accounts(
-        session, category_ids=list(net), rate_ids=list(tax), tender_ids=[refund.tender_id], roles=roles
+        session,
+        category_ids=sorted({*net, *promoted.by_category}),
+        rate_ids=list(tax),
+        tender_ids=[refund.tender_id],
+        roles=roles,
     )
     settings = settings_of(session)
     own_day = checks.business_day(settings, refund.completed_at or refund.created_at)
@@ -844,14 +859,16 @@ async def post_refund(session: AsyncSession, payload: Mapping[str, Any]) -> Chec
         business_day=own_day,
         posted_day=day,
         late=day != own_day,
-        gross_cents=figures.net_sales,
+        gross_cents=figures.net_sales + sum(promoted.by_rule.values()),
         net_sales_cents=figures.net_sales,
         service_charge_cents=figures.service_charge,
         tax_cents=figures.tax,
         tips_cents=figures.tip,
         total_cents=figures.amount,
         breakdown={
-            "gross_by_category": {str(k): v for k, v in net.items()},
+            "gross_by_category": {
+                str(k): net.get(k, 0) + promoted.by_category.get(k, 0) for k in sorted({*net, *promoted.by_category})
+            },
             "net_by_category": {str(k): v for k, v in net.items()},
             "tax_by_rate": {str(k): v for k, v in tax.items()},
             "takings_by_tender": {str(refund.tender_id): refund.amount_cents + refund.tip_cents},
@@ -859,6 +876,7 @@ async def post_refund(session: AsyncSession, payload: Mapping[str, Any]) -> Chec
             "line_ids": [row.line_id for row in rows if row.line_id is not None],
             "full": refund.full,
             "reason": refund.reason,
+            "promotions": dict(promoted.breakdown),
         },
         note=refund.reason[:200],
     )

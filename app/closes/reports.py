@@ -59,6 +59,7 @@ class ZReport:
     gross_cents: int = 0
     discounts: NamedAmount = NamedAmount("Discounts", 0)
     comps: NamedAmount = NamedAmount("Comps", 0)
+    promotions: NamedAmount = NamedAmount("Promotions", 0)
     voids: NamedAmount = NamedAmount("Voids", 0)
     refunds: NamedAmount = NamedAmount("Refunds", 0)
     net_sales_cents: int = 0
@@ -86,6 +87,7 @@ class ZReport:
             "gross_cents": self.gross_cents,
             "discounts": [self.discounts.count, self.discounts.cents],
             "comps": [self.comps.count, self.comps.cents],
+            "promotions": [self.promotions.count, self.promotions.cents],
             "voids": [self.voids.count, self.voids.cents],
             "refunds": [self.refunds.count, self.refunds.cents],
             "net_sales_cents": self.net_sales_cents,
@@ -147,6 +149,7 @@ async def z_report(session: AsyncSession, day: dt.date) -> ZReport:
     counts: dict[int, int] = defaultdict(int)
     discounts = comps = voids = refunds = 0
     discount_n = comp_n = void_n = refund_n = 0
+    promotions = promotion_n = 0
     for p in postings:
         sign = p.kind.sign
         if p.kind is PostingKind.SALE and p.entry_id is not None:
@@ -165,6 +168,9 @@ async def z_report(session: AsyncSession, day: dt.date) -> ZReport:
             discount_n += sign * p.discount_count
             comp_n += sign * p.comp_count
             void_n += sign * p.void_count
+        for promoted in p.breakdown.get("promotions", {}).values():
+            promotions += sign * int(promoted.get("cents", 0))
+            promotion_n += sign * int(promoted.get("units", 0))
         z.gross_cents += sign * p.gross_cents
         z.net_sales_cents += sign * p.net_sales_cents
         z.service_charge_cents += sign * p.service_charge_cents
@@ -188,6 +194,7 @@ async def z_report(session: AsyncSession, day: dt.date) -> ZReport:
             counts[int(key)] += (sign or 1) * int(n)
     z.discounts = NamedAmount("Discounts", discounts, discount_n)
     z.comps = NamedAmount("Comps", comps, comp_n)
+    z.promotions = NamedAmount("Promotions", promotions, promotion_n)
     z.voids = NamedAmount("Voids", voids, void_n)
     z.refunds = NamedAmount("Refunds", refunds, refund_n)
     z.categories = [

@@ -107,6 +107,7 @@ TENDER_ACCOUNTS: Final[dict[TenderKind, str]] = {
 ROLE_ACCOUNTS: Final[dict[str, str]] = {
     "discounts": "4500",
     "comps": "4510",
+    "promotions": "4520",
     "service_charge": "4100",
     "tips_payable": "2020",
     "cogs": "5010",

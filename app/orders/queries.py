@@ -37,6 +37,8 @@ from app.orders.models import (
     LineState,
     PacingState,
 )
+from app.promotions.calculations import PromotedLine, Terms, promotion_amounts
+from app.promotions.models import LinePromotion
 from app.staff.models import Staff
 from app.staff.permissions import Perm
 
@@ -251,6 +253,8 @@ class LineView:
     modifiers: tuple[LineModifier, ...]
     amount_cents: int
     ready: bool = False
+    promotion_cents: int = 0
+    promotion_name: str | None = None
 
     @property
     def seat_label(self) -> str:
@@ -332,10 +336,13 @@ async def check_view(session: AsyncSession, check_id: int) -> CheckView | None:
     modifiers: dict[int, list[LineModifier]] = defaultdict(list)
     fire_times: dict[Course, tuple[datetime, datetime]] = {}
     ready: set[int] = set()
-    for _check, _table, _server, line, modifier, first, last, kitchen_done in rows:
+    terms: dict[int, Terms] = {}
+    for _check, _table, _server, line, modifier, first, last, kitchen_done, promoted_as in rows:
         if line is None:
             continue  # a check with nothing on it yet
         lines[line.id or 0] = line
+        if promoted_as is not None:
+            terms[line.id or 0] = promoted_as.terms
         if kitchen_done == 1 and line.state == LineState.SENT:
             ready.add(line.id or 0)
         if modifier is not None:
@@ -343,10 +350,19 @@ async def check_view(session: AsyncSession, check_id: int) -> CheckView | None:
         if first is not None and last is not None:
             fire_times[line.course] = (_aware(first), _aware(last))
     grouped: dict[Course, list[LineView]] = defaultdict(list)
+    promoted = _promotions_of(list(lines.values()), terms)
     for line in lines.values():
         amount = line_amount_cents(line.unit_price_cents, line.modifiers_cents, line.quantity)
+        off, name = promoted.get(line.id or 0, (0, None))
         grouped[line.course].append(
-            LineView(line, tuple(modifiers.get(line.id or 0, [])), amount, ready=(line.id or 0) in ready)
+            LineView(
+                line,
+                tuple(modifiers.get(line.id or 0, [])),
+                amount,
+                ready=(line.id or 0) in ready,
+                promotion_cents=off,
+                promotion_name=name,
+            )
         )
     pacing = await waiting_pacing(session, check_id) if check.paced else {}
     courses = []
@@ -375,12 +391,25 @@ async def check_view(session: AsyncSession, check_id: int) -> CheckView | None:
         table=table,
         server=server,
         courses=courses,
-        subtotal_cents=sum(v.amount_cents for v in live_views),
+        subtotal_cents=sum(v.amount_cents - v.promotion_cents for v in live_views),
         pending=sum(c.pending for c in courses),
         held=sum(c.held for c in courses),
         sent=sum(c.sent for c in courses),
         merged_into=await session.get(Check, check.merged_into_id) if check.merged_into_id else None,
     )
+
+
+def _promotions_of(lines: Sequence[CheckLine], terms: dict[int, Terms]) -> dict[int, tuple[int, str]]:
+    """What promotions take off the live lines, with the same maths as the bill (app/promotions/calculations.py)."""
+    promoted = [line for line in lines if line.state != LineState.VOIDED and (line.id or 0) in terms]
+    if not promoted:
+        return {}
+    amounts = promotion_amounts(
+        [PromotedLine(line.unit_price_cents, line.quantity, terms[line.id or 0]) for line in promoted]
+    )
+    return {
+        line.id or 0: (cents, terms[line.id or 0].name) for line, cents in zip(promoted, amounts, strict=True) if cents
+    }
 
 
 async def waiting_pacing(session: AsyncSession, check_id: int) -> dict[Course, CoursePacing]:
@@ -398,10 +427,16 @@ def _check_with_lines() -> Any:
     return (
         select(Check, DiningTable, Staff)
         .add_columns(CheckLine, LineModifier, _course_fired(func.min), _course_fired(func.max), _line_ready())
+        .add_columns(LinePromotion)
         .outerjoin(DiningTable, col(DiningTable.id) == col(Check.table_id))
         .outerjoin(Staff, col(Staff.id) == col(Check.server_id))
         .outerjoin(CheckLine, col(CheckLine.check_id) == col(Check.id))
         .outerjoin(LineModifier, col(LineModifier.line_id) == col(CheckLine.id))
+        # the promotion the line was rung in under (a line split off another carries the original's)
+        .outerjoin(
+            LinePromotion,
+            col(LinePromotion.line_id) == func.coalesce(col(CheckLine.origin_line_id), col(CheckLine.id)),
+        )
         .where(col(Check.id) == bindparam("check_id"))
         .order_by(col(CheckLine.id), col(LineModifier.id))
     )

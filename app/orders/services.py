@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import String, Table, and_, bindparam, func, insert, or_, update
 from sqlmodel import col, select
@@ -52,6 +52,7 @@ from app.orders.models import (
     LineState,
 )
 from app.orders.queries import check_label
+from app.promotions import services as promotions
 from app.staff.models import Staff
 from app.staff.permissions import Perm
 
@@ -449,7 +450,7 @@ async def _ring_in(session: AsyncSession, check: Check, request: LineRequest, ac
         "course": request.course.value if request.course else None,
     }
     found = (await session.exec(_item_to_ring_in(), params=asked)).first()
-    item, category, tax, joins_held = found if found is not None else (None, None, None, False)
+    item, category, tax, joins_held, promotable = found if found is not None else (None, None, None, False, False)
     if item is None or item.archived_at is not None or category is None or category.archived_at is not None:
         raise NotFound("That item is not on the menu; pick it again from the menu.")
     if item.is_86d:
@@ -490,6 +491,16 @@ async def _ring_in(session: AsyncSession, check: Check, request: LineRequest, ac
     )
     session.add(line)
     await session.flush()
+    if promotable:
+        # The promotion running now, if any, is kept on the line: a rule that ends later does not reprice it.
+        await promotions.snapshot_for_line(
+            session,
+            line_id=line.id or 0,
+            menu_item_id=item.id or 0,
+            category_id=category.id or 0,
+            unit_price=item.price_cents,
+            at=line.added_at,
+        )
     for choice in chosen:
         session.add(
             LineModifier(
@@ -513,7 +524,7 @@ def _portions_refusal(left: int, name: str) -> str:
 
 
 @cache
-def _item_to_ring_in() -> Select[MenuItem, MenuCategory, TaxRate | None, bool]:
+def _item_to_ring_in() -> Select[MenuItem, MenuCategory, TaxRate | None, bool, bool]:
     """An item with its category and tax rate, and whether its course is held on the check (built once: see
     app/orders/queries.py). The course is the one asked for, else the category's; a held course keeps what joins it.
     """
@@ -527,12 +538,14 @@ def _item_to_ring_in() -> Select[MenuItem, MenuCategory, TaxRate | None, bool]:
         .correlate(MenuCategory)
         .exists()
     )
-    return (
+    query = (
         select(MenuItem, MenuCategory, TaxRate, course_held)
+        .add_columns(promotions.may_apply())  # whether a live promotion names the item or its category
         .join(MenuCategory, col(MenuCategory.id) == col(MenuItem.category_id))
         .outerjoin(TaxRate, col(TaxRate.id) == col(MenuCategory.tax_rate_id))
         .where(col(MenuItem.id) == bindparam("item_id"))
     )
+    return cast("Select[MenuItem, MenuCategory, TaxRate | None, bool, bool]", query)
 
 
 @dataclass(frozen=True)

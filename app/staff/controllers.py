@@ -293,6 +293,7 @@ MANAGE_TILES: tuple[tuple[str, str, str, frozenset[Perm]], ...] = (
     ),
     ("/manage/modifiers", "Modifiers", "Forced and optional choices, paid extras", frozenset({Perm.MENU_MANAGE})),
     ("/manage/taxes", "Tax rates", "The rates categories charge", frozenset({Perm.MENU_MANAGE})),
+    ("/manage/promotions", "Promotions", "Happy hours, quantity deals, set menus", frozenset({Perm.MENU_MANAGE})),
     ("/manage/86", "86 board", "What the kitchen has run out of", frozenset({Perm.EIGHTY_SIX})),
     ("/manage/floors", "Floors & tables", "Rooms, sections and the floor plan editor", frozenset({Perm.FLOOR_MANAGE})),
     (
