@@ -233,12 +233,16 @@ async def test_mains_timed_to_be_ready_as_the_starters_are_cleared(runtime: Any,
     assert len(await _fires(runtime, check_id, Course.MAINS)) == 1
 
 
+@pytest.mark.parametrize("trigger", [PacingTrigger.BUMPED, PacingTrigger.AFTER_FIRE])
 async def test_what_fell_due_while_the_app_was_down_fires_once_after_the_restart(
-    settings: Settings, runtime: Any, demo: None, clock: Any
+    settings: Settings, runtime: Any, demo: None, clock: Any, trigger: PacingTrigger
 ) -> None:
     check_id = await _table_with_starters_and_mains(runtime)
-    rule = await _pace(runtime, check_id, PacingTrigger.AFTER_FIRE, 10)
+    rule = await _pace(runtime, check_id, trigger, 0 if trigger is PacingTrigger.BUMPED else 10)
     await _send(runtime, check_id)
+    if trigger is PacingTrigger.BUMPED:
+        clock.shift(timedelta(minutes=9))
+        await _bump_course(runtime, check_id, Course.STARTERS)  # the app goes down before its timer is taken
     await runtime.db.dispose()  # the app stops; its timers are rows in the database
 
     clock.shift(timedelta(minutes=25))
