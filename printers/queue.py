@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.kitchen import queries
+from app.kitchen.allergies import TicketAllergiesErased
 from app.kitchen.events import KitchenTicketsFired, KitchenTicketsRushed, TicketReprintRequested
 from app.kitchen.models import (
     KitchenTicket,
@@ -380,11 +381,32 @@ async def print_reprint(session: AsyncSession, event: TicketReprintRequested) ->
             await _enqueue_ticket(session, printer, doc, ticket, event.staff_id)
 
 
+async def forget_printed_allergies(session: AsyncSession, event: TicketAllergiesErased) -> None:
+    """Subscriber: the print queue's copies of these tickets (bytes and document) are written again without the
+    erased guest's allergies; a job still to print prints that way."""
+    references = [f"ticket:{ticket_id}" for ticket_id in event.ticket_ids]
+    jobs = await session.exec(
+        select(PrintJob).where(PrintJob.kind == "kitchen_ticket", col(PrintJob.reference).in_(references))
+    )
+    for job in jobs.all():
+        if job.document is None:
+            continue
+        doc = document_from_json(job.document)
+        if not isinstance(doc, KitchenTicketDoc) or doc.allergies is None:
+            continue
+        doc = dataclasses.replace(doc, allergies=None)
+        printer = await session.get(Printer, job.target_printer_id)
+        job.document = document_to_json(doc)
+        job.data = render_kitchen_ticket(doc, profile_for(printer) if printer is not None else DEFAULT_PROFILE)
+        session.add(job)
+
+
 def subscribe(bus: EventBus) -> None:
     """Print kitchen tickets when the kitchen makes, rushes or reprints them."""
     bus.subscribe(KitchenTicketsFired, print_fired_tickets)
     bus.subscribe(KitchenTicketsRushed, print_rushed_tickets)
     bus.subscribe(TicketReprintRequested, print_reprint)
+    bus.subscribe(TicketAllergiesErased, forget_printed_allergies)
 
 
 def wire(runtime: Any) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -10,7 +12,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.kitchen.events import KitchenTicketsChanged, TicketReprintRequested
 from app.kitchen.models import KitchenTicket, KitchenTicketEvent, Station, TicketAction, TicketKind, TicketState
-from app.lib.events import emit
+from app.lib.events import DomainEvent, emit
+
+
+@dataclass(frozen=True)
+class TicketAllergiesErased(DomainEvent):
+    """These tickets' allergies were erased with their guest: what was printed for them is written again without."""
+
+    name: ClassVar[str] = "kitchen.ticket_allergies_erased"
+    ticket_ids: tuple[int, ...]
 
 
 async def show_allergies(
@@ -59,25 +69,28 @@ async def show_allergies(
 
 
 async def forget_allergies(session: AsyncSession, check_ids: Sequence[int]) -> list[int]:
-    """Empty the allergies every ticket of these checks holds (the guest was erased); the open ones redraw."""
+    """Empty the allergies every ticket of these checks holds (the guest was erased); the open ones redraw, and the
+    print queue writes its copies of them again without (TicketAllergiesErased)."""
     if not check_ids:
         return []
-    open_ids = (
+    holding = (
         await session.exec(
-            select(KitchenTicket.id).where(
-                col(KitchenTicket.check_id).in_(list(check_ids)),
-                col(KitchenTicket.allergies).is_not(None),
-                KitchenTicket.state == TicketState.OPEN,
+            select(KitchenTicket.id, KitchenTicket.state).where(
+                col(KitchenTicket.check_id).in_(list(check_ids)), col(KitchenTicket.allergies).is_not(None)
             )
         )
     ).all()
+    if not holding:
+        return []
     await session.exec(
         update(KitchenTicket)
         .where(col(KitchenTicket.check_id).in_(list(check_ids)), col(KitchenTicket.allergies).is_not(None))
         .values(allergies=None, version=col(KitchenTicket.version) + 1)
         .execution_options(synchronize_session="fetch")
     )
-    ids = tuple(ticket_id for ticket_id in open_ids if ticket_id is not None)
-    if ids:
-        await emit(session, KitchenTicketsChanged(ticket_ids=ids))
-    return list(ids)
+    every = tuple(ticket_id or 0 for ticket_id, _state in holding)
+    showing = tuple(ticket_id or 0 for ticket_id, state in holding if state == TicketState.OPEN)
+    if showing:
+        await emit(session, KitchenTicketsChanged(ticket_ids=showing))
+    await emit(session, TicketAllergiesErased(ticket_ids=every))
+    return list(showing)
