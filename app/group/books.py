@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import case, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import and_, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounting.models import Account
 from app.accounting.services import EntryToPost, PostingLine, post_entries, post_entry
-from app.group.books_models import MapKind, PostingStatus, VenueMapping, VenuePosting
+from app.group.books_models import MapKind, PostingStatus, VenueMapping, VenuePostedMark, VenuePosting
 from app.group.models import Venue, VenueRecord
 from app.inventory.models import StockLocation
 from app.lib import audit
@@ -338,6 +338,7 @@ async def post_pending(
     happened. Each record is booked whole in its own savepoint, or not at all and noted as an exception.
     """
     venues = {v.id: v for v in (await session.exec(select(Venue))).all()}
+    marks = {m.venue_id: m.sequence for m in (await session.exec(select(VenuePostedMark))).all()}
     posting = VenuePosting
     query = (
         select(VenueRecord, posting)
@@ -358,6 +359,13 @@ async def post_pending(
         query = query.where(col(posting.id).is_(None))
     if venue_id is not None:
         query = query.where(VenueRecord.venue_id == venue_id)
+    if not retry and venue_id is not None:
+        # Only what lies above the venue's mark: one index range, however long the venue's history.
+        query = query.where(col(VenueRecord.sequence) > marks.get(venue_id, 0))
+    elif not retry:
+        query = query.outerjoin(VenuePostedMark, col(VenuePostedMark.venue_id) == col(VenueRecord.venue_id)).where(
+            col(VenueRecord.sequence) > func.coalesce(col(VenuePostedMark.sequence), 0)
+        )
     rows: Sequence[tuple[VenueRecord, VenuePosting | None]] = (await session.exec(query)).all()
     maps: dict[int, Maps] = {}
     posted = exceptions = 0
@@ -414,7 +422,53 @@ async def post_pending(
                 posted += 1
             else:
                 exceptions += 1
+    if not retry:
+        await _advance_marks(session, venues, marks, rows, venue_id=venue_id, limit=limit)
     return PostingRun(posted=posted, exceptions=exceptions)
+
+
+async def _advance_marks(
+    session: AsyncSession,
+    venues: Mapping[int | None, Venue],
+    marks: Mapping[int, int],
+    rows: Sequence[tuple[VenueRecord, VenuePosting | None]],
+    *,
+    venue_id: int | None,
+    limit: int,
+) -> None:
+    """Move each venue's mark up to what this run has seen booked.
+
+    The run read every unbooked record up to each venue's acknowledged mark (read before it looked), so all of
+    them now have their posting row; a run cut short by `limit` has seen its last venue only up to its last row.
+    """
+    last = rows[-1][0] if len(rows) >= limit and rows else None
+    ahead: dict[int, int] = {}
+    for vid, venue in venues.items():
+        if vid is None or (venue_id is not None and vid != venue_id):
+            continue
+        if last is None or vid < last.venue_id:
+            high = venue.acked_sequence
+        elif vid == last.venue_id:
+            high = last.sequence
+        else:
+            continue
+        if high > marks.get(vid, 0):
+            ahead[vid] = high
+    if not ahead:
+        return
+    table = VenuePostedMark.__table__  # type: ignore[attr-defined]
+    builder = postgresql.insert if is_postgres(session) else sqlite.insert
+    statement = builder(table).values([{"venue_id": vid, "sequence": high} for vid, high in sorted(ahead.items())])
+    # A concurrent run that saw further keeps its mark.
+    statement = statement.on_conflict_do_update(
+        index_elements=["venue_id"],
+        set_={
+            "sequence": case(
+                (statement.excluded.sequence > table.c.sequence, statement.excluded.sequence), else_=table.c.sequence
+            )
+        },
+    )
+    await session.exec(statement)
 
 
 def _posted_row(record: VenueRecord, booked: _Booked) -> dict[str, Any]:
@@ -494,8 +548,8 @@ async def retry(session: AsyncSession, *, venue_code: str | None = None, actor_i
     return run
 
 
-# Records booked in one transaction after a batch; short transactions keep each savepoint's statement prepared.
-POSTING_CHUNK = 20
+# Records booked in one transaction after a batch: a batch of 50 checks books its 150 entries and moves in one.
+POSTING_CHUNK = 200
 # The advisory-lock namespace that lets one posting run at a time book a venue's records (PostgreSQL).
 _POSTING_LOCK_NAMESPACE = 0x6272_6732
 

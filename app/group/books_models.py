@@ -76,3 +76,16 @@ class VenuePosting(SQLModel, table=True):
     warehouse: str | None = Field(default=None, max_length=80)
     attempts: int = 1
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class VenuePostedMark(SQLModel, table=True):
+    """How far a venue's records are booked: every record at or below `sequence` has its posting row.
+
+    Posting looks for unbooked records above the mark only, so finding them costs the same late in the day as
+    at its start; an exception keeps its row below the mark, and a retry looks for those on its own.
+    """
+
+    __tablename__ = "group_venue_posted_mark"
+
+    venue_id: int = Field(foreign_key="group_venue.id", primary_key=True)
+    sequence: int = 0

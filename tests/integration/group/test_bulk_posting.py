@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from app.accounting.chart import seed_chart
@@ -13,7 +14,8 @@ from app.accounting.models import Account, JournalEntry, JournalLine
 from app.accounting.services import PostingLine, post_entry
 from app.group import books
 from app.group import services as head_office
-from app.group.books_models import PostingStatus, VenuePosting
+from app.group.books_models import PostingStatus, VenuePostedMark, VenuePosting
+from app.group.models import Venue
 from app.group.protocol import IncomingRecord
 from app.inventory.models import StockLocation
 
@@ -156,3 +158,66 @@ async def test_a_run_books_the_entries_one_by_one_would_with_each_exception_alon
     assert set(statuses) == {PostingStatus.POSTED}
     assert sorted(keys) == sorted(f"venue:NORTH:journal.entry:{n}" for n in range(1, 6))
     assert await _balances(runtime) == {"1010": 16500, "2020": 500, "4010": -12000, "4040": -3000, "2100": -2000}
+
+
+async def _marks(runtime: Any) -> dict[str, int]:
+    async with runtime.db.read() as session:
+        rows = (
+            await session.exec(
+                select(Venue.code, VenuePostedMark.sequence).join(
+                    VenuePostedMark, col(VenuePostedMark.venue_id) == col(Venue.id)
+                )
+            )
+        ).all()
+    return dict(rows)
+
+
+async def test_posting_looks_above_each_venues_mark_and_short_runs_still_book_everything_once(runtime: Any) -> None:
+    async with runtime.db.write() as session:
+        await seed_chart(session)
+        session.add(StockLocation(name="Kitchen"))
+        session.add(StockLocation(name="Cellar"))
+        north = (await head_office.add_venue(session, code="NORTH", name="N", timezone="UTC", currency="EUR")).venue
+        south = (await head_office.add_venue(session, code="SOUTH", name="S", timezone="UTC", currency="EUR")).venue
+        await session.flush()
+        for code in ("NORTH", "SOUTH"):
+            await books.save_mapping(session, venue_code=code, kind="account", subject="4999", target="4040")
+        await head_office.ingest(session, north, _records())
+        await head_office.ingest(session, south, _records())
+
+    # Runs of four records: the first sees four of NORTH's, so NORTH's mark stands at the fourth, SOUTH has none.
+    async with runtime.db.write() as session:
+        first = await books.post_pending(session, limit=4)
+    assert (first.posted, first.exceptions) == (4, 0)
+    assert await _marks(runtime) == {"NORTH": 4}
+    runs = 1
+    while True:
+        async with runtime.db.write() as session:
+            run = await books.post_pending(session, limit=4)
+        runs += 1
+        if run.posted + run.exceptions == 0:
+            break
+    assert runs == 7  # 22 records, four a run, and one that finds nothing left
+    assert await _marks(runtime) == {"NORTH": 11, "SOUTH": 11}
+
+    # A record kept above a gap waits (the mark stays at the acknowledged sequence); the gap filled, both book.
+    check = IncomingRecord(12, "check.closed", "check.closed:9:1", AT, {"check": {"id": 9}})
+    async with runtime.db.write() as session:
+        venue = await session.get(Venue, north.id)
+        assert venue is not None
+        await head_office.ingest(session, venue, [check, _entry(14, 9)])
+        waiting = await books.post_pending(session, venue_id=north.id)
+    assert (waiting.posted, waiting.exceptions) == (0, 0)
+    assert await _marks(runtime) == {"NORTH": 12, "SOUTH": 11}
+    async with runtime.db.write() as session:
+        venue = await session.get(Venue, north.id)
+        assert venue is not None
+        await head_office.ingest(session, venue, [_move(13, 9, "Kitchen")])
+        filled = await books.post_pending(session, venue_id=north.id)
+    assert (filled.posted, filled.exceptions) == (2, 0)
+    assert await _marks(runtime) == {"NORTH": 14, "SOUTH": 11}
+    async with runtime.db.read() as session:
+        postings = (await session.exec(select(VenuePosting.venue_id, VenuePosting.sequence))).all()
+        entries = (await session.exec(select(func.count()).select_from(JournalEntry))).one()
+    assert len(postings) == len(set(postings)) == 24
+    assert entries == 11
