@@ -69,6 +69,9 @@ from app.orders import occupancy as orders_occupancy
 from app.orders import pacing as orders_pacing
 from app.promotions import controllers as promotions_controllers
 from app.purchasing import controllers as purchasing_controllers
+from app.reservations import api as reservations_api
+from app.reservations import controllers as reservations_controllers
+from app.reservations import services as reservations_services
 from app.staff import controllers as staff_controllers
 from app.staff.auth import BrigadeAuthMiddleware, permission_guard
 from app.sync import capture as sync_capture
@@ -122,6 +125,7 @@ def _wire(runtime: Runtime) -> None:
     invoices_services.wire(runtime.bus)
     giftcards_services.wire(runtime.bus)
     closes_queries.wire(runtime.db)
+    reservations_services.wire(runtime.bus, runtime.db)
     sync_capture.wire(runtime)
 
 
@@ -256,6 +260,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         *(guests_api.ROUTES if settings.role == "venue" else []),
         *giftcards_controllers.ROUTES,
         *(giftcards_api.ROUTES if settings.role == "venue" else []),
+        *reservations_controllers.ROUTES,
+        *(reservations_api.ROUTES if settings.role == "venue" else []),
         *group_api.routes_for(settings.role, api_controllers.ROUTES),
         *group_controllers.routes_for(settings),
         *group_books_controllers.routes_for(settings),

@@ -22,6 +22,7 @@ from app.menu import models as menu_models
 from app.orders import models as orders_models
 from app.promotions import models as promotions_models
 from app.purchasing import models as purchasing_models
+from app.reservations import models as reservations_models
 from app.staff import models as staff_models
 from app.sync import catalog_models as sync_catalog_models
 from app.sync import models as sync_models
@@ -47,6 +48,7 @@ __all__ = [
     "menu_models",
     "metadata",
     "orders_models",
+    "reservations_models",
     "outbox",
     "promotions_models",
     "purchasing_models",

@@ -191,6 +191,8 @@ async def open_check(request: Request[Any, Any, Any], db: web.Db) -> Response[An
             server = chosen
         elif not actor.can(Perm.ORDERS_ENTER):
             raise InvalidInput("Choose the server who will look after this table.")
+        if table_id is not None and (table := await session.get(DiningTable, table_id)) is not None:
+            await floor_view.refuse_held_table(session, table, confirmed=_flag(fields, "confirm_hold"))
         check = await services.open_check(
             session, table_id=table_id, covers=covers, server=server, kind=kind, tab_name=tab_name, actor=actor
         )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Request, WebSocket, get, websocket
 from litestar.channels import ChannelsPlugin
@@ -14,7 +18,8 @@ from app.floor import queries as floor_queries
 from app.floor.models import DiningTable, Floor
 from app.lib import web
 from app.lib.clock import utcnow
-from app.lib.errors import NotFound
+from app.lib.errors import Conflict, NotFound
+from app.lib.settings import Settings
 from app.orders import live, queries
 from app.orders.models import Check
 from app.staff.auth import Viewer
@@ -22,6 +27,43 @@ from app.staff.permissions import Perm
 
 TABLE_TEMPLATE = "orders/_floor_table.html"
 COVER_CHOICES = 8
+TABLE_HOLDS = "orders.table_holds"
+"""Where the book (which sits above orders) registers its lookup of tables held for parties due soon."""
+
+
+@dataclass(frozen=True)
+class TableHold:
+    """A table held for a booked party due soon: who, how many, when, and whether they are late."""
+
+    reservation_id: int
+    name: str
+    party_size: int
+    starts_at: datetime
+    late: bool = False
+
+
+HoldLookup = Callable[[AsyncSession, Sequence[int] | None], Awaitable[dict[int, TableHold]]]
+
+
+async def table_holds(session: AsyncSession, table_ids: Sequence[int] | None = None) -> dict[int, TableHold]:
+    """Tables held for a party due soon, by table id (none when no book is wired)."""
+    lookup: HoldLookup | None = session.info.get(TABLE_HOLDS)
+    return await lookup(session, table_ids) if lookup is not None else {}
+
+
+async def refuse_held_table(session: AsyncSession, table: DiningTable, *, confirmed: bool) -> None:
+    """Seating a walk-in at a table held for a party due soon needs the host to confirm it, knowingly."""
+    if confirmed:
+        return
+    hold = (await table_holds(session, [table.id or 0])).get(table.id or 0)
+    if hold is None:
+        return
+    settings = session.info.get("settings")
+    zone = ZoneInfo(settings.timezone if isinstance(settings, Settings) else Settings().timezone)
+    raise Conflict(
+        f"Table {table.name} is held for {hold.name} (party of {hold.party_size}) at "
+        f'{hold.starts_at.astimezone(zone):%H:%M}. Tick "Seat a walk-in anyway" to seat here regardless.'
+    )
 
 
 async def _current_floor(session: AsyncSession, floor: int | None) -> tuple[list[Floor], Floor]:
@@ -50,6 +92,7 @@ async def floor_page(
         floors, current = await _current_floor(session, floor)
         tables = await queries.table_views(session, floor_id=current.id or 0)
         tabs = await queries.open_tabs(session)
+        holds = await table_holds(session, [t.table.id or 0 for t in tables])
     return web.page(
         request,
         "floor/floor.html",
@@ -59,6 +102,7 @@ async def floor_page(
         tables=tables,
         tabs=tabs,
         mine=mine,
+        holds=holds,
         **_table_context(request.user),
     )
 
@@ -69,9 +113,10 @@ async def floor_tables(request: Request[Any, Any, Any], db: web.Db, floor: FromQ
     async with db.read() as session:
         _, current = await _current_floor(session, floor)
         tables = await queries.table_views(session, floor_id=current.id or 0)
+        holds = await table_holds(session, [t.table.id or 0 for t in tables])
     return Template(
         template_name="orders/_floor_tables.html",
-        context={"current": current, "tables": tables, **_table_context(request.user)},
+        context={"current": current, "tables": tables, "holds": holds, **_table_context(request.user)},
     )
 
 
@@ -93,13 +138,15 @@ async def floor_live(socket: WebSocket[Any, Any, Any], db: web.Db, floor: FromQu
         if change.everything:
             async with db.read() as session:
                 views = await queries.table_views(session, floor_id=floor)
+                holds = await table_holds(session, [v.table.id or 0 for v in views])
         elif change.tables:
             async with db.read() as session:
                 views = await queries.table_views(session, floor_id=floor, table_ids=sorted(change.tables))
+                holds = await table_holds(session, [v.table.id or 0 for v in views])
         else:
             return None
         context = _table_context(viewer)
-        return "".join(template.render(view=view, current=current, **context) for view in views) or None
+        return "".join(template.render(view=view, current=current, holds=holds, **context) for view in views) or None
 
     await live.stream(socket, channels, live.floor_channel(floor), render, everything=live.Change.all())
 
@@ -114,6 +161,7 @@ async def table_sheet(request: Request[Any, Any, Any], db: web.Db, table_id: Fro
         views = await queries.table_views(session, table_ids=[table_id])
         checks = [await session.get(Check, check_id) for check_id in views[0].open_check_ids] if views else []
         servers = await queries.servers(session)
+        hold = (await table_holds(session, [table_id])).get(table_id)
     viewer: Viewer = request.user
     return web.page(
         request,
@@ -123,6 +171,7 @@ async def table_sheet(request: Request[Any, Any, Any], db: web.Db, table_id: Fro
         view=views[0] if views else None,
         checks=[c for c in checks if c is not None],
         servers=servers,
+        hold=hold,
         cover_choices=list(range(1, max(COVER_CHOICES, table.seats) + 1)),
         **_table_context(viewer),
     )

@@ -251,6 +251,16 @@ def kitchen_progressed(session: AsyncSession, check_id: int) -> None:
         touched.kitchen.add(check_id)
 
 
+def tables_changed(session: AsyncSession, table_ids: Sequence[int]) -> None:
+    """Something a table shows changed outside its checks (it is now held for a party due soon, or no longer):
+    tablets showing its floor redraw it."""
+    if not writing(session.sync_session):
+        return
+    touched = _touched(session.sync_session)
+    if touched is not None:
+        touched.tables.update(table_ids)
+
+
 def _track(session: Session, _flush_context: Any) -> None:
     touched = _touched(session)
     if touched is None:

@@ -1,0 +1,93 @@
+"""The floor shows what is coming; a walk-in on a held table needs the host's say-so; seating a reservation opens
+its check with the party's covers and the guest (and their allergies) attached."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from app.lib.audit import AuditEntry
+from app.orders.models import Check, CheckStatus
+from app.reservations.models import Reservation, ReservationStatus
+from app.staff.permissions import Role
+from tests.conftest import Device
+from tests.integration.reservations.conftest import Host, key
+
+
+async def test_a_held_table_shows_on_the_floor_warns_a_walk_in_and_seats_its_party_with_their_guest(
+    host_book: Host, host: Device, server: Device
+) -> None:
+    table_id = await host_book.table_id("9")
+    reservation = await host_book.book(
+        host_book.soon(2), party=4, name="Mara Quist", phone="06 1122 3344", allergies="Sesame", table_ids=(table_id,)
+    )
+    later = await host_book.book(host_book.tomorrow(21), party=2, name="Tomorrow Party")
+
+    floor = await host.get("/floor")
+    assert floor.status_code == 200
+    assert f'data-reservation="{reservation.id}"' in floor.text
+    assert '· 4p <span class="table-hold-name">Mara Quist</span>' in floor.text
+    assert "Tomorrow Party" not in floor.text, "only what is due within the look-ahead shows"
+    sheet = await host.get(f"/tables/{table_id}", htmx=True)
+    assert "Held for <strong>Mara Quist</strong>" in sheet.text
+    assert 'name="confirm_hold"' in sheet.text
+
+    lena = await host_book.staff(Role.SERVER)
+    walk_in = {"idempotency_key": key(), "kind": "table", "table_id": table_id, "covers": 2, "server_id": lena.id}
+    refused = await host.post("/checks", walk_in)
+    assert refused.status_code == 409
+    assert "is held for Mara Quist (party of 4)" in refused.text
+    async with host_book.db.read() as session:
+        assert (await session.exec(select(Check).where(Check.table_id == table_id))).first() is None
+
+    no_server = await host.post(f"/reservations/{reservation.id}/seat", {"idempotency_key": key(), "version": 1})
+    assert no_server.status_code == 422
+    assert "Choose the server" in no_server.text
+    seat = {"idempotency_key": key(), "version": 1, "server_id": lena.id}
+    seated = await host.post(f"/reservations/{reservation.id}/seat", seat)
+    assert seated.status_code == 200
+    assert seated.headers["hx-redirect"] == "/floor"
+    again = await host.post(f"/reservations/{reservation.id}/seat", seat)
+    assert again.headers["hx-redirect"] == "/floor", "a double tap seats once"
+
+    async with host_book.db.read() as session:
+        stored = await session.get(Reservation, reservation.id)
+        assert stored is not None
+        assert stored.status == ReservationStatus.SEATED
+        check = await session.get(Check, stored.check_id)
+        audit = (await session.exec(select(AuditEntry).where(AuditEntry.action == "reservation.seated"))).all()
+    assert check is not None
+    assert check.status == CheckStatus.OPEN
+    assert (check.table_id, check.covers, check.server_id) == (table_id, 4, lena.id)
+    assert check.guest_id == stored.guest_id
+    assert check.guest_id is not None
+    assert check.guest_allergies == "Sesame"
+    assert len(audit) == 1
+    assert audit[0].after is not None
+    assert audit[0].after["check_id"] == check.id
+
+    # Lena sees the seated table as hers; the hold is gone from the floor; the one for tomorrow is untouched.
+    floor = await server.get("/floor")
+    assert f'data-reservation="{reservation.id}"' not in floor.text
+    page = await host.get(f"/reservations/{later.id}")
+    assert page.status_code == 200
+    assert "Seat 2 at" in page.text
+    stale = await host.post(
+        f"/reservations/{reservation.id}/cancel", {"idempotency_key": key(), "version": 1, "reason": "x"}
+    )
+    assert stale.status_code == 409
+
+    # A walk-in confirmed knowingly is seated at a table held for later.
+    other = await host_book.table_id("10")
+    await host_book.book(host_book.soon(3), party=2, name="Held Later", table_ids=(other,))
+    confirmed = await host.post(
+        "/checks",
+        {
+            "idempotency_key": key(),
+            "kind": "table",
+            "table_id": other,
+            "covers": 2,
+            "server_id": lena.id,
+            "confirm_hold": "1",
+        },
+    )
+    assert confirmed.status_code == 200, confirmed.text
