@@ -165,6 +165,11 @@ async def erase_guest(request: Req, db: web.Db, guest_id: FromPath[int]) -> Resp
 # ---------------------------------------------------------------------------------------------- on a check
 
 
+def _back_to(actor: Staff, check_id: int) -> str:
+    """The check page for those who take orders on it; the floor for a host."""
+    return f"/checks/{check_id}" if actor.can(Perm.ORDERS_ENTER) else "/floor"
+
+
 async def _check_or_404(session: AsyncSession, check_id: int) -> Check:
     check = await session.get(Check, check_id)
     if check is None:
@@ -216,7 +221,7 @@ async def attach_guest(request: Req, db: web.Db, check_id: FromPath[int]) -> Res
         await services.attach_guest_to_check(
             session, check_id, guest_id, actor, allergies=allergies, expected_version=version
         )
-        return f"/checks/{check_id}"
+        return _back_to(actor, check_id)
 
     return await _once(request, db, fields, work)
 
@@ -229,7 +234,7 @@ async def detach_guest(request: Req, db: web.Db, check_id: FromPath[int]) -> Res
 
     async def work(session: AsyncSession, actor: Staff) -> str:
         await services.detach_guest_from_check(session, check_id, actor, expected_version=version)
-        return f"/checks/{check_id}"
+        return _back_to(actor, check_id)
 
     return await _once(request, db, fields, work)
 

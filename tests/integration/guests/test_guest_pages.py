@@ -109,8 +109,16 @@ async def test_a_host_adds_a_new_guest_and_attaches_them_in_one_step_and_bad_det
     assert "is not a phone number" in bad.text
     async with front.db.read() as session:
         assert (await session.exec(select(Guest))).all() == []
+    floor_sheet = await host.get(f"/tables/{check.table_id}", htmx=True)
+    assert f'href="/checks/{check.id}/guest">Add guest</a>' in floor_sheet.text
+    sheet_page = await host.get(f"/checks/{check.id}/guest")
+    assert sheet_page.status_code == 200
+    assert 'href="/floor">← Back to the floor' in sheet_page.text
     added = await host.post(f"/checks/{check.id}/guest", {**details, "idempotency_key": "h-2"})
     assert added.status_code == 200, added.text
+    assert added.headers["hx-redirect"] == "/floor"
+    floor_sheet = await host.get(f"/tables/{check.table_id}", htmx=True)
+    assert "Guest: Noor Haddad</a>" in floor_sheet.text
     async with front.db.read() as session:
         guest = (await session.exec(select(Guest))).one()
     assert (guest.email, guest.phone_digits, guest.marketing_consent) == ("noor@example.com", "655550101", True)
