@@ -76,6 +76,9 @@ class InvoiceOut(msgspec.Struct):
     company_name: str
     company_address: str
     vat_number: str
+    venue_name: str
+    venue_address: str
+    venue_vat_number: str
     currency: str
     net_cents: int
     tax_cents: int
@@ -133,6 +136,9 @@ def _out(invoice: CustomerInvoice, credited: dict[int, str]) -> InvoiceOut:
         company_name=invoice.company_name,
         company_address=invoice.company_address,
         vat_number=invoice.vat_number,
+        venue_name=invoice.venue_name,
+        venue_address=invoice.venue_address,
+        venue_vat_number=invoice.venue_vat_number,
         currency=invoice.currency,
         net_cents=invoice.net_cents,
         tax_cents=invoice.tax_cents,

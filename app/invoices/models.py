@@ -76,6 +76,8 @@ class CustomerInvoice(SQLModel, table=True):
     company_address: str = Field(max_length=300)
     vat_number: str = Field(default="", max_length=40)
     venue_name: str = Field(max_length=120)
+    venue_address: str = Field(default="", max_length=300)
+    venue_vat_number: str = Field(default="", max_length=40)
     currency: str = Field(max_length=3)
     net_cents: int
     tax_cents: int

@@ -26,6 +26,11 @@ def render(invoice: CustomerInvoice, *, credits_number: str | None = None) -> by
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
     pdf.cell(0, 9, _text(invoice.venue_name), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+    if invoice.venue_address:
+        pdf.multi_cell(0, 4.5, _text(invoice.venue_address), new_x="LMARGIN", new_y="NEXT")
+    if invoice.venue_vat_number:
+        pdf.cell(0, 5, _text(f"VAT number: {invoice.venue_vat_number}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "B", 13)
     pdf.cell(0, 8, _text(f"{invoice.kind.label} {invoice.document_number}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)

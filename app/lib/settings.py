@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     secret_key: str = ""
     venue_name: str = "Brigade Bistro"
+    # The seller on customer invoices: the venue's postal address and VAT number, as registered.
+    venue_address: str = ""
+    venue_vat_number: str = ""
     currency: str = "EUR"
     timezone: str = "Europe/Amsterdam"
     business_day_cutoff_hour: int = Field(default=5, ge=0, le=23)

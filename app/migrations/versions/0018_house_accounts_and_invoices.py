@@ -115,6 +115,8 @@ def upgrade() -> None:
         sa.Column("company_address", _text(300), nullable=False),
         sa.Column("vat_number", _text(40), nullable=False),
         sa.Column("venue_name", _text(120), nullable=False),
+        sa.Column("venue_address", _text(300), nullable=False),
+        sa.Column("venue_vat_number", _text(40), nullable=False),
         sa.Column("currency", _text(3), nullable=False),
         sa.Column("net_cents", sa.Integer(), nullable=False),
         sa.Column("tax_cents", sa.Integer(), nullable=False),

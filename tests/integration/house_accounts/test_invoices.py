@@ -114,6 +114,8 @@ async def test_an_issued_invoice_prints_as_html_and_pdf_never_changes_and_a_refu
     assert "INV-000001" in page.text
     assert "Acme Catering BV" in page.text
     assert "VAT NL0012.34.567.B01" in page.text
+    assert "Dam 1, 1012 JS Amsterdam" in page.text
+    assert "VAT NL999999999B01" in page.text
     assert f"check #{check.number}" in page.text
     pdf = await server.get(f"/invoices/{invoice.id}/pdf")
     assert pdf.status_code == 200
@@ -201,6 +203,7 @@ async def test_an_erp_reads_invoices_and_credit_notes_in_issue_order_with_a_chan
     one = (await live.get(f"/api/v1/invoices/{first.id}", headers=headers)).json()
     assert one["company_name"] == "Acme Catering BV"
     assert one["vat_number"] == "NL0012.34.567.B01"
+    assert (one["venue_vat_number"], one["venue_address"]) == ("NL999999999B01", "Dam 1\n1012 JS Amsterdam")
     assert sum(line["total_cents"] for line in one["lines"]) == one["total_cents"]
     assert (await live.get("/api/v1/invoices/999999", headers=headers)).status_code == 404
     bad = await live.get("/api/v1/invoices?after=not-a-cursor", headers=headers)
