@@ -11,7 +11,8 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from app.inventory.models import StockMove
-from app.purchasing.models import OrderStatus, PurchaseOrder, PurchaseOrderLine
+from app.purchasing import queries, services
+from app.purchasing.models import OrderStatus, PurchaseOrder, PurchaseOrderLine, Supplier
 from tests.integration.purchasing.conftest import Purchasing
 
 PAGES = ["/purchasing", "/purchasing/suggest", "/purchasing/suppliers"]
@@ -147,3 +148,80 @@ async def test_a_manager_sends_an_edited_suggestion_prints_it_and_receives_part_
     listing = await manager.get("/purchasing")
     assert order.number in listing.text
     assert f"owed to {NORTHSIDE}" not in listing.text, "nothing is owed until the ledger has posted"
+
+
+async def test_a_manager_sets_up_a_supplier_and_books_a_credit_note_from_forms(
+    manager: Any, purchasing: Purchasing
+) -> None:
+    room = purchasing
+    added = await manager.post("/purchasing/suppliers", {"name": "Oak Street Bakery", "email": "bread@oak.example"})
+    assert "Oak Street Bakery added." in added.text
+    twice = await manager.post("/purchasing/suppliers", {"name": "oak street bakery"})
+    assert twice.status_code == 409
+    assert "A supplier named “Oak Street Bakery” already exists." in twice.text
+    async with room.runtime.db.read() as session:
+        bakery = (await session.exec(select(Supplier).where(Supplier.name == "Oak Street Bakery"))).one()
+    form = {
+        "stock_item_id": room.items["Brioche bun"],
+        "units": "12",
+        "size": "1",
+        "size_unit": "piece",
+        "price": "6.60",
+    }
+    wrong = await manager.post(f"/purchasing/suppliers/{bakery.id}/items", {**form, "size_unit": "kg"})
+    assert wrong.status_code == 422
+    assert "Brioche bun: An item kept in piece is bought in piece, pcs, not kg." in wrong.text
+    saved = await manager.post(f"/purchasing/suppliers/{bakery.id}/items", {**form, "lead": "1"})
+    assert "Saved: 12 x 1 piece at €6.60." in saved.text
+    par = await manager.post(
+        "/purchasing/pars",
+        {
+            "stock_item_id": room.items["Brioche bun"],
+            "location_id": room.places["Kitchen"],
+            "weekday": "5",
+            "par": "60",
+        },
+    )
+    assert "Weekday par saved." in par.text
+    assert "Saturday" in par.text
+    bad_day = await manager.post(
+        "/purchasing/pars",
+        {"stock_item_id": room.items["Brioche bun"], "location_id": room.places["Kitchen"], "weekday": "7", "par": "1"},
+    )
+    assert "Weekday must be at most 6." in bad_day.text
+
+    async with room.runtime.db.write() as session:
+        [bun] = [row for row in await queries.catalog(session, bakery.id or 0)]
+        order = await services.create_order(
+            session,
+            supplier_id=bakery.id or 0,
+            location_id=room.places["Kitchen"],
+            lines=[(bun.supplier_item.id or 0, 2)],
+            send=True,
+        )
+        [line] = await services.order_lines(session, order.id or 0)
+        await services.receive_order(
+            session,
+            order_id=order.id or 0,
+            lines=[(line.id or 0, room.items["Brioche bun"], 24_000, 1_320)],
+            source_key="r",
+        )
+    before = await room.level("Brioche bun", "Kitchen")
+    credit = {
+        "idempotency_key": "credit-1",
+        "kind": "damaged",
+        "reference": "CN-1",
+        "stock_item_id": [room.items["Brioche bun"], ""],
+        "quantity": ["6", ""],
+        "credit": ["3.30", ""],
+    }
+    refused = await manager.post(
+        f"/purchasing/orders/{order.id}/credit", {**credit, "stock_item_id": [room.items["Gin"], ""]}
+    )
+    assert refused.status_code == 422
+    assert "Line 1: Oak Street Bakery does not sell that item." in refused.text
+    booked = await manager.post(f"/purchasing/orders/{order.id}/credit", credit)
+    assert "Credit note booked: €3.30 off the payable." in booked.text
+    assert "Damaged goods" in booked.text
+    await manager.post(f"/purchasing/orders/{order.id}/credit", credit)
+    assert (await room.level("Brioche bun", "Kitchen")).on_hand_milli == before.on_hand_milli - 6_000, "booked once"
