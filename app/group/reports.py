@@ -4,8 +4,14 @@ Every figure is read from what the venues sent and head office booked, aggregate
 
 - Net sales are the group ledger's sales lines of each venue's checks and refunds (revenue by category, less
   discounts and comps; tax, tips and service charge left out), the same definition as a venue's Z report.
-- The hour is the hour (in the venue's time zone) at which the venue booked the entry, i.e. the check closed.
+- Net sales by category are after discounts and comps, as the Z report's categories: each check's journal entry
+  record carries what its posting netted per category (`app/sync/capture.py`). An entry sent before records
+  carried it counts its categories gross, with its discounts and comps as bars of their own.
+- The day is the venue's business day (its time zone and cutoff hour), as the venue dated the entry; the hour is
+  the hour (in the venue's time zone) at which the venue booked it, i.e. the check closed, and hours run from the
+  start of the business day, so 01:00 after midnight comes after 23:00.
 - Checks and covers are the venue's closed checks that were not reopened, on the business day of their entry.
+- Ticket times count each ticket on the venue's business day of its firing, as the venue's own report does.
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ from app.sync.capture import CHECK_CLOSED, CHECK_REOPENED, STOCK_MOVE, TICKET_BU
 
 # The venue's ledger sources whose category, discount and comp lines make up net sales.
 SALES_SOURCES = ("check", "refund")
+# The house roles whose accounts take sales back down to net sales, with the bar each shows as when a record
+# does not carry its categories net.
+CONTRA_ROLES = {"discounts": "Discounts", "comps": "Comps", "promotions": "Promotions"}
 
 
 @dataclass
@@ -118,11 +127,27 @@ async def group_sales(session: AsyncSession, start: dt.date, end: dt.date, venue
     zones = {v.id: ZoneInfo(v.timezone) for v in venues}
     report.venues = list(by_id.values())
     roles = await _roles(session)
+    # Contra revenue: the accounts of the house roles that take sales back down to net (promotions, where kept).
+    contra = {roles[role]: label for role, label in CONTRA_ROLES.items() if role in roles}
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
 
     dimensions: Any = col(JournalLine.dimensions)
     category = dimensions["category"].as_string()
     hour = _hour_bucket(dialect, VenueRecord.occurred_at)
+    record: Any = col(VenueRecord.payload)
+    netted = record["sales"]["kind"].as_string().is_not(None)
+    posted_sales = and_(
+        col(VenuePosting.venue_id).in_(list(by_id)),
+        col(VenuePosting.status) == PostingStatus.POSTED,
+        col(JournalEntry.date) >= start,
+        col(JournalEntry.date) <= end,
+        col(JournalEntry.source_type).in_(SALES_SOURCES),
+        col(JournalEntry.source_id).not_like("%:stock"),
+    )
+    of_record = and_(
+        col(VenueRecord.venue_id) == col(VenuePosting.venue_id),
+        col(VenueRecord.sequence) == col(VenuePosting.sequence),
+    )
     sales = (
         core_select(
             col(VenuePosting.venue_id),
@@ -131,46 +156,54 @@ async def group_sales(session: AsyncSession, start: dt.date, end: dt.date, venue
             category.label("category"),
             func.max(JournalLine.memo).label("memo"),
             col(Account.code),
+            netted.label("netted"),
             func.sum(JournalLine.amount_cents).label("cents"),
         )
         .join(JournalEntry, col(JournalEntry.id) == col(VenuePosting.entry_id))
         .join(JournalLine, col(JournalLine.entry_id) == col(JournalEntry.id))
         .join(Account, col(Account.id) == col(JournalLine.account_id))
-        .join(
-            VenueRecord,
-            and_(
-                col(VenueRecord.venue_id) == col(VenuePosting.venue_id),
-                col(VenueRecord.sequence) == col(VenuePosting.sequence),
-            ),
-        )
+        .join(VenueRecord, of_record)
         .where(
-            col(VenuePosting.venue_id).in_(list(by_id)),
-            col(VenuePosting.status) == PostingStatus.POSTED,
-            col(JournalEntry.date) >= start,
-            col(JournalEntry.date) <= end,
-            col(JournalEntry.source_type).in_(SALES_SOURCES),
-            col(JournalEntry.source_id).not_like("%:stock"),
-            category.is_not(None) | col(Account.code).in_([roles["discounts"], roles["comps"]]),
+            posted_sales,
+            category.is_not(None) | col(Account.code).in_(list(contra)),
         )
-        .group_by(col(VenuePosting.venue_id), col(JournalEntry.date), hour, category, col(Account.code))
+        .group_by(col(VenuePosting.venue_id), col(JournalEntry.date), hour, category, col(Account.code), netted)
     )
     days: dict[dt.date, int] = defaultdict(int)
     hours: dict[int, int] = defaultdict(int)
+    # Where each hour falls in the service: hours after midnight that belong to the day before come last.
+    hour_rank: dict[int, int] = {}
     categories: dict[str, int] = defaultdict(int)
-    for venue_id, day, bucket, category_id, memo, code, cents in (
+    for venue_id, day, bucket, category_id, memo, code, is_netted, cents in (
         await session.exec(sales)  # type: ignore[call-overload]
     ).all():
         net = -int(cents or 0)
         by_id[venue_id].net_sales_cents += net
         days[day] += net
-        at = dt.datetime.strptime(str(bucket), "%Y-%m-%d %H").replace(tzinfo=dt.UTC)
-        hours[at.astimezone(zones[venue_id]).hour] += net
+        at = dt.datetime.strptime(str(bucket), "%Y-%m-%d %H").replace(tzinfo=dt.UTC).astimezone(zones[venue_id])
+        hours[at.hour] += net
+        rank = (at.date() - day).days * 24 + at.hour
+        hour_rank[at.hour] = max(hour_rank.get(at.hour, rank), rank)
+        if is_netted:
+            continue  # its categories come net, below
         if category_id is None:
-            label = "Discounts" if code == roles["discounts"] else "Comps"
+            label = contra.get(code, "Discounts")
         else:
             # A refund line names its category as "Refund: <category>"; it counts against that category.
             label = str(memo or f"Category {category_id}").removeprefix("Refund: ")
         categories[label] += net
+
+    # Net sales by category, after discounts and comps, as each check's posting at the venue netted them.
+    net_by_category = (
+        core_select(record["sales"]["net_by_category"])
+        .select_from(VenuePosting)
+        .join(JournalEntry, col(JournalEntry.id) == col(VenuePosting.entry_id))
+        .join(VenueRecord, of_record)
+        .where(posted_sales, netted)
+    )
+    for (split,) in (await session.exec(net_by_category)).all():  # type: ignore[call-overload]
+        for label, cents in (split or {}).items():
+            categories[str(label)] += int(cents)
 
     # A closing counts while it stands: one later reopened is taken back, as the Z report takes back its sale.
     reopened = aliased(VenueRecord)
@@ -215,8 +248,10 @@ async def group_sales(session: AsyncSession, start: dt.date, end: dt.date, venue
     while day <= end:
         report.by_day.append(Bar(day.strftime("%a %d"), days.get(day, 0)))
         day += dt.timedelta(days=1)
-    report.by_hour = [Bar(f"{h:02d}", hours[h]) for h in sorted(hours)] if hours else []
-    report.by_category = [Bar(label, cents) for label, cents in sorted(categories.items(), key=lambda kv: -kv[1])]
+    report.by_hour = [Bar(f"{h:02d}", hours[h]) for h in sorted(hours, key=lambda h: hour_rank[h])]
+    report.by_category = [
+        Bar(label, cents) for label, cents in sorted(categories.items(), key=lambda kv: (-kv[1], kv[0])) if cents
+    ]
     return report
 
 
@@ -338,7 +373,7 @@ class StationTimes:
 async def ticket_times(
     session: AsyncSession, start: dt.date, end: dt.date, venue: str | None = None
 ) -> list[StationTimes]:
-    """Fire-to-bump times per venue and station, for tickets fired on days start..end in each venue's time zone.
+    """Fire-to-bump times per venue and station, for tickets fired on the venues' business days start..end.
 
     Each bumped ticket a venue sends carries its station's name and its seconds from fire to bump; a ticket
     bumped again after a recall counts once, with its latest bump (as the venue's own report has it).
@@ -351,16 +386,20 @@ async def ticket_times(
         return []
     payload: Any = col(VenueRecord.payload)
     fired = payload["ticket"]["fired_at"].as_string()
-    windows = []
+    day = payload["business_day"].as_string()
+    # Each ticket carries the venue's business day of its firing (its time zone and cutoff hour); one sent before
+    # tickets carried it falls back to the calendar day of its firing in the venue's time zone.
+    windows = [day.is_not(None) & (day >= start.isoformat()) & (day <= end.isoformat())]
     for v in venues:
         zone = ZoneInfo(v.timezone)
         begin = dt.datetime.combine(start, dt.time(), zone).astimezone(dt.UTC).isoformat()
         finish = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC).isoformat()
-        windows.append(and_(col(VenueRecord.venue_id) == v.id, fired >= begin, fired < finish))
+        windows.append(and_(col(VenueRecord.venue_id) == v.id, day.is_(None), fired >= begin, fired < finish))
+    scope = col(VenueRecord.venue_id).in_([v.id for v in venues])
     ticket_id = payload["ticket"]["id"].as_string()
     latest = (
         core_select(col(VenueRecord.venue_id).label("venue_id"), func.max(col(VenueRecord.sequence)).label("sequence"))
-        .where(col(VenueRecord.kind) == TICKET_BUMPED, or_(*windows))
+        .where(col(VenueRecord.kind) == TICKET_BUMPED, scope, or_(*windows))
         .group_by(col(VenueRecord.venue_id), ticket_id)
         .subquery()
     )

@@ -27,8 +27,17 @@ from sqlalchemy.orm import Session
 
 from app.accounting.models import Account, JournalEntry, JournalLine
 from app.checks.models import CheckClosing, CheckComp, CheckDiscount, Payment, Refund, RefundLine, RefundStatus
-from app.checks.services import TIP_ADJUSTED_TOPIC
-from app.closes.models import BusinessDay, DayStatus, DrawerMovement, DrawerSession, DrawerStatus, ServerCheckout
+from app.checks.services import TIP_ADJUSTED_TOPIC, business_day
+from app.closes.models import (
+    BusinessDay,
+    CheckPosting,
+    DayStatus,
+    DrawerMovement,
+    DrawerSession,
+    DrawerStatus,
+    PostingKind,
+    ServerCheckout,
+)
 from app.inventory.models import StockItem, StockLevel, StockLocation, StockMove
 from app.kitchen.models import KitchenTicket, Station, TicketState
 from app.lib.clock import utcnow
@@ -55,6 +64,9 @@ DRAWER_COUNTED = "drawer.counted"
 SERVER_CHECKOUT = "server.checkout"
 DAY_CLOSED = "day.closed"
 TICKET_BUMPED = "ticket.bumped"
+# Not a record of its own: what a check's closing, reopening or refund posted (net sales by category, after
+# discounts and comps) rides on the journal entry it posted, so head office reports sales as the Z report does.
+CHECK_POSTED = "check.posted"
 KINDS = (
     CHECK_CLOSED,
     CHECK_REOPENED,
@@ -182,6 +194,8 @@ def _noted(obj: object, new: bool) -> tuple[str, int] | None:
         return (TIP_ADJUSTED, ident)
     if isinstance(obj, KitchenTicket) and obj.state is TicketState.BUMPED and obj.bumped_at is not None:
         return (TICKET_BUMPED, ident)
+    if isinstance(obj, CheckPosting) and new and obj.entry_id is not None:
+        return (CHECK_POSTED, ident)
     return None
 
 
@@ -216,7 +230,7 @@ def _write(session: Session) -> None:
         status = connection.execute(select(_table(HeadOfficeLink).c.status).limit(1)).scalar()
         if status is None or LinkStatus(status) is not LinkStatus.LINKED:
             return
-    drafts = [draft for kind, ident in sorted(noted) for draft in SNAPSHOTS[kind](connection, ident)]
+    drafts = _drafts(connection, noted, session.info.get("settings"))
     write_drafts(connection, drafts)
     wake = session.info.get(WAKE)
     if drafts and wake is not None:
@@ -245,11 +259,76 @@ def write_owed(session: Session, owed: list[tuple[int, tuple[str, int]]]) -> Non
     if not owed:
         return
     connection = session.connection()
-    noted = sorted({found for _, found in owed})
-    write_drafts(connection, [draft for kind, ident in noted for draft in SNAPSHOTS[kind](connection, ident)])
+    noted = {found for _, found in owed}
+    write_drafts(connection, _drafts(connection, noted, session.info.get("settings")))
     state: LinkState | None = session.info.get(LINK)
     if state is not None:
         session.info.setdefault("after_commit", []).append(partial(state.written, owed))
+
+
+def _drafts(connection: Connection, noted: Iterable[tuple[str, int]], settings: Any) -> list[Draft]:
+    """The records of what was noted, read back as they stand, with what the venue's own settings add to them.
+
+    A check posting adds its net sales by category to the journal entry it posted; a bumped ticket carries the
+    venue's business day (its time zone and cutoff hour), as a journal entry carries its date.
+    """
+    ordered = sorted(noted)
+    drafts = [draft for kind, ident in ordered if kind != CHECK_POSTED for draft in SNAPSHOTS[kind](connection, ident)]
+    postings = [ident for kind, ident in ordered if kind == CHECK_POSTED]
+    if postings:
+        _add_sales(connection, drafts, postings)
+    if isinstance(settings, Settings):
+        for draft in drafts:
+            if draft.kind == TICKET_BUMPED:
+                draft.payload["business_day"] = business_day(
+                    settings, _at(draft.payload["ticket"]["fired_at"])
+                ).isoformat()
+    return drafts
+
+
+def _add_sales(connection: Connection, drafts: list[Draft], posting_ids: list[int]) -> None:
+    """Put each posting's net sales by category (signed as they count on the day) on the journal entry it posted.
+
+    Categories go by name, as head office matches them across venues; an entry's category lines carry the name
+    of their category as it was when the check closed.
+    """
+    table = _table(CheckPosting)
+    rows = connection.execute(
+        select(table.c.entry_id, table.c.kind, table.c.breakdown).where(table.c.id.in_(posting_ids))
+    ).all()
+    posted = {entry_id: (kind, breakdown) for entry_id, kind, breakdown in rows if entry_id is not None}
+    for draft in drafts:
+        if draft.kind == JOURNAL_ENTRY and draft.payload["entry"]["id"] in posted:
+            _put_sales(draft.payload, *posted.pop(draft.payload["entry"]["id"]))
+    if not posted:
+        return
+    # The entry was posted in a savepoint of this transaction, whose release already wrote its record: add to it.
+    records = _table(SyncRecord)
+    keys = {f"{JOURNAL_ENTRY}:{entry_id}": entry_id for entry_id in posted}
+    for ident, key, payload in connection.execute(
+        select(records.c.id, records.c.key, records.c.payload).where(records.c.key.in_(list(keys)))
+    ).all():
+        if _put_sales(payload, *posted[keys[key]]):
+            connection.execute(records.update().where(records.c.id == ident).values(payload=payload))
+
+
+def _put_sales(payload: dict[str, Any], kind: Any, breakdown: Any) -> bool:
+    """Add a posting's net sales by category to its journal entry's record; whether there was any to add."""
+    sign = PostingKind(kind).sign
+    net = (breakdown or {}).get("net_by_category")
+    if not sign or not isinstance(net, dict):
+        return False
+    names = {
+        str(line["dimensions"]["category"]): str(line["memo"]).removeprefix("Refund: ")
+        for line in payload["lines"]
+        if isinstance(line.get("dimensions"), dict) and line["dimensions"].get("category") is not None
+    }
+    by_name: dict[str, int] = {}
+    for category_id, cents in net.items():
+        name = names.get(str(category_id)) or f"Category {category_id}"
+        by_name[name] = by_name.get(name, 0) + sign * int(cents)
+    payload["sales"] = {"kind": PostingKind(kind).value, "net_by_category": by_name}
+    return True
 
 
 # ---------------------------------------------------------------------------------------------- snapshots
@@ -467,4 +546,5 @@ SNAPSHOTS: Mapping[str, Callable[[Connection, int], list[Draft]]] = {
     SERVER_CHECKOUT: _server_checkout,
     DAY_CLOSED: _day_closed,
     TICKET_BUMPED: _ticket_bumped,
+    CHECK_POSTED: lambda connection, ident: [],  # folded into its journal entry's record (`_add_sales`)
 }

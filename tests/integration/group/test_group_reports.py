@@ -3,24 +3,44 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from litestar import Litestar
 from sqlmodel import col, select
 
+from app.accounting.services import PostingLine, post_entry
+from app.checks.services import business_day
+from app.closes import reports as closes_reports
 from app.closes.reports import z_report
 from app.group import reports
 from app.group.replenish import suggest
 from app.inventory.models import StockItem, StockLevel, StockMove
-from app.kitchen import queries as kitchen_queries
+from app.lib.clock import utcnow
+from app.lib.settings import Settings
 from app.sync.models import SyncRecord
 from app.sync.sender import SyncSender
 from tests.integration.group.test_books import _day_closed, _group_chart, _join, _sell_a_day, south_app, venue_demo
 from tests.support.services import DemoSnapshots
 
 __all__ = ["south_app", "venue_demo"]
+
+
+def _early_morning_zone() -> str:
+    """A time zone where it is two in the morning now: before the venues' 05:00 cutoff, still yesterday's service."""
+    offset = (2 - utcnow().hour) % 24
+    if offset > 14:
+        offset -= 24
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
+@pytest.fixture
+async def settings(settings: Settings) -> Settings:
+    """Every venue trades past midnight: its business day (cutoff 05:00, its own time zone) is not the calendar's."""
+    return settings.model_copy(update={"timezone": _early_morning_zone(), "business_day_cutoff_hour": 5})
 
 
 async def _two_days_sent(
@@ -74,6 +94,18 @@ async def test_group_sales_equal_each_venues_z_report_and_the_page_shows_them(
     figures = {v.code: (v.net_sales_cents, v.checks, v.covers) for v in group.venues}
     assert figures == {code: (z.net_sales_cents, z.checks, z.covers) for code, z in zs.items()}
     assert all(z.net_sales_cents > 0 and z.checks > 0 for z in zs.values())
+    assert day < business_day(venue.settings, utcnow()) or day < utcnow().date(), "the service runs past midnight"
+    # Each category net of its discounts and comps, as the venues' Z reports have them, summed across venues.
+    assert sum(z.discounts.cents + z.comps.cents for z in zs.values()) > 0, "the day had discounts or comps"
+    z_categories: dict[str, int] = defaultdict(int)
+    for z in zs.values():
+        for named in z.categories:
+            z_categories[named.label] += named.cents
+    assert {b.label: b.value for b in group.by_category} == {k: v for k, v in z_categories.items() if v}
+    assert not {"Discounts", "Comps"} & {b.label for b in group.by_category}
+    assert {b.label: b.value for b in north.by_category} == {
+        c.label: c.cents for c in zs["NORTH"].categories if c.cents
+    }
     total = sum(z.net_sales_cents for z in zs.values())
     assert group.net_sales_cents == total
     # Every cut adds up to the same net sales.
@@ -194,19 +226,20 @@ async def test_ticket_times_by_venue_and_station_equal_each_venues_kitchen_repor
 ) -> None:
     day = await _two_days_sent(runtime, venue, venue_app, south_app, demo_snapshots, to_head_office)
     first, last = day - dt.timedelta(days=2), day + dt.timedelta(days=2)
-    begin = dt.datetime.combine(first, dt.time(), dt.UTC)
-    finish = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC)
     expected = {}
-    for code, db in (("NORTH", venue.db), ("SOUTH", south_app.state.runtime.db)):
-        async with db.read() as session:
-            for timing in await kitchen_queries.ticket_times(session, begin, finish):
+    for code, runtime_of in (("NORTH", venue), ("SOUTH", south_app.state.runtime)):
+        # The venue's own kitchen report for that business day: from its cutoff, in its time zone.
+        async with runtime_of.db.read() as session:
+            for timing in await closes_reports.ticket_times(session, runtime_of.settings, day, day):
                 expected[(code, timing.station_name)] = (timing.tickets, timing.average_s, timing.longest_s)
     assert expected
     async with runtime.db.read() as session:
-        timings = await reports.ticket_times(session, first, last)
+        timings = await reports.ticket_times(session, day, day)
         south = await reports.ticket_times(session, first, last, "SOUTH")
         before = await reports.ticket_times(session, first - dt.timedelta(days=9), first - dt.timedelta(days=3))
+        calendar_day = await reports.ticket_times(session, day + dt.timedelta(days=1), last)
     assert {(t.venue, t.station): (t.tickets, t.average_s, t.longest_s) for t in timings} == expected
+    assert calendar_day == [], "fired after midnight, before the cutoff: the day before's service"
     assert {t.venue for t in south} == {"SOUTH"}
     assert before == []
 
@@ -248,3 +281,31 @@ async def test_a_venue_below_par_gets_transfers_from_one_above_and_purchases_for
     page = await manager.get(f"/manage/group-reports?start={day}&end={day}")
     assert "No venue is below par" not in page.text
     assert "Nothing to buy" not in page.text
+
+
+async def test_sales_by_hour_run_through_the_service_past_midnight(
+    runtime: Any, venue: Any, venue_demo: None, to_head_office: httpx.AsyncBaseTransport
+) -> None:
+    await _group_chart(runtime, venue)
+    await _join(runtime, venue, "NORTH", to_head_office)
+    day = dt.date(2026, 12, 4)
+    for number, cents in ((1, 1250), (2, 800)):
+        async with venue.db.write() as session:
+            await post_entry(
+                session,
+                date=day,
+                description=f"Check #{number} closed",
+                lines=[PostingLine("1010", cents), PostingLine("4010", -cents, "Mains", {"category": "1"})],
+                source_type="check",
+                source_id=f"{number}:1",
+            )
+    # Closed at 22:30 and, past midnight, at 01:30: both on the business day of the 4th.
+    async with venue.db.write() as session:
+        records = (await session.exec(select(SyncRecord).order_by(col(SyncRecord.id)))).all()
+        for record, at in zip(records, ("2026-12-04T22:30:00+00:00", "2026-12-05T01:30:00+00:00"), strict=True):
+            record.occurred_at = dt.datetime.fromisoformat(at)
+            session.add(record)
+    assert (await SyncSender(venue.db, transport=to_head_office).send_all()).error is None
+    async with runtime.db.read() as session:
+        sales = await reports.group_sales(session, day, day)
+    assert [(b.label, b.value) for b in sales.by_hour] == [("22", 1250), ("01", 800)]
