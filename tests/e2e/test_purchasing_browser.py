@@ -63,3 +63,8 @@ def test_a_manager_sends_an_edited_suggestion_and_receives_part_of_it(tablet: Pa
     expect(tablet.locator("h1")).to_have_text(f"Purchase order {number}")
     expect(tablet.locator("tfoot")).to_contain_text("€342.00")
     screenshot(tablet, "purchasing-printed-order-1024x768")
+
+    tablet.goto(f"{live_server}/purchasing/suppliers")
+    expect(tablet.locator(".po-supplier").first).to_contain_text("Greenfield Produce")
+    expect(tablet.locator("#suppliers")).to_contain_text("5,000 g")  # a 5 kg sack of tomatoes, in grams
+    screenshot(tablet, "purchasing-suppliers-1024x768")
