@@ -86,6 +86,14 @@ def test_a_booked_party_is_held_on_the_floor_seated_and_its_allergy_reaches_the_
     expect(host_tablet.locator(".slot.has")).to_have_count(1)
     screenshot(host_tablet, "reservations-book")
 
+    # The run sheet on paper: the back link is left off.
+    host_tablet.emulate_media(media="print")
+    host_tablet.goto(f"{live_server}/reservations/run-sheet")
+    expect(host_tablet.locator("table").first).to_contain_text("Nadia Brandt")
+    expect(host_tablet.locator(".no-print")).to_be_hidden()
+    screenshot(host_tablet, "reservations-run-sheet-print")
+    host_tablet.emulate_media(media="screen")
+
     host_tablet.goto(f"{live_server}/floor")
     hold = host_tablet.locator(".table-hold", has_text="Nadia Brandt")
     expect(hold).to_contain_text(f"{when:%H:%M} · 4p Nadia Brandt")
@@ -97,6 +105,7 @@ def test_a_booked_party_is_held_on_the_floor_seated_and_its_allergy_reaches_the_
     screenshot(host_tablet, "reservations-walk-in-warning")
     sheet.get_by_role("link", name="Seat the reservation").tap()
     host_tablet.wait_for_url("**/reservations/*")
+    screenshot(host_tablet, "reservations-detail")
     host_tablet.locator('select[name="server_id"]').select_option(label="Lena Brooks")
     host_tablet.get_by_role("button", name="Seat 4 at").tap()
     host_tablet.wait_for_url("**/floor")

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
+from app.guests import services as guests
 from app.lib.audit import AuditEntry
 from app.lib.db import Database
 from app.lib.errors import Conflict, InvalidInput, StaleVersion
@@ -202,3 +203,17 @@ async def test_change_cancel_and_no_show_are_audited_without_personal_data(host_
         text = f"{entry.before} {entry.after} {entry.reason}"
         assert "Ines" not in text, "no personal data in the hash-chained log"
         assert "1234" not in text
+
+
+async def test_erasing_a_guest_empties_their_bookings_but_keeps_the_covers(host_book: Host) -> None:
+    manager = await host_book.staff(Role.MANAGER)
+    booked = await host_book.book(
+        host_book.tomorrow(19), party=3, name="Vera Lind", phone="0622233344", allergies="Celery", notes="Quiet corner"
+    )
+    async with host_book.db.write() as session:
+        await guests.erase_guest(session, booked.guest_id or 0, actor=manager, reason="Asked to be forgotten")
+    async with host_book.db.read() as session:
+        kept = await session.get(Reservation, booked.id)
+    assert kept is not None
+    assert (kept.name, kept.phone, kept.allergies, kept.notes) == (guests.ERASED_NAME, "", "", "")
+    assert (kept.party_size, kept.status, kept.tables) == (3, ReservationStatus.BOOKED, booked.tables)
