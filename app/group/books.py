@@ -416,8 +416,8 @@ async def post_pending(
         fresh.sort(key=lambda row: (row["venue_id"], row["sequence"]))
         table = VenuePosting.__table__  # type: ignore[attr-defined]
         builder = postgresql.insert if is_postgres(session) else sqlite.insert
-        statement = builder(table).values(fresh).on_conflict_do_nothing(index_elements=["venue_id", "sequence"])
-        for (status,) in (await session.exec(statement.returning(table.c.status))).all():
+        statement = builder(table).on_conflict_do_nothing(index_elements=["venue_id", "sequence"])
+        for (status,) in (await session.exec(statement.returning(table.c.status), params=fresh)).all():
             if status == PostingStatus.POSTED:
                 posted += 1
             else:

@@ -199,8 +199,10 @@ async def ingest(session: AsyncSession, venue: Venue, records: list[IncomingReco
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INGEST_ORDER_LOCK})
         table = VenueRecord.__table__  # type: ignore[attr-defined]
         builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = builder(table).values(rows).on_conflict_do_nothing(index_elements=["venue_id", "sequence"])
-        result = await session.exec(statement.returning(table.c.id))
+        # One statement compiled once and sent with the batch's rows (a statement of 200 rows' literal
+        # parameters took longer to compile than to run).
+        statement = builder(table).on_conflict_do_nothing(index_elements=["venue_id", "sequence"])
+        result = await session.exec(statement.returning(table.c.id), params=rows)
         stored = len(result.all())
         held = (
             await session.exec(
