@@ -534,6 +534,12 @@ async def _new_split_check(session: AsyncSession, source: Check, actor: Staff) -
     moving = 1 if source.covers > 1 else 0
     source.covers -= moving
     target.covers = moving
+    # The party's guest and allergies go with every part of their check: food fired from a split still carries them.
+    target.guest_id, target.guest_name, target.guest_allergies = (
+        source.guest_id,
+        source.guest_name,
+        source.guest_allergies,
+    )
     session.add(source)
     session.add(target)
     return target

@@ -121,7 +121,7 @@ RECENT_VISITS = 10
 
 
 async def guest_history(session: AsyncSession, guest_id: int) -> GuestHistory:
-    """Visits (closed checks), spend (paid on them, less refunds given back), the five items ordered most."""
+    """Visits (closed checks, a split counted once), spend (paid on them, less refunds), the five items ordered most."""
     checks = list(
         (
             await session.exec(
@@ -157,9 +157,18 @@ async def guest_history(session: AsyncSession, guest_id: int) -> GuestHistory:
         for name, num, den in lines.all():
             favourites[name] = favourites.get(name, Fraction(0)) + Fraction(num, den)
     closed = [c for c in checks if c.status == CheckStatus.CLOSED]
+    by_id = {c.id: c for c in checks}
+
+    def visit_of(check: Check) -> int:
+        # A check split at the table is one visit, however many parts it was paid in.
+        while check.split_from_id in by_id:
+            check = by_id[check.split_from_id]
+        return check.id or 0
+
+    visits = {visit_of(c) for c in closed}
     ranked = sorted(favourites.items(), key=lambda item: (-item[1], item[0]))[:FAVOURITES]
     return GuestHistory(
-        visits=len(closed),
+        visits=len(visits),
         first_visit=min((c.opened_at for c in closed), default=None),
         last_visit=max((c.opened_at for c in closed), default=None),
         spend_cents=sum(paid.get(c.id or 0, 0) for c in closed),

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import select
 
+from app.checks.services import split_by_seat
 from app.guests.models import Guest
+from app.guests.queries import guest_history
 from app.guests.services import attach_guest_to_check, find_or_create_guest, search_guests
 from app.lib.errors import InvalidInput, PermissionDenied
+from app.menu.models import MenuItem
+from app.orders.models import Check, CheckStatus
+from app.orders.services import LineRequest, add_line
 from app.staff.permissions import Role
 from tests.integration.guests.conftest import Front
 
@@ -57,3 +63,36 @@ async def test_bad_guest_details_are_refused_with_a_reason_and_change_nothing(fr
             await find_or_create_guest(session, actor=cook, name="Ada", phone="0123456789")
     async with front.db.read() as session:
         assert await search_guests(session, "") == []
+
+
+async def test_a_split_check_keeps_the_guest_and_their_allergies_and_counts_as_one_visit(front: Front) -> None:
+    server = await front.staff(Role.SERVER)
+    check = await front.seat("12", covers=2)
+    async with front.db.write() as session:
+        salad = (await session.exec(select(MenuItem.id).where(MenuItem.sku == "SL-NIC"))).one()
+        guest = await find_or_create_guest(session, actor=server, name="Ada Marsh", phone="0611112222")
+        await attach_guest_to_check(session, check.id or 0, guest.id or 0, server, allergies="Shellfish")
+        for seat in (1, 2):
+            await add_line(
+                session,
+                check_id=check.id or 0,
+                request=LineRequest(menu_item_id=salad, seat=seat),
+                actor=server,
+                expected_version=None,
+            )
+    async with front.db.write() as session:
+        parts = await split_by_seat(session, check_id=check.id or 0, actor=server)
+    assert len(parts) == 2
+    for part in parts:
+        stored = await front.check(part.id or 0)
+        assert (stored.guest_id, stored.guest_name, stored.guest_allergies) == (guest.id, "Ada Marsh", "Shellfish")
+    async with front.db.write() as session:
+        for part in parts:
+            row = await session.get(Check, part.id)
+            assert row is not None
+            row.status = CheckStatus.CLOSED
+            session.add(row)
+    async with front.db.read() as session:
+        history = await guest_history(session, guest.id or 0)
+    assert history.visits == 1
+    assert [(f.name, f.quantity_label) for f in history.favourites] == [("Niçoise Salad", "2")]
