@@ -24,6 +24,7 @@ from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput, NotFound
 from app.menu.models import MenuCategory, MenuItem, MenuItemModifierGroup, Modifier, ModifierGroup, TaxRate
+from app.promotions import services as promotions
 
 # Releases a venue is sent in one answer; it asks again for the rest.
 RELEASES_AT_ONCE = 10
@@ -115,6 +116,7 @@ async def snapshot(session: AsyncSession) -> dict[str, Any]:
             for i in on_sale
         ],
         "assortment": assortment,
+        "promotions": await promotions.catalog_snapshot(session),
     }
 
 
@@ -181,6 +183,7 @@ def venue_view(release: CatalogRelease, venue_code: str) -> dict[str, Any]:
             "categories": frozen["categories"],
             "modifier_groups": frozen["modifier_groups"],
             "items": items,
+            "promotions": promotions.venue_promotions(frozen.get("promotions", []), excluded),
         },
     }
 

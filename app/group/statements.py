@@ -272,7 +272,7 @@ async def _posted_figures(session: AsyncSession, venue_id: int, day: dt.date, ro
             continue
         if source_type not in ("check", "refund") or source_id.endswith(":stock"):
             continue
-        if "category" in dims or code in (roles.get("discounts"), roles.get("comps")):
+        if "category" in dims or code in (roles.get("discounts"), roles.get("comps"), roles.get("promotions")):
             net -= line.amount_cents
         if "tax" in dims:
             tax -= line.amount_cents

@@ -471,3 +471,119 @@ async def terms_of_lines(session: AsyncSession, line_ids: Sequence[int]) -> dict
         return {}
     rows = await session.exec(select(LinePromotion).where(col(LinePromotion.line_id).in_(sorted(set(line_ids)))))
     return {row.line_id: row.terms for row in rows}
+
+
+# ---------------------------------------------------------------------------------------------- group catalog
+
+
+async def catalog_snapshot(session: AsyncSession) -> list[dict[str, Any]]:
+    """Head office's live promotions as a catalog release carries them: items by SKU, a category by name."""
+    promotions = list(
+        (
+            await session.exec(
+                select(Promotion).where(col(Promotion.archived_at).is_(None)).order_by(col(Promotion.id))
+            )
+        ).all()
+    )
+    if not promotions:
+        return []
+    categories = {c.id: c.name for c in await session.exec(select(MenuCategory))}
+    items: dict[int, list[list[str | None]]] = {}
+    for row, sku in await session.exec(
+        select(PromotionItem, MenuItem.sku)
+        .join(MenuItem, col(MenuItem.id) == col(PromotionItem.menu_item_id))
+        .where(col(PromotionItem.promotion_id).in_([p.id for p in promotions]), col(MenuItem.archived_at).is_(None))
+        .order_by(col(PromotionItem.id))
+    ):
+        items.setdefault(row.promotion_id, []).append([sku, row.slot])
+    return [
+        {
+            "name": p.name,
+            "kind": p.kind.value,
+            "percent_bp": p.percent_bp,
+            "price_cents": p.price_cents,
+            "deal_size": p.deal_size,
+            "category": categories.get(p.category_id) if p.category_id else None,
+            "items": items.get(p.id or 0, []),
+            "weekdays": p.weekdays,
+            "start_minute": p.start_minute,
+            "end_minute": p.end_minute,
+            "first_day": p.first_day.isoformat() if p.first_day else None,
+            "last_day": p.last_day.isoformat() if p.last_day else None,
+        }
+        for p in promotions
+    ]
+
+
+def venue_promotions(promotions: Sequence[dict[str, Any]], excluded_skus: set[str]) -> list[dict[str, Any]]:
+    """A release's promotions as one venue receives them: without the items it does not sell; a rule left with
+    nothing to act on (or a set menu left without a course) is not sent."""
+    sent = []
+    for raw in promotions:
+        items = [entry for entry in raw["items"] if entry[0] not in excluded_skus]
+        if raw["kind"] == calc.RuleKind.SET_MENU.value:
+            if {slot for _, slot in items} != {slot for _, slot in raw["items"]}:
+                continue
+        elif not items and not raw["category"]:
+            continue
+        sent.append({**raw, "items": items})
+    return sent
+
+
+async def apply_catalog(
+    session: AsyncSession,
+    promotions: Sequence[dict[str, Any]],
+    previous: Sequence[dict[str, Any]] | None,
+    *,
+    actor_id: int | None = None,
+) -> int:
+    """Make the venue's promotions from head office what a release says, matched by name, in the caller's
+    transaction (after its menu is applied). One head office stopped sending is archived; the venue's own stay.
+    Lines already rung in keep what they took. Returns how many rules were added or changed."""
+    now = utcnow()
+    existing = {p.name: p for p in (await session.exec(select(Promotion))).all()}
+    categories = {c.name: c.id for c in (await session.exec(select(MenuCategory))).all()}
+    skus = {i.sku: i.id or 0 for i in (await session.exec(select(MenuItem))).all()}
+    touched = 0
+    for raw in promotions:
+        promotion = existing.get(raw["name"])
+        values: dict[str, Any] = {
+            "kind": calc.RuleKind(raw["kind"]),
+            "percent_bp": int(raw["percent_bp"]),
+            "price_cents": int(raw["price_cents"]),
+            "deal_size": int(raw["deal_size"]),
+            "category_id": categories.get(raw["category"]) if raw["category"] else None,
+            "weekdays": str(raw["weekdays"]),
+            "start_minute": int(raw["start_minute"]),
+            "end_minute": int(raw["end_minute"]),
+            "first_day": dt.date.fromisoformat(raw["first_day"]) if raw["first_day"] else None,
+            "last_day": dt.date.fromisoformat(raw["last_day"]) if raw["last_day"] else None,
+            "archived_at": None,
+        }
+        items = [(skus[sku], slot) for sku, slot in raw["items"] if sku in skus]
+        if promotion is None:
+            promotion = existing[raw["name"]] = Promotion(name=raw["name"], **values)
+            session.add(promotion)
+            await session.flush()
+            touched += 1
+        else:
+            before = _snapshot(promotion, await items_of(session, promotion.id or 0))
+            for name, value in values.items():
+                setattr(promotion, name, value)
+            if _snapshot(promotion, items) != before:
+                session.add(promotion)
+                touched += 1
+        await _replace_items(session, promotion.id or 0, items)
+    sent = {raw["name"] for raw in promotions}
+    for raw in previous or []:
+        gone = existing.get(raw["name"])
+        if raw["name"] not in sent and gone is not None and gone.archived_at is None:
+            gone.archived_at = now
+            session.add(gone)
+            touched += 1
+    await session.flush()
+    if touched:
+        await audit.record(
+            session, "promotion.catalog_apply", actor_id=actor_id, subject="promotions", after={"rules": sorted(sent)}
+        )
+    return touched

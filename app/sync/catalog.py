@@ -38,6 +38,7 @@ from app.lib.db import Database, unreachable
 from app.lib.errors import DomainError
 from app.lib.settings import Settings
 from app.menu.models import Course, MenuCategory, MenuItem, MenuItemModifierGroup, Modifier, ModifierGroup, TaxRate
+from app.promotions import services as promotions
 from app.sync import services
 from app.sync.catalog_models import ReceivedRelease
 from app.sync.models import LinkStatus
@@ -288,6 +289,9 @@ async def apply_release(
     await session.flush()
     if previous is not None:
         await _retire(session, previous, catalog, now, done)
+    # the group's promotions, matched by name, once the items they name are in place
+    previous_promotions = previous.get("promotions", []) if previous is not None else None
+    await promotions.apply_catalog(session, catalog.get("promotions", []), previous_promotions, actor_id=actor_id)
     await audit.record(
         session,
         "catalog.apply",
