@@ -75,6 +75,8 @@ async def post_purchase(session: AsyncSession, payload: Mapping[str, Any]) -> Jo
         calc.EntryLine(payable, owed, "Accounts payable", {"supplier": name}),
         calc.EntryLine(variance, -(stock_value + owed), f"Purchase price variance: {name}"),
     ]
+    if not any(line.amount_cents for line in lines):
+        return None  # free goods credited at nothing: nothing for the books
     day = await posting_day(session, business_day(settings_of(session), operation.created_at))
     return await post_entry(
         session,

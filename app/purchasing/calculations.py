@@ -40,7 +40,8 @@ def pack_quantity_milli(units_per_pack: int, unit_size_milli: int, size_unit: st
     if factors is None:
         raise PackError(f"Unknown stock unit {item_unit}.")
     if size_unit not in factors:
-        raise PackError(f"An item kept in {item_unit} is bought in {', '.join(factors)}, not {size_unit or 'nothing'}.")
+        kept = {"g": "grams", "ml": "millilitres", "piece": "pieces"}[item_unit]
+        raise PackError(f"An item kept in {kept} is bought in {', '.join(factors)}, not {size_unit or 'nothing'}.")
     if units_per_pack <= 0:
         raise PackError("A pack holds at least one unit.")
     if unit_size_milli <= 0:

@@ -398,10 +398,11 @@ async def receive_order(
     """
     key = clean_text(source_key, label="Source key", max_length=inventory.KEY_MAX)
     reference = clean_text(reference, label="Delivery note", max_length=80, required=False)
+    order = await order_for_update(session, order_id)
+    # Looked up with the order locked, so a twin submit waiting on the lock finds the first one's receipt.
     done = await _receipt_by_key(session, key)
     if done is not None:
         return done
-    order = await order_for_update(session, order_id)
     if not order.status.open:
         raise Conflict(f"{order.number} is {order.status.label.lower()}; nothing can be received against it.")
     supplier = await session.get(Supplier, order.supplier_id)
@@ -450,6 +451,11 @@ async def receive_order(
         to_ledger=False,
     )
     operation_id = moves[0].operation_id
+    twin = (
+        await session.exec(select(PurchaseReceipt).where(PurchaseReceipt.stock_operation_id == operation_id))
+    ).first()
+    if twin is not None:
+        return twin  # a concurrent submit of the same form booked it first
     receipt = PurchaseReceipt(
         order_id=order_id,
         stock_operation_id=operation_id,
@@ -568,6 +574,9 @@ async def record_credit(
         actor_id=actor_id,
     )
     operation_id = moves[0].operation_id
+    twin = (await session.exec(select(SupplierCredit).where(SupplierCredit.stock_operation_id == operation_id))).first()
+    if twin is not None:
+        return twin  # a concurrent submit of the same form booked it first
     credit = SupplierCredit(
         supplier_id=supplier_id,
         order_id=order_id,

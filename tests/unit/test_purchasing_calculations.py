@@ -33,8 +33,8 @@ def test_a_pack_is_converted_to_thousandths_of_the_items_unit(
 @pytest.mark.parametrize(
     ("units", "size_milli", "size_unit", "item_unit", "message"),
     [
-        (6, 750_000, "kg", "ml", "bought in ml, cl, l, not kg"),
-        (1, 1_000, "l", "g", "bought in g, kg, not l"),
+        (6, 750_000, "kg", "ml", "kept in millilitres is bought in ml, cl, l, not kg"),
+        (1, 1_000, "l", "g", "kept in grams is bought in g, kg, not l"),
         (0, 750_000, "ml", "ml", "at least one unit"),
         (6, 0, "ml", "ml", "more than zero"),
         (100_000, 10**12, "l", "ml", "beyond any real stock"),

@@ -170,7 +170,7 @@ async def test_a_manager_sets_up_a_supplier_and_books_a_credit_note_from_forms(
     }
     wrong = await manager.post(f"/purchasing/suppliers/{bakery.id}/items", {**form, "size_unit": "kg"})
     assert wrong.status_code == 422
-    assert "Brioche bun: An item kept in piece is bought in piece, pcs, not kg." in wrong.text
+    assert "Brioche bun: An item kept in pieces is bought in piece, pcs, not kg." in wrong.text
     saved = await manager.post(f"/purchasing/suppliers/{bakery.id}/items", {**form, "lead": "1"})
     assert "Saved: 12 x 1 piece at €6.60." in saved.text
     par = await manager.post(

@@ -261,8 +261,14 @@ async def test_an_order_received_in_part_then_in_full_and_a_credit_note_balance_
         "purchasing.credit.record",
     ]
 
-    # Receiving on an order that is fully received is refused, and changes nothing.
+    # Receiving on an order that is fully received is refused, and changes nothing; a replayed form is not refused.
     counted = await _counts(room)
+    async with room.runtime.db.write() as session:
+        replay = await services.receive_order(
+            session, order_id=order_id, lines=[(gin_line.id, gin, 1_000, 100)], source_key="receipt:dn-502"
+        )
+    assert replay.invoice_cents == 11_200 + 9_000
+    assert await _counts(room) == counted
     with pytest.raises(Conflict, match=f"{order.number} is received; nothing can be received against it"):
         async with room.runtime.db.write() as session:
             await services.receive_order(
@@ -316,7 +322,7 @@ async def test_bad_receipts_and_orders_are_refused_with_clear_messages_and_chang
                 await services.create_order(
                     session, supplier_id=room.suppliers[NORTHSIDE], location_id=bar, lines=lines, send=True
                 )
-    with pytest.raises(InvalidInput, match="Cheddar: An item kept in g is bought in g, kg, not l"):
+    with pytest.raises(InvalidInput, match="Cheddar: An item kept in grams is bought in g, kg, not l"):
         async with room.runtime.db.write() as session:
             await services.set_supplier_item(
                 session,
