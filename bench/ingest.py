@@ -37,12 +37,12 @@ from app.inventory.models import StockLocation
 from app.lib.db import Database
 from bench.services import (
     AppCluster,
-    PrivateRedis,
     bench_env,
     brigade,
     drop_postgres_database,
     recreate_postgres_database,
 )
+from tests.support.servers import RedisServer
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE = "brigade_ingest_bench"
@@ -203,7 +203,7 @@ async def _exceptions(db: Database) -> int:
 
 async def run(options: argparse.Namespace) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="brigade-ingest-"))
-    redis = PrivateRedis()
+    redis = RedisServer()
     await asyncio.to_thread(redis.start)
     await recreate_postgres_database(options.postgres_url, DATABASE)
     host_part = options.postgres_url.split("://", 1)[1].rsplit("/", 1)[0]
@@ -296,7 +296,7 @@ async def run(options: argparse.Namespace) -> dict[str, Any]:
         cluster.stop()
         await db.dispose()
         await drop_postgres_database(options.postgres_url, DATABASE)
-        redis.stop()
+        redis.stop(graceful=True)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

@@ -41,8 +41,8 @@ from app.orders.models import Check
 from bench.clients import BoardClient, Tablet, Timings
 from bench.printer import FakePrinter
 from bench.restaurant import COOK_PIN, ORDER_STATIONS, SERVER_PINS, add_tables, give_stations_printers, load
-from bench.services import free_port
 from bench.stats import percentile
+from tests.support.servers import free_port
 
 PRINTED_STATIONS = ("Grill", "Fry")
 SETTLE_SECONDS = 0.15

@@ -48,17 +48,15 @@ from bench.services import (
     PYTHON,
     ROOT,
     AppCluster,
-    PrivateRedis,
     bench_env,
     brigade,
     drop_postgres_database,
     flush_redis_db,
-    free_port,
     recreate_postgres_database,
-    wait_for_port,
 )
 from bench.stats import summary
 from bench.verify import verify
+from tests.support.servers import RedisServer, free_port, wait_for_port
 
 MODES = ("sqlite", "postgres")
 DEFAULTS: dict[str, dict[str, float]] = {
@@ -102,7 +100,7 @@ class Run:
         self.bar = FakePrinter("Bar", ["Bar"])
         # each station of the order prints on a printer of its own, as a big kitchen's line does
         self.lines = {name: FakePrinter(f"{name} line", [name]) for name in ("Grill", "Fry")}
-        self.redis: PrivateRedis | None = None
+        self.redis: RedisServer | None = None
         self.cluster: AppCluster | None = None
         self.database_url = ""
         self.redis_url: str | None = None
@@ -130,7 +128,7 @@ class Run:
                 self.redis_url = options.redis_url
                 await flush_redis_db(self.redis_url)
             else:
-                self.redis = PrivateRedis()
+                self.redis = RedisServer()
                 await asyncio.to_thread(self.redis.start)
                 self.redis_url = self.redis.url
             await recreate_postgres_database(options.postgres_admin, BENCH_DATABASE)
@@ -434,7 +432,7 @@ class Run:
             with contextlib.suppress(Exception):
                 await drop_postgres_database(self.options.postgres_admin, BENCH_DATABASE)
             if self.redis is not None:
-                await asyncio.to_thread(self.redis.stop)
+                await asyncio.to_thread(self.redis.stop, graceful=True)
             elif self.redis_url:
                 with contextlib.suppress(Exception):
                     await flush_redis_db(self.redis_url)

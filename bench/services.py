@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,29 +12,12 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.servers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 BENCH_DATABASE = "brigade_bench"
 DELIVERY_POLL_SECONDS = 0.03
-
-
-def free_port() -> int:
-    """A loopback TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float = 30.0) -> None:
-    """Block until something accepts connections on `port`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listened on port {port} within {timeout} s")
 
 
 def brigade(env: dict[str, str], *args: str) -> str:
@@ -47,44 +28,6 @@ def brigade(env: dict[str, str], *args: str) -> str:
     if result.returncode != 0:
         raise RuntimeError(f"brigade {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
-
-
-class PrivateRedis:
-    """A redis-server of the benchmark's own on a free loopback port, without persistence.
-
-    Pub/sub channel names are global to a Redis server whatever the db number, so a benchmark on a shared
-    Redis would publish its kitchen cards into the channels of anyone else's tests running on it.
-    """
-
-    def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server is not installed; pass --redis-url to use a running Redis")
-        self.binary = binary
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for_port(self.port)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-            self.process = None
 
 
 async def flush_redis_db(url: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,18 +14,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.support.servers import free_port
 from tests.support.services import in_ci
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "tests" / "e2e" / "screenshots"
 TABLET = {"width": 1024, "height": 768}
 KDS = {"width": 1920, "height": 1080}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _chromium() -> str:
@@ -49,7 +43,7 @@ class LiveServer(str):
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`brigade db upgrade`, `brigade demo`, `brigade serve` in a folder of their own, one per test module."""
     var = tmp_path_factory.mktemp("e2e-var")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "BRIGADE_VAR_DIR": str(var),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,12 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import TABLET, log_in, screenshot
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.servers import free_port
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +30,7 @@ def served_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     subprocess.run([*brigade, "db", "upgrade"], env=env, check=True, capture_output=True)
     subprocess.run([*brigade, "demo"], env=env, check=True, capture_output=True)
     subprocess.run([*brigade, "simulate", "--checks", "30"], env=env, check=True, capture_output=True, timeout=300)
-    port = _free_port()
+    port = free_port()
     log = (var / "server.log").open("w")
     process = subprocess.Popen([*brigade, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -8,13 +8,13 @@ import pytest
 
 from tests.faults.harness import fresh_database
 from tests.support.servers import PostgresServer, RedisServer
-from tests.support.services import postgres_url, require_service
+from tests.support.services import own_server, postgres_url, require_service
 
 
 @pytest.fixture
 def own_redis() -> Iterator[RedisServer]:
     """A Redis of this test's own, to stop and start (never the machine's)."""
-    server = RedisServer()
+    server = own_server(RedisServer)
     server.start()
     yield server
     server.stop()
@@ -23,7 +23,7 @@ def own_redis() -> Iterator[RedisServer]:
 @pytest.fixture
 def own_postgres() -> Iterator[PostgresServer]:
     """A PostgreSQL cluster of this test's own in a temporary folder, to stop and start."""
-    with PostgresServer() as server:
+    with own_server(PostgresServer) as server:
         yield server
 
 

@@ -1,6 +1,9 @@
-"""Private Redis and PostgreSQL servers on free loopback ports, for tests that stop and start them.
+"""Private Redis and PostgreSQL servers on free loopback ports, for the tests and the benchmarks that stop and
+start them (`bench/` uses this module too).
 
-The machine's shared services (PostgreSQL on 5432, Redis on 6379) are never touched here.
+The machine's shared services (PostgreSQL on 5432, Redis on 6379) are never touched here. Nothing here needs
+pytest: a server program that is not installed raises `ServiceMissing`, which a test turns into a skip, or a
+failure under CI, with `tests.support.services.own_server`.
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import pytest
 
-from tests.support.services import in_ci
+class ServiceMissing(RuntimeError):
+    """A server program is not installed on this machine."""
 
 
 def free_port() -> int:
@@ -27,18 +30,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _binary(name: str, *candidates: str) -> str:
-    for candidate in (shutil.which(name), *candidates):
-        if candidate and Path(candidate).exists():
-            return candidate
-    message = f"{name} is not installed"
-    if in_ci():
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
-    raise AssertionError("unreachable")
-
-
-def _wait_for_port(port: int, timeout: float = 15.0) -> None:
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    """Block until something accepts connections on loopback `port`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -47,6 +40,13 @@ def _wait_for_port(port: int, timeout: float = 15.0) -> None:
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listened on port {port} within {timeout} s")
+
+
+def _binary(name: str, *candidates: str) -> str:
+    for candidate in (shutil.which(name), *candidates):
+        if candidate and Path(candidate).exists():
+            return candidate
+    raise ServiceMissing(f"{name} is not installed")
 
 
 def _alive(pid: int) -> bool:
@@ -58,10 +58,15 @@ def _alive(pid: int) -> bool:
 
 
 class RedisServer:
-    """A redis-server of the test's own; `stop()` and `start()` keep the same port."""
+    """A redis-server of its own with nothing kept on disk; `stop()` and `start()` keep the same port.
 
-    def __init__(self) -> None:
+    Pub/sub channel names are global to a Redis server whatever the db number, so anything that publishes kitchen
+    cards (a benchmark, a test of two processes) runs on one of these rather than on the machine's Redis.
+    """
+
+    def __init__(self, folder: Path | None = None) -> None:
         self.binary = _binary("redis-server", "/usr/bin/redis-server")
+        self.folder = folder
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -69,19 +74,34 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        _wait_for_port(self.port)
+    def start(self, timeout: float = 15.0) -> None:
+        """Start (or start again on the same port) and wait until it answers PING."""
+        argv = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        if self.folder is not None:
+            argv += ["--dir", str(self.folder)]
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"redis-server did not answer on port {self.port} within {timeout} s")
+            time.sleep(0.05)
 
-    def stop(self) -> None:
-        if self.process is not None:
+    def stop(self, *, graceful: bool = False) -> None:
+        """Kill it, as a crash or a restart would; `graceful` asks it to shut down first."""
+        if self.process is None:
+            return
+        if graceful:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=10)
+        if self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
-            self.process = None
+        self.process = None
 
     def __enter__(self) -> RedisServer:
         self.start()
@@ -138,7 +158,7 @@ class PostgresServer:
         with (self.root / "server.log").open("ab") as log:
             self.process = subprocess.Popen(self._command(argv), stdout=log, stderr=subprocess.STDOUT)
         try:
-            _wait_for_port(self.port, timeout=30)
+            wait_for_port(self.port, timeout=30)
         except TimeoutError as exc:
             raise TimeoutError(f"{exc}: {(self.root / 'server.log').read_text()[-2000:]}") from None
         time.sleep(0.2)

@@ -7,9 +7,10 @@ import json
 import os
 import shutil
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from app.lib.clock import utcnow
 from app.lib.db import Database
 from app.lib.settings import Settings
 from app.models import metadata
+from tests.support.servers import ServiceMissing
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
@@ -46,6 +48,20 @@ def require_service(name: str, url: str) -> None:
         if in_ci():
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
+
+
+S = TypeVar("S")
+
+
+def own_server(make: Callable[[], S]) -> S:
+    """A private server made by `make` (see tests/support/servers.py); its program missing fails under CI and skips
+    elsewhere, as a missing service does."""
+    try:
+        return make()
+    except ServiceMissing as exc:
+        if in_ci():
+            pytest.fail(str(exc), pytrace=False)
+        pytest.skip(str(exc))
 
 
 def postgres_url() -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +22,7 @@ from app.menu.models import MenuCategory, MenuItem, Modifier
 from app.orders.models import Check, CheckLine, FireKind, FireLine, KitchenFire, LineModifier, LineState
 from app.staff.models import Staff
 from tests.support.devices import pin_login
+from tests.support.servers import free_port
 
 
 @dataclass
@@ -186,12 +186,6 @@ async def routed(
 
 
 # Live servers ------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.asynccontextmanager

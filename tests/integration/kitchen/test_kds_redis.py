@@ -17,18 +17,18 @@ import pytest
 
 from app.lib.settings import Settings
 from app.main import create_app
-from tests.integration.kitchen.redis_server import OwnRedis
 from tests.integration.kitchen.support import (
     Order,
     board_socket,
     fire,
-    free_port,
     log_in,
     next_message,
     open_check,
     serve,
     station_id,
 )
+from tests.support.servers import RedisServer, free_port
+from tests.support.services import own_server
 
 ROOT = Path(__file__).resolve().parents[3]
 OUTAGE_LOGGERS = ("kds.channels", "kds.live", "kds.controllers", "app.orders.live", "app.lib.outbox")
@@ -46,8 +46,8 @@ class Recorded(logging.Handler):
 
 
 @pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
-    server = OwnRedis(tmp_path)
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = own_server(lambda: RedisServer(tmp_path))
     server.start()
     yield server
     server.stop()
@@ -100,7 +100,7 @@ def start_app_process(settings: Settings, redis_url: str, log: Path) -> tuple[su
 
 
 async def test_two_app_processes_on_redis_share_kitchen_events(
-    runtime: Any, demo: None, settings: Settings, own_redis: OwnRedis, tmp_path: Path
+    runtime: Any, demo: None, settings: Settings, own_redis: RedisServer, tmp_path: Path
 ) -> None:
     grill = await station_id(runtime, "Grill")
     log = tmp_path / "apps.log"
@@ -143,7 +143,7 @@ async def test_a_redis_restart_does_not_stop_the_kitchen_screens(
     runtime: Any,
     demo: None,
     settings: Settings,
-    own_redis: OwnRedis,
+    own_redis: RedisServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import kds.controllers
