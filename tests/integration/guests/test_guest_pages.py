@@ -85,6 +85,16 @@ async def test_a_server_attaches_a_guest_with_allergies_from_the_check_page_once
     assert stale.status_code == 409
     assert "changed on another tablet" in stale.text
 
+    detach_key = KEY.search((await server.get(f"/checks/{check.id}/guest", htmx=True)).text).group(1)  # type: ignore[union-attr]
+    version = (await front.check(check.id or 0)).version
+    detached = await server.post(
+        f"/checks/{check.id}/guest/detach", {"version": str(version), "idempotency_key": detach_key}
+    )
+    assert detached.headers["hx-redirect"] == f"/checks/{check.id}"
+    now = await front.check(check.id or 0)
+    assert (now.guest_id, now.guest_name, now.guest_allergies) == (None, None, None)
+    assert "ALLERGY" not in (await server.get(f"/checks/{check.id}/panel", htmx=True)).text
+
     cook = await log_in(await device_factory(), "3333")
     assert (await cook.get(f"/checks/{check.id}/guest")).status_code == 403
     refused = await cook.post(f"/checks/{check.id}/guest", {**form, "idempotency_key": "cook-1"})
@@ -233,6 +243,28 @@ async def test_a_guests_page_shows_visits_spend_and_favourites_and_a_manager_era
     assert printed
     assert all(b"ALLERGY: PEANUTS" in job.data for job in printed)
 
+    form = {
+        "name": "Ysolde Prewitt",
+        "phone": "0612345678",
+        "email": "ysolde@example.com",
+        "allergies": "Peanuts, mustard",
+        "preferences": "Window table",
+        "marketing_consent": "1",
+        "idempotency_key": "edit-1",
+    }
+    saved = await manager.post(f"/guests/{guest.id}", form, htmx=False, follow_redirects=False)
+    assert (saved.status_code, saved.headers["location"]) == (303, f"/guests/{guest.id}")
+    clash = await manager.post(f"/guests/{guest.id}", {**form, "email": "", "phone": "", "idempotency_key": "edit-2"})
+    assert clash.status_code == 422
+    assert "needs a phone number or an email" in clash.text
+    async with front.db.read() as session:
+        open_tickets = list(
+            (await session.exec(select(KitchenTicket).where(KitchenTicket.check_id == open_check.id))).all()
+        )
+    assert (await front.check(open_check.id or 0)).guest_allergies == "Peanuts, mustard"
+    assert open_tickets
+    assert all(t.allergies == "Peanuts, mustard" for t in open_tickets)
+
     unconfirmed = await manager.post(
         f"/guests/{guest.id}/erase", {"reason": "Asked by email", "confirm": "", "idempotency_key": "e-0"}
     )
@@ -263,7 +295,7 @@ async def test_a_guests_page_shows_visits_spend_and_favourites_and_a_manager_era
     assert all(c.guest_name is None and c.guest_allergies is None for c in checks)
     assert tickets
     assert all(t.allergies is None for t in tickets)
-    assert len(jobs) == len(printed)
+    assert len(jobs) == len(printed) * 2  # each ticket printed again when the allergies changed
     assert not any(b"PEANUTS" in job.data or "Peanuts" in repr(job.document) for job in jobs)
     assert all("Niçoise Salad" in repr(job.document) for job in jobs)
     assert sorted(p.amount_cents for p in payments) == [1450, 3750]
