@@ -206,6 +206,15 @@ class GuestCheckDoc:
 
 
 @dataclass(frozen=True, kw_only=True)
+class QrCodeDoc:
+    """A code printed under the receipt for a phone or a scanner to read (a gift card's number), with its caption."""
+
+    label: str
+    data: str
+    caption: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReceiptDoc:
     """The receipt for a paid check: the guest check plus payments and change."""
 
@@ -227,6 +236,7 @@ class ReceiptDoc:
     payments: tuple[PaymentDoc, ...] = ()
     change_due_cents: int = 0
     footer_lines: tuple[str, ...] = ()
+    qr_codes: tuple[QrCodeDoc, ...] = ()
     money: MoneyFormat = MoneyFormat()
     reprint: bool = False
 

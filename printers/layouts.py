@@ -200,6 +200,12 @@ def render_receipt(
             page.line(f"Auth {payment.auth_code}", indent="  ")
     if doc.change_due_cents:
         page.columns("Change due", money.format(doc.change_due_cents), bold=True)
+    for code in doc.qr_codes:
+        page.rule()
+        page.line(code.label, bold=True, align="center")
+        page.qr(code.data)
+        if code.caption:
+            page.line(code.caption, align="center")
     _footer(page, doc.footer_lines)
     page.cut()
     return page.output()

@@ -115,6 +115,12 @@ class Page:
         """Print an empty line."""
         self._emit("", replace(self._style, invert=False))
 
+    def qr(self, data: str, *, size: int = 6) -> None:
+        """Print `data` as a QR code, centred, drawn by the printer itself (ESC/POS GS ( k)."""
+        self._apply(Style(align="center"))
+        self._printer.qr(clean_text(data), native=True, size=size)
+        self._apply(Style())
+
     def drawer_kick(self) -> None:
         """Pulse the cash drawer connected to the profile's pin."""
         self._printer.cashdraw(self.profile.drawer_pin)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from sqlmodel import col, select
@@ -21,12 +21,18 @@ from printers.documents import (
     GuestCheckDoc,
     MoneyFormat,
     PaymentDoc,
+    QrCodeDoc,
     ReceiptDoc,
     SeatSubtotalDoc,
     TaxLineDoc,
 )
 from printers.profiles import PrinterProfile
 from printers.queue import document_to_json
+
+# Codes a domain above checks prints under a receipt (a gift card sold on the check), registered by name in
+# main.py: checks imports no domain above it.
+ReceiptCodes = Callable[[AsyncSession, CheckMoney], Awaitable[list[QrCodeDoc]]]
+RECEIPT_CODES: dict[str, ReceiptCodes] = {}
 
 
 async def receipt_printer(session: AsyncSession, device_id: int | None) -> Printer:
@@ -255,6 +261,9 @@ async def receipt_doc(
     totals = money.totals
     when = closed_at or money.check.closed_at or _latest_payment_time(money) or money.check.opened_at
     payments = money.payments if portion is None else [p for p in money.payments if p.portion_id == portion.portion.id]
+    codes: list[QrCodeDoc] = []
+    for codes_of in RECEIPT_CODES.values():
+        codes += await codes_of(session, money)
     common = {
         "venue_name": settings_of(session).venue_name,
         "check_number": str(money.check.number),
@@ -267,6 +276,7 @@ async def receipt_doc(
         "change_due_cents": sum(p.change_cents for p in payments),
         "money": money_format(money.currency),
         "reprint": reprint,
+        "qr_codes": tuple(codes),
     }
     if portion is not None and portion.part is not None:
         part = portion.part

@@ -13,12 +13,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.accounting.models import Account
 from app.accounting.queries import balances
 from app.checks.models import Payment
-from app.checks.queries import settings_of
+from app.checks.queries import CheckMoney, settings_of
 from app.giftcards import calculations as calc
 from app.giftcards.models import GiftCard, GiftCardMovement, GiftCardStatus, MovementKind
 from app.lib.clock import utcnow
 from app.lib.money import Money
+from app.orders.models import Check, LineState
+from printers.documents import QrCodeDoc
 
+SALE_SKU = "GIFT-CARD"
 # A card nobody has used for this long is reported as likely breakage (still owed: cards here do not expire).
 DORMANT_AFTER = timedelta(days=365)
 
@@ -29,6 +32,7 @@ class CardView:
 
     card: GiftCard
     movements: list[GiftCardMovement]
+    check_numbers: dict[int, int] = field(default_factory=dict)
 
 
 async def card_view(session: AsyncSession, card: GiftCard) -> CardView:
@@ -40,7 +44,12 @@ async def card_view(session: AsyncSession, card: GiftCard) -> CardView:
             .order_by(col(GiftCardMovement.id).desc())
         )
     ).all()
-    return CardView(card, list(movements))
+    check_ids = sorted({m.check_id for m in movements if m.check_id is not None})
+    numbers: dict[int, int] = {}
+    if check_ids:
+        found = await session.exec(select(Check.id, Check.number).where(col(Check.id).in_(check_ids)))
+        numbers = {check_id or 0: number for check_id, number in found.all()}
+    return CardView(card, list(movements), numbers)
 
 
 async def cards_page(
@@ -161,3 +170,25 @@ async def payment_note(session: AsyncSession, payment: Payment) -> str | None:
         return None
     left = Money(card.balance_cents, settings_of(session).currency).format()
     return f"Gift card {calc.masked(card.number)} has {left} left."
+
+
+async def receipt_codes(session: AsyncSession, money: CheckMoney) -> list[QrCodeDoc]:
+    """The QR code of every spendable card sold on a check, for its receipt: the guest's card, whole."""
+    line_ids = [line.id for line in money.lines if line.sku == SALE_SKU and line.state is not LineState.VOIDED]
+    if not line_ids:
+        return []  # no card on the check: no statement either
+    cards = (
+        await session.exec(
+            select(GiftCard)
+            .where(col(GiftCard.line_id).in_(line_ids), GiftCard.status == GiftCardStatus.ACTIVE)
+            .order_by(col(GiftCard.id))
+        )
+    ).all()
+    return [
+        QrCodeDoc(
+            label=f"Gift card {Money(card.initial_cents, money.currency).format()}",
+            data=card.number,
+            caption=f"{calc.grouped(card.number)} · balance {Money(card.balance_cents, money.currency).format()}",
+        )
+        for card in cards
+    ]

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.checks import printing as check_printing
 from app.checks import queries as check_queries
 from app.checks.events import CheckClosed, CheckRefunded, CheckReopened, GiftCardCharged
 from app.checks.models import Payment, Refund, Tender, TenderKind
@@ -29,7 +30,7 @@ from app.orders import services as orders
 from app.orders.models import Check, CheckLine, CheckStatus, LineState
 from app.staff.models import Staff
 
-SALE_SKU = "GIFT-CARD"
+SALE_SKU = queries.SALE_SKU
 SALE_NAME = "Gift card"
 _CATEGORY_NAME = "Gift cards"
 _TAX_NAME = "No tax (gift cards)"
@@ -397,6 +398,7 @@ async def refuse_line_void(session: AsyncSession, event: orders.PortionsReturned
 def wire(bus: EventBus) -> None:
     """Follow the checks' money in the same transaction; tell the server what a card has left after paying."""
     check_queries.PAYMENT_NOTES["gift_cards"] = queries.payment_note
+    check_printing.RECEIPT_CODES["gift_cards"] = queries.receipt_codes
     bus.subscribe(orders.PortionsReturned, refuse_line_void)
     bus.subscribe(GiftCardCharged, spend_on_payment)
     bus.subscribe(CheckClosed, activate_on_close)

@@ -262,6 +262,17 @@ class _Reader:
             if self.chars:
                 self.end_line()
             self.event("cut", cut, offset)
+        elif command == ord("(") and self.data[self.pos : self.pos + 1] == b"k":
+            self.take(1, name)
+            low, high = self.take(2, name)
+            payload = self.take(low + high * 256, name)
+            if payload[:1] != b"\x31":
+                raise UnknownCommand(f"unknown command GS ( k for symbol {payload[:1]!r} at offset {offset}")
+            # A QR code (cn 49): fn 80 stores its data (after m = 48), fn 81 prints it; the rest set size and level.
+            if payload[1] == 0x50:
+                self.event("qr_data", payload[3:].decode("ascii", "replace"), offset)
+            elif payload[1] == 0x51:
+                self.event("qr_print", None, offset)
         else:
             raise UnknownCommand(f"unknown command {name} (0x1d 0x{command:02x}) at offset {offset}")
 

@@ -19,6 +19,7 @@ from app.closes.reports import z_report
 from app.giftcards import calculations as calc
 from app.giftcards import queries
 from app.giftcards.models import GiftCard, GiftCardMovement, GiftCardStatus, MovementKind
+from app.kitchen.models import PrintJob
 from app.lib.audit import AuditEntry
 from app.lib.db import Database
 from app.orders.models import CheckStatus
@@ -35,6 +36,7 @@ from tests.integration.giftcards.arrange import (
     sell,
     sold_card,
 )
+from tests.support.escpos_decoder import decode
 
 
 async def test_a_card_sold_on_a_check_is_a_liability_activated_when_the_check_is_paid(
@@ -71,6 +73,14 @@ async def test_a_card_sold_on_a_check_is_a_liability_activated_when_the_check_is
     assert (active.status, active.balance_cents) == (GiftCardStatus.ACTIVE, 5000)
     [issue] = await rows(runtime, GiftCardMovement)
     assert (issue.kind, issue.amount_cents, issue.balance_after_cents) == (MovementKind.ISSUE, 5000, 5000)
+    printed = await server.post(f"/checks/{arranged.check_id}/settle/receipt", {"idempotency_key": uuid.uuid4().hex})
+    assert printed.status_code == 200, printed.text
+    [job] = await rows(runtime, PrintJob, PrintJob.kind == "receipt")
+    paper = decode(job.data)
+    assert [e.value for e in paper.events_of("qr_data")] == [sold.number], "the receipt prints the card's QR code"
+    assert paper.kinds().count("qr_print") == 1
+    assert "Gift card €50.00" in paper.text
+    assert f"{calc.grouped(sold.number)} · balance €50.00" in paper.text
 
     assert await ledger_balance(runtime, "2010") == 5000, "the sale credits the gift-card liability"
     [posting] = await rows(runtime, CheckPosting, CheckPosting.check_id == arranged.check_id)
