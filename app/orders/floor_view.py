@@ -33,13 +33,15 @@ TABLE_HOLDS = "orders.table_holds"
 
 @dataclass(frozen=True)
 class TableHold:
-    """A table held for a booked party due soon: who, how many, when, and whether they are late."""
+    """A table held for a booked party due soon (who, how many, when, whether late), or joined to a seated one."""
 
     reservation_id: int
     name: str
     party_size: int
     starts_at: datetime
     late: bool = False
+    seated: bool = False
+    """The party is seated at the table beside this one, pushed together with it."""
 
 
 HoldLookup = Callable[[AsyncSession, Sequence[int] | None], Awaitable[dict[int, TableHold]]]
@@ -60,6 +62,11 @@ async def refuse_held_table(session: AsyncSession, table: DiningTable, *, confir
         return
     settings = session.info.get("settings")
     zone = ZoneInfo(settings.timezone if isinstance(settings, Settings) else Settings().timezone)
+    if hold.seated:
+        raise Conflict(
+            f"Table {table.name} is pushed together with the table where {hold.name}'s party of "
+            f'{hold.party_size} is seated. Tick "Seat a walk-in anyway" to seat here regardless.'
+        )
     raise Conflict(
         f"Table {table.name} is held for {hold.name} (party of {hold.party_size}) at "
         f'{hold.starts_at.astimezone(zone):%H:%M}. Tick "Seat a walk-in anyway" to seat here regardless.'

@@ -309,26 +309,30 @@ async def table_names(session: AsyncSession, table_ids: Sequence[int]) -> str:
 
 
 async def table_holds(session: AsyncSession, table_ids: Sequence[int] | None) -> dict[int, TableHold]:
-    """Tables held for a booked party due within the floor's look-ahead (or due and not yet arrived)."""
+    """Tables held for a booked party due within the floor's look-ahead (or due and not yet arrived), and the
+    tables pushed together with the one a seated party's check stands on, until their turn is up."""
     settings = await book_settings(session)
     now = utcnow()
     horizon = now + timedelta(minutes=settings.hold_minutes)
     query = select(Reservation).where(
-        col(Reservation.status) == ReservationStatus.BOOKED,
+        col(Reservation.status).in_(ACTIVE),
         col(Reservation.starts_at) <= horizon,
         col(Reservation.ends_at) > now,
     )
     holds: dict[int, TableHold] = {}
     wanted = set(table_ids) if table_ids is not None else None
     for r in (await session.exec(query.order_by(col(Reservation.starts_at)))).all():
-        for table_id in r.tables:
+        seated = r.status == ReservationStatus.SEATED
+        # A seated party's own table shows its check; only the tables pushed against it are held.
+        for table_id in r.tables[1:] if seated else r.tables:
             if (wanted is None or table_id in wanted) and table_id not in holds:
                 holds[table_id] = TableHold(
                     reservation_id=r.id or 0,
                     name=r.name,
                     party_size=r.party_size,
                     starts_at=r.starts_at,
-                    late=r.starts_at < now,
+                    late=not seated and r.starts_at < now,
+                    seated=seated,
                 )
     return holds
 
