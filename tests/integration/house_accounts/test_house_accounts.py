@@ -4,7 +4,9 @@ balances, its lines carrying each account as their dimension."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,12 @@ from sqlmodel import col, select
 
 from app.accounting.exports import export_ledger
 from app.accounting.models import Account, JournalLine
+from app.checks import services as checks
 from app.checks.models import Payment
+from app.checks.terminal import SimulatedTerminal
 from app.house_accounts import queries as house_queries
 from app.house_accounts.models import AccountEntryKind, CustomerAccount, CustomerAccountEntry
+from app.house_accounts.services import AccountRefused
 from app.lib.audit import AuditEntry
 from app.orders.models import CheckStatus
 from tests.integration.accounting.test_exports import bean_check, hledger_check
@@ -225,3 +230,37 @@ async def test_a_check_charged_to_a_house_account_is_a_receivable_of_that_accoun
             path.write_text(content, encoding="utf-8")
             result = checker(path)
             assert result.returncode == 0, result.stdout + result.stderr
+
+
+async def test_two_tablets_charging_one_account_at_once_cannot_pass_its_limit_together(
+    manager: Any, runtime: Any
+) -> None:
+    first = await ring_in(runtime, items=DINNER, table="5")
+    second = await ring_in(runtime, items=DINNER, table="6")
+    due = (await money(runtime, first.check_id)).due
+    assert (await money(runtime, second.check_id)).due == due
+    # Room for one of the two checks, not both.
+    account = await open_account(manager, runtime, "Tight Limit Co", f"{(due * 3 // 2) / 100:.2f}")
+    tender_id = (await tenders(runtime))["House account"]
+    terminal = SimulatedTerminal(Path(runtime.settings.var_dir) / "terminal")
+
+    async def pay(check_id: int) -> Any:
+        request = checks.PaymentRequest(
+            check_id=check_id,
+            tender_id=tender_id,
+            actor=first.server,
+            idempotency_key=uuid.uuid4().hex,
+            house_account_id=account.id,
+        )
+        return await checks.take_payment(runtime.db, terminal, request)
+
+    outcomes = await asyncio.gather(pay(first.check_id), pay(second.check_id), return_exceptions=True)
+    taken = [o for o in outcomes if not isinstance(o, BaseException)]
+    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(taken) == 1
+    assert len(refused) == 1
+    assert isinstance(refused[0], AccountRefused)
+    assert "over its credit limit" in refused[0].message
+    assert (await account_named(runtime, "Tight Limit Co")).balance_cents == due
+    assert len(await rows(runtime, Payment)) == 1
+    assert [e.amount_cents for e in await rows(runtime, CustomerAccountEntry)] == [due]
