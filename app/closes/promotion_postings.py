@@ -170,6 +170,8 @@ async def promotion_report(session: AsyncSession, first: dt.date, last: dt.date)
                 into["basket"] += sign * int(row.get("basket", 0))
             else:
                 into["net"] -= int(row.get("net", 0))
+                if (posting.breakdown or {}).get("full") and int(row.get("units", 0)):
+                    into["checks"] -= 1  # a whole check given back (its first refund carries the units)
             into["units"] += sign * int(row.get("units", 0))
             into["cents"] += sign * int(row.get("cents", 0))
     return [

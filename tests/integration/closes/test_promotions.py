@@ -344,7 +344,31 @@ async def test_the_manager_page_creates_edits_and_archives_a_rule(manager: Any, 
     assert (await rows(runtime, Promotion))[0].archived_at is not None
     page = await manager.get("/manage/promotions?archived=true")
     assert "Happy hour" in page.text
-    assert items
+
+    # a set menu: one list of dishes per course, a dish in one course only
+    form = {
+        "name": "Menu du jour",
+        "kind": "set_menu",
+        "price": "29.50",
+        "menu_starters": [str(items["ST-SOU"]), str(items["ST-BUR"])],
+        "menu_mains": str(items["PA-RIS"]),
+        "menu_dessert": str(items["DS-CRB"]),
+        "weekdays": ["0", "1", "2", "3", "4", "5", "6"],
+        "start": "12:00",
+        "end": "15:00",
+    }
+    added = await manager.post("/manage/promotions", form)
+    assert "Added Menu du jour." in added.text
+    assert "menu at 29.50" in added.text
+    twice = await manager.post("/manage/promotions", {**form, "name": "Twice", "menu_dessert": str(items["PA-RIS"])})
+    assert twice.status_code == 422
+    assert "A dish can be in one course of a set menu only." in twice.text
+    async with runtime.db.read() as session:
+        [set_menu] = (await session.exec(select(Promotion).where(Promotion.name == "Menu du jour"))).all()
+        slots = sorted(await promotions.items_of(session, set_menu.id or 0), key=lambda pair: pair[0])
+    assert (set_menu.deal_size, set_menu.price_cents) == (3, 2950)
+    assert sorted(slot or "" for _, slot in slots) == ["dessert", "mains", "starters", "starters"]
+    assert len(await rows(runtime, Promotion)) == 2, "the refused one was not saved"
 
 
 async def test_a_rule_runs_only_on_its_days_and_hours_on_the_venue_clock(runtime: Any, demo: None) -> None:
@@ -379,3 +403,83 @@ async def test_a_rule_runs_only_on_its_days_and_hours_on_the_venue_clock(runtime
     assert [f.rule_id if f else None for f in found] == [rule.id, None, None]
     assert found[0] is not None
     assert found[0].unit_off == 200
+
+
+async def _promotions_balance(runtime: Any) -> int:
+    async with runtime.db.read() as session:
+        cents = (
+            await session.exec(
+                select(JournalLine.amount_cents)
+                .join(Account, col(Account.id) == col(JournalLine.account_id))
+                .where(Account.code == "4520")
+            )
+        ).all()
+    return sum(cents)
+
+
+async def test_a_reopen_and_a_whole_check_refund_over_two_payments_take_back_every_cent_of_the_promotions(
+    runtime: Any, demo: None, terminal: Any
+) -> None:
+    _, categories = await _ids(runtime)
+    await _create(
+        runtime, PromotionInput(name="Happy hour", kind="percent", percent="33.33", category_id=categories["Cocktails"])
+    )
+    served = await serve(runtime, ["CK-NEG", "CK-SPR", "CK-MOJ"])
+    given = (await _totals(runtime, served.check_id)).promotions
+    assert given == 383 + 350 + 367  # 33.33 % of 11.50, 10.50 and 11.00, each rounded half-up
+    # paid in two parts
+    due = (await _totals(runtime, served.check_id)).total
+    tender = (await _tenders(runtime))["Card"]
+    for amount in (due // 3, due - due // 3):
+        outcome = await checks.take_payment(
+            runtime.db,
+            terminal,
+            checks.PaymentRequest(
+                check_id=served.check_id,
+                tender_id=tender,
+                actor=served.server,
+                idempotency_key=key(),
+                amount_cents=amount,
+            ),
+        )
+    assert outcome.closed, outcome.message
+    await deliver(runtime)
+    assert await _promotions_balance(runtime) == given
+
+    # Reopened: the closing's entry is reversed with its promotions; closed again, they post again.
+    manager = await person(runtime, MANAGER)
+    async with runtime.db.write() as session:
+        await checks.reopen_check(session, check_id=served.check_id, actor=manager, reason="Wrong table")
+    await deliver(runtime)
+    assert await _promotions_balance(runtime) == 0
+    async with runtime.db.write() as session:
+        await checks.close_check(session, check_id=served.check_id, actor=manager)
+    await deliver(runtime)
+    assert await _promotions_balance(runtime) == given
+
+    # Refunded whole: one refund per payment, each takes its share by amount, together all of it.
+    await checks.refund(
+        runtime.db,
+        terminal,
+        checks.RefundRequest(
+            check_id=served.check_id, actor=manager, reason="Guests left", idempotency_key=key(), full=True
+        ),
+    )
+    await deliver(runtime)
+    refunds = await rows(runtime, CheckPosting, CheckPosting.kind == PostingKind.REFUND)
+    assert len(refunds) == 2
+    shares = [sum(row["cents"] for row in r.breakdown["promotions"].values()) for r in refunds]
+    assert all(share > 0 for share in shares)
+    assert sum(shares) == given
+    assert await _promotions_balance(runtime) == 0, "the refunds took back exactly what the check gave"
+    day = refunds[0].business_day
+    async with runtime.db.read() as session:
+        [row] = await promotion_report(session, day, day)
+    assert (row.checks, row.units, row.discount_cents) == (0, 0, 0)
+
+
+async def _tenders(runtime: Any) -> dict[str, int]:
+    from app.checks.models import Tender
+
+    async with runtime.db.read() as session:
+        return {t.name: t.id or 0 for t in (await session.exec(select(Tender))).all()}
