@@ -15,6 +15,7 @@ from app.kitchen.models import Printer, PrinterRole, Station, StationKind
 from app.lib.settings import Settings
 from app.menu.models import Course, MenuCategory, MenuItem, MenuItemModifierGroup, Modifier, ModifierGroup, TaxRate
 from app.purchasing.demo import seed_demo_suppliers
+from app.reservations.demo import seed_demo_book
 from app.staff.models import Staff
 from app.staff.services import add_staff
 
@@ -378,3 +379,4 @@ async def load_demo(session: AsyncSession, settings: Settings) -> None:
     await seed_demo_stock(session)
     await seed_demo_suppliers(session)
     await seed_posting_mappings(session)
+    await seed_demo_book(session)

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from app.floor.models import DiningTable
-from app.reservations import services
+from app.reservations import queries, services
 from app.reservations.calculations import DEFAULT_TURN_TIMES, GRID
 from app.staff.models import Staff
 from app.staff.permissions import Role
@@ -48,6 +48,14 @@ class Host:
     def tomorrow(self, hour: int, minute: int = 0) -> datetime:
         day = datetime.now(self.zone).date() + timedelta(days=1)
         return datetime.combine(day, time(hour, minute), tzinfo=self.zone)
+
+    async def only_combinations(self, *keep: tuple[str, str]) -> None:
+        """Archive the demo's combinations of tables but those in `keep` (pairs of table names)."""
+        manager = await self.staff(Role.MANAGER)
+        async with self.db.write() as session:
+            for combination in await queries.combinations(session):
+                if tuple(combination.name.split("+")) not in keep:
+                    await services.archive_combination(session, combination.id, actor=manager)
 
     async def book(self, when: datetime, party: int = 2, name: str = "Ines Duarte", **extra: Any) -> Any:
         host = await self.staff(Role.HOST)

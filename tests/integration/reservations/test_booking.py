@@ -35,6 +35,7 @@ async def test_tables_follow_capacity_combinations_and_turn_times_and_a_full_slo
     manager = await host_book.staff(Role.MANAGER)
     nineteen, twenty = await host_book.table_id("19"), await host_book.table_id("20")
     eight_pm = host_book.tomorrow(20)
+    await host_book.only_combinations()
     with pytest.raises(services.SlotFull) as no_combination:
         await host_book.book(eight_pm, party=8)
     assert "full for a party of 8" in no_combination.value.message

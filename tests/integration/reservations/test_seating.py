@@ -7,7 +7,6 @@ from sqlmodel import select
 
 from app.lib.audit import AuditEntry
 from app.orders.models import Check, CheckStatus
-from app.reservations import services
 from app.reservations.models import Reservation, ReservationStatus
 from app.staff.permissions import Role
 from tests.conftest import Device
@@ -97,11 +96,8 @@ async def test_a_held_table_shows_on_the_floor_warns_a_walk_in_and_seats_its_par
 async def test_a_seated_party_on_combined_tables_keeps_the_table_pushed_against_theirs(
     host_book: Host, host: Device
 ) -> None:
-    manager = await host_book.staff(Role.MANAGER)
     lena = await host_book.staff(Role.SERVER)
     nineteen, twenty = await host_book.table_id("19"), await host_book.table_id("20")
-    async with host_book.db.write() as session:
-        await services.add_combination(session, [nineteen, twenty], actor=manager)
     party = await host_book.book(host_book.soon(1), party=10, name="Rowing Club")
     assert party.tables == [nineteen, twenty]
     seated = await host.post(

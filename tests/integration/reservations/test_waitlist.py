@@ -47,11 +47,10 @@ async def _history(host_book: Host, covers: int, minutes: int, count: int) -> No
 async def test_the_quote_follows_real_turn_times_and_the_guest_page_says_when_the_table_is_ready(
     host_book: Host, host: Device, app: Litestar
 ) -> None:
-    manager = await host_book.staff(Role.MANAGER)
     lena = await host_book.staff(Role.SERVER)
-    nineteen, twenty = await host_book.table_id("19"), await host_book.table_id("20")
+    nineteen = await host_book.table_id("19")
+    await host_book.only_combinations(("19", "20"))
     async with host_book.db.write() as session:
-        await services.add_combination(session, [nineteen, twenty], actor=manager)
         # Six guests sat down at 19 twenty minutes ago: only 19+20 seat a party of twelve.
         check = await open_check(session, table_id=nineteen, covers=6, server=lena, kind=CheckKind.TABLE)
         check.opened_at = utcnow() - timedelta(minutes=20)
