@@ -15,6 +15,8 @@ from app.accounting.exports import export_ledger
 from app.accounting.models import Account, JournalEntry, JournalLine
 from app.accounting.queries import trial_balance
 from app.closes import postings
+from app.closes.models import ExceptionStatus, MappingKind, PostingException, PostingMapping
+from app.closes.services import retry_exception
 from app.inventory import queries as inventory_queries
 from app.inventory.models import StockItem, StockMove
 from app.lib.audit import AuditEntry
@@ -22,6 +24,7 @@ from app.lib.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.lib.outbox import OutboxMessage
 from app.purchasing import queries, services
 from app.purchasing.models import OrderStatus, PurchaseReceipt
+from app.staff.models import Staff
 from tests.integration.accounting.test_exports import bean_check, hledger_check
 from tests.integration.purchasing.conftest import Purchasing
 
@@ -356,3 +359,49 @@ async def test_bad_receipts_and_orders_are_refused_with_clear_messages_and_chang
                 session, order_id=order.id or 0, lines=[(line.id, gin, 1_000, 100)], source_key="receipt:closed"
             )
     assert (await room.level("Gin", "Bar")).on_hand_milli == level.on_hand_milli
+
+
+async def test_an_unmapped_price_variance_account_waits_as_an_exception_and_posts_once_when_retried(
+    purchasing: Purchasing,
+) -> None:
+    room = purchasing
+    async with room.runtime.db.write() as session:
+        mapping = (
+            await session.exec(
+                select(PostingMapping).where(
+                    PostingMapping.kind == MappingKind.ACCOUNT, PostingMapping.subject == "price_variance"
+                )
+            )
+        ).one()
+        await session.delete(mapping)
+        order = await services.create_order(
+            session,
+            supplier_id=room.suppliers["Harbour Dairy"],
+            location_id=room.places["Kitchen"],
+            lines=[(room.catalog[("Harbour Dairy", "Cheddar")], 1)],
+            send=True,
+        )
+        [line] = await services.order_lines(session, order.id or 0)
+        await services.receive_order(
+            session,
+            order_id=order.id or 0,
+            lines=[(line.id or 0, room.items["Cheddar"], 2_500_000, 3_150)],
+            source_key="receipt:cheese",
+        )
+    await room.deliver()
+    assert await _entries(room) == []
+    assert (await room.level("Cheddar", "Kitchen")).on_hand_milli == 4_500_000, "the delivery itself stands"
+    async with room.runtime.db.read() as session:
+        [problem] = (await session.exec(select(PostingException))).all()
+    assert problem.status is ExceptionStatus.OPEN
+    assert "no account is mapped for Purchase price variance" in problem.reason
+
+    async with room.runtime.db.write() as session:
+        session.add(PostingMapping(kind=MappingKind.ACCOUNT, subject="price_variance", account_code="5040"))
+    async with room.runtime.db.write() as session:
+        manager = (await session.exec(select(Staff).where(Staff.name == "Nora Vance"))).one()
+        await retry_exception(session, exception_id=problem.id or 0, actor=manager)
+        await retry_exception(session, exception_id=problem.id or 0, actor=manager)
+    [(_, amounts, dims)] = await _entries(room)
+    assert amounts == {"1100": 3_000, "5040": 150, "2030": -3_150}
+    assert dims["2030"] == {"supplier": "Harbour Dairy"}
