@@ -382,19 +382,25 @@ async def print_reprint(session: AsyncSession, event: TicketReprintRequested) ->
 
 
 async def forget_printed_allergies(session: AsyncSession, event: TicketAllergiesErased) -> None:
-    """Subscriber: the print queue's copies of these tickets (bytes and document) are written again without the
-    erased guest's allergies; a job still to print prints that way."""
-    references = [f"ticket:{ticket_id}" for ticket_id in event.ticket_ids]
+    """Subscriber: the print queue's copies of these tickets (bytes and document) are written again as the tickets
+    now stand, without the erased guest's allergies or a tab named after them; a job still to print prints that way."""
+    tickets = {
+        f"ticket:{ticket.id}": ticket
+        for ticket in (await session.exec(select(KitchenTicket).where(col(KitchenTicket.id).in_(event.ticket_ids))))
+    }
     jobs = await session.exec(
-        select(PrintJob).where(PrintJob.kind == "kitchen_ticket", col(PrintJob.reference).in_(references))
+        select(PrintJob).where(PrintJob.kind == "kitchen_ticket", col(PrintJob.reference).in_(list(tickets)))
     )
     for job in jobs.all():
         if job.document is None:
             continue
         doc = document_from_json(job.document)
-        if not isinstance(doc, KitchenTicketDoc) or doc.allergies is None:
+        ticket = tickets[job.reference]
+        if not isinstance(doc, KitchenTicketDoc):
             continue
-        doc = dataclasses.replace(doc, allergies=None)
+        if doc.allergies is None and doc.table_label == ticket.table_label:
+            continue
+        doc = dataclasses.replace(doc, allergies=None, table_label=ticket.table_label)
         printer = await session.get(Printer, job.target_printer_id)
         job.document = document_to_json(doc)
         job.data = render_kitchen_ticket(doc, profile_for(printer) if printer is not None else DEFAULT_PROFILE)

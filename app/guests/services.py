@@ -24,7 +24,7 @@ from app.guests.models import (
     Guest,
 )
 from app.guests.queries import count_guests, digits_of, phone_key, search_guests
-from app.kitchen.allergies import forget_allergies, show_allergies
+from app.kitchen.allergies import forget_guest, show_allergies
 from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -391,8 +391,20 @@ async def _forget_api_answers(session: AsyncSession, guest_id: int) -> None:
     await session.flush()
 
 
+def _names_the_guest(text: str, guest: Guest) -> bool:
+    """Whether `text` holds the guest's name (a word of it of three letters or more), phone or email."""
+    lowered = text.lower()
+    words = {word for word in re.split(r"[\s,.;:'\-]+", guest.name.lower()) if len(word) >= 3}
+    if any(re.search(rf"\b{re.escape(word)}\b", lowered) for word in words):
+        return True
+    if guest.email and guest.email in lowered:
+        return True
+    return bool(guest.phone_digits and guest.phone_digits in digits_of(text))
+
+
 async def erase_guest(session: AsyncSession, guest_id: int, *, actor: Staff, reason: str) -> Guest:
-    """Erase a guest's personal data on their request: the record and every check's copy are emptied.
+    """Erase a guest's personal data on their request: the record and every check's copy are emptied (a tab named
+    after them is renamed), and so are their kitchen tickets and the print queue's copies.
 
     Checks, their money and the ledger stay as they are (they point at the guest's id, which now names nobody);
     the audit chain holds only ids, so it still verifies. The API's stored answers about the guest are deleted.
@@ -402,6 +414,12 @@ async def erase_guest(session: AsyncSession, guest_id: int, *, actor: Staff, rea
     guest = await get_guest(session, guest_id)
     if guest.erased_at is not None:
         raise Conflict(f"Guest {guest_id} was already erased.")
+    if _names_the_guest(clean_reason, guest):
+        raise InvalidInput(
+            "Leave the guest's name, phone and email out of the reason (say how and when they asked): "
+            "the audit log keeps the reason for good."
+        )
+    original = Guest(name=guest.name, phone_digits=guest.phone_digits, email=guest.email)
     guest.name = ERASED_NAME
     guest.phone = None
     guest.phone_digits = None
@@ -415,12 +433,14 @@ async def erase_guest(session: AsyncSession, guest_id: int, *, actor: Staff, rea
     for check in checks:
         check.guest_name = None
         check.guest_allergies = None
+        if check.tab_name and _names_the_guest(check.tab_name, original):
+            check.tab_name = ERASED_NAME
         if check.status == CheckStatus.OPEN:
             check.version += 1
         session.add(check)
     await session.flush()
     check_ids = tuple(check.id or 0 for check in checks)
-    await forget_allergies(session, check_ids)
+    await forget_guest(session, check_ids)
     await _forget_api_answers(session, guest_id)
     await emit(session, GuestErased(guest_id=guest_id, check_ids=check_ids))
     await audit.record(

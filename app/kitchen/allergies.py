@@ -6,18 +6,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.kitchen.events import KitchenTicketsChanged, TicketReprintRequested
 from app.kitchen.models import KitchenTicket, KitchenTicketEvent, Station, TicketAction, TicketKind, TicketState
+from app.kitchen.services import table_label
 from app.lib.events import DomainEvent, emit
+from app.orders.models import Check
 
 
 @dataclass(frozen=True)
 class TicketAllergiesErased(DomainEvent):
-    """These tickets' allergies were erased with their guest: what was printed for them is written again without."""
+    """These tickets' guest was erased (allergies gone, label renamed): what was printed for them is written again."""
 
     name: ClassVar[str] = "kitchen.ticket_allergies_erased"
     ticket_ids: tuple[int, ...]
@@ -68,29 +69,32 @@ async def show_allergies(
     return list(ids)
 
 
-async def forget_allergies(session: AsyncSession, check_ids: Sequence[int]) -> list[int]:
-    """Empty the allergies every ticket of these checks holds (the guest was erased); the open ones redraw, and the
-    print queue writes its copies of them again without (TicketAllergiesErased)."""
+async def forget_guest(session: AsyncSession, check_ids: Sequence[int]) -> list[int]:
+    """The guest of these checks was erased: empty the allergies their tickets hold and name each ticket as its check
+    is named now (a tab named after the guest was renamed); the open ones redraw, and the print queue writes its
+    copies of them again (TicketAllergiesErased). The open tickets that changed."""
     if not check_ids:
         return []
-    holding = (
-        await session.exec(
-            select(KitchenTicket.id, KitchenTicket.state).where(
-                col(KitchenTicket.check_id).in_(list(check_ids)), col(KitchenTicket.allergies).is_not(None)
-            )
-        )
-    ).all()
-    if not holding:
-        return []
-    await session.exec(
-        update(KitchenTicket)
-        .where(col(KitchenTicket.check_id).in_(list(check_ids)), col(KitchenTicket.allergies).is_not(None))
-        .values(allergies=None, version=col(KitchenTicket.version) + 1)
-        .execution_options(synchronize_session="fetch")
+    checks = list((await session.exec(select(Check).where(col(Check.id).in_(list(check_ids))))).all())
+    labels = {check.id: await table_label(session, check) for check in checks}
+    tickets = list(
+        (await session.exec(select(KitchenTicket).where(col(KitchenTicket.check_id).in_(list(check_ids))))).all()
     )
-    every = tuple(ticket_id or 0 for ticket_id, _state in holding)
-    showing = tuple(ticket_id or 0 for ticket_id, state in holding if state == TicketState.OPEN)
+    changed = []
+    for ticket in tickets:
+        label = labels.get(ticket.check_id, ticket.table_label)
+        if ticket.allergies is None and ticket.table_label == label:
+            continue
+        ticket.allergies = None
+        ticket.table_label = label
+        ticket.version += 1
+        session.add(ticket)
+        changed.append(ticket)
+    if not changed:
+        return []
+    await session.flush()
+    showing = tuple(ticket.id or 0 for ticket in changed if ticket.state == TicketState.OPEN)
     if showing:
         await emit(session, KitchenTicketsChanged(ticket_ids=showing))
-    await emit(session, TicketAllergiesErased(ticket_ids=every))
+    await emit(session, TicketAllergiesErased(ticket_ids=tuple(ticket.id or 0 for ticket in changed)))
     return list(showing)

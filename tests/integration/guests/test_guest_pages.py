@@ -14,10 +14,11 @@ from sqlmodel import col, select
 from app.checks.models import Payment, Tender
 from app.cli import main
 from app.guests.models import Guest
-from app.guests.services import find_or_create_guest
+from app.guests.services import attach_guest_to_check, find_or_create_guest
 from app.kitchen.models import KitchenTicket, PrintJob
 from app.lib.audit import AuditEntry
-from app.orders.models import Check, CheckLine, CheckStatus, LineState
+from app.orders.models import Check, CheckKind, CheckLine, CheckStatus, LineState
+from app.orders.services import open_check as open_check_for
 from app.staff.permissions import Role
 from tests.conftest import Device, log_in
 from tests.integration.guests.conftest import Front
@@ -226,10 +227,12 @@ async def test_a_guests_page_shows_visits_spend_and_favourites_and_a_manager_era
     assert "ALLERGY: Peanuts" in page.text
     assert "Erase this guest" in page.text
 
-    open_check = await front.seat("12")
+    server = await front.staff(Role.SERVER)
     async with front.db.write() as session:
-        from app.guests.services import attach_guest_to_check
-
+        # a bar tab opened under the guest's first name: the name is on the kitchen's tickets too
+        open_check = await open_check_for(
+            session, table_id=None, covers=1, server=server, kind=CheckKind.TAB, tab_name="Ysolde at the bar"
+        )
         await attach_guest_to_check(session, open_check.id or 0, guest.id or 0, host)
     await fire(runtime, Scene(check_id=open_check.id or 0), [Order("SL-NIC")])
     printed: list[PrintJob] = []
@@ -269,6 +272,12 @@ async def test_a_guests_page_shows_visits_spend_and_favourites_and_a_manager_era
         f"/guests/{guest.id}/erase", {"reason": "Asked by email", "confirm": "", "idempotency_key": "e-0"}
     )
     assert unconfirmed.status_code == 422
+    naming = await manager.post(
+        f"/guests/{guest.id}/erase",
+        {"reason": "Ysolde asked by email", "confirm": "ERASE", "idempotency_key": "e-n"},
+    )
+    assert naming.status_code == 422
+    assert "name, phone and email out of the reason" in naming.text
     no_reason = await manager.post(
         f"/guests/{guest.id}/erase", {"reason": " ", "confirm": "ERASE", "idempotency_key": "e-1"}
     )
@@ -296,6 +305,9 @@ async def test_a_guests_page_shows_visits_spend_and_favourites_and_a_manager_era
     assert tickets
     assert all(t.allergies is None for t in tickets)
     assert len(jobs) == len(printed) * 2  # each ticket printed again when the allergies changed
+    assert (await front.check(open_check.id or 0)).tab_name == "Erased guest"
+    assert all(t.table_label == "Tab Erased guest" for t in tickets)
+    assert not any(b"Ysolde" in job.data or "Ysolde" in repr(job.document) for job in jobs)
     assert not any(b"PEANUTS" in job.data or "Peanuts" in repr(job.document) for job in jobs)
     assert all("Niçoise Salad" in repr(job.document) for job in jobs)
     assert sorted(p.amount_cents for p in payments) == [1450, 3750]
