@@ -8,6 +8,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from app.checks.queries import check_money
 from app.invoices import pdf, queries, services
 from app.lib import web
 from app.staff.auth import Viewer
@@ -31,8 +32,11 @@ async def invoice_form(request: Req, db: web.Db, check_id: FromPath[int]) -> Tem
         if existing is not None:
             return Redirect(path=f"/invoices/{existing.id}")
         check = await services.check_of(session, check_id)
+        total = (await check_money(session, check)).totals.total
         customer, _ = await services.customer_from_account(session, check_id)
-    return web.page(request, "invoices/issue.html", fragment="invoices/_issue.html", check=check, customer=customer)
+    return web.page(
+        request, "invoices/issue.html", fragment="invoices/_issue.html", check=check, customer=customer, total=total
+    )
 
 
 @post("/checks/{check_id:int}/invoice", **ISSUE)
