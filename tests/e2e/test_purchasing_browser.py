@@ -8,9 +8,11 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import TABLET, log_in, screenshot
+from tests.e2e.test_console_clean import Console
 
 
 def test_a_manager_sends_an_edited_suggestion_and_receives_part_of_it(tablet: Page, live_server: str) -> None:
+    console = Console(tablet)
     log_in(tablet, live_server, "9999")
     tablet.goto(f"{live_server}/purchasing/suggest")
     assert tablet.viewport_size == TABLET
@@ -68,3 +70,4 @@ def test_a_manager_sends_an_edited_suggestion_and_receives_part_of_it(tablet: Pa
     expect(tablet.locator(".po-supplier").first).to_contain_text("Greenfield Produce")
     expect(tablet.locator("#suppliers")).to_contain_text("5,000 g")  # a 5 kg sack of tomatoes, in grams
     screenshot(tablet, "purchasing-suppliers-1024x768")
+    assert console.problems == [], "no console errors, refused styles or failed requests on the way"
