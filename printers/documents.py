@@ -285,6 +285,7 @@ class ZReportDoc:
     voids: CountedAmountDoc
     comps: CountedAmountDoc
     discounts: CountedAmountDoc
+    promotions: CountedAmountDoc | None = None
     tips_cents: int
     cash_over_short_cents: int
     money: MoneyFormat = MoneyFormat()

@@ -249,6 +249,8 @@ def render_z_report(doc: ZReportDoc, profile: PrinterProfile = DEFAULT_PROFILE) 
     page.rule()
     for name, counted in (("Voids after send", doc.voids), ("Comps", doc.comps), ("Discounts", doc.discounts)):
         page.columns(f"{name} ({counted.count})", money.format(counted.amount_cents))
+    if doc.promotions is not None and (doc.promotions.count or doc.promotions.amount_cents):
+        page.columns(f"Promotions ({doc.promotions.count} sold)", money.format(doc.promotions.amount_cents))
     page.columns("Tips (not in sales)", money.format(doc.tips_cents))
     page.columns("Cash over/short", money.format(doc.cash_over_short_cents), bold=True)
     page.rule()

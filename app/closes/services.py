@@ -986,6 +986,7 @@ def z_document(settings: Settings, z: reports.ZReport) -> ZReportDoc:
         voids=CountedAmountDoc(count=z.voids.count, amount_cents=z.voids.cents),
         comps=CountedAmountDoc(count=z.comps.count, amount_cents=z.comps.cents),
         discounts=CountedAmountDoc(count=z.discounts.count, amount_cents=z.discounts.cents),
+        promotions=CountedAmountDoc(count=z.promotions.count, amount_cents=z.promotions.cents),
         tips_cents=z.tips_cents,
         cash_over_short_cents=z.over_short_cents,
     )

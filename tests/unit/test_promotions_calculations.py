@@ -146,3 +146,26 @@ def test_a_comped_check_takes_no_promotion() -> None:
 
 def _fields(line: checks.PricedLine) -> dict[str, object]:
     return {name: getattr(line, name) for name in checks.PricedLine.__dataclass_fields__}
+
+
+def test_the_printed_z_report_carries_promotions_beside_comps_and_discounts() -> None:
+    from printers import CountedAmountDoc, ZReportDoc
+    from printers.layouts import render_z_report
+    from printers.queue import document_from_json, document_to_json
+    from tests.support.escpos_decoder import decode
+
+    none = CountedAmountDoc(count=0, amount_cents=0)
+    report = ZReportDoc(
+        venue_name="Brigade Bistro",
+        business_day=date(2026, 12, 4),
+        printed_at=datetime(2026, 12, 5, 2, 0, tzinfo=UTC),
+        net_sales_cents=10000,
+        voids=none,
+        comps=none,
+        discounts=none,
+        promotions=CountedAmountDoc(count=3, amount_cents=1100),
+        tips_cents=0,
+        cash_over_short_cents=0,
+    )
+    assert document_from_json(document_to_json(report)) == report
+    assert "Promotions (3 sold)" in decode(render_z_report(report)).text
