@@ -31,6 +31,7 @@ from app.reservations.models import (
 )
 
 TURN_HISTORY_DAYS = 28
+MAX_HOLD_MINUTES = 480
 Holds = dict[int, list[tuple[datetime, datetime]]]
 """Reservations' held stays by table."""
 TURN_HISTORY_LIMIT = 2000
@@ -311,17 +312,24 @@ async def table_names(session: AsyncSession, table_ids: Sequence[int]) -> str:
 async def table_holds(session: AsyncSession, table_ids: Sequence[int] | None) -> dict[int, TableHold]:
     """Tables held for a booked party due within the floor's look-ahead (or due and not yet arrived), and the
     tables pushed together with the one a seated party's check stands on, until their turn is up."""
-    settings = await book_settings(session)
     now = utcnow()
-    horizon = now + timedelta(minutes=settings.hold_minutes)
-    query = select(Reservation).where(
-        col(Reservation.status).in_(ACTIVE),
-        col(Reservation.starts_at) <= horizon,
-        col(Reservation.ends_at) > now,
+    # One statement (the live floor redraws with it on every change): the reservations within the longest
+    # look-ahead there can be, each with the look-ahead the manager set.
+    look_ahead = select(ReservationSettings.hold_minutes).where(ReservationSettings.id == 1).scalar_subquery()
+    query = (
+        select(Reservation, look_ahead)
+        .where(
+            col(Reservation.status).in_(ACTIVE),
+            col(Reservation.starts_at) <= now + timedelta(minutes=MAX_HOLD_MINUTES),
+            col(Reservation.ends_at) > now,
+        )
+        .order_by(col(Reservation.starts_at))
     )
     holds: dict[int, TableHold] = {}
     wanted = set(table_ids) if table_ids is not None else None
-    for r in (await session.exec(query.order_by(col(Reservation.starts_at)))).all():
+    for r, minutes in (await session.exec(query)).all():
+        if r.starts_at > now + timedelta(minutes=ReservationSettings().hold_minutes if minutes is None else minutes):
+            continue
         seated = r.status == ReservationStatus.SEATED
         # A seated party's own table shows its check; only the tables pushed against it are held.
         for table_id in r.tables[1:] if seated else r.tables:

@@ -39,6 +39,12 @@ class Host:
         async with self.db.read() as session:
             return (await session.exec(select(DiningTable.id).where(DiningTable.name == name))).one() or 0
 
+    async def plan(self, device: Any, table: str = "1") -> Any:
+        """The live plan of the floor `table` stands on, as a tablet fetches it when its live link opens."""
+        async with self.db.read() as session:
+            floor_id = (await session.exec(select(DiningTable.floor_id).where(DiningTable.name == table))).one()
+        return await device.get(f"/floor/tables?floor={floor_id}")
+
     def soon(self, quarters: int = 1) -> datetime:
         """A booking time `quarters` quarter hours after the current one (0: the current quarter, already begun)."""
         now = datetime.now(self.zone)

@@ -22,7 +22,8 @@ async def test_a_held_table_shows_on_the_floor_warns_a_walk_in_and_seats_its_par
     )
     later = await host_book.book(host_book.tomorrow(21), party=2, name="Tomorrow Party")
 
-    floor = await host.get("/floor")
+    assert (await host.get("/floor")).status_code == 200
+    floor = await host_book.plan(host)
     assert floor.status_code == 200
     assert f'data-reservation="{reservation.id}"' in floor.text
     assert '· 4p <span class="table-hold-name">Mara Quist</span>' in floor.text
@@ -66,7 +67,7 @@ async def test_a_held_table_shows_on_the_floor_warns_a_walk_in_and_seats_its_par
     assert audit[0].after["check_id"] == check.id
 
     # Lena sees the seated table as hers; the hold is gone from the floor; the one for tomorrow is untouched.
-    floor = await server.get("/floor")
+    floor = await host_book.plan(server)
     assert f'data-reservation="{reservation.id}"' not in floor.text
     page = await host.get(f"/reservations/{later.id}")
     assert page.status_code == 200
@@ -104,7 +105,7 @@ async def test_a_seated_party_on_combined_tables_keeps_the_table_pushed_against_
         f"/reservations/{party.id}/seat", {"idempotency_key": key(), "version": 1, "server_id": lena.id}
     )
     assert seated.status_code == 200
-    floor = await host.get("/floor")
+    floor = await host_book.plan(host)
     assert 'joined · 10p <span class="table-hold-name">Rowing Club</span>' in floor.text
     walk_in = {"idempotency_key": key(), "kind": "table", "table_id": twenty, "covers": 2, "server_id": lena.id}
     refused = await host.post("/checks", walk_in)
