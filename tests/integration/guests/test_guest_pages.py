@@ -141,6 +141,18 @@ async def test_a_host_adds_a_new_guest_and_attaches_them_in_one_step_and_bad_det
     assert "Sesame" in listed.text
     assert "Noor Haddad" in (await host.get("/guests?q=5555%200101", htmx=True)).text
     assert "Erase this guest" not in (await host.get(f"/guests/{guest.id}")).text
+    assert (await host.get("/guests/999999")).status_code == 404
+
+    walk_in = {"name": "Bram Visser", "email": "bram@example.com", "allergies": "", "idempotency_key": "g-1"}
+    for _ in range(2):
+        made = await host.post("/guests", walk_in, htmx=False, follow_redirects=False)
+        assert made.status_code == 303
+    async with front.db.read() as session:
+        bram = (await session.exec(select(Guest).where(Guest.email == "bram@example.com"))).one()
+    assert made.headers["location"] == f"/guests/{bram.id}"
+    twin = await host.post("/guests", {**walk_in, "idempotency_key": "g-2"})
+    assert twin.status_code == 409
+    assert f"Bram Visser (guest {bram.id}) already has that phone number or email" in twin.text
     assert (await host.post(f"/guests/{guest.id}/erase", {"reason": "x", "confirm": "ERASE"})).status_code == 403
 
 
