@@ -10,6 +10,7 @@ from app.accounting.chart import seed_chart
 from app.checks.services import seed_tenders
 from app.closes.services import seed_posting_mappings
 from app.floor.models import DiningTable, Floor, TableShape
+from app.house_accounts.demo import seed_demo_house_accounts
 from app.inventory.demo import seed_demo_stock
 from app.kitchen.models import Printer, PrinterRole, Station, StationKind
 from app.lib.settings import Settings
@@ -380,3 +381,4 @@ async def load_demo(session: AsyncSession, settings: Settings) -> None:
     await seed_demo_suppliers(session)
     await seed_posting_mappings(session)
     await seed_demo_book(session)
+    await seed_demo_house_accounts(session)
