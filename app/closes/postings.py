@@ -850,6 +850,9 @@ async def post_refund(session: AsyncSession, payload: Mapping[str, Any]) -> Chec
         source_id=str(refund_id),
         idempotency_key=f"check-refund:{refund_id}",
     )
+    # A card's sale refunded is no sale refunded: the Z report counts it with the gift cards sold.
+    gift_category = await giftcards.sale_category_id(session)
+    gift_refunded = net.get(gift_category, 0) if gift_category is not None else 0
     posting = CheckPosting(
         source_key=f"refund:{refund_id}",
         kind=PostingKind.REFUND,
@@ -859,17 +862,20 @@ async def post_refund(session: AsyncSession, payload: Mapping[str, Any]) -> Chec
         business_day=own_day,
         posted_day=day,
         late=day != own_day,
-        gross_cents=figures.net_sales + sum(promoted.by_rule.values()),
-        net_sales_cents=figures.net_sales,
+        gross_cents=figures.net_sales + sum(promoted.by_rule.values()) - gift_refunded,
+        net_sales_cents=figures.net_sales - gift_refunded,
         service_charge_cents=figures.service_charge,
         tax_cents=figures.tax,
         tips_cents=figures.tip,
         total_cents=figures.amount,
         breakdown={
             "gross_by_category": {
-                str(k): net.get(k, 0) + promoted.by_category.get(k, 0) for k in sorted({*net, *promoted.by_category})
+                str(k): net.get(k, 0) + promoted.by_category.get(k, 0)
+                for k in sorted({*net, *promoted.by_category})
+                if k != gift_category
             },
-            "net_by_category": {str(k): v for k, v in net.items()},
+            "net_by_category": {str(k): v for k, v in net.items() if k != gift_category},
+            "gift_cards_sold": gift_refunded,
             "tax_by_rate": {str(k): v for k, v in tax.items()},
             "takings_by_tender": {str(refund.tender_id): refund.amount_cents + refund.tip_cents},
             "count_by_tender": {str(refund.tender_id): 1},

@@ -61,6 +61,7 @@ class MovementKind(StrEnum):
     REDEEM = "redeem"
     REFUND = "refund"
     UNISSUE = "unissue"
+    SALE_REFUNDED = "sale_refunded"
 
     @property
     def label(self) -> str:
@@ -70,6 +71,7 @@ class MovementKind(StrEnum):
             "redeem": "Spent",
             "refund": "Refunded to card",
             "unissue": "Sale reopened",
+            "sale_refunded": "Sale refunded",
         }[self.value]
 
 

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.checks import printing as check_printing
 from app.checks import queries as check_queries
 from app.checks.events import CheckClosed, CheckRefunded, CheckReopened, GiftCardCharged
-from app.checks.models import Payment, Refund, Tender, TenderKind
+from app.checks.models import Payment, Refund, RefundLine, Tender, TenderKind
 from app.checks.queries import settings_of
 from app.giftcards import calculations as calc
 from app.giftcards import queries
@@ -297,9 +297,55 @@ async def reverse_on_reopen(session: AsyncSession, event: CheckReopened) -> None
         await _move(session, card, MovementKind.UNISSUE, -card.initial_cents, check_id=event.check_id, staff_id=None)
 
 
+async def take_back_refunded_cards(session: AsyncSession, refund: Refund) -> None:
+    """A refund of the card's own sale cancels the card, unless some of it was spent (then it is refused)."""
+    held = _held_lines(session, refund.check_id)
+    sold = {line.id: line for line in held or [] if line.sku == SALE_SKU}
+    if held is not None and not sold:
+        return  # the refunding transaction priced every line of the check: no card was sold on it
+    refunded = [
+        row for row in session.identity_map.values() if isinstance(row, RefundLine) and row.refund_id == refund.id
+    ]
+    if not refunded:
+        refunded = list((await session.exec(select(RefundLine).where(RefundLine.refund_id == refund.id))).all())
+    category = await sale_category_id(session)
+    whole = any(row.line_id is None and row.category_id == category and row.net_cents for row in refunded)
+    line_ids = {row.line_id for row in refunded if row.line_id is not None}
+    found = await session.exec(
+        select(GiftCard)
+        .join(CheckLine, col(CheckLine.id) == col(GiftCard.line_id))
+        .where(col(CheckLine.check_id) == refund.check_id, col(GiftCard.status) == GiftCardStatus.ACTIVE)
+        .with_for_update()
+    )
+    now = utcnow()
+    for card in found.all():
+        if not whole and card.line_id not in line_ids:
+            continue
+        if card.balance_cents != card.initial_cents:
+            raise Conflict(
+                f"Gift card {calc.masked(card.number)} sold on this check has been spent "
+                f"({_money(card.balance_cents, session)} of {_money(card.initial_cents, session)} left); its sale "
+                "cannot be refunded. Nothing was refunded."
+            )
+        card.balance_cents, card.status, card.voided_at = 0, GiftCardStatus.VOID, now
+        session.add(card)
+        await session.flush()
+        await _move(
+            session,
+            card,
+            MovementKind.SALE_REFUNDED,
+            -card.initial_cents,
+            check_id=refund.check_id,
+            refund_id=refund.id,
+            staff_id=refund.refunded_by,
+        )
+
+
 async def credit_refund(session: AsyncSession, event: CheckRefunded) -> None:
-    """A refund of a gift-card payment goes back onto the card it was paid with."""
+    """A refund of a gift-card payment goes back onto the card it was paid with; one of a card's sale cancels it."""
     refund = await session.get(Refund, event.refund_id)
+    if refund is not None:
+        await take_back_refunded_cards(session, refund)
     tender = await session.get(Tender, refund.tender_id) if refund else None
     if refund is None or tender is None or tender.kind is not TenderKind.GIFT_CARD:
         return

@@ -342,3 +342,31 @@ async def test_the_liability_is_the_sum_of_open_balances_and_the_exports_pass_be
             path.write_text(content, encoding="utf-8")
             result = check(path)
             assert result.returncode == 0, result.stdout + result.stderr + content
+
+
+async def test_refunding_a_card_sale_cancels_the_card_and_a_spent_card_cannot_be_refunded(
+    server: Any, manager: Any, runtime: Any, terminal: SimulatedTerminal, cash_drawer: Any
+) -> None:
+    unspent = await sold_card(server, runtime, 3000, table="7")
+    refund = {"scope": "lines", "line_ids": [str(unspent.line_id)], "reason": "Bought the wrong amount"}
+    response = await post(manager, runtime, unspent.sold_check_id, "refund", refund)
+    assert response.status_code == 200, response.text
+    cancelled = await card(runtime, unspent.id or 0)
+    assert (cancelled.status, cancelled.balance_cents) == (GiftCardStatus.VOID, 0)
+    [taken_back] = await rows(runtime, GiftCardMovement, GiftCardMovement.kind == MovementKind.SALE_REFUNDED)
+    assert (taken_back.amount_cents, taken_back.balance_after_cents) == (-3000, 0)
+    assert await ledger_balance(runtime, "2010") == 0 == await open_balances(runtime)
+    [refunded] = await rows(runtime, CheckPosting, col(CheckPosting.source_key).startswith("refund:"))
+    assert (refunded.net_sales_cents, refunded.breakdown["gift_cards_sold"]) == (0, 3000)
+    async with runtime.db.read() as session:
+        z = await z_report(session, refunded.posted_day)
+    assert (z.gift_cards_sold_cents, z.net_sales_cents) == (0, 0), "a card sold and refunded nets to nothing"
+
+    spent = await sold_card(server, runtime, 2000, table="8")
+    dinner = await ring_in(runtime, items=SOUP, table="9")
+    await pay(server, runtime, dinner.check_id, "Gift card", amount="5.00", gift_card_number=spent.number)
+    whole = await post(manager, runtime, spent.sold_check_id, "refund", {"scope": "full", "reason": "Changed mind"})
+    assert whole.status_code == 409
+    assert "has been spent (€15.00 of €20.00 left); its sale cannot be refunded" in whole.text
+    assert len(await rows(runtime, Refund)) == 1
+    assert (await card(runtime, spent.id or 0)).balance_cents == 1500
