@@ -383,14 +383,11 @@ async def waitlist_page(request: Request[Any, Any, Any], db: web.Db) -> Template
     """Walk-ins waiting, each with their quoted wait, the wait now, and their status link."""
     async with db.read() as session:
         entries = await queries.waiting(session)
-        estimates = []
-        ahead: list[int] = []
-        for entry in entries:
-            if entry.status == WaitStatus.WAITING:
-                estimates.append(await services.quote(session, entry.party_size, ahead=list(ahead)))
-                ahead.append(entry.party_size)
-            else:
-                estimates.append(0)
+        in_line = [e for e in entries if e.status == WaitStatus.WAITING]
+        waits = dict(
+            zip([e.id for e in in_line], await services.quotes(session, [e.party_size for e in in_line]), strict=True)
+        )
+        estimates = [waits.get(entry.id, 0) for entry in entries]
         free = [v for v in await orders_queries.table_views(session) if not v.open_check_ids and not v.paid_check_ids]
         servers = await orders_queries.servers(session)
     viewer: Viewer = request.user

@@ -385,9 +385,10 @@ async def observed_turn_times(session: AsyncSession, now: datetime | None = None
     return calc.observed_turn_times(samples, await turn_times(session))
 
 
-async def floor_for_waitlist(session: AsyncSession, now: datetime) -> tuple[list[calc.FloorTable], Holds]:
-    """Each table with when it is expected free (real turn times), and the reservations' holds ahead."""
-    turns = await observed_turn_times(session, now)
+async def floor_for_waitlist(
+    session: AsyncSession, now: datetime, turns: list[tuple[int, int]]
+) -> tuple[list[calc.FloorTable], Holds]:
+    """Each table with when it is expected free (by the floor's real `turns`), and the reservations' holds ahead."""
     all_tables = await tables(session)
     expected: dict[int, datetime] = {}
     rows = await session.exec(

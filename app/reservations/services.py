@@ -484,22 +484,28 @@ async def seat(
 # ---------------------------------------------------------------------------------------------- the waitlist
 
 
+async def quotes(session: AsyncSession, party_sizes: Sequence[int]) -> list[int | None]:
+    """Minutes each party in line (first come first served) is expected to wait, each behind those before it,
+    from one read of the floor; None where no table fits."""
+    now = utcnow()
+    turns = await queries.observed_turn_times(session, now)
+    floor, held = await queries.floor_for_waitlist(session, now, turns)
+    combos = await queries.combinations(session)
+
+    def turn(size: int) -> int:
+        return calc.turn_minutes(size, turns)
+
+    return [
+        calc.quote_wait(now, size, floor, combos, party_sizes[:position], turn, held)
+        for position, size in enumerate(party_sizes)
+    ]
+
+
 async def quote(session: AsyncSession, party_size: int, *, ahead: Sequence[int] | None = None) -> int | None:
     """Minutes a party of `party_size` is expected to wait, behind the parties waiting now (None: no table fits)."""
-    now = utcnow()
-    floor, held = await queries.floor_for_waitlist(session, now)
-    turns = await queries.observed_turn_times(session, now)
     if ahead is None:
         ahead = [e.party_size for e in await queries.waiting(session) if e.status == WaitStatus.WAITING]
-    return calc.quote_wait(
-        now,
-        party_size,
-        floor,
-        await queries.combinations(session),
-        ahead,
-        lambda size: calc.turn_minutes(size, turns),
-        held,
-    )
+    return (await quotes(session, [*ahead, party_size]))[-1]
 
 
 async def join_waitlist(

@@ -87,6 +87,8 @@ async def test_the_quote_follows_real_turn_times_and_the_guest_page_says_when_th
     assert first.token != behind.token
 
     page = await host.get("/waitlist")
+    assert "about 45 min now" in page.text
+    assert "about 195 min now" in page.text, "the second party waits behind the first"
     assert page.status_code == 200
     assert f"/w/{first.token}" in page.text
     assert "Office Party" in page.text
