@@ -296,7 +296,8 @@ def compute_family_totals(
             if line.line_id in seen:
                 raise ValueError(f"Line {line.line_id} appears twice on the check")
             seen.add(line.line_id)
-    priced = [_price_lines(lines, adjustments, currency) for lines, adjustments in checks]
+    promoted = _family_promotions(checks)
+    priced = [_price_lines(lines, adjustments, currency, promoted) for lines, adjustments in checks]
 
     charges = [0] * len(priced)
     charged = [index for index, check in enumerate(priced) if check.service is not None]
@@ -347,7 +348,9 @@ class _PricedCheck:
         return sum(self.prices)
 
 
-def _price_lines(lines: Sequence[PricedLine], adjustments: CheckAdjustments, currency: str) -> _PricedCheck:
+def _price_lines(
+    lines: Sequence[PricedLine], adjustments: CheckAdjustments, currency: str, promoted: Mapping[int, int]
+) -> _PricedCheck:
     _refuse_repeated_line_ids(lines)
     check_comped = adjustments.comp is not None
     amounts: list[int] = []
@@ -362,7 +365,7 @@ def _price_lines(lines: Sequence[PricedLine], adjustments: CheckAdjustments, cur
         voids.append(price if voided else 0)
         comps.append(price if comped else 0)
         discounts.append(0)
-    promotions = _promotions(lines, check_comped)
+    promotions = [promoted.get(line.line_id, 0) for line in lines]
     for index, line in enumerate(lines):
         if line.discount is not None and line.status is LineStatus.ACTIVE and not check_comped:
             # A manager's discount comes on top of the promotion: it is worked out on what is left.
@@ -396,28 +399,33 @@ def _price_lines(lines: Sequence[PricedLine], adjustments: CheckAdjustments, cur
     )
 
 
-def _promotions(lines: Sequence[PricedLine], check_comped: bool) -> list[int]:
-    """What promotions take off each line: only charged lines count (a void or a comp takes a line out of a deal)."""
+def _family_promotions(checks: Sequence[tuple[Sequence[PricedLine], CheckAdjustments]]) -> dict[int, int]:
+    """What promotions take off each line of the checks priced together, by line id.
+
+    Only charged lines count (a void or a comp takes a line out of a deal). The checks split from one check are
+    one table's order: a deal forms across them, and the shares of one shared line are rounded once.
+    """
     counted = [
-        index
-        for index, line in enumerate(lines)
-        if line.promotion is not None and line.status is LineStatus.ACTIVE and not check_comped
+        line
+        for lines, adjustments in checks
+        if adjustments.comp is None
+        for line in lines
+        if line.promotion is not None and line.status is LineStatus.ACTIVE
     ]
-    found = [0] * len(lines)
-    if counted:
-        off = promotion_amounts(
-            [
-                PromotedLine(
-                    _item_price(lines[index]),
-                    lines[index].quantity,
-                    lines[index].promotion,
-                )
-                for index in counted
-            ]
-        )
-        for index, cents in zip(counted, off, strict=True):
-            found[index] = min(cents, lines[index].amount)
-    return found
+    if not counted:
+        return {}
+    off = promotion_amounts(
+        [
+            PromotedLine(
+                _item_price(line),
+                line.quantity,
+                line.promotion,
+                line.tax_group if line.tax_group is not None else line.line_id,
+            )
+            for line in counted
+        ]
+    )
+    return {line.line_id: min(cents, line.amount) for line, cents in zip(counted, off, strict=True)}
 
 
 def _item_price(line: PricedLine) -> int:

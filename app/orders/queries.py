@@ -405,7 +405,10 @@ def _promotions_of(lines: Sequence[CheckLine], terms: dict[int, Terms]) -> dict[
     if not promoted:
         return {}
     amounts = promotion_amounts(
-        [PromotedLine(line.unit_price_cents, line.quantity, terms[line.id or 0]) for line in promoted]
+        [
+            PromotedLine(line.unit_price_cents, line.quantity, terms[line.id or 0], line.origin_line_id or line.id)
+            for line in promoted
+        ]
     )
     return {
         line.id or 0: (cents, terms[line.id or 0].name) for line, cents in zip(promoted, amounts, strict=True) if cents

@@ -153,6 +153,8 @@ class PromotedLine:
     unit_price: int
     quantity: Fraction
     terms: Terms | None
+    group: int | None = None
+    """Shares of one shared line carry the original line's id: a per-unit rule is rounded once for them."""
 
 
 def promotion_amounts(lines: Sequence[PromotedLine]) -> list[int]:
@@ -166,6 +168,7 @@ def promotion_amounts(lines: Sequence[PromotedLine]) -> list[int]:
     """
     amounts = [0] * len(lines)
     deals: dict[tuple[int, RuleKind, int, int], list[int]] = {}
+    shared: dict[tuple[int, int, int, int], list[int]] = {}
     for index, line in enumerate(lines):
         terms = line.terms
         if terms is None:
@@ -173,8 +176,18 @@ def promotion_amounts(lines: Sequence[PromotedLine]) -> list[int]:
         if terms.kind.is_deal:
             deals.setdefault((terms.rule_id, terms.kind, terms.deal_size, terms.deal_price), []).append(index)
         else:
-            whole = round_cents(line.unit_price * line.quantity)
-            amounts[index] = min(whole, round_cents(terms.unit_off * line.quantity))
+            key = (line.group if line.group is not None else -1 - index, terms.rule_id, terms.unit_off, line.unit_price)
+            shared.setdefault(key, []).append(index)
+    for (_, _, off, unit_price), indexes in shared.items():
+        # One line, or the shares of one shared line: rounded once on the whole quantity, then spread over the
+        # shares by quantity with largest remainder, so splitting a line never adds or loses a cent.
+        quantity = sum((lines[index].quantity for index in indexes), Fraction(0))
+        whole = min(round_cents(unit_price * quantity), round_cents(off * quantity))
+        if len(indexes) == 1:
+            amounts[indexes[0]] = whole
+        elif whole:
+            for index, share in zip(indexes, allocate(whole, [lines[i].quantity for i in indexes]), strict=True):
+                amounts[index] = share
     for (_, kind, size, price), indexes in sorted(deals.items()):
         # each whole unit once, dearest first, ties in line order
         units = [

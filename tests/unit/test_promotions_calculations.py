@@ -70,6 +70,15 @@ def test_set_menu_needs_one_of_each_course_and_takes_the_dearest_of_each() -> No
     assert promotion_amounts([_line(800, starter), _line(1900, main)]) == [0, 0]
 
 
+def test_the_shares_of_a_shared_line_are_rounded_once_and_spread_by_largest_remainder() -> None:
+    terms = terms_for(HAPPY, 950)  # 317 off the unit
+    third = Fraction(1, 3)
+    shares = [PromotedLine(950, third, terms, group=5) for _ in range(3)]
+    assert promotion_amounts(shares) == [106, 106, 105]
+    # each share alone would round to 106: a cent the guest was never given
+    assert promotion_amounts([PromotedLine(950, third, terms)]) == [106]
+
+
 def test_shares_of_a_unit_never_make_a_deal() -> None:
     terms = terms_for(TWO_FOR, 0)
     assert promotion_amounts([_line(1000, terms, Fraction(1, 2)), _line(1000, terms)]) == [0, 0]

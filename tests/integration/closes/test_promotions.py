@@ -483,3 +483,25 @@ async def _tenders(runtime: Any) -> dict[str, int]:
 
     async with runtime.db.read() as session:
         return {t.name: t.id or 0 for t in (await session.exec(select(Tender))).all()}
+
+
+async def test_a_promoted_bottle_shared_three_ways_keeps_its_promotion_to_the_cent(
+    runtime: Any, demo: None, terminal: Any
+) -> None:
+    items, _ = await _ids(runtime)
+    await _create(
+        runtime, PromotionInput(name="Wine night", kind="percent", percent="33.33", item_ids=[items["WN-RBT"]])
+    )
+    served = await serve(runtime, ["WN-RBT"])
+    before = await _totals(runtime, served.check_id)
+    assert before.promotions == 1133  # 33.33 % of 34.00
+    async with runtime.db.write() as session:
+        shares = await checks.share_item(
+            session, check_id=served.check_id, line_id=served.line_ids["WN-RBT"], actor=served.server, ways=3
+        )
+    assert len(shares) == 3
+    after = await _totals(runtime, served.check_id)
+    # each third alone would round 377.67 up to 378: the shares take 378 + 378 + 377, never a cent more
+    assert sorted(line.promotion for line in after.lines if line.promotion) == [377, 378, 378]
+    assert after.promotions == before.promotions
+    assert after.total == before.total
