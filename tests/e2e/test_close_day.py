@@ -24,6 +24,8 @@ def served_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         **os.environ,
         "BRIGADE_VAR_DIR": str(var),
         "BRIGADE_DATABASE_URL": f"sqlite+aiosqlite:///{var / 'brigade.db'}",
+        # PINs hashed with real argon2id at its cheap end: the strong default costs seconds per login here
+        "BRIGADE_PIN_HASH_PROFILE": "fast",
     }
     env.pop("BRIGADE_REDIS_URL", None)
     brigade = [sys.executable, "-m", "app"]

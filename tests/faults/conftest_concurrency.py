@@ -87,7 +87,7 @@ def _migrate_and_load_demo(database_url: str, var_dir: Path) -> None:
     from app.main import build_runtime
 
     upgrade(database_url)
-    settings = Settings(database_url=database_url, var_dir=var_dir, secret_key=SECRET)
+    settings = Settings(database_url=database_url, var_dir=var_dir, secret_key=SECRET, pin_hash_profile="fast")
 
     async def load() -> None:
         runtime = build_runtime(settings)
@@ -135,6 +135,8 @@ def served_app(backend: str, root: Path, *, extra_env: dict[str, str] | None = N
             "BRIGADE_VAR_DIR": str(var_dir),
             "BRIGADE_SECRET_KEY": SECRET,
             "BRIGADE_OUTBOX_POLL_SECONDS": "0.1",
+            # PINs hashed with real argon2id at its cheap end: each approval with the manager's PIN checks one
+            "BRIGADE_PIN_HASH_PROFILE": "fast",
             **(extra_env or {}),
         }
     )

@@ -68,6 +68,8 @@ def app_env(var_dir: Path, database_url: str, *, redis_url: str | None = None, *
             "BRIGADE_DATABASE_URL": database_url,
             "BRIGADE_SECRET_KEY": SECRET_KEY,
             "BRIGADE_OUTBOX_POLL_SECONDS": "0.1",
+            # PINs hashed with real argon2id at its cheap end: the strong default costs seconds per PIN here
+            "BRIGADE_PIN_HASH_PROFILE": "fast",
         }
     )
     if redis_url:
@@ -82,6 +84,7 @@ def settings_for(env: Mapping[str, str]) -> Settings:
         var_dir=Path(env["BRIGADE_VAR_DIR"]),
         database_url=env["BRIGADE_DATABASE_URL"],
         secret_key=env["BRIGADE_SECRET_KEY"],
+        pin_hash_profile=env.get("BRIGADE_PIN_HASH_PROFILE", "default"),
     )
 
 
