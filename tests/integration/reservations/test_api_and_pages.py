@@ -167,11 +167,28 @@ async def test_the_day_book_counts_covers_per_slot_walk_ins_and_no_shows_and_pri
     assert full.status_code == 409
     assert full.headers["hx-retarget"] == "#booking-form"
     assert "full for a party of 40" in full.text
-    booked = await host.post("/reservations", {**form, "idempotency_key": key(), "party_size": 2, "name": "Page Guest"})
+    page_guest = {**form, "idempotency_key": key(), "party_size": 2, "name": "Page Guest"}
+    booked = await host.post("/reservations", page_guest)
     assert booked.status_code == 200
     assert booked.headers["hx-redirect"].startswith("/reservations?day=")
+    tapped_twice = await host.post("/reservations", page_guest)
+    assert tapped_twice.headers["hx-redirect"] == booked.headers["hx-redirect"]
+    # Both twelve-seat combinations taken at 19:00: the form comes back offering the nearest times as buttons.
+    for name in ("Club One", "Club Two"):
+        await host_book.book(host_book.tomorrow(19), party=12, name=name)
+    twelve = await host.post("/reservations", {**form, "idempotency_key": key(), "party_size": 12, "name": "Club 3"})
+    assert twelve.status_code == 409
+    assert "is full for a party of 12. Free nearby: 16:15, 16:30, 21:30, 21:45." in twelve.text
+    assert 'name="alt_time" value="21:30">Book 21:30</button>' in twelve.text
+    assert 'value="Club 3"' in twelve.text, "what the host typed is still in the form"
+    chosen = await host.post(
+        "/reservations", {**form, "idempotency_key": key(), "party_size": 12, "name": "Club 3", "alt_time": "21:30"}
+    )
+    assert chosen.status_code == 200
     async with host_book.db.read() as session:
-        assert (await session.exec(select(func.count()).select_from(Reservation))).one() == 3
+        late = (await session.exec(select(Reservation).where(Reservation.name == "Club 3"))).one()
+        assert (await session.exec(select(func.count()).select_from(Reservation))).one() == 6
+    assert late.starts_at == host_book.tomorrow(21, 30)
 
     assert (await host.get("/manage/reservations")).status_code == 403
     settings_page = await manager.get("/manage/reservations")
