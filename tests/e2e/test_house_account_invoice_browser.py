@@ -65,6 +65,9 @@ def test_a_check_charged_to_a_house_account_gets_its_invoice(tablet: Page, live_
     expect(tablet.locator("body")).to_contain_text("VAT GB123456789")
     expect(tablet.locator("tbody tr")).to_have_count(2)
     screenshot(tablet, "invoice-view-1024x768")
+    tablet.evaluate("window.print = () => { document.body.dataset.printed = 'yes'; }")
+    tablet.get_by_role("link", name="Print").click()
+    expect(tablet.locator("body")).to_have_attribute("data-printed", "yes")
     pdf = tablet.request.get(tablet.url + "/pdf")
     assert pdf.ok
     assert pdf.body().startswith(b"%PDF")
