@@ -505,3 +505,25 @@ async def test_a_promoted_bottle_shared_three_ways_keeps_its_promotion_to_the_ce
     assert sorted(line.promotion for line in after.lines if line.promotion) == [377, 378, 378]
     assert after.promotions == before.promotions
     assert after.total == before.total
+
+
+async def test_the_promotions_report_page_lists_each_promotion_with_what_it_gave(
+    runtime: Any, demo: None, terminal: Any, manager: Any
+) -> None:
+    _, categories = await _ids(runtime)
+    await _create(
+        runtime, PromotionInput(name="Happy hour", kind="percent", percent="50", category_id=categories["Cocktails"])
+    )
+    served = await serve(runtime, ["CK-SPR", "PA-CAR"])
+    await pay(runtime, terminal, served)
+    await deliver(runtime)
+    [sale] = await rows(runtime, CheckPosting, CheckPosting.check_id == served.check_id)
+    day = sale.business_day.isoformat()
+    page = await manager.get(f"/reports/promotions?start={day}&end={day}")
+    assert page.status_code == 200, page.text
+    assert "Happy hour" in page.text
+    assert "€5.25" in page.text, "half of the 10.50 Spritz"
+    fragment = await manager.get(f"/reports/promotions?start={day}&end={day}", htmx=True)
+    assert "<html" not in fragment.text
+    z = await manager.get(f"/reports/z?day={day}")
+    assert "Promotions (1 sold)" in z.text
