@@ -377,8 +377,13 @@ def _check(connection: Connection, check_id: int) -> dict[str, Any]:
     """A check whole: its lines and their modifiers, discounts, comps, payments with tips, and refunds."""
     lines = _many(connection, CheckLine, "check_id", [check_id])
     refunds = _many(connection, Refund, "check_id", [check_id])
+    check = _one(connection, Check, check_id)
+    if check is not None:
+        # Head office gets the guest's id, never their name or allergies: a guest erased at the venue is erased.
+        for personal in ("guest_name", "guest_allergies"):
+            check.pop(personal, None)
     return {
-        "check": _one(connection, Check, check_id),
+        "check": check,
         "lines": lines,
         "modifiers": _many(connection, LineModifier, "line_id", [line["id"] for line in lines]),
         "discounts": _many(connection, CheckDiscount, "check_id", [check_id]),

@@ -204,6 +204,8 @@ async def test_a_closed_check_goes_up_whole_with_its_lines_payments_and_postings
     assert len(closed) == len({r.key for r in closed}) >= 3
     check = closed[0].payload
     assert check["lines"]
+    assert "guest_id" in check["check"]
+    assert not {"guest_name", "guest_allergies"} & set(check["check"])
     assert check["payments"]
     assert check["closing"]["paid_cents"] == sum(p["amount_cents"] for p in check["payments"])
     kinds = {r.kind for r in held}
