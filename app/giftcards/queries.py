@@ -18,7 +18,7 @@ from app.giftcards import calculations as calc
 from app.giftcards.models import GiftCard, GiftCardMovement, GiftCardStatus, MovementKind
 from app.lib.clock import utcnow
 from app.lib.money import Money
-from app.orders.models import Check, LineState
+from app.orders.models import Check, CheckLine, LineState
 from printers.documents import QrCodeDoc
 
 SALE_SKU = "GIFT-CARD"
@@ -63,12 +63,14 @@ async def cards_page(
 
 
 async def cards_on_check(session: AsyncSession, check_id: int) -> list[GiftCard]:
-    """The cards sold on a check, in the order they were sold."""
-    return list(
-        (
-            await session.exec(select(GiftCard).where(GiftCard.sold_check_id == check_id).order_by(col(GiftCard.id)))
-        ).all()
+    """The cards on a check's lines (a card moved with its line to another check of a split goes with it)."""
+    found = await session.exec(
+        select(GiftCard)
+        .join(CheckLine, col(CheckLine.id) == col(GiftCard.line_id))
+        .where(col(CheckLine.check_id) == check_id)
+        .order_by(col(GiftCard.id))
     )
+    return list(found.all())
 
 
 @dataclass

@@ -22,7 +22,7 @@ from app.giftcards.models import GiftCard, GiftCardMovement, GiftCardStatus, Mov
 from app.kitchen.models import PrintJob
 from app.lib.audit import AuditEntry
 from app.lib.db import Database
-from app.orders.models import CheckStatus
+from app.orders.models import CheckLine, CheckStatus
 from tests.integration.accounting.test_exports import bean_check, hledger_check
 from tests.integration.checks.arrange import check_row, money, post, ring_in, rows, staff, tenders
 from tests.integration.closes.arrange import deliver
@@ -370,3 +370,21 @@ async def test_refunding_a_card_sale_cancels_the_card_and_a_spent_card_cannot_be
     assert "has been spent (€15.00 of €20.00 left); its sale cannot be refunded" in whole.text
     assert len(await rows(runtime, Refund)) == 1
     assert (await card(runtime, spent.id or 0)).balance_cents == 1500
+
+
+async def test_a_card_moved_to_another_check_of_a_split_goes_with_its_line_and_activates_when_that_check_is_paid(
+    server: Any, runtime: Any, terminal: SimulatedTerminal, cash_drawer: Any
+) -> None:
+    dinner = await ring_in(runtime, items=SOUP, table="9")
+    await sell(server, runtime, dinner.check_id, preset=2500)
+    [sold] = await rows(runtime, GiftCard)
+    moved = await post(server, runtime, dinner.check_id, "split/items", {"line_ids": [str(sold.line_id)]})
+    assert moved.status_code == 200, moved.text
+    line = (await rows(runtime, CheckLine, CheckLine.id == sold.line_id))[0]
+    assert line.check_id != dinner.check_id
+    assert "gc-card" not in (await server.get(f"/checks/{dinner.check_id}/gift-cards")).text
+    assert calc.grouped(sold.number) in (await server.get(f"/checks/{line.check_id}/gift-cards")).text
+    await pay_rest_in_cash(server, runtime, dinner.check_id)
+    assert (await card(runtime, sold.id or 0)).status is GiftCardStatus.PENDING, "the soup's check paid, not the card's"
+    await pay_rest_in_cash(server, runtime, line.check_id)
+    assert (await card(runtime, sold.id or 0)).balance_cents == 2500
