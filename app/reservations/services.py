@@ -55,6 +55,8 @@ from app.staff.models import Staff
 from app.staff.permissions import Perm, Role
 
 REASON_MAX_LENGTH = 200
+EARLIEST_SEATING = timedelta(hours=3)
+"""A party arriving this early is still seated on its booking; one for a later day is a mistaken tap."""
 _SLOTS: Table = ReservationSlot.__table__  # type: ignore[attr-defined]
 
 
@@ -452,6 +454,11 @@ async def seat(
     """The party has arrived: their check opens on their table with their covers and their guest attached."""
     reservation = await reservation_for_update(session, reservation_id, expected_version)
     _require_booked(session, reservation, "seated")
+    if reservation.starts_at - utcnow() > EARLIEST_SEATING:
+        raise Conflict(
+            f"{reservation.name} is booked for {_day_and_clock(session, reservation.starts_at)}; a party is seated "
+            "from three hours before its time. Seat a walk-in instead, or change the booking."
+        )
     server = await _server(session, actor, server_id)
     check = await orders.open_check(
         session,

@@ -69,6 +69,11 @@ async def test_a_held_table_shows_on_the_floor_warns_a_walk_in_and_seats_its_par
     # Lena sees the seated table as hers; the hold is gone from the floor; the one for tomorrow is untouched.
     floor = await host_book.plan(server)
     assert f'data-reservation="{reservation.id}"' not in floor.text
+    too_early = await host.post(
+        f"/reservations/{later.id}/seat", {"idempotency_key": key(), "version": 1, "server_id": lena.id}
+    )
+    assert too_early.status_code == 409
+    assert "seated from three hours before its time" in too_early.text
     page = await host.get(f"/reservations/{later.id}")
     assert page.status_code == 200
     assert "Seat 2 at" in page.text
