@@ -36,7 +36,6 @@ from app.orders.models import Check, CheckLine, CheckStatus, LineModifier, LineS
 from app.promotions import services as promotions
 from app.staff.models import Staff
 
-
 # What a domain that follows payments adds to the message a server reads after one (a gift card's balance left),
 # registered by name in main.py: checks imports no domain above it.
 PaymentNote = Callable[[AsyncSession, Payment], Awaitable[str | None]]
