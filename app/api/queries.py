@@ -48,6 +48,8 @@ def line_out(money: CheckMoney) -> list[schemas.CheckLineOut]:
                     schemas.ModifierOut(m.modifier_id, m.group_name, m.name, m.price_delta_cents)
                     for m in money.modifiers.get(line.id or 0, ())
                 ],
+                promotion_cents=totals.promotion if totals else 0,
+                promotion=totals.promotion_name if totals else None,
             )
         )
     return result
@@ -102,6 +104,7 @@ async def check_out(session: AsyncSession, check: Check) -> schemas.CheckOut:
             )
             for p in money.payments
         ],
+        promotions_cents=totals.promotions,
     )
 
 

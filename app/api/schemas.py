@@ -45,6 +45,8 @@ class CheckLineOut(msgspec.Struct):
     discount_cents: int
     comp_cents: int
     modifiers: list[ModifierOut]
+    promotion_cents: int = 0
+    promotion: str | None = None
 
 
 class PaymentOut(msgspec.Struct):
@@ -63,7 +65,8 @@ class PaymentOut(msgspec.Struct):
 
 
 class CheckOut(msgspec.Struct):
-    """A closed check with its totals, lines and payments."""
+    """A closed check with its totals, lines and payments (gross less promotions, discounts and comps is net
+    sales when prices exclude tax)."""
 
     id: int
     number: int
@@ -86,6 +89,7 @@ class CheckOut(msgspec.Struct):
     tips_cents: int
     lines: list[CheckLineOut]
     payments: list[PaymentOut]
+    promotions_cents: int = 0
 
 
 class CheckPage(msgspec.Struct):

@@ -527,3 +527,13 @@ async def test_the_promotions_report_page_lists_each_promotion_with_what_it_gave
     assert "<html" not in fragment.text
     z = await manager.get(f"/reports/z?day={day}")
     assert "Promotions (1 sold)" in z.text
+    # the JSON API an ERP reads carries the promotion on the line and on the check
+    from app.api.queries import check_out
+
+    async with runtime.db.read() as session:
+        out = await check_out(session, await load_check(session, served.check_id))
+    assert out.promotions_cents == 525
+    assert [(line.name, line.promotion, line.promotion_cents) for line in out.lines if line.promotion_cents] == [
+        ("Aperol Spritz", "Happy hour", 525)
+    ]
+    assert out.gross_cents - out.promotions_cents - out.discounts_cents - out.comps_cents == out.net_sales_cents
