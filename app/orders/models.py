@@ -170,15 +170,15 @@ class PacingTrigger(StrEnum):
 
     BUMPED = "bumped"  # the course before it is ready at the pass (expo bumped it)
     AFTER_FIRE = "after_fire"  # `minutes` after the course before it was fired
-    READY_AS_CLEARED = "ready_as_cleared"  # timed so its longest dish is ready as the course before is cleared
+    TIMED = "timed"  # timed so its longest dish is ready as the course before is cleared
 
     def describe(self, after: Course, minutes: int) -> str:
         """How a server reads the rule."""
         if self is PacingTrigger.BUMPED:
-            return f"when {after.label.lower()} are ready at the pass" + (f", +{minutes} min" if minutes else "")
+            return f"when expo sends the {after.label.lower()}" + (f", +{minutes} min" if minutes else "")
         if self is PacingTrigger.AFTER_FIRE:
             return f"{minutes} min after {after.label.lower()} are fired"
-        return f"ready as {after.label.lower()} are cleared ({minutes} min to eat them)"
+        return f"to land as {after.label.lower()} are cleared ({minutes} min to eat them)"
 
 
 class PacingState(StrEnum):

@@ -52,7 +52,7 @@ async def pace_course(
         raise InvalidInput(f"Minutes must be between 0 and {MAX_MINUTES}; nothing was changed.")
     if minutes == 0 and trigger is PacingTrigger.AFTER_FIRE:
         raise InvalidInput("Say how many minutes after the course before to fire; nothing was changed.")
-    if minutes == 0 and trigger is PacingTrigger.READY_AS_CLEARED:
+    if minutes == 0 and trigger is PacingTrigger.TIMED:
         raise InvalidInput("Say how many minutes the guests take over the course before; nothing was changed.")
     await services.hold_course(
         session, check_id=check_id, course=course, actor=actor, expected_version=expected_version, approver=approver
@@ -183,7 +183,7 @@ async def course_ready(session: AsyncSession, check_id: int, course: Course) -> 
                 CoursePacing.check_id == check_id,
                 CoursePacing.after_course == course,
                 CoursePacing.state == PacingState.WAITING,
-                col(CoursePacing.trigger).in_([PacingTrigger.BUMPED, PacingTrigger.READY_AS_CLEARED]),
+                col(CoursePacing.trigger).in_([PacingTrigger.BUMPED, PacingTrigger.TIMED]),
             )
         )
     ).all()

@@ -60,7 +60,7 @@ def upgrade() -> None:
         sa.Column("check_id", sa.Integer(), nullable=False),
         sa.Column("course", _enum("course", *COURSES), nullable=False),
         sa.Column("after_course", _enum("course", *COURSES), nullable=False),
-        sa.Column("trigger", _enum("pacingtrigger", "bumped", "after_fire", "ready_as_cleared"), nullable=False),
+        sa.Column("trigger", _enum("pacingtrigger", "bumped", "after_fire", "timed"), nullable=False),
         sa.Column("minutes", sa.Integer(), nullable=False),
         sa.Column("pushed_minutes", sa.Integer(), nullable=False),
         sa.Column("state", _enum("pacingstate", "waiting", "fired", "cancelled", "skipped"), nullable=False),

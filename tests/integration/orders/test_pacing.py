@@ -217,7 +217,7 @@ async def test_mains_timed_to_be_ready_as_the_starters_are_cleared(runtime: Any,
     # starters take 8 minutes, guests 20 minutes to eat them; the slowest main (the carbonara) takes 14 minutes
     prep = {"ST-BUR": 6, "ST-SOU": 8, "PA-CAR": 14, "SI-MAS": 4}
     check_id = await _table_with_starters_and_mains(runtime, prep=prep)
-    rule = await _pace(runtime, check_id, PacingTrigger.READY_AS_CLEARED, 20)
+    rule = await _pace(runtime, check_id, PacingTrigger.TIMED, 20)
     await _send(runtime, check_id)
     assert (await _rule(runtime, rule.id or 0)).due_at == START + timedelta(minutes=8 + 20 - 14)
 
@@ -265,7 +265,7 @@ async def test_pacing_refuses_what_cannot_be_paced_and_changes_nothing(runtime: 
     refusals = [
         (Course.STARTERS, PacingTrigger.BUMPED, 0, "have no course before them"),
         (Course.MAINS, PacingTrigger.AFTER_FIRE, 0, "how many minutes after"),
-        (Course.MAINS, PacingTrigger.READY_AS_CLEARED, 0, "how many minutes the guests take"),
+        (Course.MAINS, PacingTrigger.TIMED, 0, "how many minutes the guests take"),
         (Course.MAINS, PacingTrigger.BUMPED, 500, "between 0 and 180"),
     ]
     for course, trigger, minutes, message in refusals:
