@@ -108,18 +108,43 @@ async def busy(
 ) -> list[calc.Busy]:
     """What takes tables between `start` and `end`: reservations' held slots, and parties sitting now (until their
     turn is expected to end)."""
-    query = select(ReservationSlot.table_id, ReservationSlot.slot_at, ReservationSlot.reservation_id).where(
-        col(ReservationSlot.slot_at) >= start - calc.GRID, col(ReservationSlot.slot_at) < end
+    query = (
+        select(ReservationSlot.table_id, ReservationSlot.slot_at, ReservationSlot.reservation_id, Check)
+        .join(Reservation, col(Reservation.id) == col(ReservationSlot.reservation_id))
+        .outerjoin(Check, col(Check.id) == col(Reservation.check_id))
+        .where(col(ReservationSlot.slot_at) >= start - calc.GRID, col(ReservationSlot.slot_at) < end)
     )
     found = [
         calc.Busy(table_id, slot_at, slot_at + calc.GRID)
-        for table_id, slot_at, reservation_id in (await session.exec(query)).all()
-        if reservation_id != exclude_reservation
+        for table_id, slot_at, reservation_id, check in (await session.exec(query)).all()
+        if reservation_id != exclude_reservation and not _left_early(check, slot_at)
     ]
     now = utcnow()
     if start < now + timedelta(hours=8):
         found.extend(await seated_now(session, now))
     return found
+
+
+async def slots_left_early(
+    session: AsyncSession, table_ids: Sequence[int], start: datetime, end: datetime
+) -> list[int]:
+    """Held quarter hours of these tables between `start` and `end` that a seated party gave back by leaving early."""
+    rows = await session.exec(
+        select(ReservationSlot.id, ReservationSlot.slot_at, Check)
+        .join(Reservation, col(Reservation.id) == col(ReservationSlot.reservation_id))
+        .join(Check, col(Check.id) == col(Reservation.check_id))
+        .where(
+            col(ReservationSlot.table_id).in_(list(table_ids)),
+            col(ReservationSlot.slot_at) >= start - calc.GRID,
+            col(ReservationSlot.slot_at) < end,
+        )
+    )
+    return [slot_id or 0 for slot_id, slot_at, check in rows.all() if _left_early(check, slot_at)]
+
+
+def _left_early(check: Check | None, slot_at: datetime) -> bool:
+    """Whether a seated party's quarter hour is free after all: they paid and their table was cleared before it."""
+    return check is not None and check.table_cleared_at is not None and slot_at + calc.GRID > check.table_cleared_at
 
 
 async def seated_now(session: AsyncSession, now: datetime) -> list[calc.Busy]:

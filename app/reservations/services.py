@@ -202,6 +202,10 @@ async def _place(
 
 async def _hold(session: AsyncSession, reservation: Reservation, option: calc.Option) -> None:
     """Write the reservation's quarter hours on its tables; a table another booking just took is refused."""
+    # Quarter hours a seated party gave back by leaving early are released for good before these are written.
+    given_back = await queries.slots_left_early(session, option.table_ids, reservation.starts_at, reservation.ends_at)
+    if given_back:
+        await session.exec(delete(_SLOTS).where(_SLOTS.c.id.in_(given_back)))
     rows = [
         {"reservation_id": reservation.id, "table_id": table_id, "slot_at": slot_at}
         for table_id in option.table_ids

@@ -3,10 +3,13 @@ its check with the party's covers and the guest (and their allergies) attached."
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from app.lib.audit import AuditEntry
+from app.lib.clock import utcnow
 from app.orders.models import Check, CheckStatus
+from app.reservations import services
 from app.reservations.models import Reservation, ReservationStatus
 from app.staff.permissions import Role
 from tests.conftest import Device
@@ -116,3 +119,23 @@ async def test_a_seated_party_on_combined_tables_keeps_the_table_pushed_against_
     refused = await host.post("/checks", walk_in)
     assert refused.status_code == 409
     assert "pushed together with the table where Rowing Club&#39;s party of 10 is seated" in refused.text
+
+
+async def test_a_table_cleared_before_its_partys_turn_is_up_can_be_booked_again(host_book: Host, host: Device) -> None:
+    lena = await host_book.staff(Role.SERVER)
+    table_id = await host_book.table_id("11")
+    early = await host_book.book(host_book.soon(0), party=4, name="Quick Lunch", table_ids=(table_id,))
+    seat = {"idempotency_key": key(), "version": 1, "server_id": lena.id}
+    assert (await host.post(f"/reservations/{early.id}/seat", seat)).status_code == 200
+    with pytest.raises(services.SlotFull, match="is taken"):
+        await host_book.book(host_book.soon(2), party=4, name="Next Party", table_ids=(table_id,))
+    async with host_book.db.write() as session:
+        stored = await session.get(Reservation, early.id)
+        assert stored is not None
+        check = await session.get(Check, stored.check_id)
+        assert check is not None
+        # Paid and bussed well inside their 105 minutes.
+        check.status, check.closed_at, check.table_cleared_at = CheckStatus.CLOSED, utcnow(), utcnow()
+        session.add(check)
+    after = await host_book.book(host_book.soon(2), party=4, name="Next Party", table_ids=(table_id,))
+    assert after.tables == [table_id]
