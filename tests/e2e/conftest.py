@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from app.checks.services import business_day
+from app.lib.clock import utcnow
+from app.lib.settings import Settings
 from tests.support.servers import free_port
 from tests.support.services import in_ci
 
@@ -39,11 +45,7 @@ class LiveServer(str):
     var_dir: Path
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """`brigade db upgrade`, `brigade demo`, `brigade serve` in a folder of their own, one per test module."""
-    var = tmp_path_factory.mktemp("e2e-var")
-    port = free_port()
+def _server_env(var: Path) -> dict[str, str]:
     env = {
         **os.environ,
         "BRIGADE_VAR_DIR": str(var),
@@ -52,9 +54,64 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "BRIGADE_PIN_HASH_PROFILE": "fast",
     }
     env.pop("BRIGADE_REDIS_URL", None)
+    return env
+
+
+def _demo_day() -> tuple[date, date]:
+    """The dates demo rows are stamped with: the UTC date and the venue's business day."""
+    now = utcnow()
+    return now.date(), business_day(Settings(), now)
+
+
+class DemoFolder:
+    """`brigade db upgrade` and `brigade demo` run once into a folder; each module's server starts from a copy.
+
+    The copy is the demo restaurant as those two commands leave it, with the template folder's path replaced by
+    the module's own wherever the database names it (printer spools). Demo rows are dated from the clock, so the
+    template is made again when the date or the business day changes.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.made: dict[tuple[date, date], Path] = {}
+
+    def copy_to(self, var: Path) -> None:
+        day = _demo_day()
+        source = self.made.get(day)
+        if source is None:
+            source = self.root / f"demo-{day[0]}-{day[1]}"
+            env = _server_env(source)
+            brigade = [sys.executable, "-m", "app"]
+            subprocess.run([*brigade, "db", "upgrade"], env=env, check=True, capture_output=True)
+            subprocess.run([*brigade, "demo"], env=env, check=True, capture_output=True)
+            self.made = {day: source}
+        shutil.copytree(source, var, dirs_exist_ok=True)
+        old, new = str(source.resolve()), str(var.resolve())
+        with contextlib.closing(sqlite3.connect(var / "brigade.db")) as db:
+            tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            for table in tables:
+                for column in [row[1] for row in db.execute(f'PRAGMA table_info("{table}")')]:
+                    db.execute(
+                        f'UPDATE "{table}" SET "{column}" = replace("{column}", ?, ?) WHERE instr("{column}", ?) > 0',
+                        (old, new, old),
+                    )
+            db.commit()
+
+
+@pytest.fixture(scope="session")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> DemoFolder:
+    return DemoFolder(tmp_path_factory.mktemp("e2e-demo"))
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory, demo_folder: DemoFolder) -> Iterator[LiveServer]:
+    """`brigade db upgrade`, `brigade demo` (made once, copied: see DemoFolder), `brigade serve` in a folder of
+    their own, one per test module."""
+    var = tmp_path_factory.mktemp("e2e-var")
+    port = free_port()
+    env = _server_env(var)
+    demo_folder.copy_to(var)
     brigade = [sys.executable, "-m", "app"]
-    subprocess.run([*brigade, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([*brigade, "demo"], env=env, check=True, capture_output=True)
     log = (var / "server.log").open("w")
     process = subprocess.Popen([*brigade, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
