@@ -219,7 +219,7 @@ async def run(options: argparse.Namespace) -> dict[str, Any]:
     cluster = AppCluster(env=env, folder=folder)
     db = Database(url)
     try:
-        say(f"ingest: fresh head office on PostgreSQL, {options.processes} processes")
+        say(f"ingest: fresh head office on PostgreSQL, {options.processes} processes, posting {options.posting}")
         await asyncio.to_thread(brigade, env, "db", "upgrade")
         await asyncio.to_thread(brigade, env, "demo")
         accounts, location = await _chart(db)
@@ -230,7 +230,9 @@ async def run(options: argparse.Namespace) -> dict[str, Any]:
                     session, code=f"V{n + 1:02d}", name=f"Venue {n + 1}", timezone="Europe/Amsterdam", currency="EUR"
                 )
                 tokens.append(added.token)
-        await asyncio.to_thread(cluster.start, options.processes)
+        # As deployed for load: the web processes take batches in, and the posting worker of a process of its own
+        # books them (`--posting inline`: each web process books its own batches after answering, as one does).
+        await asyncio.to_thread(cluster.start, options.processes, delivery_process=options.posting == "worker")
         bases = [app.base_url for app in cluster.processes]
         clients = [httpx.AsyncClient(base_url=bases[n % len(bases)], timeout=60) for n in range(options.venues)]
         credentials = []
@@ -277,6 +279,7 @@ async def run(options: argparse.Namespace) -> dict[str, Any]:
             "bench": "head_office_ingest",
             "venues": options.venues,
             "processes": options.processes,
+            "posting": options.posting,
             "checks": checks,
             "records": expected,
             "batch_checks": options.batch,
@@ -305,6 +308,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--checks", type=int, default=1500, help="closed checks each venue sends (default 1500)")
     parser.add_argument("--batch", type=int, default=50, help="checks a batch (4 records each; default 50)")
     parser.add_argument("--processes", type=int, default=2, help="head-office app processes (default 2)")
+    parser.add_argument(
+        "--posting",
+        choices=("worker", "inline"),
+        default="worker",
+        help="book in a worker process of its own (default), or in each web process after its answer",
+    )
     parser.add_argument("--post-timeout", type=float, default=120, help="seconds to wait for the books to post")
     parser.add_argument("--postgres-url", default=POSTGRES_ADMIN, help="PostgreSQL server to create the db on")
     return parser.parse_args(argv)

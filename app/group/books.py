@@ -12,8 +12,10 @@ under the key `venue:CODE:<record key>`, so running posting again, or twice at o
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -591,8 +593,61 @@ async def _post_venue(db: Any, venue_id: int) -> None:
                 run = await post_pending(session, venue_id=venue_id, limit=POSTING_CHUNK)
             if run.posted + run.exceptions < POSTING_CHUNK:
                 break
-    except Exception:  # the records are held; the morning check and a retry book them later
+    except Exception:  # the records are held; the posting worker tries again later, and a retry books them
         log.exception("posting venue %s's records failed; they wait for a retry", venue_id)
+        _failed_at[venue_id] = time.monotonic()
+
+
+# When posting a venue last failed: the worker leaves it alone for `RETRY_AFTER_SECONDS` before trying again.
+_failed_at: dict[int, float] = {}
+RETRY_AFTER_SECONDS = 30.0
+# How often the posting worker looks for venues with records still to book, unless a batch wakes it first.
+POSTING_POLL_SECONDS = 0.1
+
+
+async def venues_waiting(session: AsyncSession) -> list[int]:
+    """The venues holding acknowledged records above their posted mark: what is still to be booked."""
+    query = (
+        select(Venue.id)
+        .outerjoin(VenuePostedMark, col(VenuePostedMark.venue_id) == col(Venue.id))
+        .where(col(Venue.acked_sequence) > func.coalesce(col(VenuePostedMark.sequence), 0))
+        .order_by(col(Venue.id))
+    )
+    return [int(vid) for vid in (await session.exec(query)).all() if vid is not None]
+
+
+async def post_waiting(db: Any) -> None:
+    """Book every venue with records still to book (one that just failed waits its turn)."""
+    async with db.read() as session:
+        waiting = await venues_waiting(session)
+    now = time.monotonic()
+    for venue in waiting:
+        if now - _failed_at.get(venue, -RETRY_AFTER_SECONDS) < RETRY_AFTER_SECONDS:
+            continue
+        _failed_at.pop(venue, None)
+        await post_after_ingest(db, venue)
+
+
+async def run_posting(db: Any, *, poll_seconds: float = POSTING_POLL_SECONDS) -> None:
+    """The posting worker: books what the venues sent, wherever it was taken in.
+
+    Runs in each process that runs the workers; the web processes of a deployment that runs its workers in a
+    process of their own (`BRIGADE_RUN_WORKERS=false`) only take batches in, and this books them.
+    """
+    while True:
+        try:
+            await post_waiting(db)
+        except Exception:  # the database is away; the records wait, and the next round tries again
+            log.exception("looking for venue records to book failed")
+        await asyncio.sleep(poll_seconds)
+
+
+def start(runtime: Any) -> asyncio.Task[None] | None:
+    """Start the posting worker at a head office (a venue books nothing of other venues)."""
+    if runtime.settings.role != "head_office":
+        return None
+    poll_seconds = max(float(runtime.settings.outbox_poll_seconds), POSTING_POLL_SECONDS)
+    return asyncio.create_task(run_posting(runtime.db, poll_seconds=poll_seconds))
 
 
 async def venue_id(session: AsyncSession, code: str) -> int:

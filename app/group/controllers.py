@@ -104,7 +104,11 @@ async def receive_records(request: Request[Any, Any, Any], db: web.Db) -> Respon
     async with db.write() as session:
         venue = await services.venue_for_credential(session, request.headers.get("authorization"), lock=True)
         receipt = await services.ingest(session, venue, records)
-    booking = BackgroundTask(books.post_after_ingest, db, venue.id or 0) if receipt.stored else None
+    # A process that runs the workers books the batch once the answer is on its way; web processes that do not
+    # (`BRIGADE_RUN_WORKERS=false`) leave it to the posting worker of the process that does.
+    settings: Settings = request.app.state.settings
+    inline = receipt.stored and settings.run_workers
+    booking = BackgroundTask(books.post_after_ingest, db, venue.id or 0) if inline else None
     return Response(
         {"acked": receipt.acked, "stored": receipt.stored, "duplicates": receipt.duplicates}, background=booking
     )
