@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import SCREENSHOTS, log_in, screenshot
+from tests.e2e.conftest import SCREENSHOTS, DemoFolder, log_in, screenshot, server_env
 from tests.faults.harness import ROOT, AppServer, app_env
 from tests.support.services import PostgresDatabase, postgres_url, require_service
 
@@ -47,7 +47,7 @@ class Group:
 
 
 @pytest.fixture(scope="module")
-def group(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Group]:
+def group(tmp_path_factory: pytest.TempPathFactory, demo_folder: DemoFolder) -> Iterator[Group]:
     require_service("PostgreSQL", postgres_url())
     tmp = tmp_path_factory.mktemp("head-office")
     # Off this thread: Playwright's browser runs an event loop here, and the database is made with asyncio.
@@ -57,17 +57,16 @@ def group(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Group]:
         ).result()
     try:
         ho_env = app_env(tmp / "ho", database.url, role="head_office", pin_hash_profile="fast")
-        venue_db = tmp / "north" / "brigade.db"
-        venue_env = app_env(tmp / "north", f"sqlite+aiosqlite:///{venue_db}", pin_hash_profile="fast")
-        # Head office gets the demo's menu, chart of accounts, warehouses and manager: the group's own.
+        venue_var = tmp / "north"
+        # Head office gets the demo's menu, chart of accounts, warehouses and manager: the group's own. The venue
+        # is the demo restaurant, copied.
         with ThreadPoolExecutor(max_workers=2) as pool:
-            for made in [
-                pool.submit(lambda env=env: [brigade(env, "db", "upgrade"), brigade(env, "demo")])
-                for env in (ho_env, venue_env)
-            ]:
-                made.result()
+            head_office_made = pool.submit(lambda: [brigade(ho_env, "db", "upgrade"), brigade(ho_env, "demo")])
+            venue_made = pool.submit(demo_folder.copy_to, venue_var)
+            head_office_made.result()
+            venue_made.result()
         with AppServer(ho_env, tmp / "ho.log") as head_office:
-            yield Group(head_office.url, venue_env, venue_db)
+            yield Group(head_office.url, server_env(venue_var), venue_var / "brigade.db")
     finally:
         with ThreadPoolExecutor(max_workers=1) as pool:
             pool.submit(database.drop).result()
