@@ -45,7 +45,8 @@ class LiveServer(str):
     var_dir: Path
 
 
-def _server_env(var: Path) -> dict[str, str]:
+def server_env(var: Path) -> dict[str, str]:
+    """The environment of a `brigade` command or server keeping everything in `var` (SQLite, no Redis)."""
     env = {
         **os.environ,
         "BRIGADE_VAR_DIR": str(var),
@@ -80,7 +81,7 @@ class DemoFolder:
         source = self.made.get(day)
         if source is None:
             source = self.root / f"demo-{day[0]}-{day[1]}"
-            env = _server_env(source)
+            env = server_env(source)
             brigade = [sys.executable, "-m", "app"]
             subprocess.run([*brigade, "db", "upgrade"], env=env, check=True, capture_output=True)
             subprocess.run([*brigade, "demo"], env=env, check=True, capture_output=True)
@@ -109,7 +110,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, demo_folder: DemoFolde
     their own, one per test module."""
     var = tmp_path_factory.mktemp("e2e-var")
     port = free_port()
-    env = _server_env(var)
+    env = server_env(var)
     demo_folder.copy_to(var)
     brigade = [sys.executable, "-m", "app"]
     log = (var / "server.log").open("w")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -12,25 +11,17 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import TABLET, log_in, screenshot
+from tests.e2e.conftest import TABLET, DemoFolder, log_in, screenshot, server_env
 from tests.support.servers import free_port
 
 
 @pytest.fixture(scope="module")
-def served_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def served_day(tmp_path_factory: pytest.TempPathFactory, demo_folder: DemoFolder) -> Iterator[str]:
     """A server whose demo restaurant has served a simulated day (30 checks), not yet closed."""
     var = tmp_path_factory.mktemp("close-day-var")
-    env = {
-        **os.environ,
-        "BRIGADE_VAR_DIR": str(var),
-        "BRIGADE_DATABASE_URL": f"sqlite+aiosqlite:///{var / 'brigade.db'}",
-        # PINs hashed with real argon2id at its cheap end: the strong default costs seconds per login here
-        "BRIGADE_PIN_HASH_PROFILE": "fast",
-    }
-    env.pop("BRIGADE_REDIS_URL", None)
+    env = server_env(var)
+    demo_folder.copy_to(var)
     brigade = [sys.executable, "-m", "app"]
-    subprocess.run([*brigade, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([*brigade, "demo"], env=env, check=True, capture_output=True)
     subprocess.run([*brigade, "simulate", "--checks", "30"], env=env, check=True, capture_output=True, timeout=300)
     port = free_port()
     log = (var / "server.log").open("w")
