@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,7 +34,7 @@ from app.lib.money import allocate
 from app.lib.settings import Settings
 from app.menu.models import TaxRate
 from app.orders.models import Check, CheckLine, CheckStatus, LineModifier, LineState
-from app.promotions import services as promotions
+from app.promotions.models import LinePromotion
 from app.staff.models import Staff
 
 # What a domain that follows payments adds to the message a server reads after one (a gift card's balance left),
@@ -203,9 +204,20 @@ class _Pricing:
 
 async def _pricing(session: AsyncSession, check: Check, settings: Settings) -> _Pricing:
     check_id = check.id or 0
-    lines = list(
-        (await session.exec(select(CheckLine).where(CheckLine.check_id == check_id).order_by(col(CheckLine.id)))).all()
-    )
+    # Each line with the promotion it was rung in under (a line split off another carries the original's).
+    rows = (
+        await session.exec(
+            select(CheckLine, LinePromotion)
+            .outerjoin(
+                LinePromotion,
+                col(LinePromotion.line_id) == func.coalesce(col(CheckLine.origin_line_id), col(CheckLine.id)),
+            )
+            .where(CheckLine.check_id == check_id)
+            .order_by(col(CheckLine.id))
+        )
+    ).all()
+    lines = [line for line, _ in rows]
+    promoted = {line.id or 0: promotion.terms for line, promotion in rows if promotion is not None}
     line_ids = [line.id for line in lines if line.id is not None]
     modifiers: dict[int, list[LineModifier]] = {}
     if line_ids:
@@ -258,8 +270,6 @@ async def _pricing(session: AsyncSession, check: Check, settings: Settings) -> _
         )
 
     line_discounts = {d.line_id: d for d in discounts if d.line_id is not None}
-    # A line split off another (a share, a voided part) carries the promotion of the line it came from.
-    promoted = await promotions.terms_of_lines(session, [line.origin_line_id or line.id or 0 for line in lines])
     comped = {c.line_id for c in comps if c.line_id is not None}
     check_discount = next((d for d in discounts if d.line_id is None), None)
     check_comp = next((c for c in comps if c.line_id is None), None)
@@ -285,7 +295,7 @@ async def _pricing(session: AsyncSession, check: Check, settings: Settings) -> _
             ),
             discount=_calc_discount(line_discounts[line.id]) if line.id in line_discounts else None,
             tax_group=line.origin_line_id,
-            promotion=promoted.get(line.origin_line_id or line.id or 0),
+            promotion=promoted.get(line.id or 0),
             item_price=line.unit_price_cents,
         )
         for line in lines
