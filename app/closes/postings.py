@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from fractions import Fraction
+from types import EllipsisType
 from typing import Any, Protocol
 
 from sqlalchemy import literal
@@ -202,13 +203,16 @@ async def resolve_accounts(
     tender_ids: Sequence[int] = (),
     roles: Sequence[str] = (),
     names: SubjectNames | None = None,
+    gift_category: int | EllipsisType | None = ...,
 ) -> calc.Accounts:
     """Account codes for everything a posting touches, or one refusal naming every missing mapping.
 
     `names` names the subjects in that refusal; without it they are read only if something is missing.
+    `gift_category`, when the caller knows it from the lines it posts, spares the look-up.
     """
     # Gift cards sold are a liability, not revenue: their category posts to the gift-card account by role.
-    gift_category = await giftcards.sale_category_id(session) if category_ids else None
+    if gift_category is ...:
+        gift_category = await giftcards.sale_category_id(session) if category_ids else None
     if gift_category is not None and gift_category in category_ids:
         category_ids = [c for c in category_ids if c != gift_category]
         roles = [*roles, "gift_cards"]
@@ -515,8 +519,11 @@ async def post_closing(session: AsyncSession, payload: Mapping[str, Any]) -> Che
         held_rates=money.tax_rates,
         held_tenders=money.tenders,
     )
+    # Gift cards sold are no sale: the Z report counts them apart from net sales.
+    gift_category = giftcards.sale_category_of(sold)
     accounts = await resolve_accounts(
         session,
+        gift_category=gift_category,
         category_ids=list(figures.gross_by_category),
         rate_ids=[r for r, tax in figures.tax_by_rate.items() if tax],
         tender_ids=list(figures.takings_by_tender),
@@ -542,8 +549,6 @@ async def post_closing(session: AsyncSession, payload: Mapping[str, Any]) -> Che
             idempotency_key=f"check-close:{check_id}:{sequence}",
         )
         entry_id = entry.id
-    # Gift cards sold are no sale: the Z report counts them apart from net sales.
-    gift_category = await giftcards.sale_category_id(session)
     gift_gross = figures.gross_by_category.get(gift_category, 0) if gift_category is not None else 0
     gift_net = figures.net_by_category.get(gift_category, 0) if gift_category is not None else 0
     voided_after_send = [line for line in money.lines if line.state is LineState.VOIDED and line.sent_at is not None]

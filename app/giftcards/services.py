@@ -7,6 +7,8 @@ so two tablets can never spend the same money. A refund of a card payment goes b
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -67,6 +69,11 @@ async def sale_item(session: AsyncSession) -> MenuItem:
     session.add(item)
     await session.flush()
     return item
+
+
+def sale_category_of(lines: Iterable[CheckLine]) -> int | None:
+    """The gift-card category as the lines of a check show it (no statement), or None if none of them sold a card."""
+    return next((line.category_id for line in lines if line.sku == SALE_SKU), None)
 
 
 async def sale_category_id(session: AsyncSession) -> int | None:
