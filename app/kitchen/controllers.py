@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from app.kitchen import configuration, printing, queries, setup
 from app.kitchen.models import Printer, PrinterRole, Station, StationKind, StationPacing
-from app.lib import web
+from app.lib import manage, web
 from app.lib.db import Database
 from app.staff.auth import Viewer
 from app.staff.permissions import Perm
@@ -61,56 +61,49 @@ async def kitchen_page(request: Request[Any, Any, Any], db: web.Db) -> Template:
     return web.page(request, "kitchen/manage.html", fragment="kitchen/_setup.html", **await _kitchen_context(db))
 
 
-@post("/manage/kitchen/stations", permission=Perm.STATIONS_MANAGE, include_in_schema=False)
-async def station_create(request: Request[Any, Any, Any], db: web.Db) -> Template:
-    """Add a station."""
-    form = setup.parse_station(await web.form_data(request))
-    async with db.write() as session:
-        station = await setup.save_station(session, form, station_id=None, actor_id=_actor(request))
-    return await _kitchen_fragment(db, f"Station {station.name} added.")
+async def _after_change(request: Request[Any, Any, Any], db: Database, flash: str | None) -> Template:
+    return await _kitchen_fragment(db, flash)
 
 
-@post("/manage/kitchen/stations/{station_id:int}", permission=Perm.STATIONS_MANAGE, include_in_schema=False)
-async def station_update(request: Request[Any, Any, Any], db: web.Db, station_id: FromPath[int]) -> Template:
-    """Change a station's name, kind, printer, timers or position."""
-    form = setup.parse_station(await web.form_data(request))
-    async with db.write() as session:
-        station = await setup.save_station(session, form, station_id=station_id, actor_id=_actor(request))
-    return await _kitchen_fragment(db, f"Station {station.name} saved.")
+STATIONS: manage.Managed[setup.StationForm] = manage.Managed(
+    path="/manage/kitchen/stations",
+    name="station",
+    permission=Perm.STATIONS_MANAGE,
+    show=_after_change,
+    actor=_actor,
+    parse=setup.parse_station,
+    create=lambda session, form, actor: setup.save_station(session, form, station_id=None, actor_id=actor or 0),
+    update=lambda session, station_id, form, actor: setup.save_station(
+        session, form, station_id=station_id, actor_id=actor or 0
+    ),
+    archive=lambda session, station_id, actor: setup.archive_station(session, station_id, actor_id=actor or 0),
+    messages={
+        "create": "Station {0.name} added.",
+        "update": "Station {0.name} saved.",
+        "archive": "Station {0.name} archived.",
+    },
+    list_page=False,
+)
 
-
-@post("/manage/kitchen/stations/{station_id:int}/archive", permission=Perm.STATIONS_MANAGE, include_in_schema=False)
-async def station_archive(request: Request[Any, Any, Any], db: web.Db, station_id: FromPath[int]) -> Template:
-    """Archive a station."""
-    async with db.write() as session:
-        station = await setup.archive_station(session, station_id, actor_id=_actor(request))
-    return await _kitchen_fragment(db, f"Station {station.name} archived.")
-
-
-@post("/manage/kitchen/printers", permission=Perm.PRINTERS_MANAGE, include_in_schema=False)
-async def printer_create(request: Request[Any, Any, Any], db: web.Db) -> Template:
-    """Add a printer."""
-    form = setup.parse_printer(await web.form_data(request))
-    async with db.write() as session:
-        printer = await setup.save_printer(session, form, printer_id=None, actor_id=_actor(request))
-    return await _kitchen_fragment(db, f"Printer {printer.name} added.")
-
-
-@post("/manage/kitchen/printers/{printer_id:int}", permission=Perm.PRINTERS_MANAGE, include_in_schema=False)
-async def printer_update(request: Request[Any, Any, Any], db: web.Db, printer_id: FromPath[int]) -> Template:
-    """Change a printer's address, profile, code page or backup."""
-    form = setup.parse_printer(await web.form_data(request))
-    async with db.write() as session:
-        printer = await setup.save_printer(session, form, printer_id=printer_id, actor_id=_actor(request))
-    return await _kitchen_fragment(db, f"Printer {printer.name} saved.")
-
-
-@post("/manage/kitchen/printers/{printer_id:int}/archive", permission=Perm.PRINTERS_MANAGE, include_in_schema=False)
-async def printer_archive(request: Request[Any, Any, Any], db: web.Db, printer_id: FromPath[int]) -> Template:
-    """Archive a printer."""
-    async with db.write() as session:
-        printer = await setup.archive_printer(session, printer_id, actor_id=_actor(request))
-    return await _kitchen_fragment(db, f"Printer {printer.name} archived.")
+PRINTERS: manage.Managed[setup.PrinterForm] = manage.Managed(
+    path="/manage/kitchen/printers",
+    name="printer",
+    permission=Perm.PRINTERS_MANAGE,
+    show=_after_change,
+    actor=_actor,
+    parse=setup.parse_printer,
+    create=lambda session, form, actor: setup.save_printer(session, form, printer_id=None, actor_id=actor or 0),
+    update=lambda session, printer_id, form, actor: setup.save_printer(
+        session, form, printer_id=printer_id, actor_id=actor or 0
+    ),
+    archive=lambda session, printer_id, actor: setup.archive_printer(session, printer_id, actor_id=actor or 0),
+    messages={
+        "create": "Printer {0.name} added.",
+        "update": "Printer {0.name} saved.",
+        "archive": "Printer {0.name} archived.",
+    },
+    list_page=False,
+)
 
 
 async def _status_context(db: Database) -> dict[str, Any]:
@@ -199,12 +192,8 @@ async def printer_badge(request: Request[Any, Any, Any], db: web.Db) -> Template
 
 ROUTES: list[Any] = [
     kitchen_page,
-    station_create,
-    station_update,
-    station_archive,
-    printer_create,
-    printer_update,
-    printer_archive,
+    *STATIONS.routes(),
+    *PRINTERS.routes(),
     printer_status_page,
     alert_acknowledge,
     job_retry,

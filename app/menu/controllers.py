@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.lib import web
+from app.lib import manage, web
 from app.lib.errors import InvalidInput, NotFound
 from app.lib.settings import Settings
 from app.menu import queries, services
@@ -260,44 +260,26 @@ async def _categories_page(request: Req, db: web.Db, *, flash: str | None = None
     return web.page(request, "menu/categories.html", fragment="menu/_categories.html", **context)
 
 
-@get("/manage/menu/categories", permission=Perm.MENU_MANAGE, include_in_schema=False)
-async def categories_page(request: Req, db: web.Db) -> Template:
-    """Menu categories: their course, kitchen station, tax rate, colour and order."""
-    return await _categories_page(request, db)
+async def _show_categories(request: Req, db: web.Db, flash: str | None) -> Template:
+    return await _categories_page(request, db, flash=flash)
 
 
-@post("/manage/menu/categories", permission=Perm.MENU_MANAGE, include_in_schema=False)
-async def category_create(request: Req, db: web.Db) -> Template:
-    """Add a menu category."""
-    fields = _category_fields(await web.form_data(request))
-    async with db.write() as session:
-        category = await services.create_category(session, fields, actor_id=_actor(request))
-    return await _categories_page(request, db, flash=f"Added {category.name}.")
-
-
-@post("/manage/menu/categories/{category_id:int}", permission=Perm.MENU_MANAGE, include_in_schema=False)
-async def category_update(request: Req, db: web.Db, category_id: FromPath[int]) -> Template:
-    """Save a category's form."""
-    fields = _category_fields(await web.form_data(request))
-    async with db.write() as session:
-        category = await services.update_category(session, category_id, fields, actor_id=_actor(request))
-    return await _categories_page(request, db, flash=f"Saved {category.name}.")
-
-
-@post("/manage/menu/categories/{category_id:int}/archive", permission=Perm.MENU_MANAGE, include_in_schema=False)
-async def category_archive(request: Req, db: web.Db, category_id: FromPath[int]) -> Template:
-    """Take an empty category off the menu."""
-    async with db.write() as session:
-        category = await services.archive_category(session, category_id, actor_id=_actor(request))
-    return await _categories_page(request, db, flash=f"Archived {category.name}.")
-
-
-@post("/manage/menu/categories/{category_id:int}/restore", permission=Perm.MENU_MANAGE, include_in_schema=False)
-async def category_restore(request: Req, db: web.Db, category_id: FromPath[int]) -> Template:
-    """Put an archived category back on the menu."""
-    async with db.write() as session:
-        category = await services.restore_category(session, category_id, actor_id=_actor(request))
-    return await _categories_page(request, db, flash=f"Restored {category.name}.")
+CATEGORIES: manage.Managed[CategoryFields] = manage.Managed(
+    path="/manage/menu/categories",
+    name="category",
+    permission=Perm.MENU_MANAGE,
+    show=_show_categories,
+    actor=_actor,
+    parse=_category_fields,
+    create=lambda session, fields, actor: services.create_category(session, fields, actor_id=actor),
+    update=lambda session, category_id, fields, actor: services.update_category(
+        session, category_id, fields, actor_id=actor
+    ),
+    archive=lambda session, category_id, actor: services.archive_category(session, category_id, actor_id=actor),
+    restore=lambda session, category_id, actor: services.restore_category(session, category_id, actor_id=actor),
+    messages=manage.NAMED_MESSAGES,
+    list_doc="Menu categories: their course, kitchen station, tax rate, colour and order.",
+)
 
 
 # Modifier groups and modifiers -------------------------------------------------------------------
@@ -468,44 +450,24 @@ async def _taxes_page(request: Req, db: web.Db, *, flash: str | None = None) -> 
     return web.page(request, "menu/taxes.html", fragment="menu/_taxes.html", rows=rows, flash=flash)
 
 
-@get("/manage/taxes", permission=Perm.MENU_MANAGE, include_in_schema=False)
-async def taxes_page(request: Req, db: web.Db) -> Template:
-    """Tax rates and the categories that charge them."""
-    return await _taxes_page(request, db)
+async def _show_taxes(request: Req, db: web.Db, flash: str | None) -> Template:
+    return await _taxes_page(request, db, flash=flash)
 
 
-@post("/manage/taxes", permission=Perm.MENU_MANAGE, include_in_schema=False)
-async def tax_create(request: Req, db: web.Db) -> Template:
-    """Add a tax rate."""
-    fields = _tax_fields(await web.form_data(request))
-    async with db.write() as session:
-        tax = await services.create_tax_rate(session, fields, actor_id=_actor(request))
-    return await _taxes_page(request, db, flash=f"Added {tax.name}.")
-
-
-@post("/manage/taxes/{tax_id:int}", permission=Perm.MENU_MANAGE, include_in_schema=False)
-async def tax_update(request: Req, db: web.Db, tax_id: FromPath[int]) -> Template:
-    """Save a tax rate's form."""
-    fields = _tax_fields(await web.form_data(request))
-    async with db.write() as session:
-        tax = await services.update_tax_rate(session, tax_id, fields, actor_id=_actor(request))
-    return await _taxes_page(request, db, flash=f"Saved {tax.name}.")
-
-
-@post("/manage/taxes/{tax_id:int}/archive", permission=Perm.MENU_MANAGE, include_in_schema=False)
-async def tax_archive(request: Req, db: web.Db, tax_id: FromPath[int]) -> Template:
-    """Retire a tax rate nobody charges any more."""
-    async with db.write() as session:
-        tax = await services.archive_tax_rate(session, tax_id, actor_id=_actor(request))
-    return await _taxes_page(request, db, flash=f"Archived {tax.name}.")
-
-
-@post("/manage/taxes/{tax_id:int}/restore", permission=Perm.MENU_MANAGE, include_in_schema=False)
-async def tax_restore(request: Req, db: web.Db, tax_id: FromPath[int]) -> Template:
-    """Bring back an archived tax rate."""
-    async with db.write() as session:
-        tax = await services.restore_tax_rate(session, tax_id, actor_id=_actor(request))
-    return await _taxes_page(request, db, flash=f"Restored {tax.name}.")
+TAXES: manage.Managed[TaxRateFields] = manage.Managed(
+    path="/manage/taxes",
+    name="tax",
+    permission=Perm.MENU_MANAGE,
+    show=_show_taxes,
+    actor=_actor,
+    parse=_tax_fields,
+    create=lambda session, fields, actor: services.create_tax_rate(session, fields, actor_id=actor),
+    update=lambda session, tax_id, fields, actor: services.update_tax_rate(session, tax_id, fields, actor_id=actor),
+    archive=lambda session, tax_id, actor: services.archive_tax_rate(session, tax_id, actor_id=actor),
+    restore=lambda session, tax_id, actor: services.restore_tax_rate(session, tax_id, actor_id=actor),
+    messages=manage.NAMED_MESSAGES,
+    list_doc="Tax rates and the categories that charge them.",
+)
 
 
 # 86 ---------------------------------------------------------------------------------------------
@@ -560,11 +522,7 @@ ROUTES: list[Any] = [
     item_update,
     item_archive,
     item_restore,
-    categories_page,
-    category_create,
-    category_update,
-    category_archive,
-    category_restore,
+    *CATEGORIES.routes(),
     modifiers_page,
     group_create,
     group_update,
@@ -574,11 +532,7 @@ ROUTES: list[Any] = [
     modifier_update,
     modifier_archive,
     modifier_restore,
-    taxes_page,
-    tax_create,
-    tax_update,
-    tax_archive,
-    tax_restore,
+    *TAXES.routes(),
     eighty_six_page,
     eighty_six_item,
     un_eighty_six_item,
