@@ -174,9 +174,10 @@ class _Forbidden(DomainError):
 
 
 @get("/", authenticated=True, include_in_schema=False)
-async def home(request: Request[Any, Any, Any]) -> Redirect:
+async def home(request: Request[Any, Any, Any], state: State) -> Redirect:
     """Send each person to where they work."""
-    return Redirect(path=staff_controllers.home_for(request.user))
+    settings: Settings = state.settings
+    return Redirect(path=staff_controllers.home_for(request.user, settings.role))
 
 
 @get("/healthz", public=True, exclude_from_auth=True, exclude_from_csrf=True, include_in_schema=False)

@@ -22,8 +22,11 @@ from app.staff.permissions import Perm, Role
 DEVICE_COOKIE_AGE = 60 * 60 * 24 * 365 * 5
 
 
-def home_for(user: Viewer | ApiClient | None) -> str:
-    """Where a person starts: cooks at the kitchen screens, everyone else on the floor."""
+def home_for(user: Viewer | ApiClient | None, role: str = "venue") -> str:
+    """Where a person starts: cooks at the kitchen screens, everyone else on the floor; at head office, the
+    morning check of the group's books."""
+    if role == "head_office":
+        return "/manage/books"
     if isinstance(user, Viewer) and not user.can(Perm.FLOOR_VIEW) and user.can(Perm.KITCHEN_VIEW):
         return "/kds"
     return "/floor"
@@ -123,7 +126,7 @@ async def login(request: Request[Any, Any, Any], db: web.Db) -> Response[Any]:
     assert outcome.token is not None
     assert outcome.staff is not None
     viewer = Viewer(outcome.staff, 0, None)
-    target = next_url or home_for(viewer)
+    target = next_url or home_for(viewer, settings.role)
     cookie = Cookie(
         key=SESSION_COOKIE,
         value=outcome.token,

@@ -77,3 +77,22 @@ async def test_a_head_office_has_no_venue_link_page_and_a_venue_no_venue_list(ap
     paths = {route.path for route in app.routes}
     assert "/manage/venues" in paths
     assert not {path for r in sync_controllers.ROUTES for path in r.paths} & paths
+
+
+async def test_a_manager_at_head_office_starts_at_the_morning_check_without_the_venue_pages(
+    device_factory: Any, demo: None
+) -> None:
+    device = await device_factory()
+    response = await device.client.post(
+        "/login", data={"pin": "9999", "_csrf_token": device.csrf}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/manage/books"
+    home = await device.get("/", follow_redirects=False)
+    assert home.headers["location"] == "/manage/books"
+    page = await device.get("/manage/books")
+    assert page.status_code == 200
+    nav = page.text.split('<nav class="nav">', 1)[1].split("</nav>", 1)[0]
+    assert 'href="/manage"' in nav
+    for venue_page in ('href="/floor"', 'href="/kds"', 'href="/reservations"', 'href="/closes/day"', 'href="/guests"'):
+        assert venue_page not in nav
