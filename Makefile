@@ -40,6 +40,7 @@ hledger:
 lint: setup
 	$(BIN)/ruff check $(CODE) tests
 	$(BIN)/ruff format --check $(CODE) tests
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy $(filter-out bench,$(CODE))
