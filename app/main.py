@@ -15,7 +15,7 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, ValidationException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -57,7 +57,7 @@ from app.invoices import controllers as invoices_controllers
 from app.invoices import services as invoices_services
 from app.kitchen import controllers as kitchen_controllers
 from app.kitchen import services as kitchen_services
-from app.lib import headers, web
+from app.lib import forms, headers, web
 from app.lib.db import Database
 from app.lib.errors import DomainError
 from app.lib.events import EventBus
@@ -291,6 +291,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # Litestar's fallback for anything unhandled: a database outage becomes a clear 503.
             HTTP_500_INTERNAL_SERVER_ERROR: web.unexpected_error,
             DomainError: web.error_response,
+            ValidationException: forms.refused,
             NotAuthorizedException: _not_authorized,
             PermissionDeniedException: _forbidden,
         },

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
+from msgspec import Meta
 
 from app.floor import queries, services
 from app.floor.models import DiningTable, TableShape
 from app.floor.services import FloorFields, Geometry, TableFields
-from app.lib import web
+from app.lib import forms, manage, web
 from app.lib.errors import InvalidInput, NotFound
 from app.staff.auth import Viewer
 from app.staff.permissions import Perm
@@ -31,17 +32,16 @@ def _actor(request: Req) -> int | None:
     return viewer.staff.id
 
 
-def _floor_fields(fields: Mapping[str, Any]) -> FloorFields:
-    return FloorFields(
-        name=web.field_text(fields, "name", label="Name", max_length=services.FLOOR_NAME_MAX),
-        sort_order=web.field_int(fields, "sort_order", label="Order", minimum=0, maximum=services.SORT_MAX, default=0),
-        width=web.field_int(
-            fields, "width", label="Plan width", minimum=services.PLAN_MIN, maximum=services.PLAN_MAX, default=1000
-        ),
-        height=web.field_int(
-            fields, "height", label="Plan depth", minimum=services.PLAN_MIN, maximum=services.PLAN_MAX, default=700
-        ),
-    )
+class FloorForm(forms.Form):
+    """A floor as a manager submits it; a blank order or plan size takes the usual one."""
+
+    name: Annotated[str, Meta(title="Name"), forms.Text(max_length=services.FLOOR_NAME_MAX)]
+    sort_order: Annotated[int, Meta(title="Order", ge=0, le=services.SORT_MAX)] = 0
+    width: Annotated[int, Meta(title="Plan width", ge=services.PLAN_MIN, le=services.PLAN_MAX)] = 1000
+    height: Annotated[int, Meta(title="Plan depth", ge=services.PLAN_MIN, le=services.PLAN_MAX)] = 700
+
+    def fields(self) -> FloorFields:
+        return FloorFields(name=self.name, sort_order=self.sort_order, width=self.width, height=self.height)
 
 
 def _shape(fields: Mapping[str, Any]) -> TableShape:
@@ -81,44 +81,29 @@ async def _floors_page(request: Req, db: web.Db, *, flash: str | None = None) ->
     return web.page(request, "floor/editor_floors.html", fragment="floor/_editor_floors.html", rows=rows, flash=flash)
 
 
-@get("/manage/floors", permission=Perm.FLOOR_MANAGE, include_in_schema=False)
-async def floors_page(request: Req, db: web.Db) -> Template:
-    """Floors and sections: their order, plan size and tables."""
-    return await _floors_page(request, db)
+async def _show_floors(request: Req, db: web.Db, flash: str | None) -> Template:
+    return await _floors_page(request, db, flash=flash)
 
 
-@post("/manage/floors", permission=Perm.FLOOR_MANAGE, include_in_schema=False)
-async def floor_create(request: Req, db: web.Db) -> Template:
-    """Add a floor or section."""
-    fields = _floor_fields(await web.form_data(request))
-    async with db.write() as session:
-        floor = await services.create_floor(session, fields, actor_id=_actor(request))
-    return await _floors_page(request, db, flash=f"Added {floor.name}. Open its plan to place tables.")
-
-
-@post("/manage/floors/{floor_id:int}", permission=Perm.FLOOR_MANAGE, include_in_schema=False)
-async def floor_update(request: Req, db: web.Db, floor_id: FromPath[int]) -> Template:
-    """Save a floor's name, order and plan size."""
-    fields = _floor_fields(await web.form_data(request))
-    async with db.write() as session:
-        floor = await services.update_floor(session, floor_id, fields, actor_id=_actor(request))
-    return await _floors_page(request, db, flash=f"Saved {floor.name}.")
-
-
-@post("/manage/floors/{floor_id:int}/archive", permission=Perm.FLOOR_MANAGE, include_in_schema=False)
-async def floor_archive(request: Req, db: web.Db, floor_id: FromPath[int]) -> Template:
-    """Take a floor out of service."""
-    async with db.write() as session:
-        floor = await services.archive_floor(session, floor_id, actor_id=_actor(request))
-    return await _floors_page(request, db, flash=f"Archived {floor.name}.")
-
-
-@post("/manage/floors/{floor_id:int}/restore", permission=Perm.FLOOR_MANAGE, include_in_schema=False)
-async def floor_restore(request: Req, db: web.Db, floor_id: FromPath[int]) -> Template:
-    """Put an archived floor back in service."""
-    async with db.write() as session:
-        floor = await services.restore_floor(session, floor_id, actor_id=_actor(request))
-    return await _floors_page(request, db, flash=f"Restored {floor.name}.")
+FLOORS: manage.Managed[FloorFields] = manage.Managed(
+    path="/manage/floors",
+    name="floor",
+    permission=Perm.FLOOR_MANAGE,
+    show=_show_floors,
+    actor=_actor,
+    form=FloorForm,
+    create=lambda session, fields, actor: services.create_floor(session, fields, actor_id=actor),
+    update=lambda session, floor_id, fields, actor: services.update_floor(session, floor_id, fields, actor_id=actor),
+    archive=lambda session, floor_id, actor: services.archive_floor(session, floor_id, actor_id=actor),
+    restore=lambda session, floor_id, actor: services.restore_floor(session, floor_id, actor_id=actor),
+    messages={
+        "create": "Added {0.name}. Open its plan to place tables.",
+        "update": "Saved {0.name}.",
+        "archive": "Archived {0.name}.",
+        "restore": "Restored {0.name}.",
+    },
+    list_doc="Floors and sections: their order, plan size and tables.",
+)
 
 
 # The plan editor ---------------------------------------------------------------------------------
@@ -236,11 +221,7 @@ async def table_restore(request: Req, db: web.Db, floor_id: FromPath[int], table
 
 
 ROUTES: list[Any] = [
-    floors_page,
-    floor_create,
-    floor_update,
-    floor_archive,
-    floor_restore,
+    *FLOORS.routes(),
     editor_page,
     table_add,
     table_update,

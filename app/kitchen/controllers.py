@@ -71,7 +71,7 @@ STATIONS: manage.Managed[setup.StationForm] = manage.Managed(
     permission=Perm.STATIONS_MANAGE,
     show=_after_change,
     actor=_actor,
-    parse=setup.parse_station,
+    form=setup.StationInput,
     create=lambda session, form, actor: setup.save_station(session, form, station_id=None, actor_id=actor or 0),
     update=lambda session, station_id, form, actor: setup.save_station(
         session, form, station_id=station_id, actor_id=actor or 0
@@ -91,7 +91,7 @@ PRINTERS: manage.Managed[setup.PrinterForm] = manage.Managed(
     permission=Perm.PRINTERS_MANAGE,
     show=_after_change,
     actor=_actor,
-    parse=setup.parse_printer,
+    form=setup.PrinterInput,
     create=lambda session, form, actor: setup.save_printer(session, form, printer_id=None, actor_id=actor or 0),
     update=lambda session, printer_id, form, actor: setup.save_printer(
         session, form, printer_id=printer_id, actor_id=actor or 0

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+from msgspec import Meta
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.kitchen.models import Printer, PrinterRole, Station, StationKind, StationPacing
-from app.lib import audit, web
+from app.lib import audit, forms
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput, NotFound
 from app.menu.models import MenuCategory, MenuItem
@@ -42,51 +43,54 @@ class PrinterForm:
     backup_printer_id: int | None
 
 
-def _optional_id(fields: Mapping[str, Any], name: str, label: str) -> int | None:
-    raw = str(fields.get(name) or "").strip()
-    if not raw:
-        return None
-    return web.field_int(fields, name, label=label, minimum=1)
+class StationInput(forms.Form):
+    """The station form as submitted; a blank position is first and a blank timing fires at once."""
+
+    name: Annotated[str, Meta(title="Station name"), forms.Text(max_length=40)]
+    kind: Annotated[StationKind, Meta(title="Kind")]
+    yellow_after_min: Annotated[int, Meta(title="Yellow after (minutes)", ge=1, le=240)]
+    red_after_min: Annotated[int, Meta(title="Red after (minutes)", ge=1, le=480)]
+    printer_id: Annotated[int, Meta(title="Printer", ge=1)] = forms.NONE_CHOSEN
+    sort_order: Annotated[int, Meta(title="Position", ge=0, le=999)] = 0
+    pacing: Annotated[StationPacing, Meta(title="Timing")] = StationPacing.AT_ONCE
+
+    def check(self) -> None:
+        if self.red_after_min <= self.yellow_after_min:
+            raise ValueError("A ticket must turn red later than it turns yellow.")
+
+    def fields(self) -> StationForm:
+        return StationForm(
+            name=self.name,
+            kind=self.kind,
+            printer_id=self.printer_id or None,
+            yellow_after_s=self.yellow_after_min * 60,
+            red_after_s=self.red_after_min * 60,
+            sort_order=self.sort_order,
+            pacing=self.pacing,
+        )
 
 
-def _choice(enum_cls: Any, raw: Any, label: str) -> Any:
-    try:
-        return enum_cls(str(raw or ""))
-    except ValueError:
-        options = ", ".join(member.value for member in enum_cls)
-        raise InvalidInput(f"{label} must be one of: {options}.") from None
+class PrinterInput(forms.Form):
+    """The printer form as submitted; blanks take the usual role, profile, width and code page."""
 
+    name: Annotated[str, Meta(title="Printer name"), forms.Text(max_length=60)]
+    uri: Annotated[str, Meta(title="Address"), forms.Text(max_length=300)]
+    role: Annotated[PrinterRole, Meta(title="Role")] = PrinterRole.PREP
+    profile: Annotated[str, Meta(title="Profile"), forms.Text(max_length=60, required=False)] = ""
+    columns: Annotated[int, Meta(title="Columns", ge=24, le=80)] = 42
+    codepage: Annotated[str, Meta(title="Code page"), forms.Text(max_length=20, required=False)] = ""
+    backup_printer_id: Annotated[int, Meta(title="Backup printer", ge=1)] = forms.NONE_CHOSEN
 
-def parse_station(fields: Mapping[str, Any]) -> StationForm:
-    """A station form, or a clear refusal."""
-    yellow_min = web.field_int(fields, "yellow_after_min", label="Yellow after (minutes)", minimum=1, maximum=240)
-    red_min = web.field_int(fields, "red_after_min", label="Red after (minutes)", minimum=1, maximum=480)
-    if red_min <= yellow_min:
-        raise InvalidInput("A ticket must turn red later than it turns yellow.")
-    return StationForm(
-        name=web.field_text(fields, "name", label="Station name", max_length=40),
-        kind=_choice(StationKind, fields.get("kind"), "Kind"),
-        printer_id=_optional_id(fields, "printer_id", "Printer"),
-        yellow_after_s=yellow_min * 60,
-        red_after_s=red_min * 60,
-        sort_order=web.field_int(fields, "sort_order", label="Position", minimum=0, maximum=999, default=0),
-        pacing=_choice(StationPacing, fields.get("pacing") or StationPacing.AT_ONCE.value, "Timing"),
-    )
-
-
-def parse_printer(fields: Mapping[str, Any]) -> PrinterForm:
-    """A printer form, or a clear refusal."""
-    return PrinterForm(
-        name=web.field_text(fields, "name", label="Printer name", max_length=60),
-        uri=web.field_text(fields, "uri", label="Address", max_length=300),
-        role=_choice(PrinterRole, fields.get("role") or "prep", "Role"),
-        profile=web.field_text(fields, "profile", label="Profile", max_length=60, required=False) or "default",
-        columns=web.field_int(fields, "columns", label="Columns", minimum=24, maximum=80, default=42),
-        codepage=(
-            web.field_text(fields, "codepage", label="Code page", max_length=20, required=False) or "CP858"
-        ).upper(),
-        backup_printer_id=_optional_id(fields, "backup_printer_id", "Backup printer"),
-    )
+    def fields(self) -> PrinterForm:
+        return PrinterForm(
+            name=self.name,
+            uri=self.uri,
+            role=self.role,
+            profile=self.profile or "default",
+            columns=self.columns,
+            codepage=(self.codepage or "CP858").upper(),
+            backup_printer_id=self.backup_printer_id or None,
+        )
 
 
 PRINTER_CHECK = "printer_check"

@@ -16,7 +16,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import Body, FromPath
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.lib import web
+from app.lib import forms, web
 from app.lib.db import Database
 
 Req = Request[Any, Any, Any]
@@ -161,7 +161,8 @@ class Managed(Generic[FieldsT]):
             # The typed form, decoded by Litestar from the url-encoded body before the handler runs.
             handler.__annotations__["data"] = Annotated[self.form, FORM]
         self._route(handler, suffix, f"{suffix.capitalize()} a {self.name}.")
-        return post(path, permission=self.permission, include_in_schema=False)(handler)
+        blanks = forms.drop_blanks if self.form is not None else None
+        return post(path, permission=self.permission, include_in_schema=False, before_request=blanks)(handler)
 
     def _change(self, change: str, service: Change) -> HTTPRouteHandler:
         page = self
