@@ -33,10 +33,10 @@ from app.api import controllers as api_controllers
 from app.checks import controllers as checks_controllers
 from app.checks import delivery as checks_delivery
 from app.closes import controllers as closes_controllers
+from app.closes import mappings as closes_mappings
 from app.closes import postings as closes_postings
 from app.closes import promotion_controllers as closes_promotion_controllers
 from app.closes import queries as closes_queries
-from app.closes import services as closes_services
 from app.floor import controllers as floor_controllers
 from app.giftcards import api as giftcards_api
 from app.giftcards import controllers as giftcards_controllers
@@ -122,7 +122,7 @@ def _wire(runtime: Runtime) -> None:
     kds_live.wire(runtime)
     print_queue.wire(runtime)
     closes_postings.wire(runtime)
-    closes_services.wire(runtime.bus)
+    closes_mappings.wire(runtime.bus)
     invoices_services.wire(runtime.bus)
     giftcards_services.wire(runtime.bus)
     closes_queries.wire(runtime.db)

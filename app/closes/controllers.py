@@ -14,8 +14,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.checks.models import Refund, RefundStatus
 from app.checks.services import business_day, parse_cents
-from app.closes import charts, postings, queries, reports, services
+from app.closes import charts, postings, queries, reports
+from app.closes.checkouts import check_out_server
+from app.closes.day_close import DayNotReady, close_day, print_z_again
+from app.closes.drawers import close_drawer, move_cash, no_sale, open_drawer, put_loose_cash_in_drawer
+from app.closes.guards import today
+from app.closes.mappings import retry_exception, save_mapping, seed_posting_mappings
 from app.closes.models import CheckPosting, MappingKind, MovementKind, PoolMethod
+from app.closes.tip_pools import distribute_tips, record_hours, save_tip_rule, stop_pooling
 from app.inventory import queries as inventory_queries
 from app.lib import web
 from app.lib.clock import utcnow
@@ -148,12 +154,12 @@ async def day_close(request: Req, db: web.Db) -> Template:
     viewer = _viewer(request)
 
     async def work(session: AsyncSession) -> str:
-        await services.close_day(session, day=day, actor=viewer.staff, device_id=viewer.device_id)
+        await close_day(session, day=day, actor=viewer.staff, device_id=viewer.device_id)
         return f"{day.isoformat()} is closed: the Z report was printed and the books are locked."
 
     try:
         message = await _once(request, db, fields, work)
-    except services.DayNotReady as exc:
+    except DayNotReady as exc:
         return await _day_page(request, db, day, flash=exc.message, level="error")
     return await _day_page(request, db, day, flash=message)
 
@@ -180,7 +186,7 @@ async def mapping_save(request: Req, db: web.Db) -> Template:
     kind = str(fields.get("kind") or "")
     location = str(fields.get("stock_location_id") or "").strip()
     async with db.write() as session:
-        row = await services.save_mapping(
+        row = await save_mapping(
             session,
             kind=kind,
             subject=str(fields.get("subject") or ""),
@@ -200,7 +206,7 @@ async def mapping_save(request: Req, db: web.Db) -> Template:
 async def mapping_defaults(request: Req, db: web.Db) -> Template:
     """Fill every gap from the standard chart of accounts."""
     async with db.write() as session:
-        added = await services.seed_posting_mappings(session)
+        added = await seed_posting_mappings(session)
     return await _mappings_page(
         request, db, flash=f"Filled {added} mapping{'s' if added != 1 else ''} from the standard chart."
     )
@@ -245,7 +251,7 @@ async def exceptions_page(request: Req, db: web.Db) -> Template:
 async def exception_retry(request: Req, db: web.Db, exception_id: FromPath[int]) -> Template:
     """Try a failed posting again (it posts once)."""
     async with db.write() as session:
-        row = await services.retry_exception(session, exception_id=exception_id, actor=_viewer(request).staff)
+        row = await retry_exception(session, exception_id=exception_id, actor=_viewer(request).staff)
     if row.status.value == "open":
         return await _exceptions_page(request, db, flash=f"Still not posted: {row.reason}", level="error")
     return await _exceptions_page(request, db, flash=f"Posted {row.source_key}.")
@@ -266,7 +272,7 @@ async def refund_return_stock(request: Req, db: web.Db, refund_id: FromPath[int]
 
 async def _drawers_page(request: Req, db: web.Db, *, flash: str | None = None) -> Template:
     async with db.read() as session:
-        day = await services.today(session)
+        day = await today(session)
         rows = await queries.drawers(session, day)
         loose = await queries.loose_cash(session)
     return web.page(
@@ -296,7 +302,7 @@ async def drawer_open(request: Req, db: web.Db) -> Template:
     on_device = str(fields.get("this_device") or "") == "on"
 
     async def work(session: AsyncSession) -> str:
-        drawer = await services.open_drawer(
+        drawer = await open_drawer(
             session,
             name=str(fields.get("name") or ""),
             float_cents=float_cents,
@@ -316,7 +322,7 @@ async def drawer_loose_cash(request: Req, db: web.Db, payment_id: FromPath[int])
     drawer_id = web.field_int(fields, "drawer_id", label="Drawer", minimum=1)
 
     async def work(session: AsyncSession) -> str:
-        payment = await services.put_loose_cash_in_drawer(
+        payment = await put_loose_cash_in_drawer(
             session, payment_id=payment_id, drawer_id=drawer_id, actor=_viewer(request).staff
         )
         return (
@@ -334,7 +340,7 @@ async def drawer_move(request: Req, db: web.Db, drawer_id: FromPath[int]) -> Tem
     kind = str(fields.get("kind") or "")
 
     async def work(session: AsyncSession) -> str:
-        movement = await services.move_cash(
+        movement = await move_cash(
             session,
             drawer_id=drawer_id,
             kind=kind,
@@ -354,7 +360,7 @@ async def drawer_no_sale(request: Req, db: web.Db, drawer_id: FromPath[int]) -> 
     fields = await web.form_data(request)
 
     async def work(session: AsyncSession) -> str:
-        await services.no_sale(
+        await no_sale(
             session, drawer_id=drawer_id, reason=str(fields.get("reason") or ""), actor=_viewer(request).staff
         )
         return "The drawer opens; the no-sale is in the audit log."
@@ -372,9 +378,7 @@ async def drawer_count(request: Req, db: web.Db, drawer_id: FromPath[int]) -> Te
     counted = _cents(fields, "counted", "The counted cash", allow_zero=True)
 
     async def work(session: AsyncSession) -> str:
-        drawer = await services.close_drawer(
-            session, drawer_id=drawer_id, counted_cents=counted, actor=_viewer(request).staff
-        )
+        drawer = await close_drawer(session, drawer_id=drawer_id, counted_cents=counted, actor=_viewer(request).staff)
         difference = drawer.over_short_cents or 0
         if difference == 0:
             return f"Drawer {drawer.name} counted {counted / 100:.2f}: exact."
@@ -421,7 +425,7 @@ async def checkout_page(
     viewer = _viewer(request)
     who = staff_id if staff_id is not None and viewer.can(Perm.DAY_CLOSE) else viewer.staff.id or 0
     async with db.read() as session:
-        default = await services.today(session)
+        default = await today(session)
     return await _checkout_page(request, db, who, _day(day, default))
 
 
@@ -435,7 +439,7 @@ async def checkout_submit(request: Req, db: web.Db) -> Template:
     declared = _cents(fields, "cash_tips", "Declared cash tips", allow_zero=True) if fields.get("cash_tips") else 0
 
     async def work(session: AsyncSession) -> str:
-        checkout = await services.check_out_server(
+        checkout = await check_out_server(
             session, staff_id=staff_id, day=day, declared_cash_tips_cents=declared, actor=viewer.staff
         )
         owed = checkout.owed_to_house_cents
@@ -476,7 +480,7 @@ async def _tips_page(request: Req, db: web.Db, day: dt.date, *, flash: str | Non
 async def tips_page(request: Req, db: web.Db, day: FromQuery[str | None] = None) -> Template:
     """Tip pooling: the rule, hours worked, the day's pool and each share."""
     async with db.read() as session:
-        default = await services.today(session)
+        default = await today(session)
     return await _tips_page(request, db, _day(day, default))
 
 
@@ -492,7 +496,7 @@ async def tips_rule(request: Req, db: web.Db) -> Template:
                 fields, f"percent_{role.value}", label=f"The {role.value} share", minimum=0, maximum=100
             )
     async with db.write() as session:
-        rule = await services.save_tip_rule(
+        rule = await save_tip_rule(
             session,
             name=str(fields.get("name") or ""),
             method=str(fields.get("method") or ""),
@@ -500,7 +504,7 @@ async def tips_rule(request: Req, db: web.Db) -> Template:
             include_cash_tips=str(fields.get("include_cash_tips") or "") == "on",
             actor=_viewer(request).staff,
         )
-        day = await services.today(session)
+        day = await today(session)
     return await _tips_page(request, db, day, flash=f"Tips are pooled {rule.method.label.lower()} from now on.")
 
 
@@ -508,8 +512,8 @@ async def tips_rule(request: Req, db: web.Db) -> Template:
 async def tips_off(request: Req, db: web.Db) -> Template:
     """Stop pooling tips."""
     async with db.write() as session:
-        await services.stop_pooling(session, actor=_viewer(request).staff)
-        day = await services.today(session)
+        await stop_pooling(session, actor=_viewer(request).staff)
+        day = await today(session)
     return await _tips_page(request, db, day, flash="Tip pooling is off: each server keeps their own tips.")
 
 
@@ -527,7 +531,7 @@ async def tips_hours(request: Req, db: web.Db) -> Template:
     if not 0 <= minutes <= 24 * 60:
         raise InvalidInput("Hours worked must be a number from 0 to 24, like 7.5.")
     async with db.write() as session:
-        await services.record_hours(session, staff_id=staff_id, day=day, minutes=minutes, actor=_viewer(request).staff)
+        await record_hours(session, staff_id=staff_id, day=day, minutes=minutes, actor=_viewer(request).staff)
     return await _tips_page(request, db, day, flash="Hours saved.")
 
 
@@ -537,7 +541,7 @@ async def tips_share(request: Req, db: web.Db) -> Template:
     fields = await web.form_data(request)
     day = _day(str(fields.get("day") or ""), _today(request))
     async with db.write() as session:
-        shares = await services.distribute_tips(session, day=day, actor=_viewer(request).staff)
+        shares = await distribute_tips(session, day=day, actor=_viewer(request).staff)
     total = sum(s.share_cents for s in shares)
     return await _tips_page(request, db, day, flash=f"Shared {total / 100:.2f} between {len(shares)} people.")
 
@@ -680,7 +684,7 @@ async def z_print(request: Req, db: web.Db) -> Template:
     day = _day(str(fields.get("day") or ""), _today(request))
     viewer = _viewer(request)
     async with db.write() as session:
-        await services.print_z_again(session, day=day, actor=viewer.staff, device_id=viewer.device_id)
+        await print_z_again(session, day=day, actor=viewer.staff, device_id=viewer.device_id)
     return await _z_page(request, db, day, flash=f"The Z report of {day.isoformat()} is on its way to the printer.")
 
 

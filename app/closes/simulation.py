@@ -20,7 +20,12 @@ from app.checks import services as checks
 from app.checks.models import Tender, TenderKind
 from app.checks.queries import check_money, family, load_check
 from app.checks.terminal import PaymentTerminal
-from app.closes import queries, reports, services
+from app.closes import queries, reports
+from app.closes.checkouts import check_out_server
+from app.closes.day_close import DayNotReady, close_day
+from app.closes.drawers import close_drawer, open_drawer
+from app.closes.guards import today
+from app.closes.mappings import seed_posting_mappings
 from app.closes.models import DrawerSession, DrawerStatus
 from app.floor.models import DiningTable
 from app.kitchen import services as kitchen
@@ -95,7 +100,7 @@ class _Day:
 
     async def setup(self) -> None:
         async with self.db.write() as session:
-            await services.seed_posting_mappings(session)
+            await seed_posting_mappings(session)
         async with self.db.read() as session:
             staff = list((await session.exec(select(Staff).where(col(Staff.archived_at).is_(None)))).all())
             self.manager = next(s for s in staff if s.role in (Role.MANAGER, Role.ADMIN))
@@ -108,7 +113,7 @@ class _Day:
             self.tenders = {
                 t.kind: t for t in (await session.exec(select(Tender).where(col(Tender.archived_at).is_(None)))).all()
             }
-            self.day = await services.today(session)
+            self.day = await today(session)
             drawer = (
                 await session.exec(select(DrawerSession).where(DrawerSession.status == DrawerStatus.OPEN))
             ).first()
@@ -117,7 +122,7 @@ class _Day:
             raise DomainError("The simulation needs at least one server on the staff.")
         if drawer is None:
             async with self.db.write() as session:
-                await services.open_drawer(session, name="Main", float_cents=20000, actor=self.manager)
+                await open_drawer(session, name="Main", float_cents=20000, actor=self.manager)
 
     def _items(self, course: Course | None = None) -> list[MenuItem]:
         items = [
@@ -396,7 +401,7 @@ class _Day:
         for person in people:
             try:
                 async with self.db.write() as session:
-                    await services.check_out_server(
+                    await check_out_server(
                         session,
                         staff_id=person.id or 0,
                         day=self.day,
@@ -412,13 +417,13 @@ class _Day:
             expected = {d.id: await queries.drawer_expected(session, d) for d in open_drawers}
         for drawer_id, cents in expected.items():
             async with self.db.write() as session:
-                await services.close_drawer(session, drawer_id=drawer_id or 0, counted_cents=cents, actor=self.manager)
+                await close_drawer(session, drawer_id=drawer_id or 0, counted_cents=cents, actor=self.manager)
         await self.drain()
         try:
             async with self.db.write() as session:
-                await services.close_day(session, day=self.day, actor=self.manager)
+                await close_day(session, day=self.day, actor=self.manager)
             self.result.closed = True
-        except services.DayNotReady as exc:
+        except DayNotReady as exc:
             self.result.blockers = list(exc.detail.get("blockers", [exc.message]))
         await self.drain()
 

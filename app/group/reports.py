@@ -29,9 +29,9 @@ from sqlmodel import and_, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounting.models import Account, JournalEntry, JournalLine
+from app.closes.mappings import ROLE_ACCOUNTS
 from app.closes.models import MappingKind, PostingMapping
 from app.closes.reports import Bar
-from app.closes.services import ROLE_ACCOUNTS
 from app.group.books_models import PostingStatus, VenuePosting
 from app.group.models import Venue, VenueRecord
 from app.group.replenish import Level, Purchase, Transfer, suggest

@@ -18,8 +18,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounting.models import Account, JournalEntry, JournalLine
+from app.closes.mappings import ROLE_ACCOUNTS
 from app.closes.models import MappingKind, PostingMapping
-from app.closes.services import ROLE_ACCOUNTS
 from app.group.books import BOOKED_KINDS, DAY_CLOSED, JOURNAL_ENTRY, tender_label
 from app.group.books_models import PostingStatus, VenuePosting
 from app.group.models import Venue, VenueRecord

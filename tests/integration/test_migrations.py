@@ -19,9 +19,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.accounting.chart import STANDARD_CHART
 from app.accounting.models import Account, AccountType
 from app.accounting.services import account_by_code, create_account
+from app.closes.mappings import ROLE_ACCOUNTS
 from app.closes.models import MappingKind, PostingMapping
 from app.closes.postings import resolve_accounts
-from app.closes.services import ROLE_ACCOUNTS
 from app.lib.migrate import alembic_config, current_revision, head_revision, upgrade
 from app.models import metadata
 from tests.support.services import PostgresDatabase, postgres_url, require_service

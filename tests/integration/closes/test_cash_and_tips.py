@@ -7,8 +7,9 @@ from typing import Any
 from app.accounting.models import JournalEntry
 from app.checks.services import business_day
 from app.checks.terminal import SimulatedTerminal
-from app.closes import queries, services
+from app.closes import queries
 from app.closes.models import DrawerMovement, DrawerSession, MovementKind, ServerCheckout, TipShare
+from app.closes.tip_pools import distribute_tips, record_hours, save_tip_rule
 from app.kitchen.models import PrintJob
 from app.lib.audit import AuditEntry
 from app.lib.clock import utcnow
@@ -167,7 +168,7 @@ async def test_the_tip_pool_by_role_then_hours_splits_to_the_cent(
     await settle(runtime)
     day = business_day(settings, utcnow())
     async with runtime.db.write() as session:
-        await services.save_tip_rule(
+        await save_tip_rule(
             session,
             name="Front and back",
             method="role_percent",
@@ -175,20 +176,20 @@ async def test_the_tip_pool_by_role_then_hours_splits_to_the_cent(
             include_cash_tips=False,
             actor=manager,
         )
-        await services.record_hours(session, staff_id=lena.id or 0, day=day, minutes=300, actor=manager)
-        await services.record_hours(session, staff_id=milo.id or 0, day=day, minutes=200, actor=manager)
-        await services.record_hours(session, staff_id=ravi.id or 0, day=day, minutes=480, actor=manager)
-        shares = await services.distribute_tips(session, day=day, actor=manager)
+        await record_hours(session, staff_id=lena.id or 0, day=day, minutes=300, actor=manager)
+        await record_hours(session, staff_id=milo.id or 0, day=day, minutes=200, actor=manager)
+        await record_hours(session, staff_id=ravi.id or 0, day=day, minutes=480, actor=manager)
+        shares = await distribute_tips(session, day=day, actor=manager)
     by_person = {s.staff_id: s.share_cents for s in shares}
     assert by_person == {lena.id: 421, milo.id: 280, ravi.id: 300}
     assert sum(by_person.values()) == 1001
     async with runtime.db.write() as session:
-        await services.save_tip_rule(
+        await save_tip_rule(
             session, name="Hours", method="hours", role_percents={}, include_cash_tips=False, actor=manager
         )
-        await services.record_hours(session, staff_id=ravi.id or 0, day=day, minutes=300, actor=manager)
-        await services.record_hours(session, staff_id=milo.id or 0, day=day, minutes=300, actor=manager)
-        shares = await services.distribute_tips(session, day=day, actor=manager)
+        await record_hours(session, staff_id=ravi.id or 0, day=day, minutes=300, actor=manager)
+        await record_hours(session, staff_id=milo.id or 0, day=day, minutes=300, actor=manager)
+        shares = await distribute_tips(session, day=day, actor=manager)
     assert sorted(s.share_cents for s in shares) == [333, 334, 334]
     assert len(await rows(runtime, TipShare)) == 3
 

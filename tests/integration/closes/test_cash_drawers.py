@@ -13,7 +13,8 @@ from app.checks import services as checks
 from app.checks.models import Payment, Refund
 from app.checks.queries import check_money, load_check
 from app.checks.terminal import SimulatedTerminal
-from app.closes import queries, services
+from app.closes import queries
+from app.closes.drawers import open_drawer
 from app.closes.models import DrawerSession
 from app.orders.models import Check, CheckStatus
 from app.staff.models import Device
@@ -24,7 +25,7 @@ async def _open(
     runtime: Any, name: str = "House", float_cents: int = 10000, device_id: int | None = None
 ) -> DrawerSession:
     async with runtime.db.write() as session:
-        return await services.open_drawer(
+        return await open_drawer(
             session, name=name, float_cents=float_cents, actor=await person(runtime, "Nora Vance"), device_id=device_id
         )
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from app.checks import services as checks
 from app.checks.terminal import SimulatedTerminal
-from app.closes import reports, services
+from app.closes import reports
+from app.closes.guards import today
 from tests.integration.closes.arrange import Served, pay, serve, settle
 
 
@@ -23,7 +24,7 @@ async def test_a_four_top_split_by_seat_and_a_two_top_are_six_covers_on_the_z_re
     await pay(runtime, terminal, two, "Card")
     await settle(runtime)
     async with runtime.db.read() as session:
-        z = await reports.z_report(session, await services.today(session))
+        z = await reports.z_report(session, await today(session))
     assert z.checks == 5
     assert z.covers == 6
     page = await manager.get("/closes/day")

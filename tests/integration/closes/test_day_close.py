@@ -8,7 +8,8 @@ from typing import Any
 from app.accounting.models import JournalEntry, LockedDay
 from app.checks.services import business_day
 from app.checks.terminal import SimulatedTerminal
-from app.closes import services
+from app.closes.day_close import close_day, sweep_void_waste
+from app.closes.drawers import open_drawer
 from app.closes.models import BusinessDay, CheckPosting, DayStatus, DrawerSession
 from app.kitchen.models import PrintJob
 from app.lib.clock import utcnow
@@ -32,7 +33,7 @@ async def test_closing_the_day_is_refused_with_the_exact_list_then_succeeds_once
     category_id = await unmap_category(runtime, "From the Grill")
     # The drawer opens before service: cash goes into it, and its count answers for that cash.
     async with runtime.db.write() as session:
-        await services.open_drawer(session, name="Bar", float_cents=10000, actor=await person(runtime, "Nora Vance"))
+        await open_drawer(session, name="Bar", float_cents=10000, actor=await person(runtime, "Nora Vance"))
     paid = await serve(runtime, ["GR-BUR"], table="7")
     await pay(runtime, terminal, paid, "Cash")
     await settle(runtime)
@@ -112,7 +113,7 @@ async def test_a_check_closed_after_its_day_was_closed_posts_on_the_next_open_da
     manager = await person(runtime, "Nora Vance")
     day = business_day(settings, utcnow())
     async with runtime.db.write() as session:
-        await services.close_day(session, day=day, actor=manager)
+        await close_day(session, day=day, actor=manager)
     served = await serve(runtime, ["PA-CAR"])
     await pay(runtime, terminal, served, "Card", tip=100)
     await settle(runtime)
@@ -172,9 +173,9 @@ async def test_the_close_sweeps_voids_after_fire_that_no_closed_check_has_wasted
         )
     day = business_day(settings, utcnow())
     async with runtime.db.write() as session:
-        assert await services.sweep_void_waste(session, day) == 1
+        assert await sweep_void_waste(session, day) == 1
     async with runtime.db.write() as session:
-        assert await services.sweep_void_waste(session, day) == 0
+        assert await sweep_void_waste(session, day) == 0
     [waste] = await rows(runtime, CheckPosting, CheckPosting.kind == PostingKind.WASTE)
     assert waste.cost_cents > 0
     assert waste.breakdown["reason"] == "Burnt"

@@ -12,7 +12,7 @@ from app.checks import services as checks
 from app.checks.terminal import SimulatedTerminal
 from app.closes import reports
 from app.closes.calculations import tax_rate_title
-from app.closes.services import z_document
+from app.closes.day_close import z_document
 from app.lib.clock import utcnow
 from app.lib.settings import Settings
 from app.orders import services as orders

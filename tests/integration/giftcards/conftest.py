@@ -31,12 +31,12 @@ async def cash_drawer(runtime: Any, demo: None) -> Any:
     """The house drawer, opened by the manager with a float before service: cash goes into it."""
     from sqlmodel import select
 
-    from app.closes import services as closes
+    from app.closes.drawers import open_drawer
     from app.staff.models import Staff
 
     async with runtime.db.write() as session:
         manager = (await session.exec(select(Staff).where(Staff.name == "Nora Vance"))).one()
-        return await closes.open_drawer(session, name="House", float_cents=10000, actor=manager)
+        return await open_drawer(session, name="House", float_cents=10000, actor=manager)
 
 
 # The API's own fixtures: the app in this loop and bearer tokens that may read, or read and write.

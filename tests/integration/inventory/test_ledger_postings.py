@@ -17,8 +17,8 @@ from app.accounting.services import lock_day
 from app.checks.queries import settings_of
 from app.checks.services import business_day
 from app.closes import postings
+from app.closes.mappings import retry_exception
 from app.closes.models import ExceptionStatus, MappingKind, PostingException, PostingMapping
-from app.closes.services import retry_exception
 from app.inventory import queries
 from app.inventory.models import StockOperation
 from app.inventory.services import (

@@ -15,8 +15,8 @@ from app.accounting.exports import export_ledger
 from app.accounting.models import Account, JournalEntry, JournalLine
 from app.accounting.queries import trial_balance
 from app.closes import postings
+from app.closes.mappings import retry_exception
 from app.closes.models import ExceptionStatus, MappingKind, PostingException, PostingMapping
-from app.closes.services import retry_exception
 from app.inventory import queries as inventory_queries
 from app.inventory.models import StockItem, StockMove
 from app.lib.audit import AuditEntry
