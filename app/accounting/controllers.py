@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 
 from app.accounting import exports, queries, services
 from app.accounting.models import AccountType
-from app.lib import web
+from app.lib import forms, manage, web
 from app.lib.clock import utcnow
 from app.lib.errors import InvalidInput
 from app.lib.settings import Settings
@@ -92,37 +92,44 @@ async def chart_page(request: Req, db: web.Db) -> Template:
     return await _chart_page(request, db)
 
 
-@post("/accounting/accounts", permission=Perm.ACCOUNTING_MANAGE, include_in_schema=False)
-async def account_create(request: Req, db: web.Db) -> Template:
-    """Add an account to the chart."""
-    fields = await web.form_data(request)
-    async with db.write() as session:
-        account = await services.create_account(
-            session,
-            code=str(fields.get("code") or ""),
-            name=str(fields.get("name") or ""),
-            type=str(fields.get("type") or ""),
-            parent_code=str(fields.get("parent_code") or "").strip() or None,
-            description=str(fields.get("description") or ""),
-            actor_id=_actor(request),
-        )
-    return await _chart_page(request, db, flash=f"Added {account.label}.")
+async def _show_chart(request: Req, db: web.Db, flash: str | None) -> Template:
+    return await _chart_page(request, db, flash=flash)
 
 
-@post("/accounting/accounts/{account_id:int}/archive", permission=Perm.ACCOUNTING_MANAGE, include_in_schema=False)
-async def account_archive(request: Req, db: web.Db, account_id: FromPath[int]) -> Template:
-    """Retire an account with no balance."""
-    async with db.write() as session:
-        account = await services.archive_account(session, account_id, actor_id=_actor(request))
-    return await _chart_page(request, db, flash=f"Archived {account.label}.")
+class AccountForm(forms.Form):
+    """A new account as submitted; the service checks the code, name, type and parent."""
+
+    code: str = ""
+    name: str = ""
+    type: str = ""
+    parent_code: str = ""
+    description: str = ""
+
+    def fields(self) -> AccountForm:
+        return self
 
 
-@post("/accounting/accounts/{account_id:int}/restore", permission=Perm.ACCOUNTING_MANAGE, include_in_schema=False)
-async def account_restore(request: Req, db: web.Db, account_id: FromPath[int]) -> Template:
-    """Bring an archived account back."""
-    async with db.write() as session:
-        account = await services.restore_account(session, account_id, actor_id=_actor(request))
-    return await _chart_page(request, db, flash=f"Restored {account.label}.")
+ACCOUNTS: manage.Managed[AccountForm] = manage.Managed(
+    path="/accounting/accounts",
+    name="account",
+    permission=Perm.ACCOUNTING_MANAGE,
+    show=_show_chart,
+    actor=_actor,
+    form=AccountForm,
+    create=lambda session, form, actor: services.create_account(
+        session,
+        code=form.code,
+        name=form.name,
+        type=form.type,
+        parent_code=form.parent_code.strip() or None,
+        description=form.description,
+        actor_id=actor,
+    ),
+    archive=lambda session, account_id, actor: services.archive_account(session, account_id, actor_id=actor),
+    restore=lambda session, account_id, actor: services.restore_account(session, account_id, actor_id=actor),
+    messages={"create": "Added {0.label}.", "archive": "Archived {0.label}.", "restore": "Restored {0.label}."},
+    list_page=False,  # the chart is read by those who may only read the books
+)
 
 
 # Journal ---------------------------------------------------------------------------------------------------
@@ -323,9 +330,7 @@ async def lock_remove(request: Req, db: web.Db) -> Template:
 ROUTES = [
     books_home,
     chart_page,
-    account_create,
-    account_archive,
-    account_restore,
+    *ACCOUNTS.routes(),
     journal_page,
     entry_page,
     entry_reverse,

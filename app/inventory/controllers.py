@@ -13,7 +13,7 @@ from litestar.response import Template
 
 from app.inventory import calculations, queries, services
 from app.inventory.models import OperationKind, StockUnit
-from app.lib import web
+from app.lib import forms, manage, web
 from app.lib.errors import InvalidInput
 from app.lib.idempotency import check_key
 from app.lib.money import Money
@@ -153,25 +153,35 @@ async def _items_page(request: Req, db: web.Db, *, flash: str | None = None) -> 
     )
 
 
-@get("/inventory/items", **MANAGE)
-async def items_page(request: Req, db: web.Db) -> Template:
-    """Stock items and locations."""
-    return await _items_page(request, db)
+async def _show_items(request: Req, db: web.Db, flash: str | None) -> Template:
+    return await _items_page(request, db, flash=flash)
 
 
-@post("/inventory/items", **MANAGE)
-async def item_create(request: Req, db: web.Db) -> Template:
-    """Add a stock item."""
-    fields = await web.form_data(request)
-    async with db.write() as session:
-        item = await services.create_stock_item(
-            session,
-            name=str(fields.get("name") or ""),
-            unit=str(fields.get("unit") or ""),
-            counted=str(fields.get("counted") or "") == "on",
-            actor_id=_actor(request),
-        )
-    return await _items_page(request, db, flash=f"Added {item.name}.")
+class StockItemForm(forms.Form):
+    """A new stock item as submitted; the service checks the name and the unit."""
+
+    name: str = ""
+    unit: str = ""
+    counted: str = ""
+
+    def fields(self) -> StockItemForm:
+        return self
+
+
+ITEMS: manage.Managed[StockItemForm] = manage.Managed(
+    path="/inventory/items",
+    name="stock_item",
+    permission=Perm.INVENTORY_MANAGE,
+    show=_show_items,
+    actor=_actor,
+    form=StockItemForm,
+    create=lambda session, form, actor: services.create_stock_item(
+        session, name=form.name, unit=form.unit, counted=form.counted == "on", actor_id=actor
+    ),
+    archive=lambda session, item_id, actor: services.archive_stock_item(session, item_id, actor_id=actor),
+    messages=manage.NAMED_MESSAGES,
+    list_doc="Stock items and locations.",
+)
 
 
 @post("/inventory/items/{item_id:int}/counted", **MANAGE)
@@ -183,14 +193,6 @@ async def item_counted(request: Req, db: web.Db, item_id: FromPath[int]) -> Temp
         item = await services.set_item_counted(session, item_id, counted, actor_id=_actor(request))
     state = "now watched for auto-86" if counted else "no longer watched"
     return await _items_page(request, db, flash=f"{item.name} is {state}.")
-
-
-@post("/inventory/items/{item_id:int}/archive", **MANAGE)
-async def item_archive(request: Req, db: web.Db, item_id: FromPath[int]) -> Template:
-    """Retire a stock item with nothing on hand."""
-    async with db.write() as session:
-        item = await services.archive_stock_item(session, item_id, actor_id=_actor(request))
-    return await _items_page(request, db, flash=f"Archived {item.name}.")
 
 
 @post("/inventory/locations", **MANAGE)
@@ -467,10 +469,8 @@ async def moves_page(request: Req, db: web.Db, item: FromQuery[str | None] = Non
 ROUTES = [
     levels_page,
     par_set,
-    items_page,
-    item_create,
+    *ITEMS.routes(),
     item_counted,
-    item_archive,
     location_create,
     receive_page,
     receive_submit,
