@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
+from msgspec import Meta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.lib import manage, web
+from app.lib import forms, manage, web
 from app.lib.errors import InvalidInput, NotFound
 from app.lib.settings import Settings
 from app.menu import queries, services
@@ -437,11 +438,14 @@ async def modifier_restore(
 # Tax rates --------------------------------------------------------------------------------------
 
 
-def _tax_fields(fields: Mapping[str, Any]) -> TaxRateFields:
-    return TaxRateFields(
-        name=web.field_text(fields, "name", label="Name", max_length=services.NAME_MAX),
-        rate_bp=services.parse_percent(str(fields.get("rate") or "")),
-    )
+class TaxRateForm(forms.Form):
+    """A tax rate as submitted: a name and a percentage ("9" or "20.5")."""
+
+    name: Annotated[str, Meta(title="Name"), forms.Text(max_length=services.NAME_MAX)]
+    rate: str = ""
+
+    def fields(self) -> TaxRateFields:
+        return TaxRateFields(name=self.name, rate_bp=services.parse_percent(self.rate))
 
 
 async def _taxes_page(request: Req, db: web.Db, *, flash: str | None = None) -> Template:
@@ -460,7 +464,7 @@ TAXES: manage.Managed[TaxRateFields] = manage.Managed(
     permission=Perm.MENU_MANAGE,
     show=_show_taxes,
     actor=_actor,
-    parse=_tax_fields,
+    form=TaxRateForm,
     create=lambda session, fields, actor: services.create_tax_rate(session, fields, actor_id=actor),
     update=lambda session, tax_id, fields, actor: services.update_tax_rate(session, tax_id, fields, actor_id=actor),
     archive=lambda session, tax_id, actor: services.archive_tax_rate(session, tax_id, actor_id=actor),
