@@ -44,7 +44,8 @@ from app.lib.settings import Settings
 from app.main import create_app
 from app.menu.models import MenuItem
 from app.models import metadata
-from app.orders import services as orders
+from app.orders import firing, seating
+from app.orders import lines as order_lines
 from app.staff.models import Staff
 from bench.clients import log_in
 from bench.restaurant import ORDER, load
@@ -138,16 +139,16 @@ async def _seat_and_send(db: Database, table_id: int) -> tuple[int, int]:
         server = (await session.exec(select(Staff).where(Staff.name == "Lena Brooks"))).one()
         by_sku = {item.sku: item.id or 0 for item in (await session.exec(select(MenuItem))).all()}
     async with db.write() as session:
-        check = await orders.open_check(session, table_id=table_id, covers=2, server=server, kind="table")
+        check = await seating.open_check(session, table_id=table_id, covers=2, server=server, kind="table")
         for sku, seat in ORDER:
-            await orders.add_line(
+            await order_lines.add_line(
                 session,
                 check_id=check.id or 0,
-                request=orders.LineRequest(menu_item_id=by_sku[sku], seat=seat),
+                request=order_lines.LineRequest(menu_item_id=by_sku[sku], seat=seat),
                 actor=server,
                 expected_version=None,
             )
-        await orders.send(session, check_id=check.id or 0, actor=server, expected_version=None)
+        await firing.send(session, check_id=check.id or 0, actor=server, expected_version=None)
         return check.id or 0, check.version
 
 

@@ -16,7 +16,8 @@ from app.kitchen.models import Printer, PrinterRole, Station
 from app.lib.db import Database
 from app.lib.settings import Settings
 from app.menu.models import MenuItem
-from app.orders import services as orders
+from app.orders import lines as order_lines
+from app.orders import seating
 from app.staff.models import Staff
 
 # Four lines, two for the Grill and two for the Fry station, all mains: one fire makes a ticket at Grill, at Fry,
@@ -129,14 +130,14 @@ async def serve_earlier_checks(settings: Settings, count: int, tables: list[int]
         for number in range(count):
             server = servers[number % len(servers)]
             async with db.write() as session:
-                check = await orders.open_check(
+                check = await seating.open_check(
                     session, table_id=tables[number % len(tables)], covers=2, server=server, kind="table"
                 )
                 for sku, seat in ORDER:
-                    await orders.add_line(
+                    await order_lines.add_line(
                         session,
                         check_id=check.id or 0,
-                        request=orders.LineRequest(menu_item_id=by_sku[sku], seat=seat),
+                        request=order_lines.LineRequest(menu_item_id=by_sku[sku], seat=seat),
                         actor=server,
                         expected_version=None,
                     )

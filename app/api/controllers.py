@@ -24,7 +24,8 @@ from app.lib.errors import InvalidInput, NotFound
 from app.lib.idempotency import StoredResponse, fingerprint, run_once
 from app.menu import services as menu_services
 from app.menu.models import MenuItem
-from app.orders import services as orders
+from app.orders import firing, seating
+from app.orders import lines as order_lines
 from app.orders.models import CheckKind
 from app.staff.auth import ApiClient
 from app.staff.models import Staff
@@ -225,7 +226,7 @@ async def _place_order(session: AsyncSession, data: schemas.OrderIn) -> schemas.
     unknown = sorted(sku for sku in skus if sku not in items or items[sku].archived_at is not None)
     if unknown:
         raise InvalidInput(f"Unknown menu items: {', '.join(unknown)}. Nothing was ordered.")
-    check = await orders.open_check(
+    check = await seating.open_check(
         session,
         table_id=None,
         covers=1,
@@ -234,10 +235,10 @@ async def _place_order(session: AsyncSession, data: schemas.OrderIn) -> schemas.
         tab_name=_clean(data.customer_name, "customer_name").strip() or None,
     )
     for line in data.lines:
-        await orders.add_line(
+        await order_lines.add_line(
             session,
             check_id=check.id or 0,
-            request=orders.LineRequest(
+            request=order_lines.LineRequest(
                 menu_item_id=items[line.sku].id or 0,
                 quantity=line.quantity,
                 note=_clean(line.note, "note"),
@@ -246,7 +247,7 @@ async def _place_order(session: AsyncSession, data: schemas.OrderIn) -> schemas.
             actor=owner,
             expected_version=None,
         )
-    fires = await orders.send(session, check_id=check.id or 0, actor=owner, expected_version=None)
+    fires = await firing.send(session, check_id=check.id or 0, actor=owner, expected_version=None)
     money = await check_money(session, check)
     return schemas.OrderOut(
         check_id=check.id or 0,

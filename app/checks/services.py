@@ -90,6 +90,7 @@ from app.lib.events import emit
 from app.lib.money import Money
 from app.lib.outbox import OutboxMessage, RetryLater, enqueue
 from app.lib.settings import Settings
+from app.orders import firing, seating, voids
 from app.orders import services as orders
 from app.orders.models import Check, CheckLine, CheckStatus, LineModifier, LineState
 from app.staff.models import Staff
@@ -521,7 +522,7 @@ async def _new_split_check(session: AsyncSession, source: Check, actor: Staff) -
     server = await session.get(Staff, source.server_id)
     if server is None:
         raise NotFound("The check's server is not on the staff list any more.")
-    target = await orders.open_check(
+    target = await seating.open_check(
         session,
         table_id=source.table_id,
         covers=1,
@@ -554,7 +555,7 @@ async def _move(
     approver: Staff | None,
 ) -> list[dict[str, Any]]:
     seats = {line.id: line.seat for line in lines}
-    moved = await orders.move_lines(
+    moved = await seating.move_lines(
         session,
         line_ids=[line.id or 0 for line in lines],
         from_check_id=source.id or 0,
@@ -1573,7 +1574,7 @@ async def clear_table(session: AsyncSession, *, check_id: int, actor: Staff) -> 
             f"The table still has check{'s' if len(others) != 1 else ''} {numbers} open; clear it once the last "
             "check is paid. Nothing was changed."
         )
-    return await orders.clear_table(session, check_id, actor)
+    return await seating.clear_table(session, check_id, actor)
 
 
 # ---------------------------------------------------------------------------------------------- unsent items
@@ -1595,7 +1596,7 @@ async def send_unsent(
         raise InvalidInput("Every item on this check is already with the kitchen.")
     version = expected_version
     for course in sorted({line.course for line in unsent}, key=lambda c: c.order):
-        await orders.fire_course(
+        await firing.fire_course(
             session, check_id=check_id, course=course, actor=actor, expected_version=version, approver=approver
         )
         version = None
@@ -1618,7 +1619,7 @@ async def void_unsent(
         raise InvalidInput("There are no unsent items on this check.")
     version = expected_version
     for line in unsent:
-        await orders.void_line(
+        await voids.void_line(
             session,
             check_id=check_id,
             line_id=line.id or 0,

@@ -34,8 +34,9 @@ from app.lib.db import Database
 from app.lib.errors import DomainError
 from app.lib.outbox import OutboxDispatcher
 from app.menu.models import Course, MenuItem
+from app.orders import firing, seating, voids
+from app.orders import lines as order_lines
 from app.orders import queries as order_queries
-from app.orders import services as orders
 from app.orders.models import Check, CheckKind, CheckLine, CheckStatus, LineState
 from app.staff.models import Staff
 from app.staff.permissions import Role
@@ -169,7 +170,7 @@ class _Day:
                 rng.randint(1, max(1, min(table.seats, 6))),
             )
         async with self.db.write() as session:
-            check = await orders.open_check(
+            check = await seating.open_check(
                 session,
                 table_id=table.id if table else None,
                 covers=covers,
@@ -185,7 +186,7 @@ class _Day:
             if kind is not CheckKind.TAB:
                 picks = [rng.choice(drinks), rng.choice(food)] + ([rng.choice(food)] if rng.random() < 0.4 else [])
             for item in picks:
-                request = orders.LineRequest(
+                request = order_lines.LineRequest(
                     menu_item_id=item.id or 0,
                     seat=seat if kind is CheckKind.TABLE else None,
                     modifier_ids=await self._choices(item),
@@ -193,7 +194,7 @@ class _Day:
                 )
                 try:
                     async with self.db.write() as session:
-                        await orders.add_line(
+                        await order_lines.add_line(
                             session, check_id=check_id, request=request, actor=server, expected_version=None
                         )
                 except DomainError:
@@ -203,7 +204,7 @@ class _Day:
             if not lines:
                 await checks.close_check(session, check_id=check_id, actor=server)
                 return
-            await orders.send(session, check_id=check_id, actor=server, expected_version=None)
+            await firing.send(session, check_id=check_id, actor=server, expected_version=None)
         await self.drain()
         await self._bump(check_id)
         await self._adjust(check_id, server)
@@ -239,7 +240,7 @@ class _Day:
         if len(sent) > 2 and rng.random() < 0.06:
             line = rng.choice(sent)
             async with self.db.write() as session:
-                await orders.void_line(
+                await voids.void_line(
                     session,
                     check_id=check_id,
                     line_id=line.id or 0,

@@ -23,7 +23,7 @@ from app.giftcards.models import GiftCard, GiftCardStatus
 from app.lib import web
 from app.lib.errors import Conflict, InvalidInput
 from app.lib.idempotency import StoredResponse, fingerprint, run_once
-from app.orders import services as orders
+from app.orders import seating
 from app.orders.models import CheckKind
 from app.staff.auth import ApiClient
 
@@ -166,7 +166,7 @@ async def sell_gift_card(
     async def work(session: AsyncSession) -> StoredResponse:
         await _online_tender(session, data.tender_id)
         owner = await _house_staff(session)
-        check = await orders.open_check(session, table_id=None, covers=1, server=owner, kind=CheckKind.ONLINE)
+        check = await seating.open_check(session, table_id=None, covers=1, server=owner, kind=CheckKind.ONLINE)
         card = await services.sell(session, check_id=check.id or 0, amount_cents=data.amount_cents, actor=owner)
         payload = {"card_id": card.id, "check_id": check.id, "owner_id": owner.id}
         return StoredResponse(201, json.dumps(payload), {})

@@ -561,9 +561,9 @@ async def _ready_if_done(session: AsyncSession, check_id: int, course: Course | 
     if course is not None and course not in open_courses:
         await orders_pacing.course_ready(session, check_id, course)
     if not open_courses:
-        from app.orders import services as order_services
+        from app.orders import seating
 
-        await order_services.mark_kitchen_ready(session, check_id)
+        await seating.mark_kitchen_ready(session, check_id)
 
 
 async def bump_item(session: AsyncSession, ticket_line_id: int, *, staff_id: int | None) -> list[int]:

@@ -25,7 +25,8 @@ from app.lib.errors import InvalidInput, ManagerApprovalRequired, NotFound, Stal
 from app.lib.idempotency import StoredResponse, check_key, fingerprint, run_once
 from app.lib.settings import Settings
 from app.menu.models import Course, MenuItem
-from app.orders import dialogs, floor_view, live, pacing, queries, services
+from app.orders import dialogs, firing, floor_view, live, pacing, queries, seating, services, voids
+from app.orders import lines as order_lines
 from app.orders.approvals import identify_approver
 from app.orders.calculations import MAX_QUANTITY, NOTE_MAX_LENGTH, VOID_REASON_MAX_LENGTH, ModifierQuestion
 from app.orders.models import Check, CheckKind, LineState, PacingTrigger
@@ -193,7 +194,7 @@ async def open_check(request: Request[Any, Any, Any], db: web.Db) -> Response[An
             raise InvalidInput("Choose the server who will look after this table.")
         if table_id is not None and (table := await session.get(DiningTable, table_id)) is not None:
             await floor_view.refuse_held_table(session, table, confirmed=_flag(fields, "confirm_hold"))
-        check = await services.open_check(
+        check = await seating.open_check(
             session, table_id=table_id, covers=covers, server=server, kind=kind, tab_name=tab_name, actor=actor
         )
         return _redirect(request, f"/checks/{check.id}" if server.id == actor.id else "/floor")
@@ -207,7 +208,7 @@ async def clear_table(request: Request[Any, Any, Any], db: web.Db, check_id: Fro
     fields = await web.form_data(request)
 
     async def work(session: AsyncSession, actor: Staff, _approver: Staff | None) -> Response[Any]:
-        check = await services.clear_table(session, check_id, actor)
+        check = await seating.clear_table(session, check_id, actor)
         table = await session.get(DiningTable, check.table_id) if check.table_id else None
         return _sheet_done(request, f"Table {table.name if table else ''} is free.")
 
@@ -221,7 +222,7 @@ async def clear_table(request: Request[Any, Any, Any], db: web.Db, check_id: Fro
 async def add_line(request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int]) -> Response[Any]:
     """Ring in an item with its choices, quantity, seat, course and note."""
     fields = await web.form_data(request)
-    line = services.LineRequest(
+    line = order_lines.LineRequest(
         menu_item_id=_required_int(fields, "menu_item_id", label="The item"),
         quantity=web.field_int(fields, "quantity", label="Quantity", default=1),
         seat=_seat(fields),
@@ -236,7 +237,7 @@ async def add_line(request: Request[Any, Any, Any], db: web.Db, check_id: FromPa
     version = _version(fields)
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
-        added = await services.add_line(
+        added = await order_lines.add_line(
             session, check_id=check_id, request=line, actor=actor, expected_version=version, approver=approver
         )
         return await _updated(request, session, check_id, f"{added.name} added.", quiet=True)
@@ -252,7 +253,7 @@ async def update_line(
     fields = await web.form_data(request)
     seat_given = "seat" in fields
     seat = _seat(fields) if seat_given else None
-    change = services.LineChange(
+    change = order_lines.LineChange(
         quantity=web.field_int(fields, "quantity", label="Quantity") if "quantity" in fields else None,
         seat=seat,
         shared=seat_given and seat is None,
@@ -266,7 +267,7 @@ async def update_line(
     version = _version(fields)
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
-        line = await services.update_line(
+        line = await order_lines.update_line(
             session,
             check_id=check_id,
             line_id=line_id,
@@ -289,7 +290,7 @@ async def repeat_line(
     version = _version(fields)
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
-        line = await services.repeat_line(
+        line = await order_lines.repeat_line(
             session, check_id=check_id, line_id=line_id, actor=actor, expected_version=version, approver=approver
         )
         return await _updated(request, session, check_id, f"Another {line.name} added.")
@@ -308,7 +309,7 @@ async def void_line(
     version = _version(fields)
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
-        result = await services.void_line(
+        result = await voids.void_line(
             session,
             check_id=check_id,
             line_id=line_id,
@@ -334,9 +335,7 @@ async def send(request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[i
     version = _version(fields)
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
-        fires = await services.send(
-            session, check_id=check_id, actor=actor, expected_version=version, approver=approver
-        )
+        fires = await firing.send(session, check_id=check_id, actor=actor, expected_version=version, approver=approver)
         names = ", ".join(f.course.label for f in fires if f.course)
         return await _updated(request, session, check_id, f"Sent to the kitchen: {names}.")
 
@@ -365,10 +364,10 @@ async def course_action(
             "approver": approver,
         }
         if action == "hold":
-            count = await services.hold_course(session, **common)
+            count = await firing.hold_course(session, **common)
             message = f"{chosen.label} held ({count} item{'s' if count != 1 else ''}); fire when ready."
         elif action == "fire":
-            await services.fire_course(session, **common)
+            await firing.fire_course(session, **common)
             message = f"{chosen.label} fired."
         elif action == "pace":
             assert trigger is not None
@@ -379,7 +378,7 @@ async def course_action(
             rule = await pacing.push_back(session, minutes=minutes, **common)
             message = f"{chosen.label} pushed back {minutes} min."
         else:
-            fire = await services.rush_course(session, **common)
+            fire = await firing.rush_course(session, **common)
             message = f"{chosen.label}: rush sent to the kitchen." if fire else f"{chosen.label} will go out as rush."
         return await _updated(request, session, check_id, message)
 
@@ -397,7 +396,7 @@ async def set_covers(request: Request[Any, Any, Any], db: web.Db, check_id: From
     version = _version(fields)
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
-        check = await services.set_covers(
+        check = await seating.set_covers(
             session, check_id=check_id, covers=covers, actor=actor, expected_version=version, approver=approver
         )
         return await _updated(
@@ -422,7 +421,7 @@ async def transfer(request: Request[Any, Any, Any], db: web.Db, check_id: FromPa
     version = _version(fields)
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
-        check = await services.transfer_check(
+        check = await seating.transfer_check(
             session,
             check_id=check_id,
             actor=actor,
@@ -449,7 +448,7 @@ async def merge(request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[
     version = _version(fields)
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
-        await services.merge_checks(
+        await seating.merge_checks(
             session,
             into_check_id=check_id,
             from_check_id=source,
@@ -471,7 +470,7 @@ async def move(request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[i
     version = _version(fields)
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
-        moved = await services.move_lines(
+        moved = await seating.move_lines(
             session,
             line_ids=line_ids,
             from_check_id=check_id,

@@ -46,7 +46,7 @@ async def pace_course(
     approver: Staff | None = None,
 ) -> CoursePacing:
     """Hold a course's unsent items and fire them by `trigger`; a rule already waiting on the course is replaced."""
-    from app.orders import services
+    from app.orders import firing
 
     if not 0 <= minutes <= MAX_MINUTES:
         raise InvalidInput(f"Minutes must be between 0 and {MAX_MINUTES}; nothing was changed.")
@@ -54,7 +54,7 @@ async def pace_course(
         raise InvalidInput("Say how many minutes after the course before to fire; nothing was changed.")
     if minutes == 0 and trigger is PacingTrigger.TIMED:
         raise InvalidInput("Say how many minutes the guests take over the course before; nothing was changed.")
-    await services.hold_course(
+    await firing.hold_course(
         session, check_id=check_id, course=course, actor=actor, expected_version=expected_version, approver=approver
     )
     view = await _view_of(session, check_id)
@@ -197,7 +197,7 @@ async def course_ready(session: AsyncSession, check_id: int, course: Course) -> 
 
 async def deliver_pace(session: AsyncSession, message: OutboxMessage) -> None:
     """The outbox deliverer for "orders.pace": fire the course of a rule that fell due, once, as its server."""
-    from app.orders import services
+    from app.orders import firing, services
 
     rule_id, revision, check_id = (message.payload.get(k) for k in ("pacing_id", "revision", "check_id"))
     if not (isinstance(rule_id, int) and isinstance(revision, int) and isinstance(check_id, int)):
@@ -228,7 +228,7 @@ async def deliver_pace(session: AsyncSession, message: OutboxMessage) -> None:
         raise NotFound(f"The server of check {check_id} does not exist.")
     try:
         async with session.begin_nested():
-            fires = await services.fire_course(
+            fires = await firing.fire_course(
                 session, check_id=check_id, course=rule.course, actor=server, expected_version=None
             )
     except DomainError as refused:

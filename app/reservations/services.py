@@ -30,8 +30,7 @@ from app.lib.db import Database
 from app.lib.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from app.lib.events import EventBus
 from app.lib.inputs import clean_text
-from app.orders import live
-from app.orders import services as orders
+from app.orders import live, seating
 from app.orders.floor_view import TABLE_HOLDS, refuse_held_table
 from app.orders.models import Check, CheckKind
 from app.reservations import calculations as calc
@@ -464,7 +463,7 @@ async def seat(
             "from three hours before its time. Seat a walk-in instead, or change the booking."
         )
     server = await _server(session, actor, server_id)
-    check = await orders.open_check(
+    check = await seating.open_check(
         session,
         table_id=reservation.tables[0],
         covers=reservation.party_size,
@@ -604,7 +603,7 @@ async def seat_waiting(
     table = await _free_table(session, table_id)
     await refuse_held_table(session, table, confirmed=confirm_hold)
     server = await _server(session, actor, server_id)
-    check = await orders.open_check(
+    check = await seating.open_check(
         session, table_id=table.id, covers=entry.party_size, server=server, kind=CheckKind.TABLE, actor=actor
     )
     booking = Booking(entry.party_size, entry.joined_at, entry.name, entry.phone, entry.notes, entry.allergies)

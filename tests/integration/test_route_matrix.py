@@ -26,7 +26,8 @@ from app.accounting.models import Account
 from app.floor.models import DiningTable
 from app.kitchen.models import Station
 from app.menu.models import MenuItem
-from app.orders import services as orders
+from app.orders import firing, seating
+from app.orders import lines as order_lines
 from app.staff import services
 from app.staff.auth import required_permissions
 from app.staff.models import Staff
@@ -103,15 +104,15 @@ async def ids(runtime: Any, everyone: dict[Role, Any]) -> dict[str, int]:
         dish = (await session.exec(select(MenuItem).where(MenuItem.sku == "PA-CAR"))).one()
         station = (await session.exec(select(Station).where(Station.name == "Grill"))).one()
         account = (await session.exec(select(Account))).first()
-        check = await orders.open_check(session, table_id=table.id, covers=2, server=lena, kind="table")
-        line = await orders.add_line(
+        check = await seating.open_check(session, table_id=table.id, covers=2, server=lena, kind="table")
+        line = await order_lines.add_line(
             session,
             check_id=check.id or 0,
-            request=orders.LineRequest(menu_item_id=dish.id or 0, seat=1),
+            request=order_lines.LineRequest(menu_item_id=dish.id or 0, seat=1),
             actor=lena,
             expected_version=None,
         )
-        await orders.send(session, check_id=check.id or 0, actor=lena, expected_version=None)
+        await firing.send(session, check_id=check.id or 0, actor=lena, expected_version=None)
     assert account is not None
     return {
         "check_id": check.id or 0,

@@ -12,7 +12,8 @@ from app.checks.models import Tender
 from app.checks.queries import CheckMoney, check_money, load_check
 from app.floor.models import DiningTable
 from app.menu.models import MenuItem
-from app.orders import services as orders
+from app.orders import firing, seating
+from app.orders import lines as order_lines
 from app.orders.models import Check
 from app.staff.models import Staff
 
@@ -65,14 +66,14 @@ async def ring_in(
     line_ids: dict[str, int] = {}
     async with runtime.db.write() as session:
         menu = {item.sku: item for item in (await session.exec(select(MenuItem))).all()}
-        check = await orders.open_check(session, table_id=table_pk, covers=covers, server=server, kind="table")
+        check = await seating.open_check(session, table_id=table_pk, covers=covers, server=server, kind="table")
         bottle_id = None
         wanted = [*items, (None, BOTTLE)] if bottle else items
         for seat, sku in wanted:
-            line = await orders.add_line(
+            line = await order_lines.add_line(
                 session,
                 check_id=check.id or 0,
-                request=orders.LineRequest(menu_item_id=menu[sku].id or 0, seat=seat),
+                request=order_lines.LineRequest(menu_item_id=menu[sku].id or 0, seat=seat),
                 actor=server,
                 expected_version=None,
             )
@@ -80,7 +81,7 @@ async def ring_in(
             if bottle and sku == BOTTLE:
                 bottle_id = line.id
         if send:
-            await orders.send(session, check_id=check.id or 0, actor=server, expected_version=None)
+            await firing.send(session, check_id=check.id or 0, actor=server, expected_version=None)
         return Arranged(check.id or 0, line_ids, bottle_id, server, table_pk)
 
 

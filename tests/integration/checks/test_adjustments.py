@@ -55,10 +55,10 @@ async def test_voids_comps_and_discounts_are_distinct_in_the_totals(manager: Any
         {"kind": "amount", "value": "5.00", "reason": "other", "reason_other": "Birthday dessert"},
     )
     assert discount.status_code == 200, discount.text
-    from app.orders import services as orders
+    from app.orders import voids
 
     async with runtime.db.write() as session:
-        await orders.void_line(
+        await voids.void_line(
             session,
             check_id=arranged.check_id,
             line_id=arranged.line_ids["BR-CID"],

@@ -252,13 +252,13 @@ async def test_a_one_guest_check_split_by_item_does_not_make_up_a_second_guest(s
 
 
 async def test_merging_a_split_check_back_keeps_its_guest(server: Any, runtime: Any) -> None:
-    from app.orders import services as orders
+    from app.orders import seating
 
     arranged = await ring_in(runtime, items=FOUR_TOP)
     await post(server, runtime, arranged.check_id, "split/seat")
     first, second, *_ = await open_checks_on(runtime, arranged.table_id or 0)
     async with runtime.db.write() as session:
-        await orders.merge_checks(
+        await seating.merge_checks(
             session,
             into_check_id=first.id or 0,
             from_check_id=second.id or 0,

@@ -16,10 +16,10 @@ async def _with_unsent_dessert(runtime: Any) -> Any:
     arranged = await ring_in(runtime, items=DINNER)
     more = await ring_in(runtime, items=[(1, "DS-TIR")], table="6", send=False)
     # The dessert rung in on another table's check moves here unsent, as a server adds it late.
-    from app.orders import services as orders
+    from app.orders import seating
 
     async with runtime.db.write() as session:
-        await orders.move_lines(
+        await seating.move_lines(
             session,
             line_ids=[more.line_ids["DS-TIR"]],
             from_check_id=more.check_id,

@@ -15,8 +15,9 @@ from app.checks.queries import check_money, load_check
 from app.checks.terminal import SimulatedTerminal
 from app.floor.models import DiningTable
 from app.menu.models import MenuItem
+from app.orders import firing, seating
+from app.orders import lines as order_lines
 from app.orders import queries as order_queries
-from app.orders import services as orders
 from app.staff.models import Staff
 
 
@@ -48,20 +49,22 @@ async def serve(
     async with runtime.db.write() as session:
         menu = {i.sku: i for i in (await session.exec(select(MenuItem))).all()}
         table_row = (await session.exec(select(DiningTable).where(DiningTable.name == table))).one()
-        check = await orders.open_check(session, table_id=table_row.id, covers=covers, server=staff, kind="table")
+        check = await seating.open_check(session, table_id=table_row.id, covers=covers, server=staff, kind="table")
         for seat, sku in enumerate(skus, start=1):
             item = menu[sku]
             questions = await order_queries.modifier_questions(session, item.id or 0)
             choices = tuple(o.id for q in questions for o in q.options[: q.min_choices])
-            line = await orders.add_line(
+            line = await order_lines.add_line(
                 session,
                 check_id=check.id or 0,
-                request=orders.LineRequest(menu_item_id=item.id or 0, seat=min(seat, covers), modifier_ids=choices),
+                request=order_lines.LineRequest(
+                    menu_item_id=item.id or 0, seat=min(seat, covers), modifier_ids=choices
+                ),
                 actor=staff,
                 expected_version=None,
             )
             line_ids[sku if sku not in line_ids else f"{sku}#{seat}"] = line.id or 0
-        await orders.send(session, check_id=check.id or 0, actor=staff, expected_version=None)
+        await firing.send(session, check_id=check.id or 0, actor=staff, expected_version=None)
     return Served(check.id or 0, line_ids, staff)
 
 

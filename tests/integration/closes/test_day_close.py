@@ -13,7 +13,7 @@ from app.closes.drawers import open_drawer
 from app.closes.models import BusinessDay, CheckPosting, DayStatus, DrawerSession
 from app.kitchen.models import PrintJob
 from app.lib.clock import utcnow
-from app.orders import services as orders
+from app.orders import voids
 from tests.integration.closes.arrange import (
     entries,
     key,
@@ -163,7 +163,7 @@ async def test_the_close_sweeps_voids_after_fire_that_no_closed_check_has_wasted
     manager = await person(runtime, "Nora Vance")
     served = await serve(runtime, ["GR-BUR", "PA-CAR"])
     async with runtime.db.write() as session:
-        await orders.void_line(
+        await voids.void_line(
             session,
             check_id=served.check_id,
             line_id=served.line_ids["GR-BUR"],

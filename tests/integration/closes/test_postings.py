@@ -11,7 +11,7 @@ from app.checks.terminal import SimulatedTerminal
 from app.closes import postings
 from app.closes.models import CheckPosting, PostingKind
 from app.inventory.models import MoveKind, OperationKind, StockMove, StockOperation
-from app.orders import services as orders
+from app.orders import voids
 from tests.integration.closes.arrange import deliver, entries, entry_lines, key, pay, person, rows, serve, tender_ids
 
 BURGER_AND_BEER = ["GR-BUR", "BR-PIL"]
@@ -169,7 +169,7 @@ async def test_a_void_after_fire_books_its_ingredients_as_waste(
     served = await serve(runtime, ["GR-BUR", "PA-CAR"])
     manager = await person(runtime, "Nora Vance")
     async with runtime.db.write() as session:
-        await orders.void_line(
+        await voids.void_line(
             session,
             check_id=served.check_id,
             line_id=served.line_ids["GR-BUR"],
@@ -196,7 +196,7 @@ async def test_with_waste_switched_off_a_void_after_fire_moves_nothing(
     served = await serve(runtime, ["GR-BUR", "PA-CAR"])
     manager = await person(runtime, "Nora Vance")
     async with runtime.db.write() as session:
-        await orders.void_line(
+        await voids.void_line(
             session,
             check_id=served.check_id,
             line_id=served.line_ids["GR-BUR"],

@@ -19,7 +19,8 @@ from app.closes.models import CheckPosting, PostingKind
 from app.closes.promotion_postings import promotion_report
 from app.lib.errors import InvalidInput, ManagerApprovalRequired
 from app.menu.models import MenuCategory, MenuItem
-from app.orders import services as orders
+from app.orders import firing, voids
+from app.orders import lines as order_lines
 from app.promotions import services as promotions
 from app.promotions.models import LinePromotion, Promotion
 from app.promotions.services import PromotionInput
@@ -44,10 +45,10 @@ async def _create(runtime: Any, form: PromotionInput) -> Promotion:
 
 async def _add(runtime: Any, check_id: int, item_id: int, server: Any) -> int:
     async with runtime.db.write() as session:
-        line = await orders.add_line(
+        line = await order_lines.add_line(
             session,
             check_id=check_id,
-            request=orders.LineRequest(menu_item_id=item_id, modifier_ids=await _first_answers(session, item_id)),
+            request=order_lines.LineRequest(menu_item_id=item_id, modifier_ids=await _first_answers(session, item_id)),
             actor=server,
             expected_version=None,
         )
@@ -114,7 +115,7 @@ async def test_a_happy_hour_is_kept_on_the_line_posted_on_its_own_account_and_re
     assert totals.subtotal == totals.gross - 650 - 525
 
     async with runtime.db.write() as session:
-        await orders.send(session, check_id=served.check_id, actor=served.server, expected_version=None)
+        await firing.send(session, check_id=served.check_id, actor=served.server, expected_version=None)
     await pay(runtime, terminal, served)
     await deliver(runtime)
     [sale] = await rows(runtime, CheckPosting, CheckPosting.check_id == served.check_id)
@@ -231,7 +232,7 @@ async def test_a_pair_breaks_when_one_is_voided_a_set_menu_forms_and_a_managers_
 
     # the unsent second cider comes off: the first is at full price again
     async with runtime.db.write() as session:
-        await orders.void_line(
+        await voids.void_line(
             session, check_id=served.check_id, line_id=second, actor=served.server, expected_version=None
         )
     assert (await _totals(runtime, served.check_id)).promotions == 1000
@@ -239,10 +240,10 @@ async def test_a_pair_breaks_when_one_is_voided_a_set_menu_forms_and_a_managers_
     assert (await _totals(runtime, served.check_id)).promotions == 1200
     # a void after send of one of the pair recomputes the same way
     async with runtime.db.write() as session:
-        await orders.send(session, check_id=served.check_id, actor=served.server, expected_version=None)
+        await firing.send(session, check_id=served.check_id, actor=served.server, expected_version=None)
     manager = await person(runtime, MANAGER)
     async with runtime.db.write() as session:
-        await orders.void_line(
+        await voids.void_line(
             session,
             check_id=served.check_id,
             line_id=third,

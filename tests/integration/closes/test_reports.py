@@ -15,7 +15,7 @@ from app.closes.calculations import tax_rate_title
 from app.closes.day_close import z_document
 from app.lib.clock import utcnow
 from app.lib.settings import Settings
-from app.orders import services as orders
+from app.orders import voids
 from printers.layouts import render_z_report
 from tests.integration.closes.arrange import pay, person, serve, settle
 from tests.support.escpos_decoder import decode
@@ -28,7 +28,7 @@ async def _evening(runtime: Any, terminal: SimulatedTerminal) -> None:
         await checks.add_discount(
             session, check_id=served.check_id, actor=manager, kind="percent", value="10", reason="Loyalty"
         )
-        await orders.void_line(
+        await voids.void_line(
             session,
             check_id=served.check_id,
             line_id=served.line_ids["DS-TIR"],

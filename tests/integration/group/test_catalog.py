@@ -24,7 +24,8 @@ from app.kitchen.models import Station
 from app.lib.audit import AuditEntry
 from app.lib.clock import utcnow
 from app.menu.models import MenuCategory, MenuItem, MenuItemModifierGroup, Modifier, ModifierGroup, TaxRate
-from app.orders import services as orders
+from app.orders import lines as order_lines
+from app.orders import seating
 from app.orders.models import CheckLine, LineModifier
 from app.staff.models import Staff
 from app.sync import catalog, queries
@@ -459,11 +460,11 @@ async def test_categories_tax_rates_and_modifier_groups_head_office_removed_are_
         server = (await session.exec(select(Staff).where(Staff.name == "Lena Brooks"))).one()
         fries = (await session.exec(select(MenuItem).where(MenuItem.sku == "TAKE-FRIES"))).one()
         mayo = (await session.exec(select(Modifier).where(Modifier.name == "Mayo"))).one()
-        check = await orders.open_check(session, table_id=None, covers=1, server=server, kind="takeout")
-        rung = await orders.add_line(
+        check = await seating.open_check(session, table_id=None, covers=1, server=server, kind="takeout")
+        rung = await order_lines.add_line(
             session,
             check_id=check.id or 0,
-            request=orders.LineRequest(menu_item_id=fries.id or 0, modifier_ids=(mayo.id or 0,)),
+            request=order_lines.LineRequest(menu_item_id=fries.id or 0, modifier_ids=(mayo.id or 0,)),
             actor=server,
             expected_version=None,
         )

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from app.floor.models import DiningTable
 from app.orders.models import Check, CheckKind
-from app.orders.services import open_check
+from app.orders.seating import open_check
 from app.staff.models import Staff
 from app.staff.permissions import Role
 

@@ -18,7 +18,7 @@ from app.guests.services import attach_guest_to_check, find_or_create_guest
 from app.kitchen.models import KitchenTicket, PrintJob
 from app.lib.audit import AuditEntry
 from app.orders.models import Check, CheckKind, CheckLine, CheckStatus, LineState
-from app.orders.services import open_check as open_check_for
+from app.orders.seating import open_check as open_check_for
 from app.staff.permissions import Role
 from tests.conftest import Device, log_in
 from tests.integration.guests.conftest import Front

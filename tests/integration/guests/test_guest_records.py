@@ -11,8 +11,8 @@ from app.guests.queries import guest_history
 from app.guests.services import attach_guest_to_check, find_or_create_guest, search_guests
 from app.lib.errors import InvalidInput, PermissionDenied
 from app.menu.models import MenuItem
+from app.orders.lines import LineRequest, add_line
 from app.orders.models import Check, CheckStatus
-from app.orders.services import LineRequest, add_line
 from app.staff.permissions import Role
 from tests.integration.guests.conftest import Front
 

@@ -18,7 +18,8 @@ from app.inventory import services as inventory
 from app.lib.errors import Conflict
 from app.lib.settings import Settings
 from app.menu.models import MenuItem
-from app.orders import services as orders
+from app.orders import lines as order_lines
+from app.orders import seating, voids
 from app.orders.models import CheckLine
 from tests.integration.closes.arrange import deliver, pay, person, serve
 from tests.integration.inventory.conftest import Stockroom
@@ -96,28 +97,28 @@ async def test_a_void_gives_the_portions_back_and_a_larger_quantity_takes_more(
     assert await _left(stockroom, "ST-BUR") == 7
     lena = await person(runtime, "Lena Brooks")
     async with runtime.db.write() as session:
-        await orders.update_line(
+        await order_lines.update_line(
             session,
             check_id=check_id,
             line_id=line.id or 0,
-            change=orders.LineChange(quantity=5),
+            change=order_lines.LineChange(quantity=5),
             actor=lena,
             expected_version=None,
         )
     assert await _left(stockroom, "ST-BUR") == 5
     with pytest.raises(Conflict, match="Only 5 Burrata & Tomatoes left"):
         async with runtime.db.write() as session:
-            await orders.update_line(
+            await order_lines.update_line(
                 session,
                 check_id=check_id,
                 line_id=line.id or 0,
-                change=orders.LineChange(quantity=11),
+                change=order_lines.LineChange(quantity=11),
                 actor=lena,
                 expected_version=None,
             )
     assert (await restaurant.lines(check_id))[0].quantity_num == 5
     async with runtime.db.write() as session:
-        await orders.void_line(session, check_id=check_id, line_id=line.id or 0, actor=lena, expected_version=None)
+        await voids.void_line(session, check_id=check_id, line_id=line.id or 0, actor=lena, expected_version=None)
     assert await _left(stockroom, "ST-BUR") == 10
 
 
@@ -186,16 +187,16 @@ async def test_two_tablets_ringing_in_the_last_portion_at_once_sell_it_once(
     checks = []
     for table in ("12", "8"):
         async with runtime.db.write() as session:
-            check = await orders.open_check(
+            check = await seating.open_check(
                 session, table_id=await restaurant.table_id(table), covers=2, server=lena, kind="table"
             )
             checks.append(check.id or 0)
 
     async def ring(session: Any, check_id: int) -> None:
-        await orders.add_line(
+        await order_lines.add_line(
             session,
             check_id=check_id,
-            request=orders.LineRequest(menu_item_id=stockroom.dishes["ST-BUR"], seat=1),
+            request=order_lines.LineRequest(menu_item_id=stockroom.dishes["ST-BUR"], seat=1),
             actor=lena,
             expected_version=None,
         )
@@ -272,7 +273,7 @@ async def test_a_dish_voided_after_the_kitchen_made_it_stays_used_until_its_wast
     served = await serve(runtime, ["ST-BUR", "ST-BUR"])
     manager = await person(runtime, "Nora Vance")
     async with runtime.db.write() as session:
-        await orders.void_line(
+        await voids.void_line(
             session,
             check_id=served.check_id,
             line_id=served.line_ids["ST-BUR"],
@@ -294,7 +295,7 @@ async def test_with_waste_switched_off_a_void_after_fire_gives_the_portion_back(
     served = await serve(runtime, ["ST-BUR"])
     assert await _left(stockroom, "ST-BUR") == 9
     async with runtime.db.write() as session:
-        await orders.void_line(
+        await voids.void_line(
             session,
             check_id=served.check_id,
             line_id=served.line_ids["ST-BUR"],

@@ -540,7 +540,7 @@ async def test_a_printer_with_its_cover_open_sends_its_ticket_to_the_backup_and_
 async def test_a_void_ticket_prints_when_it_was_voided_by_whom_who_approved_it_and_why(
     runtime: Any, demo: None
 ) -> None:
-    from app.orders import services as orders
+    from app.orders import voids
     from app.staff.models import Staff
 
     with FakeNetworkPrinter() as kitchen:
@@ -551,7 +551,7 @@ async def test_a_void_ticket_prints_when_it_was_voided_by_whom_who_approved_it_a
         async with runtime.db.write() as session:
             server = (await session.exec(select(Staff).where(Staff.name == "Lena Brooks"))).one()
             manager = (await session.exec(select(Staff).where(Staff.name == "Nora Vance"))).one()
-            await orders.void_line(
+            await voids.void_line(
                 session,
                 check_id=scene.check_id,
                 line_id=scene.line_ids["GR-RIB"],

@@ -201,7 +201,7 @@ async def test_a_rush_flags_the_open_tickets_and_prints_a_rush_slip(runtime: Any
 
 async def test_transfers_and_merges_send_nothing_to_the_kitchen(runtime: Any, demo: None) -> None:
     from app.floor.models import DiningTable
-    from app.orders import services as orders
+    from app.orders import seating
     from app.staff.models import Staff
 
     first = await open_check(runtime, table="12")
@@ -216,10 +216,10 @@ async def test_transfers_and_merges_send_nothing_to_the_kitchen(runtime: Any, de
     async with runtime.db.write() as session:
         lena = (await session.exec(select(Staff).where(Staff.name == "Lena Brooks"))).one()
         table_20 = (await session.exec(select(DiningTable).where(DiningTable.name == "20"))).one()
-        await orders.transfer_check(
+        await seating.transfer_check(
             session, check_id=first.check_id, actor=lena, expected_version=None, to_table_id=table_20.id
         )
-        await orders.merge_checks(
+        await seating.merge_checks(
             session, into_check_id=first.check_id, from_check_id=second.check_id, actor=lena, into_version=None
         )
     await runtime.dispatcher.drain()

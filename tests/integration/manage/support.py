@@ -10,7 +10,7 @@ from sqlmodel import SQLModel, col, select
 
 from app.lib.audit import AuditEntry
 from app.orders.models import Check
-from app.orders.services import open_check
+from app.orders.seating import open_check
 from app.staff.models import Staff
 
 Row = TypeVar("Row", bound=SQLModel)

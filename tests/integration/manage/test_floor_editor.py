@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from app.floor.models import DiningTable, Floor, TableShape
 from app.floor.services import FloorPlanChanged, Geometry, TableArchived, free_spot, snap, suggest_table_name
 from app.orders.models import Check
-from app.orders.services import transfer_check
+from app.orders.seating import transfer_check
 from app.staff.models import Staff
 from tests.integration.manage.support import audit_entries, audit_total, count, find, get, refused, seat, text
 

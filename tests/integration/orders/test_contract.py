@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from app.lib.errors import Conflict, InvalidInput, StaleVersion
-from app.orders import queries, services
+from app.orders import queries, seating, services
 from app.orders.calculations import TableState
 from app.orders.models import Check, CheckKind, CheckStatus, LineState
 from app.staff.models import Staff
@@ -24,7 +24,7 @@ async def test_open_check_get_check_for_update_and_bump_version(runtime: Any, re
     lena = await _staff(runtime, "Lena Brooks")
     table = await restaurant.table_id("12")
     async with runtime.db.write() as session:
-        check = await services.open_check(session, table_id=table, covers=4, server=lena, kind=CheckKind.TABLE)
+        check = await seating.open_check(session, table_id=table, covers=4, server=lena, kind=CheckKind.TABLE)
         check_id = check.id or 0
     async with runtime.db.write() as session:
         locked = await services.get_check_for_update(session, check_id)
@@ -42,12 +42,12 @@ async def test_a_split_check_may_share_its_table(runtime: Any, restaurant: Resta
     lena = await _staff(runtime, "Lena Brooks")
     table = await restaurant.table_id("12")
     async with runtime.db.write() as session:
-        first = await services.open_check(session, table_id=table, covers=2, server=lena, kind="table")
+        first = await seating.open_check(session, table_id=table, covers=2, server=lena, kind="table")
     with pytest.raises(Conflict):
         async with runtime.db.write() as session:
-            await services.open_check(session, table_id=table, covers=2, server=lena, kind="table")
+            await seating.open_check(session, table_id=table, covers=2, server=lena, kind="table")
     async with runtime.db.write() as session:
-        split = await services.open_check(
+        split = await seating.open_check(
             session, table_id=table, covers=1, server=lena, kind="table", split_from_id=first.id
         )
     assert split.split_from_id == first.id
@@ -63,7 +63,7 @@ async def test_move_lines_is_what_a_split_calls_and_it_never_fires(
     lena = await _staff(runtime, "Lena Brooks")
     soup = (await restaurant.lines(check_id))[1]
     async with runtime.db.write() as session:
-        split = await services.open_check(
+        split = await seating.open_check(
             session,
             table_id=await restaurant.table_id("12"),
             covers=1,
@@ -71,7 +71,7 @@ async def test_move_lines_is_what_a_split_calls_and_it_never_fires(
             kind="table",
             split_from_id=check_id,
         )
-        moved = await services.move_lines(
+        moved = await seating.move_lines(
             session,
             line_ids=[soup.id or 0],
             from_check_id=check_id,
@@ -91,7 +91,7 @@ async def test_mark_kitchen_ready_shows_ready_until_the_next_fire(
     await restaurant.ring_in(server, check_id, "ST-BUR", seat=1)
     await restaurant.post(server, check_id, "send")
     async with runtime.db.write() as session:
-        await services.mark_kitchen_ready(session, check_id)
+        await seating.mark_kitchen_ready(session, check_id)
     table = await restaurant.table_id("12")
 
     async def state() -> TableState:
@@ -111,7 +111,7 @@ async def test_clear_table_frees_a_paid_table_and_refuses_an_open_one(
     lena = await _staff(runtime, "Lena Brooks")
     with pytest.raises(Conflict, match="still open"):
         async with runtime.db.write() as session:
-            await services.clear_table(session, check_id, lena)
+            await seating.clear_table(session, check_id, lena)
     async with runtime.db.write() as session:
         check = await session.get(Check, check_id)
         assert check is not None
@@ -121,7 +121,7 @@ async def test_clear_table_frees_a_paid_table_and_refuses_an_open_one(
     async with runtime.db.read() as session:
         assert (await queries.table_views(session, table_ids=[table]))[0].state == TableState.PAID
     async with runtime.db.write() as session:
-        await services.clear_table(session, check_id, lena)
+        await seating.clear_table(session, check_id, lena)
     async with runtime.db.read() as session:
         assert (await queries.table_views(session, table_ids=[table]))[0].state == TableState.FREE
     assert (await restaurant.check(check_id)).table_cleared_at is not None
@@ -145,4 +145,4 @@ async def test_open_check_refuses_a_server_who_does_not_take_orders(runtime: Any
     cook = await _staff(runtime, "Ravi Okafor")
     with pytest.raises(InvalidInput, match="does not take orders"):
         async with runtime.db.write() as session:
-            await services.open_check(session, table_id=None, covers=1, server=cook, kind="takeout")
+            await seating.open_check(session, table_id=None, covers=1, server=cook, kind="takeout")

@@ -17,7 +17,8 @@ from app.floor.models import DiningTable, Floor
 from app.lib.db import Database
 from app.lib.errors import DomainError
 from app.menu.models import Course, MenuCategory, MenuItem, TaxRate
-from app.orders import services
+from app.orders import firing, seating, voids
+from app.orders import lines as order_lines
 from app.orders.models import Check, CheckKind, CheckLine, FireKind, FireLine, KitchenFire, LineState
 from app.staff.models import Staff
 from app.staff.permissions import Role
@@ -62,7 +63,7 @@ async def _seed(db: Database) -> tuple[Staff, int, list[int]]:
         session.add_all([item, *tables])
         await session.flush()
         checks = [
-            await services.open_check(session, table_id=t.id, covers=2, server=staff, kind=CheckKind.TABLE)
+            await seating.open_check(session, table_id=t.id, covers=2, server=staff, kind=CheckKind.TABLE)
             for t in tables
         ]
         return staff, item.id or 0, [c.id or 0 for c in checks]
@@ -75,10 +76,10 @@ async def _apply(db: Database, op: Op, staff: Staff, item_id: int, checks: list[
     try:
         async with db.write() as session:
             if kind == "add":
-                line = await services.add_line(
+                line = await order_lines.add_line(
                     session,
                     check_id=checks[a],
-                    request=services.LineRequest(menu_item_id=item_id, quantity=b),
+                    request=order_lines.LineRequest(menu_item_id=item_id, quantity=b),
                     actor=staff,
                     expected_version=None,
                 )
@@ -86,12 +87,12 @@ async def _apply(db: Database, op: Op, staff: Staff, item_id: int, checks: list[
                 expected.active[line.id or 0] = b
                 expected.rung_in += b
             elif kind == "send":
-                await services.send(session, check_id=checks[a], actor=staff, expected_version=None)
+                await firing.send(session, check_id=checks[a], actor=staff, expected_version=None)
             elif kind == "void" and lines:
                 line = lines[a % len(lines)]
                 partial = b if 0 < b < line.quantity_num else None
                 was_sent = line.state == LineState.SENT
-                result = await services.void_line(
+                result = await voids.void_line(
                     session,
                     check_id=line.check_id,
                     line_id=line.id or 0,
@@ -113,7 +114,7 @@ async def _apply(db: Database, op: Op, staff: Staff, item_id: int, checks: list[
             elif kind == "move" and lines:
                 line = lines[a % len(lines)]
                 other = checks[1] if line.check_id == checks[0] else checks[0]
-                await services.move_lines(
+                await seating.move_lines(
                     session, line_ids=[line.id or 0], from_check_id=line.check_id, to_check_id=other, actor=staff
                 )
                 expected.where[line.id or 0] = other

@@ -15,7 +15,7 @@ from litestar import Litestar
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from app.orders import services
+from app.orders import seating
 from app.orders.models import Check, CheckStatus
 from tests.integration.orders.conftest import Restaurant, key
 from tests.support.devices import pin_login
@@ -102,7 +102,7 @@ async def test_seating_and_firing_on_one_tablet_recolours_the_table_on_another_w
         assert took < 1.0
 
         async with runtime.db.write() as session:
-            await services.mark_kitchen_ready(session, check_id)
+            await seating.mark_kitchen_ready(session, check_id)
         html, took = await _next_update(ws, "state-ready")
         assert "READY" in html
         assert took < 1.0

@@ -18,7 +18,8 @@ from app.lib.errors import InvalidInput
 from app.lib.settings import Settings
 from app.main import create_app
 from app.menu.models import Course, MenuItem
-from app.orders import pacing, services
+from app.orders import firing, pacing, queries, seating
+from app.orders import lines as order_lines
 from app.orders.models import CheckKind, CoursePacing, FireKind, KitchenFire, LineState, PacingState, PacingTrigger
 from app.staff.models import Staff
 from tests.integration.orders.conftest import Restaurant
@@ -50,11 +51,11 @@ async def _table_with_starters_and_mains(runtime: Any, *, prep: dict[str, int] |
             session.add(item)
         server = await _staff(session, "Lena Brooks")
         table = (await session.exec(select(DiningTable).where(DiningTable.name == "12"))).one()
-        check = await services.open_check(session, table_id=table.id, covers=2, server=server, kind=CheckKind.TABLE)
+        check = await seating.open_check(session, table_id=table.id, covers=2, server=server, kind=CheckKind.TABLE)
         for sku in ("ST-BUR", "ST-SOU", "PA-CAR", "SI-MAS"):
             item = await _item(session, sku)
-            request = services.LineRequest(menu_item_id=item.id or 0)
-            await services.add_line(
+            request = order_lines.LineRequest(menu_item_id=item.id or 0)
+            await order_lines.add_line(
                 session, check_id=check.id or 0, request=request, actor=server, expected_version=None
             )
         return check.id or 0
@@ -87,7 +88,7 @@ async def _push_back(runtime: Any, check_id: int, minutes: int) -> CoursePacing:
 async def _send(runtime: Any, check_id: int) -> None:
     async with runtime.db.write() as session:
         server = await _staff(session, "Lena Brooks")
-        await services.send(session, check_id=check_id, actor=server, expected_version=None)
+        await firing.send(session, check_id=check_id, actor=server, expected_version=None)
     await runtime.dispatcher.drain()
 
 
@@ -139,7 +140,7 @@ async def test_mains_paced_on_the_bump_fire_once_when_expo_sends_the_starters(
     assert (done.state, done.fire_id, done.outcome) == (PacingState.FIRED, fired[0].id, "fired by pacing")
     # the mains went to the kitchen and the check no longer waits on pacing
     async with runtime.db.read() as session:
-        mains = await services.queries.check_view(session, check_id)
+        mains = await queries.check_view(session, check_id)
         tickets = (await session.exec(select(KitchenTicket).where(KitchenTicket.fire_id == fired[0].id))).all()
         audited = (
             await session.exec(select(AuditEntry.action).where(col(AuditEntry.subject) == f"check:{check_id}"))
@@ -164,7 +165,7 @@ async def test_a_course_held_again_is_never_fired_by_pacing(runtime: Any, demo: 
 
     async with runtime.db.write() as session:
         server = await _staff(session, "Lena Brooks")
-        await services.hold_course(session, check_id=check_id, course=Course.MAINS, actor=server, expected_version=None)
+        await firing.hold_course(session, check_id=check_id, course=Course.MAINS, actor=server, expected_version=None)
     clock.shift(timedelta(minutes=30))
     await runtime.dispatcher.drain()
 
@@ -173,7 +174,7 @@ async def test_a_course_held_again_is_never_fired_by_pacing(runtime: Any, demo: 
     assert cancelled.state is PacingState.CANCELLED
     assert cancelled.outcome == "held again by Lena Brooks"
     async with runtime.db.read() as session:
-        lines = (await services.queries.check_view(session, check_id)).courses  # type: ignore[union-attr]
+        lines = (await queries.check_view(session, check_id)).courses  # type: ignore[union-attr]
     assert {c.course: c.held for c in lines}[Course.MAINS] == 2
 
 
@@ -186,7 +187,7 @@ async def test_a_course_fired_by_hand_first_is_not_fired_again_when_its_time_com
     clock.shift(timedelta(minutes=4))
     async with runtime.db.write() as session:
         server = await _staff(session, "Lena Brooks")
-        await services.fire_course(session, check_id=check_id, course=Course.MAINS, actor=server, expected_version=None)
+        await firing.fire_course(session, check_id=check_id, course=Course.MAINS, actor=server, expected_version=None)
     clock.shift(timedelta(minutes=20))
     await runtime.dispatcher.drain()
     assert len(await _fires(runtime, check_id, Course.MAINS)) == 1
@@ -274,7 +275,7 @@ async def test_pacing_refuses_what_cannot_be_paced_and_changes_nothing(runtime: 
     with pytest.raises(InvalidInput, match="not paced"):
         await _push_back(runtime, check_id, 5)
     async with runtime.db.read() as session:
-        view = await services.queries.check_view(session, check_id)
+        view = await queries.check_view(session, check_id)
         rules = (await session.exec(select(CoursePacing))).all()
     assert view is not None
     assert not view.check.paced

@@ -13,7 +13,7 @@ from sqlmodel import select
 from app.floor.models import DiningTable
 from app.lib.clock import utcnow
 from app.orders.models import Check, CheckKind, CheckStatus
-from app.orders.services import open_check
+from app.orders.seating import open_check
 from app.reservations import queries, services
 from app.reservations.models import WaitlistEntry, WaitStatus
 from app.staff.permissions import Role
