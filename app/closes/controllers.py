@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.checks.models import Refund, RefundStatus
 from app.checks.services import business_day, parse_cents
-from app.closes import charts, postings, queries, reports
+from app.closes import charts, queries, refund_postings, reports
 from app.closes.checkouts import check_out_server
 from app.closes.day_close import DayNotReady, close_day, print_z_again
 from app.closes.drawers import close_drawer, move_cash, no_sale, open_drawer, put_loose_cash_in_drawer
@@ -261,7 +261,7 @@ async def exception_retry(request: Req, db: web.Db, exception_id: FromPath[int])
 async def refund_return_stock(request: Req, db: web.Db, refund_id: FromPath[int]) -> Template:
     """The refunded items can be sold again: put their ingredients back in stock (once)."""
     async with db.write() as session:
-        posting = await postings.return_refund_to_stock(session, refund_id, actor_id=_viewer(request).staff.id)
+        posting = await refund_postings.return_refund_to_stock(session, refund_id, actor_id=_viewer(request).staff.id)
     return await _exceptions_page(
         request, db, flash=f"Refund {refund_id}: stock worth {posting.cost_cents / 100:.2f} is back on the shelf."
     )

@@ -17,7 +17,7 @@ from app.checks import printing as check_printing
 from app.checks import services as checks
 from app.checks.models import AttemptStatus, PaymentAttempt
 from app.checks.queries import settings_of
-from app.closes import postings, queries, reports
+from app.closes import posting_base, queries, reports, stock_postings
 from app.closes.guards import _require
 from app.closes.models import BusinessDay, CheckPosting, DayStatus
 from app.closes.tip_pools import distribute_tips
@@ -106,8 +106,8 @@ async def sweep_void_waste(session: AsyncSession, day: dt.date) -> int:
         if checks.business_day(settings, line.voided_at) > day:
             continue
         try:
-            await postings.waste_voided_line(session, line)
-        except postings.PostingProblem as exc:
+            await stock_postings.waste_voided_line(session, line)
+        except posting_base.PostingProblem as exc:
             raise DayNotReady(
                 f"{day.isoformat()} cannot close yet: {exc.message}", detail={"blockers": [exc.message]}
             ) from None

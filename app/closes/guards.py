@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.accounting.services import is_day_locked, next_open_day
 from app.checks import services as checks
 from app.checks.queries import settings_of
-from app.closes import postings
+from app.closes import posting_base
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput, PermissionDenied
 from app.staff.models import Staff
@@ -54,8 +54,8 @@ async def today(session: AsyncSession) -> dt.date:
 
 async def _role_accounts(session: AsyncSession, *roles: str) -> dict[str, str]:
     try:
-        return dict((await postings.resolve_accounts(session, roles=list(roles))).roles)
-    except postings.PostingProblem as exc:
+        return dict((await posting_base.resolve_accounts(session, roles=list(roles))).roles)
+    except posting_base.PostingProblem as exc:
         raise InvalidInput(exc.message) from None
 
 

@@ -18,7 +18,7 @@ from app.accounting.services import account_by_code
 from app.checks.events import CashHandled, TenderSaved
 from app.checks.models import Tender, TenderKind
 from app.closes import calculations as calc
-from app.closes import postings
+from app.closes import posting_base, postings
 from app.closes.drawers import place_cash
 from app.closes.guards import _require
 from app.closes.models import ExceptionStatus, MappingKind, PostingException, PostingMapping
@@ -126,7 +126,7 @@ async def save_mapping(
     except ValueError:
         raise InvalidInput("Unknown kind of mapping.") from None
     subject = (subject or "").strip()
-    names = await postings.subject_names(session)
+    names = await posting_base.subject_names(session)
     known: Mapping[str, str]
     if kind is MappingKind.CATEGORY:
         known = {str(k): v for k, v in names.categories.items()}

@@ -20,7 +20,7 @@ from app.accounting.services import PostingLine, entry_by_key, post_entry
 from app.checks.queries import settings_of
 from app.checks.services import business_day
 from app.closes import calculations as calc
-from app.closes.postings import PostingProblem, posting_day, resolve_accounts
+from app.closes.posting_base import PostingProblem, posting_day, resolve_accounts
 from app.inventory import services as inventory
 from app.inventory.models import StockOperation
 from app.purchasing.models import PurchaseOrder, PurchaseReceipt, Supplier, SupplierCredit

@@ -33,7 +33,7 @@ from app.closes.models import (
     TipPoolRule,
     TipShare,
 )
-from app.closes.postings import subject_names
+from app.closes.posting_base import subject_names
 from app.closes.reports import SALES_KINDS
 from app.floor.models import DiningTable
 from app.inventory.models import StockLocation

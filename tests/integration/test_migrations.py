@@ -21,7 +21,7 @@ from app.accounting.models import Account, AccountType
 from app.accounting.services import account_by_code, create_account
 from app.closes.mappings import ROLE_ACCOUNTS
 from app.closes.models import MappingKind, PostingMapping
-from app.closes.postings import resolve_accounts
+from app.closes.posting_base import resolve_accounts
 from app.lib.migrate import alembic_config, current_revision, head_revision, upgrade
 from app.models import metadata
 from tests.support.services import PostgresDatabase, postgres_url, require_service

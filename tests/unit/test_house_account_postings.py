@@ -7,7 +7,7 @@ import datetime as dt
 
 from app.checks.models import Payment
 from app.closes.calculations import EntryLine
-from app.closes.postings import _by_house_account
+from app.closes.sales_postings import _by_house_account
 from app.invoices import pdf
 from app.invoices.models import CustomerInvoice, InvoiceKind
 

@@ -8,7 +8,7 @@ from app.accounting.models import JournalEntry
 from app.checks import services as checks
 from app.checks.queries import check_money, load_check
 from app.checks.terminal import SimulatedTerminal
-from app.closes import postings
+from app.closes import posting_base, postings, refund_postings
 from app.closes.models import CheckPosting, PostingKind
 from app.inventory.models import MoveKind, OperationKind, StockMove, StockOperation
 from app.orders import voids
@@ -54,7 +54,7 @@ async def test_delivering_the_same_closing_twice_posts_it_once(
     await pay(runtime, terminal, served, "Cash")
     await deliver(runtime)
     async with runtime.db.write() as session:
-        assert await postings.attempt(session, postings.CLOSED_TOPIC, {"check_id": served.check_id, "sequence": 1})
+        assert await postings.attempt(session, posting_base.CLOSED_TOPIC, {"check_id": served.check_id, "sequence": 1})
     assert len(await entries(runtime, JournalEntry.source_type == "check")) == 1
     assert len(await rows(runtime, StockOperation, StockOperation.kind == OperationKind.SALE)) == 1
     assert len(await rows(runtime, CheckPosting)) == 1
@@ -138,8 +138,8 @@ async def test_a_refund_reverses_revenue_tax_and_tender_and_returns_stock_only_w
     # Not marked resaleable: the beer was poured, nothing comes back.
     assert await rows(runtime, StockMove, StockMove.kind == MoveKind.REFUND_RETURN) == []
     async with runtime.db.write() as session:
-        returned = await postings.return_refund_to_stock(session, refund.id or 0)
-        again = await postings.return_refund_to_stock(session, refund.id or 0)
+        returned = await refund_postings.return_refund_to_stock(session, refund.id or 0)
+        again = await refund_postings.return_refund_to_stock(session, refund.id or 0)
     assert returned.id == again.id
     back = await rows(runtime, StockMove, StockMove.kind == MoveKind.REFUND_RETURN)
     assert back
