@@ -1,4 +1,5 @@
-"""Voiding a line, whole or in part, with a manager's approval once the kitchen has it."""
+"""Voiding a line, whole or in part: an unsent line simply goes; a sent one needs a reason and, unless the person
+may void after send, a manager's PIN, and reaches the kitchen as a void."""
 
 from __future__ import annotations
 
