@@ -84,7 +84,16 @@ def upgrade() -> None:
         sa.Column("card_id", sa.Integer(), nullable=False),
         sa.Column(
             "kind",
-            sa.Enum("issue", "redeem", "refund", "unissue", "sale_refunded", name="movementkind", native_enum=False, length=20),
+            sa.Enum(
+                "issue",
+                "redeem",
+                "refund",
+                "unissue",
+                "sale_refunded",
+                name="movementkind",
+                native_enum=False,
+                length=20,
+            ),
             nullable=False,
         ),
         sa.Column("amount_cents", sa.Integer(), nullable=False),
