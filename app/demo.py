@@ -7,7 +7,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounting.chart import seed_chart
-from app.checks.services import seed_tenders
+from app.checks.tenders import seed_tenders
 from app.closes.mappings import seed_posting_mappings
 from app.floor.models import DiningTable, Floor, TableShape
 from app.house_accounts.demo import seed_demo_house_accounts

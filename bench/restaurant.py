@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from app.checks.delivery import payment_terminal
 from app.checks.models import Tender, TenderKind
-from app.checks.services import PaymentRequest, take_payment
+from app.checks.payments import PaymentRequest, take_payment
 from app.floor.models import DiningTable, Floor, TableShape
 from app.kitchen.models import Printer, PrinterRole, Station
 from app.lib.db import Database

@@ -12,7 +12,9 @@ from litestar.response import Template
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.checks import queries, services
+from app.checks import adjustments, attempts, guards, payments, queries, receipts, services, splits, tips
+from app.checks import refunds as check_refunds
+from app.checks import tenders as check_tenders
 from app.checks.delivery import payment_terminal
 from app.checks.models import AttemptStatus, DeviceReceiptPrinter, RefundStatus, TenderKind
 from app.checks.printing import quantity_text
@@ -225,8 +227,8 @@ async def _settle_context(
         "me": viewer.staff.id,
         "printers": printers,
         "device_printer": device_printer,
-        "discount_reasons": services.DISCOUNT_REASONS,
-        "comp_reasons": services.COMP_REASONS,
+        "discount_reasons": adjustments.DISCOUNT_REASONS,
+        "comp_reasons": adjustments.COMP_REASONS,
         "qty": quantity_text,
         "refunds_completed": [r for r in money.refunds if r.status is RefundStatus.COMPLETED],
         "is_open": check.status is CheckStatus.OPEN,
@@ -278,7 +280,7 @@ async def _split_context(session: AsyncSession, request: Req, check_id: int) -> 
         "latest_split": latest,
         "table_name": await queries.table_name(session, check.table_id),
         "qty": quantity_text,
-        "max_ways": services.MAX_WAYS,
+        "max_ways": splits.MAX_WAYS,
     }
 
 
@@ -307,7 +309,7 @@ async def discount(request: Req, db: web.Db, check_id: FromPath[int]) -> Templat
     actor = _viewer(request).staff
 
     async def work(session: AsyncSession) -> str:
-        await services.add_discount(
+        await adjustments.add_discount(
             session,
             check_id=check_id,
             actor=actor,
@@ -335,7 +337,7 @@ async def discount_remove(request: Req, db: web.Db, check_id: FromPath[int], dis
     actor = _viewer(request).staff
 
     async def work(session: AsyncSession) -> str:
-        await services.remove_discount(
+        await adjustments.remove_discount(
             session,
             check_id=check_id,
             discount_id=discount_id,
@@ -356,7 +358,7 @@ async def comp(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
     actor = _viewer(request).staff
 
     async def work(session: AsyncSession) -> str:
-        await services.add_comp(
+        await adjustments.add_comp(
             session,
             check_id=check_id,
             actor=actor,
@@ -378,7 +380,7 @@ async def comp_remove(request: Req, db: web.Db, check_id: FromPath[int], comp_id
     actor = _viewer(request).staff
 
     async def work(session: AsyncSession) -> str:
-        await services.remove_comp(
+        await adjustments.remove_comp(
             session,
             check_id=check_id,
             comp_id=comp_id,
@@ -399,7 +401,7 @@ async def service_charge_waive(request: Req, db: web.Db, check_id: FromPath[int]
     actor = _viewer(request).staff
 
     async def work(session: AsyncSession) -> str:
-        await services.waive_service_charge(
+        await adjustments.waive_service_charge(
             session,
             check_id=check_id,
             actor=actor,
@@ -481,7 +483,7 @@ async def print_check(request: Req, db: web.Db, check_id: FromPath[int]) -> Temp
     viewer = _viewer(request)
 
     async def work(session: AsyncSession) -> str:
-        await services.print_guest_check(session, check_id=check_id, actor=viewer.staff, device_id=viewer.device_id)
+        await receipts.print_guest_check(session, check_id=check_id, actor=viewer.staff, device_id=viewer.device_id)
         return "Guest check sent to the printer."
 
     return await _settle(request, db, check_id, flash=await _once(request, db, fields, work))
@@ -494,7 +496,7 @@ async def print_receipt(request: Req, db: web.Db, check_id: FromPath[int]) -> Te
     viewer = _viewer(request)
 
     async def work(session: AsyncSession) -> str:
-        printer = await services.print_receipt(
+        printer = await receipts.print_receipt(
             session,
             check_id=check_id,
             actor=viewer.staff,
@@ -529,7 +531,7 @@ async def choose_printer(request: Req, db: web.Db, check_id: FromPath[int]) -> T
     printer_id = web.field_int(fields, "printer_id", label="The printer", minimum=1)
 
     async def work(session: AsyncSession) -> str:
-        printer = await services.set_receipt_printer(
+        printer = await receipts.set_receipt_printer(
             session, device_id=viewer.device_id or 0, printer_id=printer_id, actor=viewer.staff
         )
         return f"This device now prints receipts on {printer.name}."
@@ -570,7 +572,7 @@ def _split_route(path: str, doc: str, command: SplitCommand) -> Any:
 async def _by_seat(
     session: AsyncSession, request: Req, fields: Mapping[str, Any], check_id: int, approver: Staff | None
 ) -> str:
-    checks = await services.split_by_seat(
+    checks = await splits.split_by_seat(
         session,
         check_id=check_id,
         actor=_viewer(request).staff,
@@ -584,7 +586,7 @@ async def _items(
     session: AsyncSession, request: Req, fields: Mapping[str, Any], check_id: int, approver: Staff | None
 ) -> str:
     to_check = str(fields.get("to_check_id") or "new")
-    target = await services.split_items(
+    target = await splits.split_items(
         session,
         check_id=check_id,
         line_ids=_int_list(fields, "line_ids", "The items"),
@@ -600,8 +602,8 @@ async def _share(
     session: AsyncSession, request: Req, fields: Mapping[str, Any], check_id: int, approver: Staff | None
 ) -> str:
     check_ids = _int_list(fields, "check_ids", "The checks")
-    ways = None if check_ids else web.field_int(fields, "ways", label="Ways", minimum=2, maximum=services.MAX_WAYS)
-    shares = await services.share_item(
+    ways = None if check_ids else web.field_int(fields, "ways", label="Ways", minimum=2, maximum=splits.MAX_WAYS)
+    shares = await splits.share_item(
         session,
         check_id=check_id,
         line_id=web.field_int(fields, "line_id", label="The item", minimum=1),
@@ -617,8 +619,8 @@ async def _share(
 async def _even(
     session: AsyncSession, request: Req, fields: Mapping[str, Any], check_id: int, approver: Staff | None
 ) -> str:
-    ways = web.field_int(fields, "ways", label="Ways", minimum=2, maximum=services.MAX_WAYS)
-    portions = await services.split_evenly(
+    ways = web.field_int(fields, "ways", label="Ways", minimum=2, maximum=splits.MAX_WAYS)
+    portions = await splits.split_evenly(
         session,
         check_id=check_id,
         ways=ways,
@@ -637,10 +639,10 @@ async def _amounts(
     texts = [t for t in texts if t.strip()]
     settings = _settings(request)
     amounts = [
-        services.parse_cents(text, label=f"Part {index}", currency=settings.currency)
+        guards.parse_cents(text, label=f"Part {index}", currency=settings.currency)
         for index, text in enumerate(texts, start=1)
     ]
-    portions = await services.split_by_amounts(
+    portions = await splits.split_by_amounts(
         session,
         check_id=check_id,
         amounts=amounts,
@@ -654,7 +656,7 @@ async def _amounts(
 async def _undo(
     session: AsyncSession, request: Req, fields: Mapping[str, Any], check_id: int, approver: Staff | None
 ) -> str:
-    split = await services.undo_split(
+    split = await splits.undo_split(
         session,
         check_id=check_id,
         actor=_viewer(request).staff,
@@ -687,11 +689,11 @@ async def pay(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
         raw = str(fields.get(name) or "").strip()
         if not raw:
             return None
-        return services.parse_cents(raw, label=label, currency=settings.currency, allow_zero=zero)
+        return guards.parse_cents(raw, label=label, currency=settings.currency, allow_zero=zero)
 
     # The tender is judged by the payment, under the check's lock: cash takes what was handed over (the amount
     # field when no "tendered" came), any other tender the amount.
-    request_ = services.PaymentRequest(
+    request_ = payments.PaymentRequest(
         check_id=check_id,
         tender_id=tender_id,
         actor=viewer.staff,
@@ -706,7 +708,7 @@ async def pay(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
         gift_card_number=str(fields.get("gift_card_number") or "") or None,
         house_account_id=_optional_int(fields, "house_account_id", "The house account"),
     )
-    outcome = await services.take_payment(db, payment_terminal(db), request_)
+    outcome = await payments.take_payment(db, payment_terminal(db), request_)
     level = "info" if outcome.attempt.status is AttemptStatus.APPROVED else "error"
     flash = outcome.message
     taken = outcome.payment
@@ -725,7 +727,7 @@ async def pay(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
 )
 async def resolve(request: Req, db: web.Db, check_id: FromPath[int], attempt_id: FromPath[int]) -> Template:
     """Ask the terminal what became of a payment that got no answer."""
-    outcome = await services.resolve_attempt(db, payment_terminal(db), attempt_id)
+    outcome = await attempts.resolve_attempt(db, payment_terminal(db), attempt_id)
     if outcome.attempt.check_id != check_id:
         raise InvalidInput("That payment belongs to another check.")
     message = outcome.message
@@ -741,15 +743,13 @@ async def tip_adjust(request: Req, db: web.Db, check_id: FromPath[int], payment_
     fields = await web.form_data(request)
     approver = await _approver(request, db, fields)
     settings = _settings(request)
-    tip = services.parse_cents(
-        str(fields.get("tip") or ""), label="The tip", currency=settings.currency, allow_zero=True
-    )
+    tip = guards.parse_cents(str(fields.get("tip") or ""), label="The tip", currency=settings.currency, allow_zero=True)
     async with db.read() as session:
         check = await queries.load_check(session, check_id)
         money = await queries.check_money(session, check)
     if not any(p.id == payment_id for p in money.payments):
         raise InvalidInput("That payment is not on this check; reload the page.")
-    await services.adjust_tip(
+    await tips.adjust_tip(
         db, payment_terminal(db), payment_id=payment_id, tip_cents=tip, actor=_viewer(request).staff, approver=approver
     )
     return await _settle(request, db, check_id, flash="Tip changed.")
@@ -766,7 +766,7 @@ async def reopen(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
     actor = _viewer(request).staff
 
     async def work(session: AsyncSession) -> str:
-        await services.reopen_check(
+        await check_refunds.reopen_check(
             session,
             check_id=check_id,
             actor=actor,
@@ -803,10 +803,10 @@ async def refund(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
     fields = await web.form_data(request)
     approver = await _approver(request, db, fields)
     viewer = _viewer(request)
-    refunds = await services.refund(
+    refunds = await check_refunds.refund(
         db,
         payment_terminal(db),
-        services.RefundRequest(
+        check_refunds.RefundRequest(
             check_id=check_id,
             actor=viewer.staff,
             reason=_reason(fields),
@@ -859,7 +859,7 @@ async def tender_save(request: Req, db: web.Db) -> Template:
     actor = _viewer(request).staff
 
     async def work(session: AsyncSession) -> str:
-        tender = await services.save_tender(
+        tender = await check_tenders.save_tender(
             session,
             actor=actor,
             tender_id=_optional_int(fields, "tender_id", "The tender"),
@@ -893,7 +893,7 @@ async def tender_archive(request: Req, db: web.Db, tender_id: FromPath[int]) -> 
     actor = _viewer(request).staff
 
     async def work(session: AsyncSession) -> str:
-        tender = await services.archive_tender(session, tender_id=tender_id, actor=actor)
+        tender = await check_tenders.archive_tender(session, tender_id=tender_id, actor=actor)
         return f"{tender.name} is no longer offered."
 
     flash = await _once(request, db, fields, work)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from app.checks import services
+from app.checks import adjustments, attempts, services
 from app.checks.terminal import PaymentTerminal, SimulatedTerminal
 from app.lib.db import Database
 from app.lib.events import EventBus
@@ -37,6 +37,6 @@ def payment_terminal(db: Database) -> PaymentTerminal:
 
 def wire(runtime: _Runtime) -> None:
     """Recover payments a crash left pending, from any process; refuse voids that take a check below what was paid."""
-    runtime.bus.subscribe(CheckTotalLowered, services.refuse_lowering_below_paid)
+    runtime.bus.subscribe(CheckTotalLowered, adjustments.refuse_lowering_below_paid)
     db = runtime.db
-    runtime.dispatcher.register(services.RECOVERY_TOPIC, services.recovery_deliverer(lambda: payment_terminal(db)))
+    runtime.dispatcher.register(services.RECOVERY_TOPIC, attempts.recovery_deliverer(lambda: payment_terminal(db)))

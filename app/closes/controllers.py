@@ -12,8 +12,9 @@ from litestar.response import Redirect, Template
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.checks.guards import parse_cents
 from app.checks.models import Refund, RefundStatus
-from app.checks.services import business_day, parse_cents
+from app.checks.services import business_day
 from app.closes import charts, queries, refund_postings, reports
 from app.closes.checkouts import check_out_server
 from app.closes.day_close import DayNotReady, close_day, print_z_again

@@ -16,7 +16,11 @@ from typing import Any
 from sqlmodel import col, select
 
 from app.accounting.queries import trial_balance
+from app.checks import adjustments
+from app.checks import payments as check_payments
+from app.checks import refunds as check_refunds
 from app.checks import services as checks
+from app.checks import splits as check_splits
 from app.checks.models import Tender, TenderKind
 from app.checks.queries import check_money, family, load_check
 from app.checks.terminal import PaymentTerminal
@@ -253,23 +257,23 @@ class _Day:
             sent.remove(line)
         if sent and rng.random() < 0.05:
             async with self.db.write() as session:
-                await checks.add_comp(
+                await adjustments.add_comp(
                     session,
                     check_id=check_id,
                     actor=self.manager,
-                    reason=rng.choice(checks.COMP_REASONS),
+                    reason=rng.choice(adjustments.COMP_REASONS),
                     line_id=rng.choice(sent).id,
                 )
             self.result.comps += 1
         elif rng.random() < 0.07:
             async with self.db.write() as session:
-                await checks.add_discount(
+                await adjustments.add_discount(
                     session,
                     check_id=check_id,
                     actor=self.manager,
                     kind="percent",
                     value=rng.choice(["10", "15", "20"]),
-                    reason=rng.choice(checks.DISCOUNT_REASONS),
+                    reason=rng.choice(adjustments.DISCOUNT_REASONS),
                 )
             self.result.discounts += 1
 
@@ -282,9 +286,9 @@ class _Day:
             try:
                 async with self.db.write() as session:
                     if len(seats) >= 2 and rng.random() < 0.6:
-                        await checks.split_by_seat(session, check_id=check_id, actor=server)
+                        await check_splits.split_by_seat(session, check_id=check_id, actor=server)
                     else:
-                        await checks.split_evenly(session, check_id=check_id, ways=2, actor=server)
+                        await check_splits.split_evenly(session, check_id=check_id, ways=2, actor=server)
                 self.result.splits += 1
             except DomainError:
                 pass
@@ -339,7 +343,7 @@ class _Day:
         tendered = None
         if tender.kind is TenderKind.CASH:
             tendered = amount if rng.random() < 0.4 else ((amount + 499) // 500) * 500
-        request = checks.PaymentRequest(
+        request = check_payments.PaymentRequest(
             check_id=check_id,
             tender_id=tender.id or 0,
             actor=server,
@@ -349,7 +353,7 @@ class _Day:
             tendered_cents=tendered,
             portion_id=portion_id,
         )
-        outcome = await checks.take_payment(self.db, self.terminal, request)
+        outcome = await check_payments.take_payment(self.db, self.terminal, request)
         if outcome.payment is not None:
             self.result.payments[tender.name] = self.result.payments.get(tender.name, 0) + 1
 
@@ -369,10 +373,10 @@ class _Day:
             cash_paid = [p for p in money.payments if money.tenders[p.tender_id].kind is TenderKind.CASH]
             charged = [t for t in money.totals.lines if t.total > 0]
             if cash_paid and len(money.payments) == 1 and charged and not money.refunds and self.result.refunds == 0:
-                await checks.refund(
+                await check_refunds.refund(
                     self.db,
                     self.terminal,
-                    checks.RefundRequest(
+                    check_refunds.RefundRequest(
                         check_id=check.id or 0,
                         actor=self.manager,
                         reason="Guest found it cold",
@@ -384,7 +388,7 @@ class _Day:
                 self.result.refunds += 1
             elif not money.refunds and self.result.reopened == 0 and money.payments:
                 async with self.db.write() as session:
-                    await checks.reopen_check(
+                    await check_refunds.reopen_check(
                         session, check_id=check.id or 0, actor=self.manager, reason="Wrong tender keyed"
                     )
                 async with self.db.write() as session:

@@ -15,7 +15,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.api.controllers import PREFIX, READ, WRITE, AfterId, IdempotencyHeader, Limit, _house_staff
-from app.checks import services as checks
+from app.checks import payments
 from app.checks.delivery import payment_terminal
 from app.checks.models import AttemptStatus, Tender, TenderKind
 from app.giftcards import queries, services
@@ -181,10 +181,10 @@ async def sell_gift_card(
     made = json.loads(sold.body)
     async with db.read() as session:
         owner_staff = await _house_staff(session)
-    outcome = await checks.take_payment(
+    outcome = await payments.take_payment(
         db,
         payment_terminal(db),
-        checks.PaymentRequest(
+        payments.PaymentRequest(
             check_id=made["check_id"],
             tender_id=data.tender_id,
             actor=owner_staff,

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.checks import guards
 from app.checks import services as checks
 from app.checks.models import Tender, TenderKind
 from app.checks.queries import load_check
@@ -101,7 +102,7 @@ def _amount(fields: Mapping[str, Any], settings: Settings) -> int:
     raw = str(fields.get("amount") or "").strip()
     if not raw:
         raise InvalidInput("Tap an amount or type one for the card. Nothing was sold.")
-    return checks.parse_cents(raw, label="The card's amount", currency=settings.currency)
+    return guards.parse_cents(raw, label="The card's amount", currency=settings.currency)
 
 
 @post("/checks/{check_id:int}/gift-cards", permission=Perm.ORDERS_ENTER, **PAGE)

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Template
 
-from app.checks.services import parse_cents
+from app.checks.guards import parse_cents
 from app.group import catalog, queries, services
 from app.lib import web
 from app.lib.errors import InvalidInput

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from app.checks import services
+from app.checks import attempts, payments, services
 from app.checks.delivery import TERMINAL_KEY
 from app.checks.models import AttemptStatus, Payment, PaymentAttempt
 from app.checks.terminal import SimulatedTerminal, TerminalResult
@@ -45,7 +45,7 @@ class DiesBeforeAsking(SimulatedTerminal):
 async def _pay_and_die(runtime: Any, terminal: SimulatedTerminal) -> tuple[int, int]:
     arranged = await ring_in(runtime, items=DINNER)
     total = (await money(runtime, arranged.check_id)).totals.total
-    request = services.PaymentRequest(
+    request = payments.PaymentRequest(
         check_id=arranged.check_id,
         tender_id=(await tenders(runtime))["Card"],
         actor=arranged.server,
@@ -54,7 +54,7 @@ async def _pay_and_die(runtime: Any, terminal: SimulatedTerminal) -> tuple[int, 
         tip_cents=250,
     )
     with pytest.raises(ProcessDied):
-        await services.take_payment(runtime.db, terminal, request)
+        await payments.take_payment(runtime.db, terminal, request)
     return arranged.check_id, total
 
 
@@ -92,7 +92,7 @@ async def test_an_approved_charge_lost_in_a_crash_is_recovered_and_the_check_clo
         check = await check_row(restarted, check_id)
         assert check.status is CheckStatus.CLOSED
         assert len(await rows(restarted, OutboxMessage, OutboxMessage.topic == "checks.closed")) == 1
-        assert await services.recover_pending_attempts(restarted.db, SimulatedTerminal(journal)) == []
+        assert await attempts.recover_pending_attempts(restarted.db, SimulatedTerminal(journal)) == []
         assert len(await rows(restarted, Payment)) == 1
 
 
@@ -102,7 +102,7 @@ async def test_a_crash_before_the_terminal_heard_of_it_leaves_the_check_open_and
     journal = settings.var_dir / "terminal-journal"
     check_id, _ = await _pay_and_die(runtime, DiesBeforeAsking(journal))
     async with _restart(settings, journal) as restarted:
-        [outcome] = await services.recover_pending_attempts(restarted.db, SimulatedTerminal(journal))
+        [outcome] = await attempts.recover_pending_attempts(restarted.db, SimulatedTerminal(journal))
         assert outcome.attempt.status is AttemptStatus.FAILED
         assert await rows(restarted, Payment) == []
         assert (await check_row(restarted, check_id)).status is CheckStatus.OPEN

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from app.accounting.models import Account, JournalEntry, JournalLine
-from app.checks import services as checks
+from app.checks import attempts, payments
 from app.checks.models import Tender
 from app.checks.queries import check_money, load_check
 from app.checks.terminal import SimulatedTerminal
@@ -75,11 +75,11 @@ async def total(runtime: Any, check_id: int) -> int:
 
 async def pay(
     runtime: Any, terminal: SimulatedTerminal, served: Served, tender: str = "Card", *, tip: int = 0
-) -> checks.PaymentOutcome:
+) -> attempts.PaymentOutcome:
     """Pay what is due in one tender (cash handed over exactly)."""
     ids = await tender_ids(runtime)
     due = await total(runtime, served.check_id)
-    request = checks.PaymentRequest(
+    request = payments.PaymentRequest(
         check_id=served.check_id,
         tender_id=ids[tender],
         actor=served.server,
@@ -88,7 +88,7 @@ async def pay(
         tip_cents=tip,
         tendered_cents=due if tender == "Cash" else None,
     )
-    outcome = await checks.take_payment(runtime.db, terminal, request)
+    outcome = await payments.take_payment(runtime.db, terminal, request)
     assert outcome.closed, outcome.message
     return outcome
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from app.checks import refunds
 from app.checks import services as checks
 from app.checks.models import Payment, Refund
 from app.checks.queries import check_money, load_check
@@ -16,6 +17,7 @@ from app.checks.terminal import SimulatedTerminal
 from app.closes import queries
 from app.closes.drawers import open_drawer
 from app.closes.models import DrawerSession
+from app.lib.errors import Conflict
 from app.orders.models import Check, CheckStatus
 from app.staff.models import Device
 from tests.integration.closes.arrange import key, pay, person, rows, serve, settle, tender_ids, total
@@ -75,10 +77,10 @@ async def test_cash_lands_in_the_open_drawer_and_a_cash_refund_comes_out_of_the_
     assert payment.drawer_id == drawer.id
     assert await _expected(runtime, drawer.id or 0) == 10000 + due
     manager = await person(runtime, "Nora Vance")
-    request = checks.RefundRequest(
+    request = refunds.RefundRequest(
         check_id=served.check_id, actor=manager, reason="Wrong order", idempotency_key=uuid.uuid4().hex, full=True
     )
-    [refund] = await checks.refund(runtime.db, terminal, request)
+    [refund] = await refunds.refund(runtime.db, terminal, request)
     assert refund.drawer_id == drawer.id
     assert await _expected(runtime, drawer.id or 0) == 10000
 
@@ -95,15 +97,15 @@ async def test_a_cash_refund_with_no_drawer_open_is_refused(
         f"/closes/drawers/{drawer.id}/count", {"counted": f"{expected / 100:.2f}", "idempotency_key": key()}
     )
     assert counted.status_code == 200
-    request = checks.RefundRequest(
+    request = refunds.RefundRequest(
         check_id=served.check_id,
         actor=await person(runtime, "Nora Vance"),
         reason="Wrong order",
         idempotency_key=uuid.uuid4().hex,
         full=True,
     )
-    with pytest.raises(checks.Conflict, match=r"No cash drawer is open.*cannot be given back"):
-        await checks.refund(runtime.db, terminal, request)
+    with pytest.raises(Conflict, match=r"No cash drawer is open.*cannot be given back"):
+        await refunds.refund(runtime.db, terminal, request)
     assert await rows(runtime, Refund) == []
 
 
@@ -117,7 +119,7 @@ async def test_cash_that_went_into_no_drawer_blocks_the_close_until_a_manager_pu
     await settle(runtime)
     # Cash from before drawers were recorded, taken while no drawer was open.
     async with runtime.db.write() as session:
-        [payment] = list((await session.exec(checks.select(Payment))).all())
+        [payment] = list((await session.exec(select(Payment))).all())
         payment.drawer_id = None
         payment.taken_at = drawer.opened_at - timedelta(hours=1)
         session.add(payment)

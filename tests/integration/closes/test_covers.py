@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.checks import services as checks
+from app.checks import splits
 from app.checks.terminal import SimulatedTerminal
 from app.closes import reports
 from app.closes.guards import today
@@ -16,7 +16,7 @@ async def test_a_four_top_split_by_seat_and_a_two_top_are_six_covers_on_the_z_re
 ) -> None:
     four = await serve(runtime, ["PA-CAR", "PA-RIS", "DS-TIR", "PA-CAR"], table="7", covers=4)
     async with runtime.db.write() as session:
-        split = await checks.split_by_seat(session, check_id=four.check_id, actor=four.server)
+        split = await splits.split_by_seat(session, check_id=four.check_id, actor=four.server)
     assert [c.covers for c in split] == [1, 1, 1, 1]
     for check in split:
         await pay(runtime, terminal, Served(check.id or 0, {}, four.server), "Card")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.accounting.models import JournalEntry
+from app.checks import adjustments, payments, refunds, splits, tips
 from app.checks import services as checks
 from app.checks.queries import check_money, load_check
 from app.checks.terminal import SimulatedTerminal
@@ -66,10 +67,10 @@ async def test_discounts_and_comps_are_contra_revenue_kept_apart(
     served = await serve(runtime, ["PA-CAR", "PA-RIS", "DS-TIR"])
     manager = await person(runtime, "Nora Vance")
     async with runtime.db.write() as session:
-        await checks.add_comp(
+        await adjustments.add_comp(
             session, check_id=served.check_id, actor=manager, reason="Long wait", line_id=served.line_ids["DS-TIR"]
         )
-        await checks.add_discount(
+        await adjustments.add_discount(
             session, check_id=served.check_id, actor=manager, kind="percent", value="10", reason="Loyalty"
         )
     await pay(runtime, terminal, served, "Cash")
@@ -90,7 +91,7 @@ async def test_reopening_reverses_the_closing_and_closing_again_posts_it_afresh(
     await deliver(runtime)
     manager = await person(runtime, "Nora Vance")
     async with runtime.db.write() as session:
-        await checks.reopen_check(session, check_id=served.check_id, actor=manager, reason="Wrong table")
+        await refunds.reopen_check(session, check_id=served.check_id, actor=manager, reason="Wrong table")
     await deliver(runtime)
     async with runtime.db.write() as session:
         await checks.close_check(session, check_id=served.check_id, actor=manager)
@@ -120,10 +121,10 @@ async def test_a_refund_reverses_revenue_tax_and_tender_and_returns_stock_only_w
     async with runtime.db.read() as session:
         money = await check_money(session, await load_check(session, served.check_id))
     beer = money.line_totals[served.line_ids["BR-PIL"]]
-    [refund] = await checks.refund(
+    [refund] = await refunds.refund(
         runtime.db,
         terminal,
-        checks.RefundRequest(
+        refunds.RefundRequest(
             check_id=served.check_id,
             actor=manager,
             reason="Flat beer",
@@ -157,7 +158,7 @@ async def test_a_tip_adjusted_after_posting_moves_the_difference_once(
     await deliver(runtime)
     manager = await person(runtime, "Nora Vance")
     assert outcome.payment is not None
-    await checks.adjust_tip(runtime.db, terminal, payment_id=outcome.payment.id or 0, tip_cents=500, actor=manager)
+    await tips.adjust_tip(runtime.db, terminal, payment_id=outcome.payment.id or 0, tip_cents=500, actor=manager)
     await deliver(runtime)
     _sale, tip = await entries(runtime, JournalEntry.source_type == "check")
     assert await entry_lines(runtime, tip.id or 0) == {"1020": 300, "2020": -300}
@@ -214,7 +215,7 @@ async def test_split_checks_each_post_their_own_part(
 ) -> None:
     served = await serve(runtime, ["PA-CAR", "PA-RIS"], covers=2)
     async with runtime.db.write() as session:
-        await checks.split_by_seat(session, check_id=served.check_id, actor=served.server)
+        await splits.split_by_seat(session, check_id=served.check_id, actor=served.server)
     ids = await tender_ids(runtime)
     async with runtime.db.read() as session:
         from app.checks.queries import family
@@ -223,10 +224,10 @@ async def test_split_checks_each_post_their_own_part(
     for member in members:
         async with runtime.db.read() as session:
             due = (await check_money(session, member)).due
-        await checks.take_payment(
+        await payments.take_payment(
             runtime.db,
             terminal,
-            checks.PaymentRequest(
+            payments.PaymentRequest(
                 check_id=member.id or 0,
                 tender_id=ids["Cash"],
                 actor=served.server,

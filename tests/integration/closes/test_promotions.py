@@ -13,6 +13,8 @@ from sqlmodel import col, select
 
 from app.accounting.exports import export_ledger
 from app.accounting.models import Account, JournalEntry, JournalLine
+from app.checks import adjustments, payments, splits
+from app.checks import refunds as check_refunds
 from app.checks import services as checks
 from app.checks.queries import check_money, load_check
 from app.closes.models import CheckPosting, PostingKind
@@ -133,10 +135,10 @@ async def test_a_happy_hour_is_kept_on_the_line_posted_on_its_own_account_and_re
         negroni_net = (await check_money(session, await load_check(session, served.check_id))).line_totals[
             served.line_ids["CK-NEG"]
         ]
-    await checks.refund(
+    await check_refunds.refund(
         runtime.db,
         terminal,
-        checks.RefundRequest(
+        check_refunds.RefundRequest(
             check_id=served.check_id,
             actor=manager,
             reason="Guest changed their mind",
@@ -260,7 +262,7 @@ async def test_a_pair_breaks_when_one_is_voided_a_set_menu_forms_and_a_managers_
     # A manager's discount on a promoted line still needs the discount permission, and is taken off what is left.
     with pytest.raises(ManagerApprovalRequired):
         async with runtime.db.write() as session:
-            await checks.add_discount(
+            await adjustments.add_discount(
                 session,
                 check_id=served.check_id,
                 actor=served.server,
@@ -270,7 +272,7 @@ async def test_a_pair_breaks_when_one_is_voided_a_set_menu_forms_and_a_managers_
                 line_id=served.line_ids["PA-RIS"],
             )
     async with runtime.db.write() as session:
-        await checks.add_discount(
+        await adjustments.add_discount(
             session,
             check_id=served.check_id,
             actor=served.server,
@@ -432,10 +434,10 @@ async def test_a_reopen_and_a_whole_check_refund_over_two_payments_take_back_eve
     due = (await _totals(runtime, served.check_id)).total
     tender = (await _tenders(runtime))["Card"]
     for amount in (due // 3, due - due // 3):
-        outcome = await checks.take_payment(
+        outcome = await payments.take_payment(
             runtime.db,
             terminal,
-            checks.PaymentRequest(
+            payments.PaymentRequest(
                 check_id=served.check_id,
                 tender_id=tender,
                 actor=served.server,
@@ -450,7 +452,7 @@ async def test_a_reopen_and_a_whole_check_refund_over_two_payments_take_back_eve
     # Reopened: the closing's entry is reversed with its promotions; closed again, they post again.
     manager = await person(runtime, MANAGER)
     async with runtime.db.write() as session:
-        await checks.reopen_check(session, check_id=served.check_id, actor=manager, reason="Wrong table")
+        await check_refunds.reopen_check(session, check_id=served.check_id, actor=manager, reason="Wrong table")
     await deliver(runtime)
     assert await _promotions_balance(runtime) == 0
     async with runtime.db.write() as session:
@@ -459,10 +461,10 @@ async def test_a_reopen_and_a_whole_check_refund_over_two_payments_take_back_eve
     assert await _promotions_balance(runtime) == given
 
     # Refunded whole: one refund per payment, each takes its share by amount, together all of it.
-    await checks.refund(
+    await check_refunds.refund(
         runtime.db,
         terminal,
-        checks.RefundRequest(
+        check_refunds.RefundRequest(
             check_id=served.check_id, actor=manager, reason="Guests left", idempotency_key=key(), full=True
         ),
     )
@@ -497,7 +499,7 @@ async def test_a_promoted_bottle_shared_three_ways_keeps_its_promotion_to_the_ce
     before = await _totals(runtime, served.check_id)
     assert before.promotions == 1133  # 33.33 % of 34.00
     async with runtime.db.write() as session:
-        shares = await checks.share_item(
+        shares = await splits.share_item(
             session, check_id=served.check_id, line_id=served.line_ids["WN-RBT"], actor=served.server, ways=3
         )
     assert len(shares) == 3

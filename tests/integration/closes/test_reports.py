@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import select
 
 from app.accounting.models import JournalLine
+from app.checks import adjustments
 from app.checks import services as checks
 from app.checks.terminal import SimulatedTerminal
 from app.closes import reports
@@ -25,7 +26,7 @@ async def _evening(runtime: Any, terminal: SimulatedTerminal) -> None:
     manager = await person(runtime, "Nora Vance")
     served = await serve(runtime, ["PA-CAR", "PA-RIS", "DS-TIR"])
     async with runtime.db.write() as session:
-        await checks.add_discount(
+        await adjustments.add_discount(
             session, check_id=served.check_id, actor=manager, kind="percent", value="10", reason="Loyalty"
         )
         await voids.void_line(

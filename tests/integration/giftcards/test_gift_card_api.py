@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from app.checks import services as checks
+from app.checks import tenders
 from app.checks.models import Payment, TenderKind
 from app.giftcards import calculations as calc
 from app.giftcards.models import GiftCard
@@ -18,7 +18,7 @@ from tests.integration.checks.arrange import rows
 async def _web_shop(runtime: Any) -> int:
     async with runtime.db.write() as session:
         manager = (await session.exec(select(Staff).where(Staff.name == "Nora Vance"))).one()
-        tender = await checks.save_tender(
+        tender = await tenders.save_tender(
             session, actor=manager, name="Web shop", kind=TenderKind.OTHER, ledger_account_code="1040"
         )
         return tender.id or 0

@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import col
 
 from app.accounting.exports import export_ledger
-from app.checks import services as checks
+from app.checks import attempts, payments
 from app.checks.models import Payment, PaymentAttempt, Refund
 from app.checks.terminal import SimulatedTerminal
 from app.closes.models import CheckPosting
@@ -181,8 +181,8 @@ async def test_two_tablets_spending_one_balance_at_the_same_moment_take_it_once(
     other = Database(runtime.db.url, context=runtime.db.context)
     try:
 
-        async def spend(db: Database, check_id: int) -> checks.PaymentOutcome | Exception:
-            request = checks.PaymentRequest(
+        async def spend(db: Database, check_id: int) -> attempts.PaymentOutcome | Exception:
+            request = payments.PaymentRequest(
                 check_id=check_id,
                 tender_id=gift,
                 actor=lena,
@@ -191,15 +191,15 @@ async def test_two_tablets_spending_one_balance_at_the_same_moment_take_it_once(
                 gift_card_number=sold.number,
             )
             try:
-                return await checks.take_payment(db, terminal, request)
+                return await payments.take_payment(db, terminal, request)
             except Exception as exc:
                 return exc
 
         outcomes = await asyncio.gather(spend(runtime.db, first.check_id), spend(other, second.check_id))
     finally:
         await other.dispose()
-    taken = [o for o in outcomes if isinstance(o, checks.PaymentOutcome)]
-    refused = [o for o in outcomes if not isinstance(o, checks.PaymentOutcome)]
+    taken = [o for o in outcomes if isinstance(o, attempts.PaymentOutcome)]
+    refused = [o for o in outcomes if not isinstance(o, attempts.PaymentOutcome)]
     assert len(taken) == 1, outcomes
     assert len(refused) == 1, outcomes
     assert "has €20.00 left, less than €30.00" in str(refused[0])

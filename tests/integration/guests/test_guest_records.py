@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from app.checks.services import split_by_seat
+from app.checks.splits import split_by_seat
 from app.guests.models import Guest
 from app.guests.queries import guest_history
 from app.guests.services import attach_guest_to_check, find_or_create_guest, search_guests

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from app.accounting.exports import export_ledger
 from app.accounting.models import Account, JournalLine
-from app.checks import services as checks
+from app.checks import payments
 from app.checks.models import Payment
 from app.checks.terminal import SimulatedTerminal
 from app.house_accounts import queries as house_queries
@@ -245,14 +245,14 @@ async def test_two_tablets_charging_one_account_at_once_cannot_pass_its_limit_to
     terminal = SimulatedTerminal(Path(runtime.settings.var_dir) / "terminal")
 
     async def pay(check_id: int) -> Any:
-        request = checks.PaymentRequest(
+        request = payments.PaymentRequest(
             check_id=check_id,
             tender_id=tender_id,
             actor=first.server,
             idempotency_key=uuid.uuid4().hex,
             house_account_id=account.id,
         )
-        return await checks.take_payment(runtime.db, terminal, request)
+        return await payments.take_payment(runtime.db, terminal, request)
 
     outcomes = await asyncio.gather(pay(first.check_id), pay(second.check_id), return_exceptions=True)
     taken = [o for o in outcomes if not isinstance(o, BaseException)]
