@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.checks import calculations as calc
+from app.checks import payment_calculations
 from app.checks.attempts import (
     PaymentOutcome,
     _ask_terminal,
@@ -154,7 +154,7 @@ async def _begin_payment(session: AsyncSession, request: PaymentRequest) -> _Beg
         if tendered is None or tendered <= 0:
             raise InvalidInput("Enter the cash the guest handed over.")
         amount = min(tendered, target)
-        change = calc.change_due(target, tendered)
+        change = payment_calculations.change_due(target, tendered)
     else:
         amount = request.amount_cents if request.amount_cents is not None else target
         if amount <= 0:

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.checks import calculations as calc
+from app.checks import payment_calculations, split_calculations
 from app.checks.models import (
     AdjustmentKind,
     AttemptKind,
@@ -131,7 +132,9 @@ class CheckMoney:
     @property
     def due(self) -> int:
         """What is still owed; negative when the check is overpaid."""
-        return calc.remaining_due(self.totals.total, [payment.amount_cents for payment in self.payments])
+        return payment_calculations.remaining_due(
+            self.totals.total, [payment.amount_cents for payment in self.payments]
+        )
 
     @property
     def check_discount(self) -> CheckDiscount | None:
@@ -422,7 +425,7 @@ def _portion_states(
     parts: list[calc.CheckPart | None] = [None] * len(portions)
     weights = [min(unassigned, totals.total), *owed]
     if sum(weights) > 0:
-        parts = list(calc.allocate_check_to_parts(totals, weights)[1:])
+        parts = list(split_calculations.allocate_check_to_parts(totals, weights)[1:])
     paid = {portion.id: sum(p.amount_cents for p in payments if p.portion_id == portion.id) for portion in portions}
     return [
         PortionState(portion=portion, count=len(portions), owed=owed[index], paid=paid[portion.id], part=parts[index])

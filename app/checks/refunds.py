@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.checks import calculations as calc
+from app.checks import split_calculations
 from app.checks.attempts import (
     _ask_terminal,
     _charge_reference,
@@ -174,7 +174,11 @@ async def _begin_refund(session: AsyncSession, request: RefundRequest) -> tuple[
         if any(r.status is RefundStatus.COMPLETED for r in money.refunds):
             raise Conflict("Part of this check was already refunded; refund the remaining items instead.")
         payments = [p for p in money.payments if p.refundable_cents > 0]
-        parts = calc.allocate_check_to_parts(money.totals, [p.amount_cents for p in payments]) if payments else []
+        parts = (
+            split_calculations.allocate_check_to_parts(money.totals, [p.amount_cents for p in payments])
+            if payments
+            else []
+        )
         for payment, part in zip(payments, parts, strict=True):
             part_lines = [
                 RefundLine(refund_id=0, category_id=category_id, description="Sales", net_cents=net, tax_cents=0)

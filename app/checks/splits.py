@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.checks import calculations as calc
+from app.checks import split_calculations
 from app.checks.events import CheckSplit
 from app.checks.guards import (
     _format,
@@ -230,7 +230,9 @@ async def share_item(
             raise InvalidInput(f"Share an item between 2 and {MAX_WAYS} guests.")
         count = ways
     try:
-        shares = calc.share_line(line.quantity, count, unit_price=line.unit_total_cents, currency=money.currency)
+        shares = split_calculations.share_line(
+            line.quantity, count, unit_price=line.unit_total_cents, currency=money.currency
+        )
     except ValueError as exc:
         raise InvalidInput(f"{exc}; nothing was changed.") from None
     await orders.bump_version(session, check, expected_version)
@@ -323,7 +325,7 @@ async def _portion_split(
         raise Conflict("Nothing is left to pay on this check; there is nothing to split.")
     if kind is SplitKind.AMOUNT:
         try:
-            calc.split_by_amounts(due, weights, currency=money.currency)
+            split_calculations.split_by_amounts(due, weights, currency=money.currency)
         except ValueError as exc:
             raise InvalidInput(f"{exc}. Nothing was changed.") from None
     elif due < len(weights):

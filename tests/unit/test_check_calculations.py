@@ -23,15 +23,10 @@ from app.checks.calculations import (
     TaxRate,
     TaxRounding,
     TaxSettings,
-    allocate_check_to_parts,
-    change_due,
     compute_totals,
-    remaining_due,
-    share_line,
-    split_amount_evenly,
-    split_by_amounts,
-    tip_suggestions,
 )
+from app.checks.payment_calculations import change_due, remaining_due, tip_suggestions
+from app.checks.split_calculations import allocate_check_to_parts, share_line, split_amount_evenly, split_by_amounts
 from app.lib.money import round_cents
 
 FAST = settings(max_examples=200, deadline=None)

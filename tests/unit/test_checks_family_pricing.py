@@ -15,12 +15,11 @@ from app.checks.calculations import (
     TaxRate,
     TaxRounding,
     TaxSettings,
-    allocate_check_to_parts,
     compute_family_totals,
     compute_totals,
-    remaining_due,
-    share_line,
 )
+from app.checks.payment_calculations import remaining_due
+from app.checks.split_calculations import allocate_check_to_parts, share_line
 from app.lib.money import round_cents, split_evenly
 
 RATES = [TaxRate(1, "Food 9 %", Decimal("0.09")), TaxRate(2, "Alcohol 21 %", Decimal("0.21"))]
