@@ -16,7 +16,7 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
 from litestar.response import Template
 
-from app.kitchen import queries, services
+from app.kitchen import bumping, queries
 from app.lib import web
 from app.lib.clock import utcnow
 from app.lib.db import Database
@@ -79,7 +79,7 @@ async def kds_ping() -> dict[str, str]:
 async def kds_bump_ticket(request: Request[Any, Any, Any], db: web.Db, ticket_id: FromPath[int]) -> Response[Any]:
     """Bump a whole ticket (at expo: the order is ready to run)."""
     async with db.write() as session:
-        changed = await services.bump_ticket(session, ticket_id, staff_id=_viewer(request).staff.id)
+        changed = await bumping.bump_ticket(session, ticket_id, staff_id=_viewer(request).staff.id)
     return Response(content={"changed": changed}, status_code=200)
 
 
@@ -87,7 +87,7 @@ async def kds_bump_ticket(request: Request[Any, Any, Any], db: web.Db, ticket_id
 async def kds_bump_item(request: Request[Any, Any, Any], db: web.Db, line_id: FromPath[int]) -> Response[Any]:
     """Bump one item on a ticket."""
     async with db.write() as session:
-        changed = await services.bump_item(session, line_id, staff_id=_viewer(request).staff.id)
+        changed = await bumping.bump_item(session, line_id, staff_id=_viewer(request).staff.id)
     return Response(content={"changed": changed}, status_code=200)
 
 
@@ -95,7 +95,7 @@ async def kds_bump_item(request: Request[Any, Any, Any], db: web.Db, line_id: Fr
 async def kds_recall(request: Request[Any, Any, Any], db: web.Db, station_id: FromPath[int]) -> Response[Any]:
     """Bring back the ticket this station bumped last."""
     async with db.write() as session:
-        ticket = await services.recall_last(session, station_id, staff_id=_viewer(request).staff.id)
+        ticket = await bumping.recall_last(session, station_id, staff_id=_viewer(request).staff.id)
     return Response(content={"recalled": ticket.id}, status_code=200)
 
 
@@ -103,7 +103,7 @@ async def kds_recall(request: Request[Any, Any, Any], db: web.Db, station_id: Fr
 async def kds_reprint(request: Request[Any, Any, Any], db: web.Db, ticket_id: FromPath[int]) -> Template:
     """Print a ticket again, marked REPRINT."""
     async with db.write() as session:
-        ticket = await services.request_reprint(session, ticket_id, staff_id=_viewer(request).staff.id)
+        ticket = await bumping.request_reprint(session, ticket_id, staff_id=_viewer(request).staff.id)
     return Template(
         template_name="_flash.html",
         context={"message": f"Reprinting {ticket.table_label}.", "level": "info"},

@@ -32,7 +32,7 @@ from app.closes.guards import today
 from app.closes.mappings import seed_posting_mappings
 from app.closes.models import DrawerSession, DrawerStatus
 from app.floor.models import DiningTable
-from app.kitchen import services as kitchen
+from app.kitchen import bumping as kitchen
 from app.kitchen.models import KitchenTicket, TicketState
 from app.lib.db import Database
 from app.lib.errors import DomainError

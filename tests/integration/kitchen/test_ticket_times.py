@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from app.kitchen import queries, services
+from app.kitchen import bumping, queries
 from app.kitchen.models import KitchenTicket, KitchenTicketEvent, TicketAction
 from app.lib.clock import utcnow
 from tests.integration.kitchen.support import Order, fire, open_check, station_id, tickets_of
@@ -26,13 +26,13 @@ async def test_fire_to_bump_times_are_reported_per_station_and_recalls_count_the
             ticket.fired_at = utcnow() - timedelta(minutes=12)
             session.add(ticket)
     async with runtime.db.write() as session:
-        await services.bump_ticket(session, tickets["Grill"].id or 0, staff_id=None)
+        await bumping.bump_ticket(session, tickets["Grill"].id or 0, staff_id=None)
     async with runtime.db.write() as session:
-        await services.recall_last(session, grill, staff_id=None)
+        await bumping.recall_last(session, grill, staff_id=None)
     async with runtime.db.write() as session:
-        await services.bump_ticket(session, tickets["Grill"].id or 0, staff_id=None)
-        await services.bump_ticket(session, tickets["Fry"].id or 0, staff_id=None)
-        await services.bump_ticket(session, tickets["Expo"].id or 0, staff_id=None)
+        await bumping.bump_ticket(session, tickets["Grill"].id or 0, staff_id=None)
+        await bumping.bump_ticket(session, tickets["Fry"].id or 0, staff_id=None)
+        await bumping.bump_ticket(session, tickets["Expo"].id or 0, staff_id=None)
 
     async with runtime.db.read() as session:
         times = await queries.ticket_times(session, utcnow() - timedelta(hours=1), utcnow())

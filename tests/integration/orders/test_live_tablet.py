@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from app.inventory import services as inventory
 from app.inventory.models import StockItem, StockLocation
-from app.kitchen import services as kitchen_services
+from app.kitchen import bumping
 from app.kitchen.models import KitchenTicket
 from app.menu import services as menu_services
 from tests.integration.orders.conftest import Restaurant
@@ -38,7 +38,7 @@ async def _tickets(runtime: Any, check_id: int, count: int) -> list[KitchenTicke
 
 async def _bump(runtime: Any, ticket: KitchenTicket) -> None:
     async with runtime.db.write() as session:
-        await kitchen_services.bump_ticket(session, ticket.id or 0, staff_id=None)
+        await bumping.bump_ticket(session, ticket.id or 0, staff_id=None)
 
 
 async def test_an_item_86d_on_the_board_greys_out_on_an_open_check_at_once_and_comes_back(
@@ -141,7 +141,7 @@ async def test_a_recalled_ticket_takes_ready_back_on_the_check(
     await _bump(runtime, expo)
     async with lena.websocket(f"/checks/{check_id}/live") as ws:
         async with runtime.db.write() as session:
-            await kitchen_services.recall_last(session, expo.station_id, staff_id=None)
+            await bumping.recall_last(session, expo.station_id, staff_id=None)
         await _next_update(ws, "data-kitchen")
     panel = await lena.http.get(f"/checks/{check_id}/panel", headers={"hx-request": "true"})
     assert "— ready" not in panel.text

@@ -11,7 +11,7 @@ import time_machine
 from sqlmodel import col, select
 
 from app.floor.models import DiningTable
-from app.kitchen import services as kitchen_services
+from app.kitchen import bumping
 from app.kitchen.models import KitchenTicket, Station, StationPacing, TicketState
 from app.lib.audit import AuditEntry
 from app.lib.errors import InvalidInput
@@ -102,7 +102,7 @@ async def _bump_course(runtime: Any, check_id: int, course: Course) -> None:
         ).all()
     for ticket in sorted(tickets, key=lambda t: t.is_expo):
         async with runtime.db.write() as session:
-            await kitchen_services.bump_ticket(session, ticket.id or 0, staff_id=None)
+            await bumping.bump_ticket(session, ticket.id or 0, staff_id=None)
 
 
 async def _fires(runtime: Any, check_id: int, course: Course) -> list[KitchenFire]:
