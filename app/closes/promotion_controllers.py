@@ -9,8 +9,9 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from app.closes import charts
-from app.closes.controllers import PAGE, _range, _report_context
+from app.closes.page_helpers import PAGE, _range
 from app.closes.promotion_postings import promotion_report
+from app.closes.report_controllers import _report_context
 from app.closes.reports import Bar
 from app.lib import web
 from app.staff.permissions import Perm
