@@ -22,7 +22,7 @@ from app.lib.errors import InvalidInput, NotFound
 from app.lib.idempotency import StoredResponse, check_key, fingerprint, run_once
 from app.lib.settings import Settings
 from app.orders import queries as orders_queries
-from app.reservations import queries, services
+from app.reservations import host_settings, queries, services, waitlist
 from app.reservations.models import (
     ALLERGIES_MAX_LENGTH,
     MAX_PARTY,
@@ -385,7 +385,7 @@ async def waitlist_page(request: Request[Any, Any, Any], db: web.Db) -> Template
         entries = await queries.waiting(session)
         in_line = [e for e in entries if e.status == WaitStatus.WAITING]
         waits = dict(
-            zip([e.id for e in in_line], await services.quotes(session, [e.party_size for e in in_line]), strict=True)
+            zip([e.id for e in in_line], await waitlist.quotes(session, [e.party_size for e in in_line]), strict=True)
         )
         estimates = [waits.get(entry.id, 0) for entry in entries]
         free = [v for v in await orders_queries.table_views(session) if not v.open_check_ids and not v.paid_check_ids]
@@ -416,7 +416,7 @@ async def join(request: Request[Any, Any, Any], db: web.Db) -> Response[Any]:
     allergies = web.field_text(fields, "allergies", label="Allergies", max_length=ALLERGIES_MAX_LENGTH, required=False)
 
     async def work(session: AsyncSession, actor: Staff) -> Response[Any]:
-        entry = await services.join_waitlist(
+        entry = await waitlist.join_waitlist(
             session, actor=actor, name=name, party_size=party_size, phone=phone, notes=notes, allergies=allergies
         )
         return _go(request, f"/waitlist?joined={entry.id}")
@@ -431,7 +431,7 @@ async def ready(request: Request[Any, Any, Any], db: web.Db, entry_id: FromPath[
     table_id = _optional_id(fields, "table_id", "The table")
 
     async def work(session: AsyncSession, actor: Staff) -> Response[Any]:
-        await services.table_ready(session, entry_id, actor=actor, table_id=table_id)
+        await waitlist.table_ready(session, entry_id, actor=actor, table_id=table_id)
         return _go(request, "/waitlist")
 
     return await _once(request, db, fields, work)
@@ -448,7 +448,7 @@ async def seat_waiting(request: Request[Any, Any, Any], db: web.Db, entry_id: Fr
     confirmed = str(fields.get("confirm_hold") or "") in {"1", "on", "true", "yes"}
 
     async def work(session: AsyncSession, actor: Staff) -> Response[Any]:
-        check = await services.seat_waiting(
+        check = await waitlist.seat_waiting(
             session, entry_id, actor=actor, table_id=table_id, server_id=server_id, confirm_hold=confirmed
         )
         return _go(request, f"/checks/{check.id}" if check.server_id == actor.id else "/waitlist")
@@ -462,7 +462,7 @@ async def leave(request: Request[Any, Any, Any], db: web.Db, entry_id: FromPath[
     fields = await web.form_data(request)
 
     async def work(session: AsyncSession, actor: Staff) -> Response[Any]:
-        await services.leave_waitlist(session, entry_id, actor=actor)
+        await waitlist.leave_waitlist(session, entry_id, actor=actor)
         return _go(request, "/waitlist")
 
     return await _once(request, db, fields, work)
@@ -487,7 +487,7 @@ async def guest_status(request: Request[Any, Any, Any], db: web.Db, token: FromP
         position = next((i + 1 for i, e in enumerate(waiting) if e.id == entry.id), None)
         ahead = [e.party_size for e in waiting[: (position or 1) - 1]]
         estimate = (
-            await services.quote(session, entry.party_size, ahead=ahead) if entry.status == WaitStatus.WAITING else None
+            await waitlist.quote(session, entry.party_size, ahead=ahead) if entry.status == WaitStatus.WAITING else None
         )
         table = await queries.table_names(session, [entry.table_id]) if entry.table_id else ""
     return Template(
@@ -542,7 +542,7 @@ async def save_settings(request: Request[Any, Any, Any], db: web.Db) -> Response
         for size, mins in zip(sizes, minutes, strict=False)
         if str(size).strip() or str(mins).strip()
     )
-    new = services.BookSettings(
+    new = host_settings.BookSettings(
         slot_minutes=web.field_int(fields, "slot_minutes", label="Slot length", minimum=15, maximum=60),
         first_seating=_clock_field(fields, "first_seating", "The first seating"),
         last_seating=_clock_field(fields, "last_seating", "The last seating"),
@@ -555,7 +555,7 @@ async def save_settings(request: Request[Any, Any, Any], db: web.Db) -> Response
     )
 
     async def work(session: AsyncSession, actor: Staff) -> Response[Any]:
-        await services.save_settings(session, new, actor=actor)
+        await host_settings.save_settings(session, new, actor=actor)
         return _go(request, "/manage/reservations?saved=1")
 
     return await _once(request, db, fields, work)
@@ -571,7 +571,7 @@ async def add_combination(request: Request[Any, Any, Any], db: web.Db) -> Respon
     seats = _optional_id(fields, "seats", "Seats")
 
     async def work(session: AsyncSession, actor: Staff) -> Response[Any]:
-        await services.add_combination(session, ids, actor=actor, seats=seats)
+        await host_settings.add_combination(session, ids, actor=actor, seats=seats)
         return _go(request, "/manage/reservations")
 
     return await _once(request, db, fields, work)
@@ -589,7 +589,7 @@ async def archive_combination(
     fields = await web.form_data(request)
 
     async def work(session: AsyncSession, actor: Staff) -> Response[Any]:
-        await services.archive_combination(session, combination_id, actor=actor)
+        await host_settings.archive_combination(session, combination_id, actor=actor)
         return _go(request, "/manage/reservations")
 
     return await _once(request, db, fields, work)

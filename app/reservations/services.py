@@ -9,10 +9,9 @@ allergies (audit entries cannot be edited, so personal data there could never be
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.floor.models import DiningTable
 from app.guests import services as guests
 from app.guests.services import GuestErased
 from app.lib import audit
@@ -31,7 +29,7 @@ from app.lib.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from app.lib.events import EventBus
 from app.lib.inputs import clean_text
 from app.orders import live, seating
-from app.orders.floor_view import TABLE_HOLDS, refuse_held_table
+from app.orders.floor_view import TABLE_HOLDS
 from app.orders.models import Check, CheckKind
 from app.reservations import calculations as calc
 from app.reservations import queries
@@ -45,10 +43,7 @@ from app.reservations.models import (
     ReservationSlot,
     ReservationSource,
     ReservationStatus,
-    TableCombination,
-    TurnTime,
     WaitlistEntry,
-    WaitStatus,
 )
 from app.staff.models import Staff
 from app.staff.permissions import Perm, Role
@@ -489,288 +484,6 @@ async def seat(
     )
     live.tables_changed(session, reservation.tables)
     return check
-
-
-# ---------------------------------------------------------------------------------------------- the waitlist
-
-
-async def quotes(session: AsyncSession, party_sizes: Sequence[int]) -> list[int | None]:
-    """Minutes each party in line (first come first served) is expected to wait, each behind those before it,
-    from one read of the floor; None where no table fits."""
-    now = utcnow()
-    turns = await queries.observed_turn_times(session, now)
-    floor, held = await queries.floor_for_waitlist(session, now, turns)
-    combos = await queries.combinations(session)
-
-    def turn(size: int) -> int:
-        return calc.turn_minutes(size, turns)
-
-    return [
-        calc.quote_wait(now, size, floor, combos, party_sizes[:position], turn, held)
-        for position, size in enumerate(party_sizes)
-    ]
-
-
-async def quote(session: AsyncSession, party_size: int, *, ahead: Sequence[int] | None = None) -> int | None:
-    """Minutes a party of `party_size` is expected to wait, behind the parties waiting now (None: no table fits)."""
-    if ahead is None:
-        ahead = [e.party_size for e in await queries.waiting(session) if e.status == WaitStatus.WAITING]
-    return (await quotes(session, [*ahead, party_size]))[-1]
-
-
-async def join_waitlist(
-    session: AsyncSession,
-    *,
-    actor: Staff,
-    name: str,
-    party_size: int,
-    phone: str = "",
-    notes: str = "",
-    allergies: str = "",
-) -> WaitlistEntry:
-    """Put a walk-in party on the waitlist with an honest quoted wait and a status link of their own."""
-    cleaned = _clean_booking(Booking(party_size, utcnow(), name, phone, notes, allergies))
-    minutes = await quote(session, cleaned.party_size)
-    if minutes is None:
-        raise InvalidInput(
-            f"No table or combination of tables seats a party of {cleaned.party_size}; a manager can allow one."
-        )
-    entry = WaitlistEntry(
-        name=cleaned.name,
-        phone=cleaned.phone,
-        party_size=cleaned.party_size,
-        notes=cleaned.notes,
-        allergies=cleaned.allergies,
-        quoted_minutes=minutes,
-        token=secrets.token_urlsafe(24),
-        created_by=actor.id,
-    )
-    session.add(entry)
-    await session.flush()
-    await audit.record(
-        session,
-        "waitlist.joined",
-        actor_id=actor.id,
-        subject=f"waitlist:{entry.id}",
-        after={"party_size": entry.party_size, "quoted_minutes": minutes},
-    )
-    return entry
-
-
-async def _entry_for_update(session: AsyncSession, entry_id: int) -> WaitlistEntry:
-    query = select(WaitlistEntry).where(WaitlistEntry.id == entry_id).execution_options(populate_existing=True)
-    if session.bind is not None and session.bind.dialect.name != "sqlite":
-        query = query.with_for_update()
-    entry = (await session.exec(query)).first()
-    if entry is None:
-        raise NotFound(f"There is no waitlist entry {entry_id}.")
-    if entry.status not in (WaitStatus.WAITING, WaitStatus.READY):
-        raise Conflict(f"{entry.name} is no longer waiting ({entry.status.value}).")
-    return entry
-
-
-async def _free_table(session: AsyncSession, table_id: int) -> DiningTable:
-    table = await session.get(DiningTable, table_id)
-    if table is None or table.archived_at is not None:
-        raise NotFound("There is no such table on the floor plan; reload and choose again.")
-    return table
-
-
-async def table_ready(session: AsyncSession, entry_id: int, *, actor: Staff, table_id: int | None) -> WaitlistEntry:
-    """Tell a waiting party their table is ready: their status page says so at its next refresh."""
-    entry = await _entry_for_update(session, entry_id)
-    if table_id is not None:
-        entry.table_id = (await _free_table(session, table_id)).id
-    entry.status = WaitStatus.READY
-    entry.ready_at = utcnow()
-    entry.version += 1
-    session.add(entry)
-    await audit.record(session, "waitlist.table_ready", actor_id=actor.id, subject=f"waitlist:{entry.id}")
-    return entry
-
-
-async def seat_waiting(
-    session: AsyncSession,
-    entry_id: int,
-    *,
-    actor: Staff,
-    table_id: int,
-    server_id: int | None = None,
-    confirm_hold: bool = False,
-) -> Check:
-    """Seat a waiting party: their check opens with their covers (and their guest, when they gave allergies)."""
-    entry = await _entry_for_update(session, entry_id)
-    table = await _free_table(session, table_id)
-    await refuse_held_table(session, table, confirmed=confirm_hold)
-    server = await _server(session, actor, server_id)
-    check = await seating.open_check(
-        session, table_id=table.id, covers=entry.party_size, server=server, kind=CheckKind.TABLE, actor=actor
-    )
-    booking = Booking(entry.party_size, entry.joined_at, entry.name, entry.phone, entry.notes, entry.allergies)
-    guest_id = await _guest_id(session, actor, booking)
-    if guest_id is not None:
-        await guests.attach_guest_to_check(session, check.id or 0, guest_id, actor)
-        entry.guest_id = guest_id
-    entry.status = WaitStatus.SEATED
-    entry.table_id = table.id
-    entry.check_id = check.id
-    entry.seated_at = utcnow()
-    entry.version += 1
-    session.add(entry)
-    waited = int((entry.seated_at - entry.joined_at).total_seconds() // 60)
-    await audit.record(
-        session,
-        "waitlist.seated",
-        actor_id=actor.id,
-        subject=f"waitlist:{entry.id}",
-        after={"check_id": check.id, "quoted_minutes": entry.quoted_minutes, "waited_minutes": waited},
-    )
-    return check
-
-
-async def leave_waitlist(session: AsyncSession, entry_id: int, *, actor: Staff) -> WaitlistEntry:
-    """The party left (or was taken off the list)."""
-    entry = await _entry_for_update(session, entry_id)
-    entry.status = WaitStatus.LEFT
-    entry.left_at = utcnow()
-    entry.version += 1
-    session.add(entry)
-    await audit.record(session, "waitlist.left", actor_id=actor.id, subject=f"waitlist:{entry.id}")
-    return entry
-
-
-# ---------------------------------------------------------------------------------------------- settings
-
-
-@dataclass(frozen=True)
-class BookSettings:
-    """What a manager sets for the book."""
-
-    slot_minutes: int
-    first_seating: time
-    last_seating: time
-    hold_minutes: int
-    max_party_size: int
-    max_covers_per_slot: int
-    turn_times: tuple[tuple[int, int], ...]
-
-
-def _require_manager(actor: Staff) -> None:
-    if not actor.can(Perm.FLOOR_MANAGE):
-        raise InvalidInput(f"{actor.name} cannot change how the book runs; a manager can.")
-
-
-async def save_settings(session: AsyncSession, new: BookSettings, *, actor: Staff) -> ReservationSettings:
-    """Save booking hours, slot length, the floor's look-ahead, pacing and turn times; audited."""
-    _require_manager(actor)
-    if new.slot_minutes not in (15, 30, 45, 60):
-        raise InvalidInput("Bookings start every 15, 30, 45 or 60 minutes.")
-    if new.first_seating.minute % 15 or new.last_seating.minute % 15:
-        raise InvalidInput("The first and last seatings fall on a quarter hour.")
-    if not 0 <= new.hold_minutes <= 480:
-        raise InvalidInput("The floor looks ahead 0 to 480 minutes.")
-    if not 1 <= new.max_party_size <= MAX_PARTY:
-        raise InvalidInput(f"The largest party booked online is 1 to {MAX_PARTY}.")
-    if not 0 <= new.max_covers_per_slot <= 999:
-        raise InvalidInput("Covers per slot are 0 (no limit) to 999.")
-    rows = sorted(new.turn_times)
-    if not rows:
-        raise InvalidInput("Give at least one turn time.")
-    sizes = [size for size, _ in rows]
-    if len(set(sizes)) != len(sizes):
-        raise InvalidInput("Each party size has one turn time.")
-    for size, minutes in rows:
-        if not 1 <= size <= MAX_PARTY or not 15 <= minutes <= 600:
-            raise InvalidInput(f"A turn time is for parties of 1 to {MAX_PARTY}, and 15 to 600 minutes long.")
-    settings = await queries.book_settings(session, lock=True)
-    before = {**_settings_facts(settings), "turn_times": await queries.turn_times(session)}
-    settings.slot_minutes = new.slot_minutes
-    settings.first_seating = new.first_seating
-    settings.last_seating = new.last_seating
-    settings.hold_minutes = new.hold_minutes
-    settings.max_party_size = new.max_party_size
-    settings.max_covers_per_slot = new.max_covers_per_slot
-    settings.updated_at = utcnow()
-    settings.updated_by = actor.id
-    session.add(settings)
-    await session.exec(delete(TurnTime))
-    for size, minutes in rows:
-        session.add(TurnTime(max_party=size, minutes=minutes))
-    await session.flush()
-    await audit.record(
-        session,
-        "reservations.settings_changed",
-        actor_id=actor.id,
-        subject="reservation_settings",
-        before=before,
-        after={**_settings_facts(settings), "turn_times": [list(r) for r in rows]},
-    )
-    return settings
-
-
-def _settings_facts(settings: ReservationSettings) -> dict[str, Any]:
-    return {
-        "slot_minutes": settings.slot_minutes,
-        "first_seating": settings.first_seating.isoformat(),
-        "last_seating": settings.last_seating.isoformat(),
-        "hold_minutes": settings.hold_minutes,
-        "max_party_size": settings.max_party_size,
-        "max_covers_per_slot": settings.max_covers_per_slot,
-    }
-
-
-async def add_combination(
-    session: AsyncSession, table_ids: Sequence[int], *, actor: Staff, seats: int | None = None
-) -> TableCombination:
-    """Allow tables to be pushed together for one party; they seat the sum of their seats unless told otherwise."""
-    _require_manager(actor)
-    ids = sorted(set(table_ids))
-    if len(ids) < 2:
-        raise InvalidInput("Choose two or more tables to combine.")
-    found = (await session.exec(select(DiningTable).where(col(DiningTable.id).in_(ids)))).all()
-    tables = {t.id: t for t in found if t.archived_at is None}
-    if set(tables) != set(ids):
-        raise NotFound("One of those tables is not on the floor plan; reload and choose again.")
-    if len({t.floor_id for t in tables.values()}) > 1:
-        raise InvalidInput("Tables on different floors cannot be pushed together.")
-    total = seats if seats is not None else sum(t.seats for t in tables.values())
-    if not 2 <= total <= MAX_PARTY * 2:
-        raise InvalidInput(f"A combination seats 2 to {MAX_PARTY * 2}.")
-    key = ",".join(str(i) for i in ids)
-    existing = (
-        await session.exec(
-            select(TableCombination).where(
-                TableCombination.table_ids == key, col(TableCombination.archived_at).is_(None)
-            )
-        )
-    ).first()
-    if existing is not None:
-        raise Conflict(f"Tables {existing.name} are already a combination.")
-    combination = TableCombination(name="+".join(tables[i].name for i in ids), table_ids=key, seats=total)
-    session.add(combination)
-    await session.flush()
-    await audit.record(
-        session,
-        "reservations.combination_added",
-        actor_id=actor.id,
-        subject=f"combination:{combination.id}",
-        after={"table_ids": key, "seats": total},
-    )
-    return combination
-
-
-async def archive_combination(session: AsyncSession, combination_id: int, *, actor: Staff) -> TableCombination:
-    """Stop offering a combination; bookings already on it keep their tables."""
-    _require_manager(actor)
-    combination = await session.get(TableCombination, combination_id)
-    if combination is None or combination.archived_at is not None:
-        raise NotFound("There is no such combination; reload the page.")
-    combination.archived_at = utcnow()
-    session.add(combination)
-    await audit.record(
-        session, "reservations.combination_archived", actor_id=actor.id, subject=f"combination:{combination.id}"
-    )
-    return combination
 
 
 async def house_staff(session: AsyncSession) -> Staff:

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from app.floor.models import DiningTable
-from app.reservations import queries, services
+from app.reservations import host_settings, queries, services
 from app.reservations.calculations import DEFAULT_TURN_TIMES, GRID
 from app.staff.models import Staff
 from app.staff.permissions import Role
@@ -61,7 +61,7 @@ class Host:
         async with self.db.write() as session:
             for combination in await queries.combinations(session):
                 if tuple(combination.name.split("+")) not in keep:
-                    await services.archive_combination(session, combination.id, actor=manager)
+                    await host_settings.archive_combination(session, combination.id, actor=manager)
 
     async def book(self, when: datetime, party: int = 2, name: str = "Ines Duarte", **extra: Any) -> Any:
         host = await self.staff(Role.HOST)
@@ -77,9 +77,9 @@ async def host_book(runtime: Any, demo: None) -> Host:
     book = Host(runtime)
     manager = await book.staff(Role.MANAGER)
     async with runtime.db.write() as session:
-        await services.save_settings(
+        await host_settings.save_settings(
             session,
-            services.BookSettings(
+            host_settings.BookSettings(
                 slot_minutes=15,
                 first_seating=time(0, 0),
                 last_seating=time(23, 45),

@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
+from app.floor.models import DiningTable
 from app.guests import services as guests
 from app.lib.audit import AuditEntry
 from app.lib.db import Database
 from app.lib.errors import Conflict, InvalidInput, StaleVersion
-from app.reservations import services
+from app.reservations import host_settings, services
 from app.reservations.models import Reservation, ReservationSlot, ReservationStatus
 from app.staff.permissions import Role
 from tests.integration.reservations.conftest import Host
@@ -41,7 +42,7 @@ async def test_tables_follow_capacity_combinations_and_turn_times_and_a_full_slo
     assert "full for a party of 8" in no_combination.value.message
     assert no_combination.value.alternatives == []
     async with host_book.db.write() as session:
-        await services.add_combination(session, [nineteen, twenty], actor=manager)
+        await host_settings.add_combination(session, [nineteen, twenty], actor=manager)
 
     eight = await host_book.book(eight_pm, party=8, name="Large party")
     assert eight.tables == [nineteen, twenty]
@@ -58,7 +59,7 @@ async def test_tables_follow_capacity_combinations_and_turn_times_and_a_full_slo
     # A two-top: the smallest table that fits, never the combined six-tops; held 90 minutes.
     two = await host_book.book(eight_pm, party=2)
     async with host_book.db.read() as session:
-        seats = {t.id: t.seats for t in (await session.exec(select(services.DiningTable))).all()}
+        seats = {t.id: t.seats for t in (await session.exec(select(DiningTable))).all()}
     assert seats[two.tables[0]] == 2
     assert two.ends_at - two.starts_at == timedelta(minutes=90)
     chosen = (two.tables[0],)
@@ -74,9 +75,9 @@ async def test_pacing_refuses_a_slot_whose_covers_are_booked(host_book: Host) ->
     manager = await host_book.staff(Role.MANAGER)
     async with host_book.db.write() as session:
         current = await services.queries.book_settings(session)
-        await services.save_settings(
+        await host_settings.save_settings(
             session,
-            services.BookSettings(
+            host_settings.BookSettings(
                 slot_minutes=15,
                 first_seating=current.first_seating,
                 last_seating=current.last_seating,

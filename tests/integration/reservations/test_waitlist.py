@@ -14,7 +14,7 @@ from app.floor.models import DiningTable
 from app.lib.clock import utcnow
 from app.orders.models import Check, CheckKind, CheckStatus
 from app.orders.seating import open_check
-from app.reservations import queries, services
+from app.reservations import queries, waitlist
 from app.reservations.models import WaitlistEntry, WaitStatus
 from app.staff.permissions import Role
 from tests.conftest import Device
@@ -56,14 +56,14 @@ async def test_the_quote_follows_real_turn_times_and_the_guest_page_says_when_th
         check.opened_at = utcnow() - timedelta(minutes=20)
         session.add(check)
     async with host_book.db.read() as session:
-        assert await services.quote(session, 12) == 100, "no history yet: the setting for six (120 min) rules"
+        assert await waitlist.quote(session, 12) == 100, "no history yet: the setting for six (120 min) rules"
     await _history(host_book, covers=6, minutes=62, count=5)
     async with host_book.db.read() as session:
         observed = dict(await queries.observed_turn_times(session))
         assert observed[6] == 62
         assert observed[2] == 90, "sizes without enough tables keep the setting"
-        assert await services.quote(session, 12) == 45, "62 minutes a turn, 20 of them gone: 42, rounded up to 5"
-        assert await services.quote(session, 2) == 0, "a free two-top is a table now"
+        assert await waitlist.quote(session, 12) == 45, "62 minutes a turn, 20 of them gone: 42, rounded up to 5"
+        assert await waitlist.quote(session, 2) == 0, "a free two-top is a table now"
 
     joined = await host.post(
         "/waitlist",
