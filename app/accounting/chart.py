@@ -14,8 +14,8 @@ from typing import Final
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.accounting.accounts import account_by_code, create_account
 from app.accounting.models import Account, AccountType
-from app.accounting.services import account_by_code, create_account
 
 A, L, Q, R, X = (
     AccountType.ASSET,

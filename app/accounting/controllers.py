@@ -14,7 +14,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from app.accounting import exports, queries, services
+from app.accounting import accounts, exports, locked_days, queries, reversals, services
 from app.accounting.models import AccountType
 from app.lib import forms, manage, web
 from app.lib.clock import utcnow
@@ -116,7 +116,7 @@ ACCOUNTS: manage.Managed[AccountForm] = manage.Managed(
     show=_show_chart,
     actor=_actor,
     form=AccountForm,
-    create=lambda session, form, actor: services.create_account(
+    create=lambda session, form, actor: accounts.create_account(
         session,
         code=form.code,
         name=form.name,
@@ -125,8 +125,8 @@ ACCOUNTS: manage.Managed[AccountForm] = manage.Managed(
         description=form.description,
         actor_id=actor,
     ),
-    archive=lambda session, account_id, actor: services.archive_account(session, account_id, actor_id=actor),
-    restore=lambda session, account_id, actor: services.restore_account(session, account_id, actor_id=actor),
+    archive=lambda session, account_id, actor: accounts.archive_account(session, account_id, actor_id=actor),
+    restore=lambda session, account_id, actor: accounts.restore_account(session, account_id, actor_id=actor),
     messages={"create": "Added {0.label}.", "archive": "Archived {0.label}.", "restore": "Restored {0.label}."},
     list_page=False,  # the chart is read by those who may only read the books
 )
@@ -190,7 +190,7 @@ async def entry_reverse(request: Req, db: web.Db, entry_id: FromPath[int]) -> Re
     fields = await web.form_data(request)
     day = parse_day(str(fields.get("date") or ""), label="Date", default=business_today(_settings(request)))
     async with db.write() as session:
-        reversal = await services.reverse_entry(
+        reversal = await reversals.reverse_entry(
             session, entry_id, str(fields.get("reason") or ""), date=day, actor_id=_actor(request)
         )
     return web.hx_redirect(request, f"/accounting/journal/{reversal.id}")
@@ -313,7 +313,7 @@ async def lock_create(request: Req, db: web.Db) -> Template:
     fields = await web.form_data(request)
     day = _day_field(fields)
     async with db.write() as session:
-        await services.lock_day(session, day, actor_id=_actor(request), reason=str(fields.get("reason") or ""))
+        await locked_days.lock_day(session, day, actor_id=_actor(request), reason=str(fields.get("reason") or ""))
     return await _locks_page(request, db, flash=f"Locked {day.isoformat()}.")
 
 
@@ -323,7 +323,7 @@ async def lock_remove(request: Req, db: web.Db) -> Template:
     fields = await web.form_data(request)
     day = _day_field(fields)
     async with db.write() as session:
-        await services.unlock_day(session, day, reason=str(fields.get("reason") or ""), actor_id=_actor(request))
+        await locked_days.unlock_day(session, day, reason=str(fields.get("reason") or ""), actor_id=_actor(request))
     return await _locks_page(request, db, flash=f"Unlocked {day.isoformat()}.")
 
 

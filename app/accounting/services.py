@@ -1,4 +1,4 @@
-"""Accounting commands: keep the chart, post balanced entries, reverse them, lock days.
+"""Accounting commands: post balanced entries (the chart, reversals and locked days have rooms of their own).
 
 Every command runs in the caller's write transaction and refuses bad input with a message a person
 can act on; a refusal raises before anything is written, so the transaction has nothing to undo.
@@ -15,16 +15,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Final
 
-from sqlalchemy import func, text
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.accounting.models import Account, AccountType, JournalEntry, JournalLine, LockedDay
-from app.lib import audit
+from app.accounting.models import Account, JournalEntry, JournalLine, LockedDay
 from app.lib.clock import utcnow
-from app.lib.errors import Conflict, DomainError, InvalidInput, NotFound
+from app.lib.errors import Conflict, DomainError, InvalidInput
 from app.lib.events import DomainEvent, emit
 from app.lib.inputs import clean_text
 from app.lib.sql import is_postgres
@@ -100,151 +99,6 @@ def _require_date(value: object, label: str = "Date") -> dt.date:
     if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
         raise InvalidInput(f"{label} must be a calendar date.")
     return value
-
-
-# Chart of accounts --------------------------------------------------------------------------------
-
-
-async def account_by_code(session: AsyncSession, code: str) -> Account | None:
-    """The account with this code (archived or not), or None."""
-    return (await session.exec(select(Account).where(Account.code == code))).first()
-
-
-async def live_account(
-    session: AsyncSession, code: str, *, label: str = "Account", types: Sequence[AccountType] = ()
-) -> Account:
-    """The live account with this code, or a refusal naming it (`types`, when given, are the kinds allowed)."""
-    code = clean_text(code, label=label, max_length=20)
-    account = await account_by_code(session, code)
-    if account is None:
-        raise InvalidInput(f"{label} {code} is not in the chart of accounts; add it there first or choose another.")
-    if account.archived_at is not None:
-        raise InvalidInput(f"{label} {account.label} is archived; restore it or choose a live account.")
-    if types and account.type not in types:
-        allowed = " or ".join(t.value for t in types)
-        raise InvalidInput(
-            f"{label} {account.label} is of type {account.type.value}; choose an account of type {allowed}."
-        )
-    return account
-
-
-async def create_account(
-    session: AsyncSession,
-    *,
-    code: str,
-    name: str,
-    type: AccountType | str,
-    parent_code: str | None = None,
-    description: str = "",
-    actor_id: int | None = None,
-) -> Account:
-    """Add an account to the chart; a parent must be a live account of the same type."""
-    code = clean_text(code, label="Code", max_length=20)
-    if not CODE_PATTERN.fullmatch(code):
-        raise InvalidInput("Code uses letters, digits, dots and dashes, and starts with a letter or digit.")
-    name = clean_text(name, label="Name", max_length=NAME_MAX)
-    description = clean_text(description, label="Description", max_length=300, required=False)
-    try:
-        account_type = AccountType(type)
-    except ValueError:
-        raise InvalidInput(f"Type must be one of {', '.join(t.value for t in AccountType)}.") from None
-    if await account_by_code(session, code) is not None:
-        raise Conflict(f"Account code {code} is already in the chart.")
-    parent_id: int | None = None
-    if parent_code:
-        parent = await account_by_code(session, parent_code.strip())
-        if parent is None or parent.archived_at is not None:
-            raise InvalidInput(f"Parent account {parent_code} is unknown or archived.")
-        if parent.type != account_type:
-            raise InvalidInput(
-                f"Parent account {parent.code} is {parent.type.value}; "
-                f"a {account_type.value} account cannot sit under it."
-            )
-        parent_id = parent.id
-    account = Account(code=code, name=name, type=account_type, parent_id=parent_id, description=description)
-    session.add(account)
-    await session.flush()
-    await audit.record(
-        session,
-        "accounting.account.create",
-        actor_id=actor_id,
-        subject=f"account:{code}",
-        after={"code": code, "name": name, "type": account_type.value, "parent": parent_code or None},
-    )
-    return account
-
-
-async def rename_account(
-    session: AsyncSession, account_id: int, *, name: str, description: str = "", actor_id: int | None = None
-) -> Account:
-    """Change an account's name or description; its code and type stay, because postings use them."""
-    account = await _account(session, account_id)
-    name = clean_text(name, label="Name", max_length=NAME_MAX)
-    description = clean_text(description, label="Description", max_length=300, required=False)
-    before = {"name": account.name, "description": account.description}
-    account.name, account.description = name, description
-    session.add(account)
-    await session.flush()
-    await audit.record(
-        session,
-        "accounting.account.rename",
-        actor_id=actor_id,
-        subject=f"account:{account.code}",
-        before=before,
-        after={"name": name, "description": description},
-    )
-    return account
-
-
-async def archive_account(session: AsyncSession, account_id: int, *, actor_id: int | None = None) -> Account:
-    """Retire an account: refused while it carries a balance or has live sub-accounts."""
-    account = await _account(session, account_id)
-    if account.archived_at is not None:
-        return account
-    balance = (
-        await session.exec(
-            select(func.coalesce(func.sum(JournalLine.amount_cents), 0)).where(JournalLine.account_id == account_id)
-        )
-    ).one()
-    if int(balance):
-        raise Conflict(
-            f"Account {account.code} carries a balance of {format_cents(int(balance))}; move it to another "
-            "account with an entry before archiving."
-        )
-    children = (
-        await session.exec(
-            select(Account.code).where(Account.parent_id == account_id, col(Account.archived_at).is_(None))
-        )
-    ).all()
-    if children:
-        raise Conflict(f"Account {account.code} still has live sub-accounts: {', '.join(children)}.")
-    account.archived_at = utcnow()
-    session.add(account)
-    await session.flush()
-    await audit.record(session, "accounting.account.archive", actor_id=actor_id, subject=f"account:{account.code}")
-    return account
-
-
-async def restore_account(session: AsyncSession, account_id: int, *, actor_id: int | None = None) -> Account:
-    """Bring an archived account back into use."""
-    account = await _account(session, account_id)
-    if account.archived_at is None:
-        return account
-    account.archived_at = None
-    session.add(account)
-    await session.flush()
-    await audit.record(session, "accounting.account.restore", actor_id=actor_id, subject=f"account:{account.code}")
-    return account
-
-
-async def _account(session: AsyncSession, account_id: int) -> Account:
-    query = select(Account).where(Account.id == account_id)
-    if is_postgres(session):
-        query = query.with_for_update()
-    account = (await session.exec(query)).first()
-    if account is None:
-        raise NotFound("No such account.")
-    return account
 
 
 # Posting --------------------------------------------------------------------------------------------
@@ -702,132 +556,4 @@ async def entry_lines(session: AsyncSession, entry_id: int) -> list[JournalLine]
                 select(JournalLine).where(JournalLine.entry_id == entry_id).order_by(col(JournalLine.position))
             )
         ).all()
-    )
-
-
-async def reversal_of(session: AsyncSession, entry_id: int) -> JournalEntry | None:
-    """The entry that reversed `entry_id`, if any."""
-    return (await session.exec(select(JournalEntry).where(JournalEntry.reverses_id == entry_id))).first()
-
-
-async def reverse_entry(
-    session: AsyncSession,
-    entry_id: int,
-    reason: str,
-    *,
-    date: dt.date | None = None,
-    actor_id: int | None = None,
-) -> JournalEntry:
-    """Cancel a posted entry with its mirror image, dated `date` (default: the original's day).
-
-    The original stays as it was; the reversal points at it. Reversing an entry twice returns the
-    first reversal; a reversal itself cannot be reversed (post a fresh entry instead).
-    """
-    reason = clean_text(reason, label="Reason", max_length=REASON_MAX)
-    original = await session.get(JournalEntry, entry_id)
-    if original is None:
-        raise NotFound(f"There is no journal entry #{entry_id}.")
-    if original.reverses_id is not None:
-        raise Conflict(
-            f"Entry #{entry_id} is itself the reversal of #{original.reverses_id}; post a new entry instead."
-        )
-    existing = await reversal_of(session, entry_id)
-    if existing is not None:
-        return existing
-    day = _require_date(date) if date is not None else original.date
-    accounts = {
-        a.id: a.code
-        for a in (
-            await session.exec(
-                select(Account).where(
-                    col(Account.id).in_(select(JournalLine.account_id).where(JournalLine.entry_id == entry_id))
-                )
-            )
-        ).all()
-    }
-    mirror = [
-        PostingLine(
-            account=accounts[line.account_id],
-            amount_cents=-line.amount_cents,
-            memo=line.memo,
-            dimensions=dict(line.dimensions),
-        )
-        for line in await entry_lines(session, entry_id)
-    ]
-    description = f"Reversal of #{entry_id}: {original.description}"[:DESCRIPTION_MAX]
-    entry = await _post(
-        session,
-        day=day,
-        description=description,
-        lines=mirror,
-        source_type=original.source_type,
-        source_id=original.source_id,
-        key=f"reversal:{entry_id}",
-        actor_id=actor_id,
-        reverses=original,
-        reason=reason,
-    )
-    await audit.record(
-        session,
-        "accounting.entry.reverse",
-        actor_id=actor_id,
-        subject=f"journal_entry:{entry_id}",
-        reason=reason,
-        after={"reversal_id": entry.id, "date": day.isoformat()},
-    )
-    return entry
-
-
-async def entries_for_source(session: AsyncSession, source_type: str, source_id: str | int) -> list[JournalEntry]:
-    """Every entry posted for one source (originals and reversals), oldest first."""
-    return list(
-        (
-            await session.exec(
-                select(JournalEntry)
-                .where(JournalEntry.source_type == source_type, JournalEntry.source_id == str(source_id))
-                .order_by(col(JournalEntry.id))
-            )
-        ).all()
-    )
-
-
-# Locked days -----------------------------------------------------------------------------------------
-
-
-async def lock_day(
-    session: AsyncSession, day: dt.date, *, actor_id: int | None = None, reason: str | None = None
-) -> LockedDay:
-    """Close the books for `day`: later postings on it are refused. Locking twice is harmless."""
-    day = _require_date(day, "Day")
-    reason = clean_text(reason, label="Reason", max_length=REASON_MAX, required=False) or None
-    await _guard_day(session, day, exclusive=True)
-    existing = (await session.exec(select(LockedDay).where(LockedDay.day == day))).first()
-    if existing is not None:
-        return existing
-    locked = LockedDay(day=day, actor_id=actor_id, reason=reason)
-    session.add(locked)
-    await session.flush()
-    await audit.record(
-        session, "accounting.day.lock", actor_id=actor_id, subject=f"ledger_day:{day.isoformat()}", reason=reason
-    )
-    return locked
-
-
-async def unlock_day(session: AsyncSession, day: dt.date, *, reason: str, actor_id: int | None = None) -> None:
-    """Reopen a locked day's books (audited, with a reason); refused when the day is not locked."""
-    day = _require_date(day, "Day")
-    reason = clean_text(reason, label="Reason", max_length=REASON_MAX)
-    await _guard_day(session, day, exclusive=True)
-    existing = (await session.exec(select(LockedDay).where(LockedDay.day == day))).first()
-    if existing is None:
-        raise Conflict(f"The books for {day.isoformat()} are not locked.")
-    await session.delete(existing)
-    await session.flush()
-    await audit.record(
-        session,
-        "accounting.day.unlock",
-        actor_id=actor_id,
-        subject=f"ledger_day:{day.isoformat()}",
-        reason=reason,
-        before={"locked_at": existing.locked_at.isoformat(), "actor_id": existing.actor_id},
     )

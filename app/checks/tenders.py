@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.accounting.accounts import live_account
 from app.accounting.models import AccountType
-from app.accounting.services import live_account
 from app.checks.events import TenderSaved
 from app.checks.models import Tender, TenderKind
 from app.lib import audit

@@ -12,7 +12,8 @@ import datetime as dt
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.accounting.services import is_day_locked, lock_day
+from app.accounting.locked_days import lock_day
+from app.accounting.services import is_day_locked
 from app.checks import printing as check_printing
 from app.checks import services as checks
 from app.checks.models import AttemptStatus, PaymentAttempt

@@ -14,7 +14,8 @@ from typing import Final
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.accounting.services import PostingLine, account_by_code, next_open_day, post_entry
+from app.accounting.accounts import account_by_code
+from app.accounting.services import PostingLine, next_open_day, post_entry
 from app.checks import printing as check_printing
 from app.checks import services as checks
 from app.checks.events import CashHandled

@@ -12,9 +12,9 @@ from typing import Any, Final
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.accounting.accounts import account_by_code
 from app.accounting.chart import sales_tax_code
 from app.accounting.models import Account, AccountType
-from app.accounting.services import account_by_code
 from app.checks.events import CashHandled, TenderSaved
 from app.checks.models import Tender, TenderKind
 from app.closes import calculations as calc

@@ -10,7 +10,8 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.accounting.services import post_entry, reverse_entry
+from app.accounting.reversals import reverse_entry
+from app.accounting.services import post_entry
 from app.checks import services as checks
 from app.checks.models import CheckClosing, Payment
 from app.checks.queries import check_money, settings_of
@@ -301,7 +302,7 @@ async def post_reopening(session: AsyncSession, payload: Mapping[str, Any]) -> C
         note=f"reverses {sale.source_key}: {reason}"[:200],
     )
     if sale.entry_id is not None:
-        from app.accounting.services import reversal_of
+        from app.accounting.reversals import reversal_of
 
         reversal = await reversal_of(session, sale.entry_id)
         posting.entry_id = reversal.id if reversal is not None else None

@@ -18,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.accounting.accounts import account_by_code, create_account
 from app.accounting.models import AccountType
-from app.accounting.services import PostingLine, account_by_code, create_account, next_open_day, post_entry
+from app.accounting.services import PostingLine, next_open_day, post_entry
 from app.house_accounts.models import (
     AccountEntryKind,
     CustomerAccount,

@@ -9,7 +9,8 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.accounting.services import PostingLine, account_by_code, post_entry
+from app.accounting.accounts import account_by_code
+from app.accounting.services import PostingLine, post_entry
 from app.inventory.models import StockItem, StockMove
 from app.inventory.services import (
     ReceiptLine,

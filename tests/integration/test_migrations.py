@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.accounting.accounts import account_by_code, create_account
 from app.accounting.chart import STANDARD_CHART
 from app.accounting.models import Account, AccountType
-from app.accounting.services import account_by_code, create_account
 from app.closes.mappings import ROLE_ACCOUNTS
 from app.closes.models import MappingKind, PostingMapping
 from app.closes.posting_base import resolve_accounts

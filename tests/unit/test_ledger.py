@@ -21,7 +21,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.accounting import queries
 from app.accounting.chart import seed_chart
 from app.accounting.models import JournalEntry, JournalLine
-from app.accounting.services import PostingLine, UnbalancedEntry, post_entry, reverse_entry
+from app.accounting.reversals import reverse_entry
+from app.accounting.services import PostingLine, UnbalancedEntry, post_entry
 from app.lib.db import Database
 from app.models import metadata
 

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from app.accounting.exports import export_ledger
-from app.accounting.services import PostingLine, post_entry, reverse_entry
+from app.accounting.reversals import reverse_entry
+from app.accounting.services import PostingLine, post_entry
 from app.lib.errors import InvalidInput
 from tests.integration.accounting.conftest import DAY, post_sale
 from tests.support.services import in_ci

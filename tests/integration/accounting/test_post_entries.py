@@ -7,16 +7,9 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from app.accounting.locked_days import lock_day
 from app.accounting.models import JournalEntry, JournalLine
-from app.accounting.services import (
-    EntryToPost,
-    PeriodLocked,
-    PostingLine,
-    UnbalancedEntry,
-    lock_day,
-    post_entries,
-    post_entry,
-)
+from app.accounting.services import EntryToPost, PeriodLocked, PostingLine, UnbalancedEntry, post_entries, post_entry
 from app.lib.errors import Conflict, DomainError, InvalidInput
 from tests.integration.accounting.conftest import DAY
 

@@ -11,17 +11,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from app.accounting import queries
+from app.accounting.locked_days import lock_day, unlock_day
 from app.accounting.models import ImmutableEntry, JournalEntry, JournalLine
-from app.accounting.services import (
-    PeriodLocked,
-    PostingLine,
-    UnbalancedEntry,
-    lock_day,
-    next_open_day,
-    post_entry,
-    reverse_entry,
-    unlock_day,
-)
+from app.accounting.reversals import reverse_entry
+from app.accounting.services import PeriodLocked, PostingLine, UnbalancedEntry, next_open_day, post_entry
 from app.lib.audit import AuditEntry
 from app.lib.errors import Conflict, InvalidInput, NotFound
 from tests.integration.accounting.conftest import DAY, post_sale
@@ -101,7 +94,7 @@ async def test_zero_lines_are_left_out_of_the_entry(books: Any) -> None:
 
 
 async def test_posting_to_an_archived_account_is_refused(books: Any) -> None:
-    from app.accounting.services import account_by_code, archive_account
+    from app.accounting.accounts import account_by_code, archive_account
 
     async with books.db.write() as session:
         account = await account_by_code(session, "4040")
@@ -288,7 +281,7 @@ async def test_the_trial_balance_nets_to_zero_and_shows_each_side(books: Any) ->
 
 
 async def test_an_account_ledger_runs_its_balance_from_the_opening_balance(books: Any) -> None:
-    from app.accounting.services import account_by_code
+    from app.accounting.accounts import account_by_code
 
     await post_sale(books, "1", day=DAY - dt.timedelta(days=1))
     await post_sale(books, "2")
@@ -305,7 +298,7 @@ async def test_an_account_ledger_runs_its_balance_from_the_opening_balance(books
 
 
 async def test_an_account_with_a_balance_cannot_be_archived(books: Any) -> None:
-    from app.accounting.services import account_by_code, archive_account
+    from app.accounting.accounts import account_by_code, archive_account
 
     await post_sale(books, "1")
     async with books.db.write() as session:

@@ -54,8 +54,8 @@ async def test_counted_cash_short_by_five_posts_five_to_over_short(
     assert lines["1010"] == -(500 + counted)
     # The drawer account ends at zero: float in, takings in, short and deposit out.
     async with runtime.db.read() as session:
+        from app.accounting.accounts import account_by_code
         from app.accounting.queries import balances
-        from app.accounting.services import account_by_code
 
         cash = await account_by_code(session, "1010")
         assert (await balances(session)).get(cash.id if cash else 0, 0) == 0

@@ -17,9 +17,10 @@ from litestar import Litestar
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from app.accounting.accounts import create_account
 from app.accounting.exports import export_ledger
 from app.accounting.models import Account, JournalEntry, JournalLine
-from app.accounting.services import PostingLine, create_account, post_entry
+from app.accounting.services import PostingLine, post_entry
 from app.checks.delivery import payment_terminal
 from app.cli import main as cli
 from app.closes.simulation import simulate

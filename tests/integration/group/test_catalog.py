@@ -16,7 +16,7 @@ from litestar import Litestar
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from app.accounting.services import create_account
+from app.accounting.accounts import create_account
 from app.group import catalog as head_office_catalog
 from app.group import services as head_office
 from app.group.catalog_models import CatalogVenueState

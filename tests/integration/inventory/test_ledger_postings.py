@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from app.accounting.locked_days import lock_day
 from app.accounting.models import Account, JournalEntry, JournalLine
 from app.accounting.queries import trial_balance
-from app.accounting.services import lock_day
 from app.checks.queries import settings_of
 from app.checks.services import business_day
 from app.closes import postings
