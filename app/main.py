@@ -42,10 +42,10 @@ from app.giftcards import api as giftcards_api
 from app.giftcards import controllers as giftcards_controllers
 from app.giftcards import services as giftcards_services
 from app.group import api as group_api
-from app.group import books as group_books
 from app.group import books_controllers as group_books_controllers
 from app.group import catalog_controllers as group_catalog_controllers
 from app.group import controllers as group_controllers
+from app.group import posting_worker as group_posting
 from app.group import reports_controllers as group_reports_controllers
 from app.guests import api as guests_api
 from app.guests import controllers as guests_controllers
@@ -219,7 +219,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             runtime.tasks.append(syncing)
         if settings.run_workers and (pulling := sync_catalog.start(runtime)) is not None:
             runtime.tasks.append(pulling)
-        if settings.run_workers and (posting := group_books.start(runtime)) is not None:
+        if settings.run_workers and (posting := group_posting.start(runtime)) is not None:
             runtime.tasks.append(posting)
         try:
             yield

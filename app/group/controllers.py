@@ -9,7 +9,7 @@ from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath
 from litestar.response import Response, Template
 
-from app.group import books, queries, services
+from app.group import posting_worker, queries, services
 from app.group.protocol import ENROL_PATH, RECORDS_PATH, STATUS_PATH, parse_batch
 from app.lib import web
 from app.lib.errors import InvalidInput
@@ -108,7 +108,7 @@ async def receive_records(request: Request[Any, Any, Any], db: web.Db) -> Respon
     # (`BRIGADE_RUN_WORKERS=false`) leave it to the posting worker of the process that does.
     settings: Settings = request.app.state.settings
     inline = receipt.stored and settings.run_workers
-    booking = BackgroundTask(books.post_after_ingest, db, venue.id or 0) if inline else None
+    booking = BackgroundTask(posting_worker.post_after_ingest, db, venue.id or 0) if inline else None
     return Response(
         {"acked": receipt.acked, "stored": receipt.stored, "duplicates": receipt.duplicates}, background=booking
     )

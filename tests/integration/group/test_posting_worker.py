@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from app.accounting.chart import seed_chart
-from app.group import books
+from app.group import books, posting_worker
 from app.group import services as head_office
 from app.group.books_models import PostingStatus, VenuePostedMark, VenuePosting
 from app.group.protocol import ENROL_PATH, RECORDS_PATH
@@ -62,9 +62,9 @@ async def test_a_web_process_takes_a_batch_in_without_booking_it_and_the_posting
     # The web process answered and booked nothing; the venue waits for the worker.
     assert await _postings(runtime) == 0
     async with runtime.db.read() as session:
-        assert await books.venues_waiting(session) == [added.venue.id]
+        assert await posting_worker.venues_waiting(session) == [added.venue.id]
 
-    worker = books.start(runtime)
+    worker = posting_worker.start(runtime)
     assert worker is not None
     try:
         for _ in range(200):
@@ -72,7 +72,7 @@ async def test_a_web_process_takes_a_batch_in_without_booking_it_and_the_posting
                 break
             await asyncio.sleep(0.05)
         # A round more finds nothing left to book, and books nothing twice.
-        await books.post_waiting(runtime.db)
+        await posting_worker.post_waiting(runtime.db)
     finally:
         worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -80,6 +80,6 @@ async def test_a_web_process_takes_a_batch_in_without_booking_it_and_the_posting
     async with runtime.db.read() as session:
         statuses = (await session.exec(select(VenuePosting.status))).all()
         mark = (await session.exec(select(VenuePostedMark.sequence))).one()
-        assert await books.venues_waiting(session) == []
+        assert await posting_worker.venues_waiting(session) == []
     assert statuses == [PostingStatus.POSTED] * 11
     assert mark == 11
