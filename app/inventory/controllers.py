@@ -11,12 +11,10 @@ from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from app.inventory import calculations, queries, services
+from app.inventory import calculations, form_fields, queries, services
 from app.inventory.models import OperationKind, StockUnit
 from app.lib import forms, manage, web
 from app.lib.errors import InvalidInput
-from app.lib.idempotency import check_key
-from app.lib.money import Money
 from app.staff.auth import Viewer
 from app.staff.permissions import Perm
 
@@ -30,39 +28,11 @@ def _actor(request: Req) -> int | None:
     return viewer.staff.id
 
 
-def _listed(fields: Mapping[str, Any], name: str) -> list[str]:
-    value = fields.get(name)
-    if value is None:
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
-
-
 def _id(fields: Mapping[str, Any], name: str, *, label: str) -> int:
     raw = str(fields.get(name) or "").strip()
     if not raw.isdigit():
         raise InvalidInput(f"Choose {label}.")
     return int(raw)
-
-
-def _quantity(raw: str, *, label: str, allow_zero: bool = False) -> int:
-    try:
-        return calculations.parse_quantity(raw, allow_zero=allow_zero)
-    except calculations.QuantityError as exc:
-        raise InvalidInput(f"{label}: {exc}") from None
-
-
-def _cents(raw: str, *, label: str, currency: str) -> int:
-    try:
-        cents = Money.parse(raw, currency).cents
-    except ValueError as exc:
-        raise InvalidInput(f"{label}: {exc}.") from None
-    if cents < 0:
-        raise InvalidInput(f"{label} cannot be negative.")
-    return cents
-
-
-def _source_key(fields: Mapping[str, Any], scope: str) -> str:
-    return f"form:{scope}:{check_key(str(fields.get('idempotency_key') or ''))}"
 
 
 def _currency(request: Req) -> str:
@@ -123,7 +93,7 @@ async def par_set(request: Req, db: web.Db) -> Template:
     """Set or clear an item's par level at a location."""
     fields = await web.form_data(request)
     raw = str(fields.get("par") or "").strip()
-    par = _quantity(raw, label="Par level", allow_zero=True) if raw else None
+    par = form_fields.quantity(raw, label="Par level", allow_zero=True) if raw else None
     async with db.write() as session:
         await services.set_par(
             session,
@@ -234,8 +204,8 @@ async def receive_page(request: Req, db: web.Db) -> Template:
 async def receive_submit(request: Req, db: web.Db) -> Template:
     """Book a delivery's lines at their invoice cost."""
     fields = await web.form_data(request)
-    source_key = _source_key(fields, "receive")
-    item_ids, quantities, costs = (_listed(fields, n) for n in ("stock_item_id", "quantity", "cost"))
+    source_key = form_fields.source_key(fields, "receive")
+    item_ids, quantities, costs = (form_fields.listed(fields, n) for n in ("stock_item_id", "quantity", "cost"))
     lines: list[services.ReceiptLine] = []
     for position, (item, quantity, cost) in enumerate(zip(item_ids, quantities, costs, strict=False), start=1):
         if not item.strip() and not quantity.strip() and not cost.strip():
@@ -245,8 +215,8 @@ async def receive_submit(request: Req, db: web.Db) -> Template:
         lines.append(
             services.ReceiptLine(
                 int(item),
-                _quantity(quantity, label=f"Line {position} quantity"),
-                _cents(cost, label=f"Line {position} cost", currency=_currency(request)),
+                form_fields.quantity(quantity, label=f"Line {position} quantity"),
+                form_fields.cents(cost, label=f"Line {position} cost", currency=_currency(request)),
             )
         )
     async with db.write() as session:
@@ -299,7 +269,7 @@ async def count_page(request: Req, db: web.Db, location: FromQuery[str | None] =
 async def count_submit(request: Req, db: web.Db) -> Template:
     """Post a count: the variance against the books becomes moves; blank boxes are not counted."""
     fields = await web.form_data(request)
-    source_key = _source_key(fields, "count")
+    source_key = form_fields.source_key(fields, "count")
     location_id = _id(fields, "location_id", label="a location")
     counts: list[services.CountLine] = []
     for key, raw in fields.items():
@@ -308,7 +278,7 @@ async def count_submit(request: Req, db: web.Db) -> Template:
         item_id = key.removeprefix("count_")
         if not item_id.isdigit():
             raise InvalidInput("The count sheet names an unknown item; reload the page.")
-        counts.append(services.CountLine(int(item_id), _quantity(str(raw), label="Count", allow_zero=True)))
+        counts.append(services.CountLine(int(item_id), form_fields.quantity(str(raw), label="Count", allow_zero=True)))
     async with db.write() as session:
         moves = await services.record_count(
             session,
@@ -337,13 +307,13 @@ async def waste_page(request: Req, db: web.Db) -> Template:
 async def waste_submit(request: Req, db: web.Db) -> Template:
     """Take wasted stock out at average cost, with a reason."""
     fields = await web.form_data(request)
-    source_key = _source_key(fields, "waste")
+    source_key = form_fields.source_key(fields, "waste")
     async with db.write() as session:
         moves = await services.record_waste(
             session,
             stock_item_id=_id(fields, "stock_item_id", label="an item"),
             location_id=_id(fields, "location_id", label="a location"),
-            quantity_milli=_quantity(str(fields.get("quantity") or ""), label="Quantity"),
+            quantity_milli=form_fields.quantity(str(fields.get("quantity") or ""), label="Quantity"),
             reason=str(fields.get("reason") or ""),
             actor_id=_actor(request),
             source_key=source_key,
@@ -367,14 +337,14 @@ async def transfer_page(request: Req, db: web.Db) -> Template:
 async def transfer_submit(request: Req, db: web.Db) -> Template:
     """Send a quantity from one location to another."""
     fields = await web.form_data(request)
-    source_key = _source_key(fields, "transfer")
+    source_key = form_fields.source_key(fields, "transfer")
     async with db.write() as session:
         await services.transfer_stock(
             session,
             stock_item_id=_id(fields, "stock_item_id", label="an item"),
             from_location_id=_id(fields, "from_location_id", label="where it comes from"),
             to_location_id=_id(fields, "to_location_id", label="where it goes"),
-            quantity_milli=_quantity(str(fields.get("quantity") or ""), label="Quantity"),
+            quantity_milli=form_fields.quantity(str(fields.get("quantity") or ""), label="Quantity"),
             note=str(fields.get("note") or ""),
             actor_id=_actor(request),
             source_key=source_key,

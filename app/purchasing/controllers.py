@@ -5,7 +5,6 @@ move stock carry an idempotency key, so a double tap books once."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -15,12 +14,11 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from app.inventory import calculations as stock_calc
+from app.inventory import form_fields
 from app.inventory import queries as inventory_queries
 from app.inventory.models import StockItem
 from app.lib import web
 from app.lib.errors import InvalidInput, NotFound
-from app.lib.idempotency import check_key
-from app.lib.money import Money
 from app.purchasing import calculations, pdf, queries, services
 from app.purchasing.models import CreditKind
 from app.staff.auth import Viewer
@@ -44,39 +42,11 @@ def _today(request: Req) -> dt.date:
     return dt.datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
 
 
-def _listed(fields: Mapping[str, Any], name: str) -> list[str]:
-    value = fields.get(name)
-    if value is None:
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
-
-
 def _id(raw: object, *, label: str) -> int:
     text = str(raw or "").strip()
     if not text.isdigit():
         raise InvalidInput(f"Choose {label}.")
     return int(text)
-
-
-def _quantity(raw: str, *, label: str, allow_zero: bool = False) -> int:
-    try:
-        return stock_calc.parse_quantity(raw, allow_zero=allow_zero)
-    except stock_calc.QuantityError as exc:
-        raise InvalidInput(f"{label}: {exc}") from None
-
-
-def _cents(raw: str, *, label: str, currency: str) -> int:
-    try:
-        cents = Money.parse(raw, currency).cents
-    except ValueError as exc:
-        raise InvalidInput(f"{label}: {exc}.") from None
-    if cents < 0:
-        raise InvalidInput(f"{label} cannot be negative.")
-    return cents
-
-
-def _source_key(fields: Mapping[str, Any], scope: str) -> str:
-    return f"form:{scope}:{check_key(str(fields.get('idempotency_key') or ''))}"
 
 
 def _page(request: Req, template: str, *, fragment: str | None = None, **context: Any) -> Template:
@@ -154,7 +124,7 @@ async def order_create(request: Req, db: web.Db) -> Response[Any]:
     location_id = _id(fields.get("location_id"), label="where it is delivered")
     lines: list[services.OrderLine] = []
     for position, (item, packs) in enumerate(
-        zip(_listed(fields, "supplier_item_id"), _listed(fields, "packs"), strict=False), start=1
+        zip(form_fields.listed(fields, "supplier_item_id"), form_fields.listed(fields, "packs"), strict=False), start=1
     ):
         raw = packs.strip()
         if not raw:
@@ -254,7 +224,7 @@ async def order_close(request: Req, db: web.Db, order_id: FromPath[int]) -> Temp
 async def order_receive(request: Req, db: web.Db, order_id: FromPath[int]) -> Template:
     """Book a delivery against the order: packs per line (decimals for part packs), the item if substituted, invoice."""
     fields = await web.form_data(request)
-    source_key = _source_key(fields, f"po-receive:{order_id}")
+    source_key = form_fields.source_key(fields, f"po-receive:{order_id}")
     async with db.read() as session:
         view = await queries.order_view(session, order_id)
         if view is None:
@@ -263,10 +233,10 @@ async def order_receive(request: Req, db: web.Db, order_id: FromPath[int]) -> Te
     ordered = {line.line.id: line for line in view.lines}
     lines: list[services.ReceivedLine] = []
     rows = zip(
-        _listed(fields, "order_line_id"),
-        _listed(fields, "stock_item_id"),
-        _listed(fields, "packs"),
-        _listed(fields, "invoice"),
+        form_fields.listed(fields, "order_line_id"),
+        form_fields.listed(fields, "stock_item_id"),
+        form_fields.listed(fields, "packs"),
+        form_fields.listed(fields, "invoice"),
         strict=False,
     )
     for position, (line_id, item_id, packs, invoice) in enumerate(rows, start=1):
@@ -275,7 +245,7 @@ async def order_receive(request: Req, db: web.Db, order_id: FromPath[int]) -> Te
         line = ordered.get(_id(line_id, label="an order line"))
         if line is None:
             raise InvalidInput(f"Line {position}: that is not a line of {view.order.number}; reload the page.")
-        received_packs = _quantity(packs, label=f"{line.item.name} packs received")
+        received_packs = form_fields.quantity(packs, label=f"{line.item.name} packs received")
         item: StockItem | None = units.get(_id(item_id, label="the item delivered"))
         if item is None:
             raise InvalidInput(f"Line {position}: unknown stock item.")
@@ -286,7 +256,7 @@ async def order_receive(request: Req, db: web.Db, order_id: FromPath[int]) -> Te
             )
         quantity = round(Fraction(received_packs * line.line.pack_milli, stock_calc.MILLI))
         cost = (
-            _cents(invoice, label=f"{line.item.name} invoice total", currency=_currency(request))
+            form_fields.cents(invoice, label=f"{line.item.name} invoice total", currency=_currency(request))
             if invoice.strip()
             else calculations.ordered_value_cents(quantity, line.line.pack_milli, line.line.pack_cost_cents)
         )
@@ -314,21 +284,26 @@ async def order_receive(request: Req, db: web.Db, order_id: FromPath[int]) -> Te
 async def order_credit(request: Req, db: web.Db, order_id: FromPath[int]) -> Template:
     """Book a supplier's credit note against the order: goods returned or damaged go back, payable drops."""
     fields = await web.form_data(request)
-    source_key = _source_key(fields, f"po-credit:{order_id}")
+    source_key = form_fields.source_key(fields, f"po-credit:{order_id}")
     async with db.read() as session:
         view = await queries.order_view(session, order_id)
     if view is None:
         raise NotFound("No such purchase order.")
     lines: list[services.CreditLine] = []
-    rows = zip(_listed(fields, "stock_item_id"), _listed(fields, "quantity"), _listed(fields, "credit"), strict=False)
+    rows = zip(
+        form_fields.listed(fields, "stock_item_id"),
+        form_fields.listed(fields, "quantity"),
+        form_fields.listed(fields, "credit"),
+        strict=False,
+    )
     for position, (item_id, quantity, credit) in enumerate(rows, start=1):
         if not item_id.strip() and not quantity.strip() and not credit.strip():
             continue
         lines.append(
             services.CreditLine(
                 _id(item_id, label=f"the item on credit line {position}"),
-                _quantity(quantity, label=f"Credit line {position} quantity"),
-                _cents(credit, label=f"Credit line {position} amount", currency=_currency(request)),
+                form_fields.quantity(quantity, label=f"Credit line {position} quantity"),
+                form_fields.cents(credit, label=f"Credit line {position} amount", currency=_currency(request)),
             )
         )
     async with db.write() as session:
@@ -410,9 +385,11 @@ async def supplier_item_set(request: Req, db: web.Db, supplier_id: FromPath[int]
             supplier_id=supplier_id,
             stock_item_id=_id(fields.get("stock_item_id"), label="an item"),
             units_per_pack=web.field_int(fields, "units", label="Units per pack", minimum=1),
-            unit_size_milli=_quantity(str(fields.get("size") or ""), label="Unit size"),
+            unit_size_milli=form_fields.quantity(str(fields.get("size") or ""), label="Unit size"),
             size_unit=str(fields.get("size_unit") or ""),
-            pack_cost_cents=_cents(str(fields.get("price") or ""), label="Pack price", currency=_currency(request)),
+            pack_cost_cents=form_fields.cents(
+                str(fields.get("price") or ""), label="Pack price", currency=_currency(request)
+            ),
             lead_time_days=web.field_int(fields, "lead", label="Lead time", minimum=0, default=1),
             code=str(fields.get("code") or ""),
             actor_id=_actor(request),
@@ -431,7 +408,7 @@ async def weekday_par_set(request: Req, db: web.Db) -> Template:
             stock_item_id=_id(fields.get("stock_item_id"), label="an item"),
             location_id=_id(fields.get("location_id"), label="a location"),
             weekday=web.field_int(fields, "weekday", label="Weekday", minimum=0, maximum=6),
-            par_milli=_quantity(raw, label="Par level", allow_zero=True) if raw else None,
+            par_milli=form_fields.quantity(raw, label="Par level", allow_zero=True) if raw else None,
             actor_id=_actor(request),
         )
     return await _suppliers_page(request, db, flash="Weekday par saved.")
