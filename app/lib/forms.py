@@ -34,6 +34,7 @@ Req = Request[Any, Any, Any]
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 _AT_LEAST = re.compile(r"^Expected `\w+` >= (-?\d+)$")
 _AT_MOST = re.compile(r"^Expected `\w+` <= (-?\d+)$")
+_INDEX = re.compile(r"\[\d+\]$")
 _NOT_A_NUMBER = re.compile(r"^Expected `int( \| null)?`, got")
 
 
@@ -99,6 +100,7 @@ def message(form: type[Form] | None, key: str, raw: str) -> str:
     """The app's words for one of Litestar's (msgspec's) refusals of field `key` of `form`."""
     if missing := _MISSING.search(raw):
         key = missing.group(1)
+    key = _INDEX.sub("", key)  # one value of a repeated field ("line_ids[0]") is refused under the field's label
     label, _, bare = _labels(form).get(key, (key, [], None)) if form is not None else (key, [], None)
     if isinstance(bare, type) and issubclass(bare, Enum) and (missing or raw.startswith("Invalid enum value")):
         return f"{label} must be one of: {', '.join(str(member.value) for member in bare)}."
@@ -122,19 +124,31 @@ def _blank(value: Any) -> bool:
 async def drop_blanks(request: Req) -> None:
     """Before a typed form is decoded: leave its blank fields out, so they take their defaults (or are missing).
 
-    A browser sends an untouched number or select as `field=`; a blank is not a malformed number.
+    A browser sends an untouched number or select as `field=`; a blank is not a malformed number. A field
+    the form types as a list always reaches it as one, however many times it was sent.
     """
     state = ScopeState.from_scope(request.scope)
     if state.form is Empty:
         await request.form()
     submitted = cast("dict[str, Any]", state.form)
+    repeated = _repeated(form) if (form := _form_of(request)) is not None else frozenset()
     kept: dict[str, Any] = {}
     for name, value in submitted.items():
         if isinstance(value, list):
             value = [v for v in value if not _blank(v)] or ""
-        if not _blank(value):
-            kept[name] = value
+        if _blank(value):
+            continue
+        # A repeated field (`line_ids: list[int]`) ticked once arrives as one value, not a list of one.
+        kept[name] = [value] if name in repeated and not isinstance(value, list) else value
     state.form = kept  # a new dict: Litestar caches the parsed one
+
+
+@cache
+def _repeated(form: type[Form]) -> frozenset[str]:
+    """The fields of `form` that a browser may send several times (typed as a list, set or tuple)."""
+    return frozenset(
+        name for name, (_, _, bare) in _labels(form).items() if get_origin(bare) in (list, set, frozenset, tuple)
+    )
 
 
 def _form_of(request: Req) -> type[Form] | None:
