@@ -19,7 +19,7 @@ from app.inventory import queries as inventory_queries
 from app.inventory.models import StockItem
 from app.lib import web
 from app.lib.errors import InvalidInput, NotFound
-from app.purchasing import calculations, pdf, queries, services
+from app.purchasing import calculations, credit_notes, pdf, queries, services
 from app.purchasing.models import CreditKind
 from app.staff.auth import Viewer
 from app.staff.permissions import Perm
@@ -289,7 +289,7 @@ async def order_credit(request: Req, db: web.Db, order_id: FromPath[int]) -> Tem
         view = await queries.order_view(session, order_id)
     if view is None:
         raise NotFound("No such purchase order.")
-    lines: list[services.CreditLine] = []
+    lines: list[credit_notes.CreditLine] = []
     rows = zip(
         form_fields.listed(fields, "stock_item_id"),
         form_fields.listed(fields, "quantity"),
@@ -300,14 +300,14 @@ async def order_credit(request: Req, db: web.Db, order_id: FromPath[int]) -> Tem
         if not item_id.strip() and not quantity.strip() and not credit.strip():
             continue
         lines.append(
-            services.CreditLine(
+            credit_notes.CreditLine(
                 _id(item_id, label=f"the item on credit line {position}"),
                 form_fields.quantity(quantity, label=f"Credit line {position} quantity"),
                 form_fields.cents(credit, label=f"Credit line {position} amount", currency=_currency(request)),
             )
         )
     async with db.write() as session:
-        credit_note = await services.record_credit(
+        credit_note = await credit_notes.record_credit(
             session,
             supplier_id=view.supplier.id or 0,
             kind=str(fields.get("kind") or ""),

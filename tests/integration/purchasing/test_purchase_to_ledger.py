@@ -22,7 +22,7 @@ from app.inventory.models import StockItem, StockMove
 from app.lib.audit import AuditEntry
 from app.lib.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.lib.outbox import OutboxMessage
-from app.purchasing import queries, services
+from app.purchasing import credit_notes, queries, services
 from app.purchasing.models import OrderStatus, PurchaseReceipt
 from app.staff.models import Staff
 from tests.integration.accounting.test_exports import bean_check, hledger_check
@@ -203,7 +203,7 @@ async def test_an_order_received_in_part_then_in_full_and_a_credit_note_balance_
 
     # A bottle of Campari goes back, credited at 15.00; it leaves stock at its average cost of 16.00.
     async with room.runtime.db.write() as session:
-        credit = await services.record_credit(
+        credit = await credit_notes.record_credit(
             session,
             supplier_id=room.suppliers[NORTHSIDE],
             kind="return",
@@ -339,7 +339,7 @@ async def test_bad_receipts_and_orders_are_refused_with_clear_messages_and_chang
             )
     with pytest.raises(Conflict, match="Bar has 7,000 ml of Gin; it cannot send back 8,000"):
         async with room.runtime.db.write() as session:
-            await services.record_credit(
+            await credit_notes.record_credit(
                 session,
                 supplier_id=room.suppliers[NORTHSIDE],
                 kind="damaged",
