@@ -17,7 +17,7 @@ from app.lib.clock import utcnow
 from app.lib.db import Database
 from app.lib.settings import Settings
 from app.lib.web import client_address
-from app.staff import services
+from app.staff import services, sessions
 from app.staff.models import Staff
 from app.staff.permissions import Perm
 
@@ -70,7 +70,7 @@ class BrigadeAuthMiddleware(AbstractAuthenticationMiddleware):
             raise NotAuthorizedException("Log in with your PIN.")
         now = utcnow()
         async with db.lookup() as session:
-            active = await services.active_session(
+            active = await sessions.active_session(
                 session,
                 raw,
                 idle=timedelta(seconds=settings.idle_lock_seconds),
@@ -82,7 +82,7 @@ class BrigadeAuthMiddleware(AbstractAuthenticationMiddleware):
         # Refreshing the idle clock costs a write; a coarse step keeps pages read-only most of the time.
         if now - active.last_seen_at > TOUCH_EVERY and connection.scope["type"] == ScopeType.HTTP:
             async with db.write() as session:
-                await services.touch_session(
+                await sessions.touch_session(
                     session, active.session_id, now, device_id=active.device_id, address=client_address(connection)
                 )
         return AuthenticationResult(user=Viewer(active.staff, active.session_id, active.device_id), auth=raw)

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from app.lib import audit, web
 from app.lib.errors import InvalidInput, PermissionDenied
 from app.lib.settings import Settings
-from app.staff import services
+from app.staff import services, sessions
 from app.staff.auth import DEVICE_COOKIE, SESSION_COOKIE, ApiClient, Viewer
 from app.staff.models import Device, Staff
 from app.staff.permissions import Perm, Role
@@ -107,7 +107,7 @@ async def login(request: Request[Any, Any, Any], db: web.Db) -> Response[Any]:
     next_url = _safe_next(str(fields.get("next") or ""))
     async with db.write() as session:
         device = await services.device_by_token(session, request.cookies.get(DEVICE_COOKIE))
-        await services.end_session(session, request.cookies.get(SESSION_COOKIE))
+        await sessions.end_session(session, request.cookies.get(SESSION_COOKIE))
         outcome = await services.login_with_pin(
             session, device=device, pin=pin, policy=_policy(settings), address=web.client_address(request)
         )
@@ -175,7 +175,7 @@ async def enrol(request: Request[Any, Any, Any], db: web.Db) -> Response[Any]:
 async def logout(request: Request[Any, Any, Any], db: web.Db) -> Response[Any]:
     """Lock the device: end the session and show the PIN pad."""
     async with db.write() as session:
-        await services.end_session(session, request.cookies.get(SESSION_COOKIE))
+        await sessions.end_session(session, request.cookies.get(SESSION_COOKIE))
     response = web.hx_redirect(request, "/login")
     response.delete_cookie(SESSION_COOKIE)
     return response

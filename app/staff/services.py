@@ -1,4 +1,7 @@
-"""Staff commands: PIN login with throttling and lockout, sessions, staff records, API tokens."""
+"""Staff commands: PIN login with throttling and lockout, devices, staff records, API tokens.
+
+The logged-in person behind each request lives in app/staff/sessions.py.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from typing import Any
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,6 +24,11 @@ from app.lib.errors import Conflict, InvalidInput, NotFound
 from app.lib.settings import Settings
 from app.staff.models import ApiToken, Device, PinAttempt, PinLockout, Staff, StaffSession, SystemSecret
 from app.staff.permissions import Perm, Role
+from app.staff.sessions import ActiveSession as ActiveSession
+from app.staff.sessions import active_session as active_session
+from app.staff.sessions import end_session as end_session
+from app.staff.sessions import hash_token as hash_token
+from app.staff.sessions import touch_session as touch_session
 
 _hasher = PasswordHasher()
 # Verifying reads the parameters from the stored hash, so either profile's hashes log in through `_hasher`.
@@ -70,11 +78,6 @@ class LoginOutcome:
     device_locked: bool = False
     address_locked: bool = False
     not_enrolled: bool = False
-
-
-def hash_token(token: str) -> str:
-    """Tokens are stored as digests, so a copy of the database cannot log anyone in."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def validate_pin(pin: str) -> str:
@@ -556,70 +559,6 @@ async def _attempt(
         reason=note if address is None else f"{note} from {address}",
         device=device.token[:12],
     )
-
-
-async def end_session(session: AsyncSession, token: str | None) -> None:
-    """Log out (or lock) the session behind a cookie token, if any."""
-    if not token:
-        return
-    row = (await session.exec(select(StaffSession).where(StaffSession.token_hash == hash_token(token)))).first()
-    if row is not None and row.ended_at is None:
-        row.ended_at = utcnow()
-        session.add(row)
-
-
-@dataclass(frozen=True)
-class ActiveSession:
-    """A live login and its person."""
-
-    session_id: int
-    staff: Staff
-    device_id: int | None
-    last_seen_at: datetime
-
-
-async def active_session(
-    session: AsyncSession, token: str, *, idle: timedelta, max_age: timedelta, now: datetime | None = None
-) -> ActiveSession | None:
-    """The live session behind a cookie token; idle or too old means none (the device shows the PIN pad)."""
-    now = now or utcnow()
-    row = (await session.exec(_SESSION_AND_STAFF, params={"token_hash": hash_token(token)})).first()
-    if row is None:
-        return None
-    staff_session, staff = row
-    if staff_session.ended_at is not None or staff.archived_at is not None:
-        return None
-    if now - staff_session.last_seen_at > idle or now - staff_session.created_at > max_age:
-        return None
-    return ActiveSession(staff_session.id or 0, staff, staff_session.device_id, staff_session.last_seen_at)
-
-
-# Every request reads it: built once, since SQLAlchemy derives a new statement's cache key at more cost than it runs.
-_SESSION_AND_STAFF = (
-    select(StaffSession, Staff)
-    .join(Staff, col(Staff.id) == col(StaffSession.staff_id))
-    .where(col(StaffSession.token_hash) == bindparam("token_hash"))
-)
-
-
-async def touch_session(
-    session: AsyncSession,
-    session_id: int,
-    now: datetime | None = None,
-    *,
-    device_id: int | None = None,
-    address: str | None = None,
-) -> None:
-    """Record activity so the idle lock counts from now, and when and where its device was last seen."""
-    now = now or utcnow()
-    row = await session.get(StaffSession, session_id)
-    if row is not None and row.ended_at is None:
-        row.last_seen_at = now
-        session.add(row)
-    if device_id is not None:
-        await session.exec(
-            update(Device).where(col(Device.id) == device_id).values(last_seen_at=now, last_address=address)
-        )
 
 
 async def unlock_device(session: AsyncSession, device_id: int, *, manager: Staff) -> Device:
