@@ -1,27 +1,102 @@
-"""What the check pages share: the viewer, typed fields, the approving manager and idempotent commands."""
+"""What the check pages share: the viewer, typed forms, the approving manager and idempotent commands.
+
+A command on a check page is a POST whose form Litestar decodes into a `CheckForm` (the check's version, the
+request's idempotency key and a manager's PIN where one is needed, plus the command's own fields), refused in one
+place when a field is missing or malformed. The handler then calls `command(...)`: the PIN is checked, the work
+runs once per idempotency key in one write transaction, and the flash it returns is shown on the page.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Request
+import msgspec
+from litestar import Request, post
+from litestar.handlers import HTTPRouteHandler
+from msgspec import Meta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.lib import web
-from app.lib.errors import InvalidInput, PermissionDenied
+from app.lib import forms, web
+from app.lib.errors import PermissionDenied
 from app.lib.idempotency import StoredResponse, check_key, fingerprint, run_once
 from app.lib.settings import Settings
 from app.orders import approvals
 from app.staff import services as staff_services
 from app.staff.auth import Viewer
 from app.staff.models import Staff
+from app.staff.permissions import Perm
 
 Req = Request[Any, Any, Any]
 
-
 _PRIVATE_FIELDS = {"manager_pin"}
+
+Id = Annotated[int, Meta(ge=1)]
+"""A chosen row's id (a line, a check, a payment…)."""
+
+
+class CheckForm(forms.Form, kw_only=True):
+    """What every command on a check sends besides its own fields."""
+
+    idempotency_key: str = ""
+    version: Annotated[int, Meta(title="The check version", ge=1)] | None = None
+    manager_pin: str = ""
+
+
+class ReasonForm(CheckForm, kw_only=True):
+    """A command that needs a reason: one chosen from the list, or typed under "other"."""
+
+    reason: str = ""
+    reason_other: str = ""
+
+    @property
+    def why(self) -> str:
+        chosen, other = self.reason.strip(), self.reason_other.strip()
+        return other if chosen in ("", "other") else chosen
+
+
+class UnsentForm(CheckForm, kw_only=True):
+    """A command that may take payment for items the kitchen never had, once the server ticks that it may."""
+
+    unsent_confirmed: str = ""
+
+    @property
+    def confirmed(self) -> bool:
+        return self.unsent_confirmed in ("1", "on", "true")
+
+
+def command_post(path: str, *, permission: Perm) -> Callable[[Any], HTTPRouteHandler]:
+    """A check page's POST whose form is typed: blank fields take their defaults before Litestar decodes it."""
+    return post(path, permission=permission, include_in_schema=False, before_request=forms.drop_blanks)
+
+
+def actor(request: Req) -> Staff:
+    """The person logged in on this device, who does the command."""
+    return _viewer(request).staff
+
+
+Work = Callable[[AsyncSession, "Staff | None"], Awaitable[str]]
+"""(session, the approving manager or None) → the flash to show."""
+
+
+async def command(request: Req, db: web.Db, data: CheckForm, work: Work, *, approve: bool = True) -> str:
+    """Check the manager's PIN if one was typed (for a command a manager may approve), then run `work` once per
+    idempotency key; its flash."""
+    approver = await approver_for(request, db, data.manager_pin) if approve else None
+    public = {name: value for name, value in msgspec.structs.asdict(data).items() if name not in _PRIVATE_FIELDS}
+
+    async def run(session: AsyncSession) -> StoredResponse:
+        return StoredResponse(200, await work(session, approver), {})
+
+    response = await run_once(
+        db,
+        key=check_key(data.idempotency_key),
+        scope=f"checks:{_viewer(request).staff.id}",
+        print_=fingerprint(request.method, request.url.path, public),
+        work=run,
+    )
+    return response.body
 
 
 def _viewer(request: Req) -> Viewer:
@@ -34,41 +109,9 @@ def _settings(request: Req) -> Settings:
     return settings
 
 
-def _version(fields: Mapping[str, Any]) -> int | None:
-    raw = fields.get("version")
-    if raw in (None, ""):
-        return None
-    return web.field_int(fields, "version", label="The check version", minimum=1)
-
-
-def _optional_int(fields: Mapping[str, Any], name: str, label: str) -> int | None:
-    raw = fields.get(name)
-    if raw in (None, ""):
-        return None
-    return web.field_int(fields, name, label=label, minimum=1)
-
-
-def _int_list(fields: Mapping[str, Any], name: str, label: str) -> list[int]:
-    raw = fields.get(name)
-    values = raw if isinstance(raw, list) else [raw] if raw not in (None, "") else []
-    result: list[int] = []
-    for value in values:
-        try:
-            result.append(int(str(value)))
-        except ValueError:
-            raise InvalidInput(f"{label} must be chosen from the list.") from None
-    return result
-
-
-def _reason(fields: Mapping[str, Any]) -> str:
-    chosen = str(fields.get("reason") or "").strip()
-    other = str(fields.get("reason_other") or "").strip()
-    return other if chosen in ("", "other") else chosen
-
-
-async def _approver(request: Req, db: web.Db, fields: Mapping[str, Any]) -> Staff | None:
+async def approver_for(request: Req, db: web.Db, pin: str) -> Staff | None:
     """The manager whose PIN was typed into this form; a wrong PIN is recorded and refused."""
-    pin = str(fields.get("manager_pin") or "").strip()
+    pin = pin.strip()
     if not pin:
         return None
     settings = _settings(request)
@@ -86,23 +129,3 @@ async def _approver(request: Req, db: web.Db, fields: Mapping[str, Any]) -> Staf
         raise PermissionDenied(outcome.message)
     async with db.read() as session:
         return await session.get(Staff, outcome.approver_id)
-
-
-async def _once(
-    request: Req, db: web.Db, fields: Mapping[str, Any], work: Callable[[AsyncSession], Awaitable[str]]
-) -> str:
-    """Run one command once per idempotency key; a repeat gets the first answer and changes nothing."""
-    key = check_key(str(fields.get("idempotency_key") or ""))
-    public = {name: value for name, value in fields.items() if name not in _PRIVATE_FIELDS}
-
-    async def run(session: AsyncSession) -> StoredResponse:
-        return StoredResponse(200, await work(session), {})
-
-    response = await run_once(
-        db,
-        key=key,
-        scope=f"checks:{_viewer(request).staff.id}",
-        print_=fingerprint(request.method, request.url.path, public),
-        work=run,
-    )
-    return response.body

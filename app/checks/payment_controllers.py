@@ -2,66 +2,76 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import get, post
 from litestar.params import FromPath
 from litestar.response import Template
+from msgspec import Meta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.checks import attempts, guards, payments, queries, tips
 from app.checks import refunds as check_refunds
 from app.checks.controller_helpers import (
+    CheckForm,
+    Id,
+    ReasonForm,
     Req,
-    _approver,
-    _int_list,
-    _once,
-    _optional_int,
-    _reason,
+    UnsentForm,
     _settings,
-    _version,
     _viewer,
+    actor,
+    approver_for,
+    command,
+    command_post,
 )
 from app.checks.delivery import payment_terminal
 from app.checks.models import AttemptStatus, RefundStatus, TenderKind
 from app.checks.queries import CheckMoney
-from app.checks.settle_controllers import _confirmed, _settle, _settle_context
-from app.lib import web
+from app.checks.settle_controllers import _settle, _settle_context
+from app.lib import forms, web
 from app.lib.errors import InvalidInput
 from app.lib.idempotency import check_key
+from app.lib.manage import FORM
+from app.staff.models import Staff
 from app.staff.permissions import Perm
 
 
-@post("/checks/{check_id:int}/pay", permission=Perm.PAYMENTS_TAKE, include_in_schema=False)
-async def pay(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
-    """Take a payment; a double tap (the same key) is one payment."""
-    fields = await web.form_data(request)
-    viewer = _viewer(request)
-    settings = _settings(request)
-    tender_id = web.field_int(fields, "tender_id", label="The tender", minimum=1)
+class PayForm(UnsentForm, kw_only=True):
+    tender_id: Annotated[int, Meta(title="The tender", ge=1)]
+    amount: Annotated[str, forms.Text(max_length=20, required=False)] = ""
+    tendered: Annotated[str, forms.Text(max_length=20, required=False)] = ""
+    tip: Annotated[str, forms.Text(max_length=20, required=False)] = ""
+    portion_id: Annotated[int, Meta(title="The part", ge=1)] | None = None
+    gift_card_number: Annotated[str, forms.Text(max_length=40, required=False)] = ""
+    house_account_id: Annotated[int, Meta(title="The house account", ge=1)] | None = None
 
-    def cents(name: str, label: str, *, zero: bool = False) -> int | None:
-        raw = str(fields.get(name) or "").strip()
-        if not raw:
-            return None
-        return guards.parse_cents(raw, label=label, currency=settings.currency, allow_zero=zero)
+
+@command_post("/checks/{check_id:int}/pay", permission=Perm.PAYMENTS_TAKE)
+async def pay(request: Req, db: web.Db, check_id: FromPath[int], data: Annotated[PayForm, FORM]) -> Template:
+    """Take a payment; a double tap (the same key) is one payment."""
+    viewer = _viewer(request)
+    currency = _settings(request).currency
+
+    def cents(raw: str, label: str, *, zero: bool = False) -> int | None:
+        return guards.parse_cents(raw, label=label, currency=currency, allow_zero=zero) if raw else None
 
     # The tender is judged by the payment, under the check's lock: cash takes what was handed over (the amount
     # field when no "tendered" came), any other tender the amount.
     request_ = payments.PaymentRequest(
         check_id=check_id,
-        tender_id=tender_id,
+        tender_id=data.tender_id,
         actor=viewer.staff,
-        idempotency_key=check_key(str(fields.get("idempotency_key") or "")),
-        amount_cents=cents("amount", "The amount"),
-        tendered_cents=cents("tendered", "The cash handed over"),
-        tip_cents=cents("tip", "The tip", zero=True) or 0,
-        portion_id=_optional_int(fields, "portion_id", "The part"),
-        expected_version=_version(fields),
+        idempotency_key=check_key(data.idempotency_key),
+        amount_cents=cents(data.amount, "The amount"),
+        tendered_cents=cents(data.tendered, "The cash handed over"),
+        tip_cents=cents(data.tip, "The tip", zero=True) or 0,
+        portion_id=data.portion_id,
+        expected_version=data.version,
         device_id=viewer.device_id,
-        unsent_confirmed=_confirmed(fields),
-        gift_card_number=str(fields.get("gift_card_number") or "") or None,
-        house_account_id=_optional_int(fields, "house_account_id", "The house account"),
+        unsent_confirmed=data.confirmed,
+        gift_card_number=data.gift_card_number or None,
+        house_account_id=data.house_account_id,
     )
     outcome = await payments.take_payment(db, payment_terminal(db), request_)
     level = "info" if outcome.attempt.status is AttemptStatus.APPROVED else "error"
@@ -92,43 +102,44 @@ async def resolve(request: Req, db: web.Db, check_id: FromPath[int], attempt_id:
     return await _settle(request, db, check_id, flash=message, level=level)
 
 
-@post("/checks/{check_id:int}/pay/{payment_id:int}/tip", permission=Perm.PAYMENTS_TAKE, include_in_schema=False)
-async def tip_adjust(request: Req, db: web.Db, check_id: FromPath[int], payment_id: FromPath[int]) -> Template:
+class TipForm(CheckForm, kw_only=True):
+    tip: Annotated[str, forms.Text(max_length=20, required=False)] = ""
+
+
+@command_post("/checks/{check_id:int}/pay/{payment_id:int}/tip", permission=Perm.PAYMENTS_TAKE)
+async def tip_adjust(
+    request: Req, db: web.Db, check_id: FromPath[int], payment_id: FromPath[int], data: Annotated[TipForm, FORM]
+) -> Template:
     """Change the tip of a card payment before the business day closes."""
-    fields = await web.form_data(request)
-    approver = await _approver(request, db, fields)
-    settings = _settings(request)
-    tip = guards.parse_cents(str(fields.get("tip") or ""), label="The tip", currency=settings.currency, allow_zero=True)
+    approver = await approver_for(request, db, data.manager_pin)
+    tip = guards.parse_cents(data.tip, label="The tip", currency=_settings(request).currency, allow_zero=True)
     async with db.read() as session:
         check = await queries.load_check(session, check_id)
         money = await queries.check_money(session, check)
     if not any(p.id == payment_id for p in money.payments):
         raise InvalidInput("That payment is not on this check; reload the page.")
     await tips.adjust_tip(
-        db, payment_terminal(db), payment_id=payment_id, tip_cents=tip, actor=_viewer(request).staff, approver=approver
+        db, payment_terminal(db), payment_id=payment_id, tip_cents=tip, actor=actor(request), approver=approver
     )
     return await _settle(request, db, check_id, flash="Tip changed.")
 
 
-@post("/checks/{check_id:int}/reopen", permission=Perm.PAYMENTS_TAKE, include_in_schema=False)
-async def reopen(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
+@command_post("/checks/{check_id:int}/reopen", permission=Perm.PAYMENTS_TAKE)
+async def reopen(request: Req, db: web.Db, check_id: FromPath[int], data: Annotated[ReasonForm, FORM]) -> Template:
     """Reopen a closed check with a manager; the closing is reversed, not edited."""
-    fields = await web.form_data(request)
-    approver = await _approver(request, db, fields)
-    actor = _viewer(request).staff
 
-    async def work(session: AsyncSession) -> str:
+    async def work(session: AsyncSession, approver: Staff | None) -> str:
         await check_refunds.reopen_check(
             session,
             check_id=check_id,
-            actor=actor,
-            reason=_reason(fields),
-            expected_version=_version(fields),
+            actor=actor(request),
+            reason=data.why,
+            expected_version=data.version,
             approver=approver,
         )
         return "Check reopened."
 
-    return await _settle(request, db, check_id, flash=await _once(request, db, fields, work))
+    return await _settle(request, db, check_id, flash=await command(request, db, data, work))
 
 
 async def _refund_context(session: AsyncSession, request: Req, check_id: int) -> dict[str, Any]:
@@ -149,11 +160,16 @@ async def refund_page(request: Req, db: web.Db, check_id: FromPath[int]) -> Temp
     return web.page(request, "checks/refund.html", fragment="checks/_refund.html", flash="", **context)
 
 
-@post("/checks/{check_id:int}/refund", permission=Perm.PAYMENTS_TAKE, include_in_schema=False)
-async def refund(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
+class RefundForm(ReasonForm, kw_only=True):
+    scope: Annotated[str, forms.Text(max_length=20, required=False)] = ""
+    line_ids: Annotated[list[Id], Meta(title="The items")] = []
+    payment_id: Annotated[int, Meta(title="The payment", ge=1)] | None = None
+
+
+@command_post("/checks/{check_id:int}/refund", permission=Perm.PAYMENTS_TAKE)
+async def refund(request: Req, db: web.Db, check_id: FromPath[int], data: Annotated[RefundForm, FORM]) -> Template:
     """Refund the whole check or chosen items, with a manager; card refunds go through the terminal."""
-    fields = await web.form_data(request)
-    approver = await _approver(request, db, fields)
+    approver = await approver_for(request, db, data.manager_pin)
     viewer = _viewer(request)
     refunds = await check_refunds.refund(
         db,
@@ -161,11 +177,11 @@ async def refund(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
         check_refunds.RefundRequest(
             check_id=check_id,
             actor=viewer.staff,
-            reason=_reason(fields),
-            idempotency_key=check_key(str(fields.get("idempotency_key") or "")),
-            full=str(fields.get("scope") or "") == "full",
-            line_ids=tuple(_int_list(fields, "line_ids", "The items")),
-            payment_id=_optional_int(fields, "payment_id", "The payment"),
+            reason=data.why,
+            idempotency_key=check_key(data.idempotency_key),
+            full=data.scope == "full",
+            line_ids=tuple(data.line_ids),
+            payment_id=data.payment_id,
             approver=approver,
             device_id=viewer.device_id,
         ),

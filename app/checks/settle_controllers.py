@@ -2,25 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import get, post
+from litestar import get
 from litestar.params import FromPath
 from litestar.response import Template
+from msgspec import Meta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.checks import adjustments, queries, receipts, services
-from app.checks.controller_helpers import Req, _approver, _once, _optional_int, _reason, _settings, _version, _viewer
+from app.checks.controller_helpers import (
+    CheckForm,
+    ReasonForm,
+    Req,
+    UnsentForm,
+    Work,
+    _settings,
+    _viewer,
+    actor,
+    command,
+    command_post,
+)
 from app.checks.models import AttemptStatus, DeviceReceiptPrinter, RefundStatus, TenderKind
 from app.checks.printing import quantity_text
 from app.checks.queries import CheckMoney
 from app.house_accounts import queries as house_account_queries
 from app.kitchen.models import Printer
-from app.lib import web
+from app.lib import forms, web
 from app.lib.errors import InvalidInput
+from app.lib.manage import FORM
 from app.orders.models import CheckStatus
+from app.staff.models import Staff
 from app.staff.permissions import Perm
 
 
@@ -165,239 +178,226 @@ async def settle_page(request: Req, db: web.Db, check_id: FromPath[int]) -> Temp
     return await _settle(request, db, check_id)
 
 
-@post("/checks/{check_id:int}/settle/discount", permission=Perm.ORDERS_ENTER, include_in_schema=False)
-async def discount(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
-    """Discount a line or the whole check (a manager's PIN when the server may not)."""
-    fields = await web.form_data(request)
-    approver = await _approver(request, db, fields)
-    actor = _viewer(request).staff
+class DiscountForm(ReasonForm, kw_only=True):
+    kind: Annotated[str, forms.Text(max_length=20, required=False)] = ""
+    value: Annotated[str, forms.Text(max_length=20, required=False)] = ""
+    line_id: Annotated[int, Meta(title="The item", ge=1)] | None = None
 
-    async def work(session: AsyncSession) -> str:
+
+class CompForm(ReasonForm, kw_only=True):
+    line_id: Annotated[int, Meta(title="The item", ge=1)] | None = None
+
+
+class ReceiptForm(CheckForm, kw_only=True):
+    portion_id: Annotated[int, Meta(title="The part", ge=1)] | None = None
+
+
+class PrinterForm(CheckForm, kw_only=True):
+    printer_id: Annotated[int, Meta(title="The printer", ge=1)]
+
+
+async def _settled(
+    request: Req, db: web.Db, check_id: int, data: CheckForm, work: Work, *, approve: bool = True
+) -> Template:
+    """Run a settle-page command once and show the settle page with what it said."""
+    return await _settle(request, db, check_id, flash=await command(request, db, data, work, approve=approve))
+
+
+@command_post("/checks/{check_id:int}/settle/discount", permission=Perm.ORDERS_ENTER)
+async def discount(request: Req, db: web.Db, check_id: FromPath[int], data: Annotated[DiscountForm, FORM]) -> Template:
+    """Discount a line or the whole check (a manager's PIN when the server may not)."""
+
+    async def work(session: AsyncSession, approver: Staff | None) -> str:
         await adjustments.add_discount(
             session,
             check_id=check_id,
-            actor=actor,
-            kind=str(fields.get("kind") or ""),
-            value=str(fields.get("value") or ""),
-            reason=_reason(fields),
-            line_id=_optional_int(fields, "line_id", "The item"),
-            expected_version=_version(fields),
+            actor=actor(request),
+            kind=data.kind,
+            value=data.value,
+            reason=data.why,
+            line_id=data.line_id,
+            expected_version=data.version,
             approver=approver,
         )
         return "Discount given."
 
-    return await _settle(request, db, check_id, flash=await _once(request, db, fields, work))
+    return await _settled(request, db, check_id, data, work)
 
 
-@post(
-    "/checks/{check_id:int}/settle/discount/{discount_id:int}/remove",
-    permission=Perm.ORDERS_ENTER,
-    include_in_schema=False,
-)
-async def discount_remove(request: Req, db: web.Db, check_id: FromPath[int], discount_id: FromPath[int]) -> Template:
+@command_post("/checks/{check_id:int}/settle/discount/{discount_id:int}/remove", permission=Perm.ORDERS_ENTER)
+async def discount_remove(
+    request: Req, db: web.Db, check_id: FromPath[int], discount_id: FromPath[int], data: Annotated[CheckForm, FORM]
+) -> Template:
     """Take a discount off."""
-    fields = await web.form_data(request)
-    approver = await _approver(request, db, fields)
-    actor = _viewer(request).staff
 
-    async def work(session: AsyncSession) -> str:
+    async def work(session: AsyncSession, approver: Staff | None) -> str:
         await adjustments.remove_discount(
             session,
             check_id=check_id,
             discount_id=discount_id,
-            actor=actor,
-            expected_version=_version(fields),
+            actor=actor(request),
+            expected_version=data.version,
             approver=approver,
         )
         return "Discount taken off."
 
-    return await _settle(request, db, check_id, flash=await _once(request, db, fields, work))
+    return await _settled(request, db, check_id, data, work)
 
 
-@post("/checks/{check_id:int}/settle/comp", permission=Perm.ORDERS_ENTER, include_in_schema=False)
-async def comp(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
+@command_post("/checks/{check_id:int}/settle/comp", permission=Perm.ORDERS_ENTER)
+async def comp(request: Req, db: web.Db, check_id: FromPath[int], data: Annotated[CompForm, FORM]) -> Template:
     """Comp a line or the whole check (a manager's PIN when the server may not)."""
-    fields = await web.form_data(request)
-    approver = await _approver(request, db, fields)
-    actor = _viewer(request).staff
 
-    async def work(session: AsyncSession) -> str:
+    async def work(session: AsyncSession, approver: Staff | None) -> str:
         await adjustments.add_comp(
             session,
             check_id=check_id,
-            actor=actor,
-            reason=_reason(fields),
-            line_id=_optional_int(fields, "line_id", "The item"),
-            expected_version=_version(fields),
+            actor=actor(request),
+            reason=data.why,
+            line_id=data.line_id,
+            expected_version=data.version,
             approver=approver,
         )
         return "Comped."
 
-    return await _settle(request, db, check_id, flash=await _once(request, db, fields, work))
+    return await _settled(request, db, check_id, data, work)
 
 
-@post("/checks/{check_id:int}/settle/comp/{comp_id:int}/remove", permission=Perm.ORDERS_ENTER, include_in_schema=False)
-async def comp_remove(request: Req, db: web.Db, check_id: FromPath[int], comp_id: FromPath[int]) -> Template:
+@command_post("/checks/{check_id:int}/settle/comp/{comp_id:int}/remove", permission=Perm.ORDERS_ENTER)
+async def comp_remove(
+    request: Req, db: web.Db, check_id: FromPath[int], comp_id: FromPath[int], data: Annotated[CheckForm, FORM]
+) -> Template:
     """Put a comped line or check back on the bill."""
-    fields = await web.form_data(request)
-    approver = await _approver(request, db, fields)
-    actor = _viewer(request).staff
 
-    async def work(session: AsyncSession) -> str:
+    async def work(session: AsyncSession, approver: Staff | None) -> str:
         await adjustments.remove_comp(
             session,
             check_id=check_id,
             comp_id=comp_id,
-            actor=actor,
-            expected_version=_version(fields),
+            actor=actor(request),
+            expected_version=data.version,
             approver=approver,
         )
         return "Comp taken off."
 
-    return await _settle(request, db, check_id, flash=await _once(request, db, fields, work))
+    return await _settled(request, db, check_id, data, work)
 
 
-@post("/checks/{check_id:int}/settle/service-charge", permission=Perm.ORDERS_ENTER, include_in_schema=False)
-async def service_charge_waive(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
+@command_post("/checks/{check_id:int}/settle/service-charge", permission=Perm.ORDERS_ENTER)
+async def service_charge_waive(
+    request: Req, db: web.Db, check_id: FromPath[int], data: Annotated[ReasonForm, FORM]
+) -> Template:
     """Take the automatic service charge off (a manager's decision)."""
-    fields = await web.form_data(request)
-    approver = await _approver(request, db, fields)
-    actor = _viewer(request).staff
 
-    async def work(session: AsyncSession) -> str:
+    async def work(session: AsyncSession, approver: Staff | None) -> str:
         await adjustments.waive_service_charge(
             session,
             check_id=check_id,
-            actor=actor,
-            reason=_reason(fields),
-            expected_version=_version(fields),
+            actor=actor(request),
+            reason=data.why,
+            expected_version=data.version,
             approver=approver,
         )
         return "Service charge taken off."
 
-    return await _settle(request, db, check_id, flash=await _once(request, db, fields, work))
+    return await _settled(request, db, check_id, data, work)
 
 
-@post("/checks/{check_id:int}/settle/close", permission=Perm.PAYMENTS_TAKE, include_in_schema=False)
-async def close(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
+@command_post("/checks/{check_id:int}/settle/close", permission=Perm.PAYMENTS_TAKE)
+async def close(request: Req, db: web.Db, check_id: FromPath[int], data: Annotated[UnsentForm, FORM]) -> Template:
     """Close a check that owes nothing."""
-    fields = await web.form_data(request)
-    actor = _viewer(request).staff
 
-    async def work(session: AsyncSession) -> str:
+    async def work(session: AsyncSession, _approver: Staff | None) -> str:
         await services.close_check(
             session,
             check_id=check_id,
-            actor=actor,
-            expected_version=_version(fields),
-            unsent_confirmed=_confirmed(fields),
+            actor=actor(request),
+            expected_version=data.version,
+            unsent_confirmed=data.confirmed,
         )
         return "Check closed."
 
-    return await _settle(request, db, check_id, flash=await _once(request, db, fields, work))
+    return await _settled(request, db, check_id, data, work, approve=False)
 
 
-def _confirmed(fields: Mapping[str, Any]) -> bool:
-    """Whether the server ticked that the guest pays for items never sent to the kitchen."""
-    return str(fields.get("unsent_confirmed") or "") in ("1", "on", "true")
-
-
-@post("/checks/{check_id:int}/settle/send", permission=Perm.ORDERS_ENTER, include_in_schema=False)
-async def send_unsent(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
+@command_post("/checks/{check_id:int}/settle/send", permission=Perm.ORDERS_ENTER)
+async def send_unsent(request: Req, db: web.Db, check_id: FromPath[int], data: Annotated[CheckForm, FORM]) -> Template:
     """Send the items the kitchen never had before the guest pays."""
-    fields = await web.form_data(request)
-    approver = await _approver(request, db, fields)
 
-    async def work(session: AsyncSession) -> str:
+    async def work(session: AsyncSession, approver: Staff | None) -> str:
         count = await services.send_unsent(
-            session,
-            check_id=check_id,
-            actor=_viewer(request).staff,
-            expected_version=_version(fields),
-            approver=approver,
+            session, check_id=check_id, actor=actor(request), expected_version=data.version, approver=approver
         )
         return f"Sent {count} item{'s' if count != 1 else ''} to the kitchen."
 
-    return await _settle(request, db, check_id, flash=await _once(request, db, fields, work))
+    return await _settled(request, db, check_id, data, work)
 
 
-@post("/checks/{check_id:int}/settle/void-unsent", permission=Perm.ORDERS_ENTER, include_in_schema=False)
-async def void_unsent(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
+@command_post("/checks/{check_id:int}/settle/void-unsent", permission=Perm.ORDERS_ENTER)
+async def void_unsent(request: Req, db: web.Db, check_id: FromPath[int], data: Annotated[CheckForm, FORM]) -> Template:
     """Take the items the kitchen never had off the bill before the guest pays."""
-    fields = await web.form_data(request)
-    approver = await _approver(request, db, fields)
 
-    async def work(session: AsyncSession) -> str:
+    async def work(session: AsyncSession, approver: Staff | None) -> str:
         count = await services.void_unsent(
-            session,
-            check_id=check_id,
-            actor=_viewer(request).staff,
-            expected_version=_version(fields),
-            approver=approver,
+            session, check_id=check_id, actor=actor(request), expected_version=data.version, approver=approver
         )
         return f"Voided {count} unsent item{'s' if count != 1 else ''}; the kitchen was not told."
 
-    return await _settle(request, db, check_id, flash=await _once(request, db, fields, work))
+    return await _settled(request, db, check_id, data, work)
 
 
-@post("/checks/{check_id:int}/settle/print", permission=Perm.PAYMENTS_TAKE, include_in_schema=False)
-async def print_check(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
+@command_post("/checks/{check_id:int}/settle/print", permission=Perm.PAYMENTS_TAKE)
+async def print_check(request: Req, db: web.Db, check_id: FromPath[int], data: Annotated[CheckForm, FORM]) -> Template:
     """Print the guest check on this device's receipt printer."""
-    fields = await web.form_data(request)
     viewer = _viewer(request)
 
-    async def work(session: AsyncSession) -> str:
+    async def work(session: AsyncSession, _approver: Staff | None) -> str:
         await receipts.print_guest_check(session, check_id=check_id, actor=viewer.staff, device_id=viewer.device_id)
         return "Guest check sent to the printer."
 
-    return await _settle(request, db, check_id, flash=await _once(request, db, fields, work))
+    return await _settled(request, db, check_id, data, work, approve=False)
 
 
-@post("/checks/{check_id:int}/settle/receipt", permission=Perm.PAYMENTS_TAKE, include_in_schema=False)
-async def print_receipt(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
+@command_post("/checks/{check_id:int}/settle/receipt", permission=Perm.PAYMENTS_TAKE)
+async def print_receipt(
+    request: Req, db: web.Db, check_id: FromPath[int], data: Annotated[ReceiptForm, FORM]
+) -> Template:
     """Print the receipt (of the check, or of one part of it)."""
-    fields = await web.form_data(request)
     viewer = _viewer(request)
 
-    async def work(session: AsyncSession) -> str:
+    async def work(session: AsyncSession, _approver: Staff | None) -> str:
         printer = await receipts.print_receipt(
-            session,
-            check_id=check_id,
-            actor=viewer.staff,
-            device_id=viewer.device_id,
-            portion_id=_optional_int(fields, "portion_id", "The part"),
+            session, check_id=check_id, actor=viewer.staff, device_id=viewer.device_id, portion_id=data.portion_id
         )
         return f"Receipt sent to {printer.name}."
 
-    return await _settle(request, db, check_id, flash=await _once(request, db, fields, work))
+    return await _settled(request, db, check_id, data, work, approve=False)
 
 
-@post("/checks/{check_id:int}/settle/clear-table", permission=Perm.PAYMENTS_TAKE, include_in_schema=False)
-async def clear_table(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
+@command_post("/checks/{check_id:int}/settle/clear-table", permission=Perm.PAYMENTS_TAKE)
+async def clear_table(request: Req, db: web.Db, check_id: FromPath[int], data: Annotated[CheckForm, FORM]) -> Template:
     """The paid table has been bussed: it is free again."""
-    fields = await web.form_data(request)
-    actor = _viewer(request).staff
 
-    async def work(session: AsyncSession) -> str:
-        await services.clear_table(session, check_id=check_id, actor=actor)
+    async def work(session: AsyncSession, _approver: Staff | None) -> str:
+        await services.clear_table(session, check_id=check_id, actor=actor(request))
         return "Table cleared: it is free again."
 
-    return await _settle(request, db, check_id, flash=await _once(request, db, fields, work))
+    return await _settled(request, db, check_id, data, work, approve=False)
 
 
-@post("/checks/{check_id:int}/settle/printer", permission=Perm.PRINTERS_MANAGE, include_in_schema=False)
-async def choose_printer(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
+@command_post("/checks/{check_id:int}/settle/printer", permission=Perm.PRINTERS_MANAGE)
+async def choose_printer(
+    request: Req, db: web.Db, check_id: FromPath[int], data: Annotated[PrinterForm, FORM]
+) -> Template:
     """Choose this device's receipt printer."""
-    fields = await web.form_data(request)
     viewer = _viewer(request)
     if viewer.device_id is None:
         raise InvalidInput("This device is not registered; log in on it again.")
-    printer_id = web.field_int(fields, "printer_id", label="The printer", minimum=1)
 
-    async def work(session: AsyncSession) -> str:
+    async def work(session: AsyncSession, _approver: Staff | None) -> str:
         printer = await receipts.set_receipt_printer(
-            session, device_id=viewer.device_id or 0, printer_id=printer_id, actor=viewer.staff
+            session, device_id=viewer.device_id or 0, printer_id=data.printer_id, actor=viewer.staff
         )
         return f"This device now prints receipts on {printer.name}."
 
-    return await _settle(request, db, check_id, flash=await _once(request, db, fields, work))
+    return await _settled(request, db, check_id, data, work, approve=False)

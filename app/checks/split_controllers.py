@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
-from litestar import get, post
+from litestar import get
 from litestar.params import FromPath
 from litestar.response import Template
+from msgspec import Meta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.checks import guards, queries, splits
-from app.checks.controller_helpers import Req, _approver, _int_list, _once, _settings, _version, _viewer
+from app.checks.controller_helpers import CheckForm, Id, Req, _settings, actor, command, command_post
 from app.checks.printing import quantity_text
-from app.lib import web
+from app.lib import forms, web
+from app.lib.manage import FORM
 from app.orders.models import CheckStatus
 from app.staff.models import Staff
 from app.staff.permissions import Perm
@@ -59,137 +61,139 @@ async def split_page(request: Req, db: web.Db, check_id: FromPath[int]) -> Templ
     return await _split_page(request, db, check_id)
 
 
-SplitCommand = Callable[[AsyncSession, Req, Mapping[str, Any], int, Staff | None], Awaitable[str]]
+class ItemsForm(CheckForm, kw_only=True):
+    line_ids: Annotated[list[Id], Meta(title="The items")] = []
+    to_check_id: Annotated[str, forms.Text(max_length=20, required=False)] = "new"
+
+    def check(self) -> None:
+        if self.to_check_id != "new" and not (self.to_check_id.isdigit() and int(self.to_check_id) >= 1):
+            raise ValueError("The check must be chosen from the list.")
+
+    @property
+    def target(self) -> int | None:
+        """The check of the split to move to, or None for a new one."""
+        return None if self.to_check_id == "new" else int(self.to_check_id)
 
 
-def _split_route(path: str, doc: str, command: SplitCommand) -> Any:
-    async def handler(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
-        fields = await web.form_data(request)
-        approver = await _approver(request, db, fields)
+class ShareForm(CheckForm, kw_only=True):
+    line_id: Annotated[int, Meta(title="The item", ge=1)]
+    check_ids: Annotated[list[Id], Meta(title="The checks")] = []
+    ways: Annotated[int, Meta(title="Ways", ge=2, le=splits.MAX_WAYS)] | None = None
 
-        async def work(session: AsyncSession) -> str:
-            return await command(session, request, fields, check_id, approver)
+    def check(self) -> None:
+        if not self.check_ids and self.ways is None:
+            raise ValueError("Ways is required.")
 
-        flash = await _once(request, db, fields, work)
-        return await _split_page(request, db, check_id, flash=flash)
 
+class EvenForm(CheckForm, kw_only=True):
+    ways: Annotated[int, Meta(title="Ways", ge=2, le=splits.MAX_WAYS)]
+
+
+class AmountsForm(CheckForm, kw_only=True):
+    amounts: Annotated[list[str], Meta(title="The amounts")] = []
+
+
+SplitCommand = Callable[[AsyncSession, Req, Any, int, Staff | None], Awaitable[str]]
+
+
+def _split_route(path: str, doc: str, form: type[CheckForm], split: SplitCommand) -> Any:
+    async def handler(request: Req, db: web.Db, check_id: FromPath[int], data: Any) -> Template:
+        async def work(session: AsyncSession, approver: Staff | None) -> str:
+            return await split(session, request, data, check_id, approver)
+
+        return await _split_page(request, db, check_id, flash=await command(request, db, data, work))
+
+    handler.__annotations__["data"] = Annotated[form, FORM]
     handler.__doc__ = doc
     handler.__name__ = f"split_{path.replace('-', '_')}"
-    return post(f"/checks/{{check_id:int}}/split/{path}", permission=Perm.PAYMENTS_TAKE, include_in_schema=False)(
-        handler
-    )
+    return command_post(f"/checks/{{check_id:int}}/split/{path}", permission=Perm.PAYMENTS_TAKE)(handler)
 
 
-async def _by_seat(
-    session: AsyncSession, request: Req, fields: Mapping[str, Any], check_id: int, approver: Staff | None
-) -> str:
+async def _by_seat(session: AsyncSession, request: Req, data: CheckForm, check_id: int, approver: Staff | None) -> str:
     checks = await splits.split_by_seat(
-        session,
-        check_id=check_id,
-        actor=_viewer(request).staff,
-        expected_version=_version(fields),
-        approver=approver,
+        session, check_id=check_id, actor=actor(request), expected_version=data.version, approver=approver
     )
     return f"Split by seat into {len(checks)} checks. Nothing was sent to the kitchen."
 
 
-async def _items(
-    session: AsyncSession, request: Req, fields: Mapping[str, Any], check_id: int, approver: Staff | None
-) -> str:
-    to_check = str(fields.get("to_check_id") or "new")
+async def _items(session: AsyncSession, request: Req, data: ItemsForm, check_id: int, approver: Staff | None) -> str:
     target = await splits.split_items(
         session,
         check_id=check_id,
-        line_ids=_int_list(fields, "line_ids", "The items"),
-        to_check_id=None if to_check == "new" else web.field_int(fields, "to_check_id", label="The check", minimum=1),
-        actor=_viewer(request).staff,
-        expected_version=_version(fields),
+        line_ids=data.line_ids,
+        to_check_id=data.target,
+        actor=actor(request),
+        expected_version=data.version,
         approver=approver,
     )
     return f"Moved to check #{target.number}. Nothing was sent to the kitchen."
 
 
-async def _share(
-    session: AsyncSession, request: Req, fields: Mapping[str, Any], check_id: int, approver: Staff | None
-) -> str:
-    check_ids = _int_list(fields, "check_ids", "The checks")
-    ways = None if check_ids else web.field_int(fields, "ways", label="Ways", minimum=2, maximum=splits.MAX_WAYS)
+async def _share(session: AsyncSession, request: Req, data: ShareForm, check_id: int, approver: Staff | None) -> str:
     shares = await splits.share_item(
         session,
         check_id=check_id,
-        line_id=web.field_int(fields, "line_id", label="The item", minimum=1),
-        ways=ways,
-        check_ids=check_ids or None,
-        actor=_viewer(request).staff,
-        expected_version=_version(fields),
+        line_id=data.line_id,
+        ways=None if data.check_ids else data.ways,
+        check_ids=data.check_ids or None,
+        actor=actor(request),
+        expected_version=data.version,
         approver=approver,
     )
     return f"Shared {len(shares)} ways; the shares add up exactly to the item."
 
 
-async def _even(
-    session: AsyncSession, request: Req, fields: Mapping[str, Any], check_id: int, approver: Staff | None
-) -> str:
-    ways = web.field_int(fields, "ways", label="Ways", minimum=2, maximum=splits.MAX_WAYS)
+async def _even(session: AsyncSession, request: Req, data: EvenForm, check_id: int, approver: Staff | None) -> str:
     portions = await splits.split_evenly(
         session,
         check_id=check_id,
-        ways=ways,
-        actor=_viewer(request).staff,
-        expected_version=_version(fields),
+        ways=data.ways,
+        actor=actor(request),
+        expected_version=data.version,
         approver=approver,
     )
     return f"Split evenly {len(portions)} ways."
 
 
 async def _amounts(
-    session: AsyncSession, request: Req, fields: Mapping[str, Any], check_id: int, approver: Staff | None
+    session: AsyncSession, request: Req, data: AmountsForm, check_id: int, approver: Staff | None
 ) -> str:
-    raw = fields.get("amounts")
-    texts = [str(v) for v in (raw if isinstance(raw, list) else [raw])] if raw not in (None, "") else []
-    texts = [t for t in texts if t.strip()]
-    settings = _settings(request)
+    currency = _settings(request).currency
     amounts = [
-        guards.parse_cents(text, label=f"Part {index}", currency=settings.currency)
-        for index, text in enumerate(texts, start=1)
+        guards.parse_cents(text, label=f"Part {index}", currency=currency)
+        for index, text in enumerate((t for t in data.amounts if t.strip()), start=1)
     ]
     portions = await splits.split_by_amounts(
         session,
         check_id=check_id,
         amounts=amounts,
-        actor=_viewer(request).staff,
-        expected_version=_version(fields),
+        actor=actor(request),
+        expected_version=data.version,
         approver=approver,
     )
     return f"Split into {len(portions)} parts by amount."
 
 
-async def _undo(
-    session: AsyncSession, request: Req, fields: Mapping[str, Any], check_id: int, approver: Staff | None
-) -> str:
+async def _undo(session: AsyncSession, request: Req, data: CheckForm, check_id: int, approver: Staff | None) -> str:
     split = await splits.undo_split(
-        session,
-        check_id=check_id,
-        actor=_viewer(request).staff,
-        expected_version=_version(fields),
-        approver=approver,
+        session, check_id=check_id, actor=actor(request), expected_version=data.version, approver=approver
     )
     return f"Split {split.kind.label} undone."
 
 
-split_seat = _split_route("seat", "Split the check by seat.", _by_seat)
+split_seat = _split_route("seat", "Split the check by seat.", CheckForm, _by_seat)
 
 
-split_items = _split_route("items", "Move chosen items to a new or another check of the split.", _items)
+split_items = _split_route("items", "Move chosen items to a new or another check of the split.", ItemsForm, _items)
 
 
-split_share = _split_route("share", "Share one item between guests or checks.", _share)
+split_share = _split_route("share", "Share one item between guests or checks.", ShareForm, _share)
 
 
-split_even = _split_route("even", "Split what is due evenly N ways.", _even)
+split_even = _split_route("even", "Split what is due evenly N ways.", EvenForm, _even)
 
 
-split_amounts = _split_route("amounts", "Split what is due into chosen amounts.", _amounts)
+split_amounts = _split_route("amounts", "Split what is due into chosen amounts.", AmountsForm, _amounts)
 
 
-split_undo = _split_route("undo", "Undo the newest split while nothing is paid.", _undo)
+split_undo = _split_route("undo", "Undo the newest split while nothing is paid.", CheckForm, _undo)
