@@ -5,6 +5,7 @@ lower a check's total below what was already paid.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -35,6 +36,86 @@ COMP_REASONS = ("Food quality", "Long wait", "Wrong order", "House guest", "Birt
 # ---------------------------------------------------------------------------------------------- discounts, comps
 
 
+async def _adjusting(
+    session: AsyncSession,
+    check_id: int,
+    expected_version: int | None,
+    actor: Staff,
+    approver: Staff | None,
+    perm: Perm,
+    doing: str,
+    *,
+    closed_doing: str = "change it",
+) -> tuple[CheckMoney, int]:
+    """The open check's money, locked, once the actor may edit it and `perm` allows `doing`; and who allowed it."""
+    money = await _money_for_update(session, check_id, expected_version)
+    _require_open(money.check, closed_doing)
+    _require_editor(money.check, actor, approver)
+    return money, _authorise(actor, approver, perm, doing)
+
+
+async def _record(
+    session: AsyncSession,
+    action: str,
+    *,
+    check: Check,
+    actor: Staff,
+    approved_by: int,
+    reason: str,
+    before: dict[str, Any],
+    after: dict[str, Any] | None = None,
+) -> None:
+    """The audit entry of an adjustment, naming the manager who allowed it when it was not the actor."""
+    await audit.record(
+        session,
+        action,
+        actor_id=actor.id,
+        approver_id=approved_by if approved_by != actor.id else None,
+        subject=f"check:{check.id}",
+        reason=reason,
+        before=before,
+        after=after,
+    )
+
+
+async def _add(
+    session: AsyncSession, money: CheckMoney, adjustment: CheckDiscount | CheckComp, expected_version: int | None
+) -> CheckMoney:
+    """Put a discount or comp on the check; the check's money after it (never below what is already paid)."""
+    await orders.bump_version(session, money.check, expected_version)
+    session.add(adjustment)
+    await session.flush()
+    return await _refuse_overpaid(session, money.check, money)
+
+
+async def _take_off(
+    session: AsyncSession,
+    money: CheckMoney,
+    adjustment: CheckDiscount | CheckComp,
+    *,
+    actor: Staff,
+    approved_by: int,
+    expected_version: int | None,
+    action: str,
+    id_key: str,
+) -> None:
+    """Take a discount or comp off again; kept as a removed row for the audit trail."""
+    await orders.bump_version(session, money.check, expected_version)
+    adjustment.removed_at = utcnow()
+    adjustment.removed_by = actor.id
+    session.add(adjustment)
+    await session.flush()
+    await _record(
+        session,
+        action,
+        check=money.check,
+        actor=actor,
+        approved_by=approved_by,
+        reason=adjustment.reason,
+        before={id_key: adjustment.id, "total": money.totals.total},
+    )
+
+
 async def add_discount(
     session: AsyncSession,
     *,
@@ -48,18 +129,23 @@ async def add_discount(
     approver: Staff | None = None,
 ) -> CheckDiscount:
     """Take a percent or an amount off a line or the whole check, with a reason; needs the discount permission."""
-    money = await _money_for_update(session, check_id, expected_version)
-    check = money.check
-    _require_open(check, "discount it")
-    _require_editor(check, actor, approver)
-    approved_by = _authorise(actor, approver, Perm.DISCOUNT, "give a discount")
+    money, approved_by = await _adjusting(
+        session,
+        check_id,
+        expected_version,
+        actor,
+        approver,
+        Perm.DISCOUNT,
+        "give a discount",
+        closed_doing="discount it",
+    )
     reason = clean_reason(reason)
     try:
         kind = AdjustmentKind(kind)
     except ValueError:
         raise InvalidInput("Choose a percent or an amount discount.") from None
     discount = CheckDiscount(
-        check_id=check.id or 0,
+        check_id=check_id,
         line_id=line_id,
         kind=kind,
         reason=reason,
@@ -83,16 +169,13 @@ async def add_discount(
             raise Conflict("This check already has a discount; take it off first. Nothing was changed.")
         if money.check_comp:
             raise Conflict("This check is comped; there is nothing left to discount. Nothing was changed.")
-    await orders.bump_version(session, check, expected_version)
-    session.add(discount)
-    await session.flush()
-    after = await _refuse_overpaid(session, check, money)
-    await audit.record(
+    after = await _add(session, money, discount, expected_version)
+    await _record(
         session,
         "checks.discount",
-        actor_id=actor.id,
-        approver_id=approved_by if approved_by != actor.id else None,
-        subject=f"check:{check.id}",
+        check=money.check,
+        actor=actor,
+        approved_by=approved_by,
         reason=reason,
         before={"total": money.totals.total},
         after={
@@ -117,27 +200,21 @@ async def remove_discount(
     approver: Staff | None = None,
 ) -> CheckDiscount:
     """Take a discount off again; kept as a removed row for the audit trail."""
-    money = await _money_for_update(session, check_id, expected_version)
-    check = money.check
-    _require_open(check)
-    _require_editor(check, actor, approver)
-    approved_by = _authorise(actor, approver, Perm.DISCOUNT, "take a discount off")
+    money, approved_by = await _adjusting(
+        session, check_id, expected_version, actor, approver, Perm.DISCOUNT, "take a discount off"
+    )
     discount = next((d for d in money.discounts if d.id == discount_id), None)
     if discount is None:
         raise NotFound("That discount is not on this check any more; reload the check.")
-    await orders.bump_version(session, check, expected_version)
-    discount.removed_at = utcnow()
-    discount.removed_by = actor.id
-    session.add(discount)
-    await session.flush()
-    await audit.record(
+    await _take_off(
         session,
-        "checks.discount_remove",
-        actor_id=actor.id,
-        approver_id=approved_by if approved_by != actor.id else None,
-        subject=f"check:{check.id}",
-        reason=discount.reason,
-        before={"discount_id": discount.id, "total": money.totals.total},
+        money,
+        discount,
+        actor=actor,
+        approved_by=approved_by,
+        expected_version=expected_version,
+        action="checks.discount_remove",
+        id_key="discount_id",
     )
     return discount
 
@@ -153,11 +230,9 @@ async def add_comp(
     approver: Staff | None = None,
 ) -> CheckComp:
     """Give a line or the whole check away, with a reason; needs the comp permission."""
-    money = await _money_for_update(session, check_id, expected_version)
-    check = money.check
-    _require_open(check, "comp it")
-    _require_editor(check, actor, approver)
-    approved_by = _authorise(actor, approver, Perm.COMP, "comp")
+    money, approved_by = await _adjusting(
+        session, check_id, expected_version, actor, approver, Perm.COMP, "comp", closed_doing="comp it"
+    )
     reason = clean_reason(reason)
     if line_id is not None:
         line = _live_line(money, line_id)
@@ -168,19 +243,16 @@ async def add_comp(
             raise InvalidInput("There is nothing on this check to comp.")
         if money.check_comp:
             raise Conflict("This check is already comped. Nothing was changed.")
-    await orders.bump_version(session, check, expected_version)
     comp = CheckComp(
-        check_id=check.id or 0, line_id=line_id, reason=reason, created_by=actor.id or 0, approved_by=approved_by
+        check_id=check_id, line_id=line_id, reason=reason, created_by=actor.id or 0, approved_by=approved_by
     )
-    session.add(comp)
-    await session.flush()
-    after = await _refuse_overpaid(session, check, money)
-    await audit.record(
+    after = await _add(session, money, comp, expected_version)
+    await _record(
         session,
         "checks.comp",
-        actor_id=actor.id,
-        approver_id=approved_by if approved_by != actor.id else None,
-        subject=f"check:{check.id}",
+        check=money.check,
+        actor=actor,
+        approved_by=approved_by,
         reason=reason,
         before={"total": money.totals.total},
         after={"comp_id": comp.id, "line_id": line_id, "total": after.totals.total},
@@ -198,27 +270,21 @@ async def remove_comp(
     approver: Staff | None = None,
 ) -> CheckComp:
     """Put a comped line or check back on the bill."""
-    money = await _money_for_update(session, check_id, expected_version)
-    check = money.check
-    _require_open(check)
-    _require_editor(check, actor, approver)
-    approved_by = _authorise(actor, approver, Perm.COMP, "take a comp off")
+    money, approved_by = await _adjusting(
+        session, check_id, expected_version, actor, approver, Perm.COMP, "take a comp off"
+    )
     comp = next((c for c in money.comps if c.id == comp_id), None)
     if comp is None:
         raise NotFound("That comp is not on this check any more; reload the check.")
-    await orders.bump_version(session, check, expected_version)
-    comp.removed_at = utcnow()
-    comp.removed_by = actor.id
-    session.add(comp)
-    await session.flush()
-    await audit.record(
+    await _take_off(
         session,
-        "checks.comp_remove",
-        actor_id=actor.id,
-        approver_id=approved_by if approved_by != actor.id else None,
-        subject=f"check:{check.id}",
-        reason=comp.reason,
-        before={"comp_id": comp.id, "total": money.totals.total},
+        money,
+        comp,
+        actor=actor,
+        approved_by=approved_by,
+        expected_version=expected_version,
+        action="checks.comp_remove",
+        id_key="comp_id",
     )
     return comp
 
@@ -233,26 +299,22 @@ async def waive_service_charge(
     approver: Staff | None = None,
 ) -> ServiceChargeWaiver:
     """Take the automatic large-party service charge off a check; a discount permission decision."""
-    money = await _money_for_update(session, check_id, expected_version)
-    check = money.check
-    _require_open(check)
-    _require_editor(check, actor, approver)
-    approved_by = _authorise(actor, approver, Perm.DISCOUNT, "take the service charge off")
+    money, approved_by = await _adjusting(
+        session, check_id, expected_version, actor, approver, Perm.DISCOUNT, "take the service charge off"
+    )
     reason = clean_reason(reason)
     if money.service_charge_percent is None:
         raise Conflict("This check has no service charge to take off.")
-    await orders.bump_version(session, check, expected_version)
-    waiver = ServiceChargeWaiver(
-        check_id=check.id or 0, reason=reason, created_by=actor.id or 0, approved_by=approved_by
-    )
+    await orders.bump_version(session, money.check, expected_version)
+    waiver = ServiceChargeWaiver(check_id=check_id, reason=reason, created_by=actor.id or 0, approved_by=approved_by)
     session.add(waiver)
     await session.flush()
-    await audit.record(
+    await _record(
         session,
         "checks.service_charge_waive",
-        actor_id=actor.id,
-        approver_id=approved_by if approved_by != actor.id else None,
-        subject=f"check:{check.id}",
+        check=money.check,
+        actor=actor,
+        approved_by=approved_by,
         reason=reason,
         before={"service_charge": money.totals.service_charge},
     )
