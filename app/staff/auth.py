@@ -17,7 +17,7 @@ from app.lib.clock import utcnow
 from app.lib.db import Database
 from app.lib.settings import Settings
 from app.lib.web import client_address
-from app.staff import services, sessions
+from app.staff import api_tokens, sessions
 from app.staff.models import Staff
 from app.staff.permissions import Perm
 
@@ -60,7 +60,7 @@ class BrigadeAuthMiddleware(AbstractAuthenticationMiddleware):
             if scheme.lower() != "bearer" or not value:
                 raise NotAuthorizedException("A bearer token is required.")
             async with db.read() as session:
-                token = await services.api_token_for(session, value.strip())
+                token = await api_tokens.api_token_for(session, value.strip())
             if token is None:
                 raise NotAuthorizedException("Unknown or revoked token.")
             client = ApiClient(token.id or 0, token.name, frozenset(token.scopes.split(",")))
