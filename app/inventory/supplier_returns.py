@@ -1,6 +1,6 @@
 """Goods going back to a supplier: stock out at its average cost, once per source key.
 
-Kept beside services.py and built on its `_apply`, so a return moves stock, levels, average value,
+Built on `operations.apply_operation`, so a return moves stock, levels, average value,
 outages and portions left exactly as every other operation does. The ledger entry (accounts payable
 against inventory) is the purchasing posting's to make, not the stockroom's: no outbox row here.
 """
@@ -13,19 +13,9 @@ from typing import NamedTuple
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.inventory import calculations
+from app.inventory.levels import checked_quantity, level_for, live_item, live_location
 from app.inventory.models import MoveKind, OperationKind, StockMove
-from app.inventory.services import (
-    KEY_MAX,
-    LINES_MAX,
-    _apply,
-    _Change,
-    _existing,
-    _level,
-    _live_item,
-    _live_location,
-    _Operation,
-    _quantity,
-)
+from app.inventory.operations import KEY_MAX, LINES_MAX, Change, Plan, apply_operation, existing_moves
 from app.lib.errors import Conflict, InvalidInput
 from app.lib.inputs import clean_text
 
@@ -51,15 +41,15 @@ async def return_to_supplier(
     key = clean_text(source_key, label="Source key", max_length=KEY_MAX)
     supplier = clean_text(supplier, label="Supplier", max_length=80)
     reference = clean_text(reference, label="Credit note", max_length=80, required=False)
-    existing = await _existing(session, key, OperationKind.SUPPLIER_RETURN)
+    existing = await existing_moves(session, key, OperationKind.SUPPLIER_RETURN)
     if existing is not None:
         return existing
-    location = await _live_location(session, location_id)
+    location = await live_location(session, location_id)
     if not lines:
         raise InvalidInput("A return needs at least one line with an item and a quantity.")
     if len(lines) > LINES_MAX:
         raise InvalidInput(f"At most {LINES_MAX} lines at a time.")
-    plan = _Operation(
+    plan = Plan(
         kind=OperationKind.SUPPLIER_RETURN,
         source_key=key,
         supplier=supplier,
@@ -69,16 +59,16 @@ async def return_to_supplier(
     seen: set[int] = set()
     for position, raw in enumerate(lines, start=1):
         line = ReturnLine(*raw)
-        quantity = _quantity(line.quantity_milli, label=f"Line {position} quantity")
+        quantity = checked_quantity(line.quantity_milli, label=f"Line {position} quantity")
         if line.stock_item_id in seen:
             raise InvalidInput(f"Line {position}: that item is already on this return; add the quantities up.")
         seen.add(line.stock_item_id)
-        item = await _live_item(session, line.stock_item_id)
-        level = await _level(session, line.stock_item_id, location_id)
+        item = await live_item(session, line.stock_item_id)
+        level = await level_for(session, line.stock_item_id, location_id)
         if level.on_hand_milli < quantity:
             raise Conflict(
                 f"{location.name} has {calculations.format_quantity(level.on_hand_milli)} {item.unit.label} of "
                 f"{item.name}; it cannot send back {calculations.format_quantity(quantity)}."
             )
-        plan.changes.append(_Change(line.stock_item_id, location_id, MoveKind.SUPPLIER_RETURN, -quantity))
-    return await _apply(session, plan)
+        plan.changes.append(Change(line.stock_item_id, location_id, MoveKind.SUPPLIER_RETURN, -quantity))
+    return await apply_operation(session, plan)
