@@ -10,9 +10,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from msgspec import Meta
 
-from app.floor import queries, services
+from app.floor import geometry, queries, services
+from app.floor.geometry import Geometry
 from app.floor.models import DiningTable, TableShape
-from app.floor.services import FloorFields, Geometry, TableFields
+from app.floor.services import FloorFields, TableFields
 from app.lib import forms, manage, web
 from app.lib.errors import InvalidInput, NotFound
 from app.staff.auth import Viewer
@@ -135,7 +136,7 @@ async def _editor(
         suggested_name=services.suggest_table_name([t.name for t in tables]),
         shapes=SHAPE_LABELS,
         default_seats=services.DEFAULT_SEATS,
-        grid=services.GRID,
+        grid=geometry.GRID,
         flash=flash,
     )
 

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from app.floor.geometry import Geometry, free_spot, snap
 from app.floor.models import DiningTable, Floor, TableShape
-from app.floor.services import FloorPlanChanged, Geometry, TableArchived, free_spot, snap, suggest_table_name
+from app.floor.services import FloorPlanChanged, TableArchived, suggest_table_name
 from app.orders.models import Check
 from app.orders.seating import transfer_check
 from app.staff.models import Staff
