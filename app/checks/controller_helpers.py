@@ -12,15 +12,13 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Request, post
 from litestar.handlers import HTTPRouteHandler
 from msgspec import Meta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.lib import forms, web
+from app.lib import commands, forms, web
 from app.lib.errors import PermissionDenied
-from app.lib.idempotency import StoredResponse, check_key, fingerprint, run_once
 from app.lib.settings import Settings
 from app.orders import approvals
 from app.staff import services as staff_services
@@ -36,10 +34,9 @@ Id = Annotated[int, Meta(ge=1)]
 """A chosen row's id (a line, a check, a payment…)."""
 
 
-class CheckForm(forms.Form, kw_only=True):
+class CheckForm(commands.KeyedForm, kw_only=True):
     """What every command on a check sends besides its own fields."""
 
-    idempotency_key: str = ""
     version: Annotated[int, Meta(title="The check version", ge=1)] | None = None
     manager_pin: str = ""
 
@@ -84,19 +81,13 @@ async def command(request: Req, db: web.Db, data: CheckForm, work: Work, *, appr
     """Check the manager's PIN if one was typed (for a command a manager may approve), then run `work` once per
     idempotency key; its flash."""
     approver = await approver_for(request, db, data.manager_pin) if approve else None
-    public = {name: value for name, value in msgspec.structs.asdict(data).items() if name not in _PRIVATE_FIELDS}
 
-    async def run(session: AsyncSession) -> StoredResponse:
-        return StoredResponse(200, await work(session, approver), {})
+    async def run(session: AsyncSession) -> str:
+        return await work(session, approver)
 
-    response = await run_once(
-        db,
-        key=check_key(data.idempotency_key),
-        scope=f"checks:{_viewer(request).staff.id}",
-        print_=fingerprint(request.method, request.url.path, public),
-        work=run,
+    return await commands.once(
+        request, db, data, run, scope=f"checks:{_viewer(request).staff.id}", private=_PRIVATE_FIELDS
     )
-    return response.body
 
 
 def _viewer(request: Req) -> Viewer:

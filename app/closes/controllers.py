@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from msgspec import Meta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,11 +27,23 @@ from app.closes.drawer_controllers import (
 from app.closes.guards import today
 from app.closes.mappings import retry_exception, save_mapping, seed_posting_mappings
 from app.closes.models import CheckPosting, MappingKind, PoolMethod
-from app.closes.page_helpers import PAGE, Req, _cents, _day, _int, _once, _today, _viewer
+from app.closes.page_helpers import (
+    PAGE,
+    DayForm,
+    Money,
+    Req,
+    _cents,
+    _day,
+    _once,
+    _today,
+    _viewer,
+    command_post,
+)
 from app.closes.report_controllers import adjustments_page, kitchen_page, sales_page, stock_page, z_page, z_print
 from app.closes.tip_pools import distribute_tips, record_hours, save_tip_rule, stop_pooling
-from app.lib import web
+from app.lib import forms, web
 from app.lib.errors import InvalidInput
+from app.lib.manage import FORM
 from app.staff.models import Staff
 from app.staff.permissions import Perm, Role
 
@@ -81,11 +94,10 @@ async def day_page(request: Req, db: web.Db, day: FromQuery[str | None] = None) 
     return await _day_page(request, db, _day(day, default))
 
 
-@post("/closes/day/close", permission=Perm.DAY_CLOSE, **PAGE)
-async def day_close(request: Req, db: web.Db) -> Template:
+@command_post("/closes/day/close", permission=Perm.DAY_CLOSE)
+async def day_close(request: Req, db: web.Db, data: Annotated[DayForm, FORM]) -> Template:
     """Close the business day; refused with the list of what is still open or owed."""
-    fields = await web.form_data(request)
-    day = _day(str(fields.get("day") or ""), _today(request))
+    day = _day(data.day, _today(request))
     viewer = _viewer(request)
 
     async def work(session: AsyncSession) -> str:
@@ -93,7 +105,7 @@ async def day_close(request: Req, db: web.Db) -> Template:
         return f"{day.isoformat()} is closed: the Z report was printed and the books are locked."
 
     try:
-        message = await _once(request, db, fields, work)
+        message = await _once(request, db, data, work)
     except DayNotReady as exc:
         return await _day_page(request, db, day, flash=exc.message, level="error")
     return await _day_page(request, db, day, flash=message)
@@ -114,22 +126,24 @@ async def mappings_page(request: Req, db: web.Db) -> Template:
     return await _mappings_page(request, db)
 
 
-@post("/closes/mappings", permission=Perm.ACCOUNTING_MANAGE, **PAGE)
-async def mapping_save(request: Req, db: web.Db) -> Template:
+class MappingForm(forms.Form, kw_only=True):
+    kind: Annotated[str, forms.Text(max_length=40, required=False)] = ""
+    subject: Annotated[str, forms.Text(max_length=120, required=False)] = ""
+    account_code: Annotated[str, forms.Text(max_length=40, required=False)] = ""
+    stock_location_id: Annotated[int, Meta(title="Stock location", ge=1)] | None = None
+
+
+@post("/closes/mappings", permission=Perm.ACCOUNTING_MANAGE, before_request=forms.drop_blanks, **PAGE)
+async def mapping_save(request: Req, db: web.Db, data: Annotated[MappingForm, FORM]) -> Template:
     """Map one subject to an account (or a station to a stock location)."""
-    fields = await web.form_data(request)
-    kind = str(fields.get("kind") or "")
-    location = str(fields.get("stock_location_id") or "").strip()
     async with db.write() as session:
         row = await save_mapping(
             session,
-            kind=kind,
-            subject=str(fields.get("subject") or ""),
+            kind=data.kind,
+            subject=data.subject,
             actor=_viewer(request).staff,
-            account_code=str(fields.get("account_code") or "") or None,
-            stock_location_id=web.field_int(fields, "stock_location_id", label="Stock location", minimum=1)
-            if location
-            else None,
+            account_code=data.account_code or None,
+            stock_location_id=data.stock_location_id,
         )
     what = row.account_code or "the chosen stock location"
     return await _mappings_page(
@@ -240,14 +254,18 @@ async def checkout_page(
     return await _checkout_page(request, db, who, _day(day, default))
 
 
-@post("/closes/checkout", permission=Perm.SERVER_CHECKOUT, **PAGE)
-async def checkout_submit(request: Req, db: web.Db) -> Template:
+class CheckoutForm(DayForm, kw_only=True):
+    staff_id: Annotated[int, Meta(title="Server", ge=1, le=2**31 - 1)] | None = None
+    cash_tips: Money = ""
+
+
+@command_post("/closes/checkout", permission=Perm.SERVER_CHECKOUT)
+async def checkout_submit(request: Req, db: web.Db, data: Annotated[CheckoutForm, FORM]) -> Template:
     """Check a server out (refused while they hold open checks)."""
-    fields = await web.form_data(request)
     viewer = _viewer(request)
-    staff_id = _int(fields, "staff_id", "Server") if fields.get("staff_id") else viewer.staff.id or 0
-    day = _day(str(fields.get("day") or ""), _today(request))
-    declared = _cents(fields, "cash_tips", "Declared cash tips", allow_zero=True) if fields.get("cash_tips") else 0
+    staff_id = data.staff_id or viewer.staff.id or 0
+    day = _day(data.day, _today(request))
+    declared = _cents(data.cash_tips, "Declared cash tips", allow_zero=True) if data.cash_tips else 0
 
     async def work(session: AsyncSession) -> str:
         checkout = await check_out_server(
@@ -258,7 +276,7 @@ async def checkout_submit(request: Req, db: web.Db) -> Template:
             return f"Checked out: {owed / 100:.2f} in cash goes to the house."
         return f"Checked out: the house pays {-owed / 100:.2f} in cash."
 
-    return await _checkout_page(request, db, staff_id, day, flash=await _once(request, db, fields, work))
+    return await _checkout_page(request, db, staff_id, day, flash=await _once(request, db, data, work))
 
 
 # ---------------------------------------------------------------------------------------------- tips
@@ -295,24 +313,33 @@ async def tips_page(request: Req, db: web.Db, day: FromQuery[str | None] = None)
     return await _tips_page(request, db, _day(day, default))
 
 
-@post("/closes/tips/rule", permission=Perm.DAY_CLOSE, **PAGE)
-async def tips_rule(request: Req, db: web.Db) -> Template:
+class TipRuleForm(forms.Form, kw_only=True):
+    name: Annotated[str, forms.Text(max_length=80, required=False)] = ""
+    method: Annotated[str, forms.Text(max_length=40, required=False)] = ""
+    include_cash_tips: str = ""
+    percent_server: Annotated[int, Meta(title="The server share", ge=0, le=100)] | None = None
+    percent_bartender: Annotated[int, Meta(title="The bartender share", ge=0, le=100)] | None = None
+    percent_host: Annotated[int, Meta(title="The host share", ge=0, le=100)] | None = None
+    percent_cook: Annotated[int, Meta(title="The cook share", ge=0, le=100)] | None = None
+    percent_manager: Annotated[int, Meta(title="The manager share", ge=0, le=100)] | None = None
+    percent_admin: Annotated[int, Meta(title="The admin share", ge=0, le=100)] | None = None
+
+    def percents(self) -> dict[str, int]:
+        """Each role's share that was given, in percent."""
+        given = {role.value: getattr(self, f"percent_{role.value}") for role in Role}
+        return {role: percent for role, percent in given.items() if percent is not None}
+
+
+@post("/closes/tips/rule", permission=Perm.DAY_CLOSE, before_request=forms.drop_blanks, **PAGE)
+async def tips_rule(request: Req, db: web.Db, data: Annotated[TipRuleForm, FORM]) -> Template:
     """Set the pooling rule."""
-    fields = await web.form_data(request)
-    percents: dict[str, int] = {}
-    for role in Role:
-        raw = str(fields.get(f"percent_{role.value}") or "").strip()
-        if raw:
-            percents[role.value] = web.field_int(
-                fields, f"percent_{role.value}", label=f"The {role.value} share", minimum=0, maximum=100
-            )
     async with db.write() as session:
         rule = await save_tip_rule(
             session,
-            name=str(fields.get("name") or ""),
-            method=str(fields.get("method") or ""),
-            role_percents=percents,
-            include_cash_tips=str(fields.get("include_cash_tips") or "") == "on",
+            name=data.name,
+            method=data.method,
+            role_percents=data.percents(),
+            include_cash_tips=data.include_cash_tips == "on",
             actor=_viewer(request).staff,
         )
         day = await today(session)
@@ -328,13 +355,16 @@ async def tips_off(request: Req, db: web.Db) -> Template:
     return await _tips_page(request, db, day, flash="Tip pooling is off: each server keeps their own tips.")
 
 
-@post("/closes/tips/hours", permission=Perm.DAY_CLOSE, **PAGE)
-async def tips_hours(request: Req, db: web.Db) -> Template:
+class HoursForm(DayForm, kw_only=True):
+    staff_id: Annotated[int, Meta(title="The person", ge=1, le=2**31 - 1)]
+    hours: Annotated[str, forms.Text(max_length=10, required=False)] = ""
+
+
+@post("/closes/tips/hours", permission=Perm.DAY_CLOSE, before_request=forms.drop_blanks, **PAGE)
+async def tips_hours(request: Req, db: web.Db, data: Annotated[HoursForm, FORM]) -> Template:
     """Enter hours worked on a day."""
-    fields = await web.form_data(request)
-    day = _day(str(fields.get("day") or ""), _today(request))
-    staff_id = _int(fields, "staff_id", "The person")
-    raw = str(fields.get("hours") or "").strip().replace(",", ".")
+    day = _day(data.day, _today(request))
+    raw = data.hours.replace(",", ".")
     try:
         minutes = round(float(raw) * 60) if raw else -1
     except ValueError:
@@ -342,15 +372,14 @@ async def tips_hours(request: Req, db: web.Db) -> Template:
     if not 0 <= minutes <= 24 * 60:
         raise InvalidInput("Hours worked must be a number from 0 to 24, like 7.5.")
     async with db.write() as session:
-        await record_hours(session, staff_id=staff_id, day=day, minutes=minutes, actor=_viewer(request).staff)
+        await record_hours(session, staff_id=data.staff_id, day=day, minutes=minutes, actor=_viewer(request).staff)
     return await _tips_page(request, db, day, flash="Hours saved.")
 
 
-@post("/closes/tips/share", permission=Perm.DAY_CLOSE, **PAGE)
-async def tips_share(request: Req, db: web.Db) -> Template:
+@post("/closes/tips/share", permission=Perm.DAY_CLOSE, before_request=forms.drop_blanks, **PAGE)
+async def tips_share(request: Req, db: web.Db, data: Annotated[DayForm, FORM]) -> Template:
     """Share the day's pool by the rule, to the cent."""
-    fields = await web.form_data(request)
-    day = _day(str(fields.get("day") or ""), _today(request))
+    day = _day(data.day, _today(request))
     async with db.write() as session:
         shares = await distribute_tips(session, day=day, actor=_viewer(request).staff)
     total = sum(s.share_cents for s in shares)

@@ -1,22 +1,24 @@
-"""What the end-of-day pages share: the viewer, the business day, date ranges, fields and run-once commands."""
+"""What the end-of-day pages share: the viewer, the business day, date ranges, typed forms and run-once commands."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Final
 
-from litestar import Request
+from litestar import Request, post
+from litestar.handlers import HTTPRouteHandler
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.checks.guards import parse_cents
 from app.checks.services import business_day
-from app.lib import web
+from app.lib import commands, forms, web
 from app.lib.clock import utcnow
+from app.lib.commands import KeyedForm
 from app.lib.errors import InvalidInput
-from app.lib.idempotency import StoredResponse, check_key, fingerprint, run_once
 from app.lib.settings import Settings
 from app.staff.auth import Viewer
+from app.staff.permissions import Perm
 
 Req = Request[Any, Any, Any]
 
@@ -61,29 +63,29 @@ def _range(request: Req, start: str | None, end: str | None) -> tuple[dt.date, d
     return first, last
 
 
-async def _once(
-    request: Req, db: web.Db, fields: Mapping[str, Any], work: Callable[[AsyncSession], Awaitable[str]]
-) -> str:
+class CommandForm(KeyedForm, kw_only=True):
+    """A command on an end-of-day page: run once per idempotency key."""
+
+
+class DayForm(CommandForm, kw_only=True):
+    """A command about one business day (blank: today's)."""
+
+    day: Annotated[str, forms.Text(max_length=10, required=False)] = ""
+
+
+Money = Annotated[str, forms.Text(max_length=20, required=False)]
+"""An amount as typed ("12.50"), read with `_cents` in the page's currency rules."""
+
+
+def command_post(path: str, *, permission: Perm) -> Callable[[Any], HTTPRouteHandler]:
+    """An end-of-day POST whose form is typed: blank fields take their defaults before Litestar decodes it."""
+    return post(path, permission=permission, before_request=forms.drop_blanks, **PAGE)
+
+
+async def _once(request: Req, db: web.Db, data: KeyedForm, work: Callable[[AsyncSession], Awaitable[str]]) -> str:
     """Run one command once per idempotency key; a repeat answers the same and changes nothing."""
-    key = check_key(str(fields.get("idempotency_key") or ""))
-    public = {k: v for k, v in fields.items() if k not in ("idempotency_key", "_csrf_token")}
-
-    async def run(session: AsyncSession) -> StoredResponse:
-        return StoredResponse(200, await work(session), {})
-
-    response = await run_once(
-        db,
-        key=key,
-        scope=f"closes:{_viewer(request).staff.id}",
-        print_=fingerprint(request.method, request.url.path, public),
-        work=run,
-    )
-    return response.body
+    return await commands.once(request, db, data, work, scope=f"closes:{_viewer(request).staff.id}")
 
 
-def _int(fields: Mapping[str, Any], name: str, label: str) -> int:
-    return web.field_int(fields, name, label=label, minimum=1, maximum=2**31 - 1)
-
-
-def _cents(fields: Mapping[str, Any], name: str, label: str, *, allow_zero: bool = False) -> int:
-    return parse_cents(str(fields.get(name) or ""), label=label, allow_zero=allow_zero)
+def _cents(raw: str, label: str, *, allow_zero: bool = False) -> int:
+    return parse_cents(raw, label=label, allow_zero=allow_zero)

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import get, post
+from litestar import get
 from litestar.params import FromQuery
 from litestar.response import Template
 
 from app.closes import charts, queries, reports
 from app.closes.day_close import print_z_again
-from app.closes.page_helpers import PAGE, Req, _day, _range, _settings, _today, _viewer
+from app.closes.page_helpers import PAGE, DayForm, Req, _day, _range, _settings, _today, _viewer, command_post
 from app.inventory import queries as inventory_queries
 from app.lib import web
+from app.lib.manage import FORM
 from app.staff.permissions import Perm
 
 
@@ -145,11 +146,10 @@ async def _z_page(request: Req, db: web.Db, day: dt.date, *, flash: str | None =
     )
 
 
-@post("/reports/z/print", permission=Perm.REPORTS_VIEW, **PAGE)
-async def z_print(request: Req, db: web.Db) -> Template:
+@command_post("/reports/z/print", permission=Perm.REPORTS_VIEW)
+async def z_print(request: Req, db: web.Db, data: Annotated[DayForm, FORM]) -> Template:
     """Print a closed day's Z report again."""
-    fields = await web.form_data(request)
-    day = _day(str(fields.get("day") or ""), _today(request))
+    day = _day(data.day, _today(request))
     viewer = _viewer(request)
     async with db.write() as session:
         await print_z_again(session, day=day, actor=viewer.staff, device_id=viewer.device_id)
