@@ -1,0 +1,252 @@
+"""Claiming print jobs and recording their sends, for the print worker.
+
+A claim marks a printer's oldest due job printing in one write transaction (one job in flight per
+printer); recording a send takes the printer's next job in the same transaction. Jobs whose holder
+died or whose lease ran out may be on paper already: they go out once more marked REPRINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.kitchen.models import Printer, PrinterHealth, PrinterHealthRecord, PrintJob, PrintJobState
+from app.lib.clock import utcnow
+from app.lib.db import Database
+from app.lib.outbox import holder_is_gone
+from printers import outcomes
+from printers.queue import job_bytes
+from printers.sending import Claimed, Outcome
+
+log = logging.getLogger("printers.worker")
+
+
+class Claiming:
+    """The print worker's claims: taking due jobs, taking back abandoned ones, recording how sends went."""
+
+    db: Database
+    worker_id: str
+    lease: timedelta
+    parallel: int
+    retry_delays: tuple[float, ...]
+    _wake: asyncio.Event
+    _stopping: bool
+    _winding_down: bool
+    _waiting_on_busy: bool
+
+    # Claiming -----------------------------------------------------------------------------------
+
+    async def _anything_to_do(self, now: datetime, expired: datetime) -> bool:
+        # A read first: an idle worker never takes the write lock (SQLite has one writer at a time).
+        async with self.db.read() as session:
+            found = await session.exec(
+                select(PrintJob.id)
+                .where(
+                    or_(
+                        (col(PrintJob.state) == PrintJobState.PENDING) & (col(PrintJob.available_at) <= now),
+                        (col(PrintJob.state) == PrintJobState.PRINTING) & (col(PrintJob.claimed_at) < expired),
+                    )
+                )
+                .limit(1)
+            )
+            return found.first() is not None
+
+    async def claim(self, *, look_first: bool = True) -> list[Claimed]:
+        """Take the oldest due job of each printer that has nothing printing, up to `parallel` printers.
+
+        `look_first`: read whether anything is due before taking the write lock (an idle poll never takes it).
+        """
+        self._waiting_on_busy = False
+        now = utcnow()
+        expired = now - self.lease
+        if look_first and not await self._anything_to_do(now, expired):
+            return []
+        async with self.db.write(priority=True) as session:
+            await self._recover_abandoned(session, expired)
+            busy_rows = await session.exec(
+                select(PrintJob.target_printer_id).where(
+                    PrintJob.state == PrintJobState.PRINTING, col(PrintJob.claimed_at) >= expired
+                )
+            )
+            busy = set(busy_rows.all())
+            query = (
+                select(PrintJob)
+                .where(PrintJob.state == PrintJobState.PENDING, col(PrintJob.available_at) <= now)
+                .order_by(col(PrintJob.id))
+                .limit(200)
+            )
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            claimed: list[Claimed] = []
+            printers: dict[int, Printer | None] = {}
+            due = list((await session.exec(query)).all())
+            wanted = {job.printer_id for job in due} | {job.target_printer_id for job in due}
+            if len(wanted) > 1:
+                # every printer these jobs name, in one statement rather than one each
+                found = (await session.exec(select(Printer).where(col(Printer.id).in_(wanted)))).all()
+                printers.update({printer.id or 0: printer for printer in found})
+            down = await self._known_down(session, {job.printer_id for job in due if not job.on_backup})
+            for job in due:
+                if not job.on_backup and job.printer_id in down:
+                    await self._route_around(session, job, printers, down)
+                printer_id = job.target_printer_id
+                if printer_id in busy or len(claimed) >= self.parallel:
+                    self._waiting_on_busy = True
+                    continue
+                if not await self._lock_printer(session, printer_id):
+                    busy.add(printer_id)
+                    continue
+                busy.add(printer_id)
+                for printer_id in (job.printer_id, job.target_printer_id):
+                    if printer_id not in printers:
+                        printers[printer_id] = await session.get(Printer, printer_id)
+                primary, target = printers[job.printer_id], printers[job.target_printer_id]
+                if primary is None or target is None:
+                    continue
+                job.state = PrintJobState.PRINTING
+                job.claimed_at = now
+                job.claimed_by = self.worker_id
+                job.attempts += 1
+                session.add(job)
+                claimed.append(
+                    Claimed(job.id or 0, target.uri, job_bytes(job, primary=primary, target=target), printer_id)
+                )
+            return claimed
+
+    async def _known_down(self, session: AsyncSession, printer_ids: set[int]) -> set[int]:
+        """The printers last found down, asked only when a due job's own printer is among `printer_ids`.
+
+        Every printer down is read, not only these: whether a job may go to its backup depends on the backup too.
+        """
+        if not printer_ids:
+            return set()
+        rows = await session.exec(
+            select(PrinterHealthRecord.printer_id, PrinterHealthRecord.health).where(
+                col(PrinterHealthRecord.health).in_([health for health in PrinterHealth if health.is_down])
+            )
+        )
+        return {printer_id for printer_id, _health in rows.all()}
+
+    async def _route_around(
+        self, session: AsyncSession, job: PrintJob, printers: dict[int, Printer | None], down: set[int]
+    ) -> None:
+        """Send a job of a printer known to be down straight to its backup, skipping the retries that would fail."""
+        if job.printer_id not in printers:
+            printers[job.printer_id] = await session.get(Printer, job.printer_id)
+        backup = await outcomes.backup_for(session, printers[job.printer_id])
+        if backup is None or backup.id in down:
+            # nothing better to try: the printer itself may be back before its probe says so
+            return
+        printers[backup.id or 0] = backup
+        job.on_backup = True
+        job.target_printer_id = backup.id or 0
+        job.tries = 0
+        session.add(job)
+
+    async def _lock_printer(self, session: AsyncSession, printer_id: int) -> bool:
+        # Two processes claiming at once must not both pick a job for the same printer.
+        if self.db.is_sqlite:
+            return True
+        row = await session.exec(select(Printer.id).where(Printer.id == printer_id).with_for_update(skip_locked=True))
+        return row.first() is not None
+
+    async def recover_from_stopped_workers(self) -> int:
+        """Take back at once the jobs a worker of this host held when its process died (a crash, kill -9).
+
+        They may be on paper already, so each goes out once more marked REPRINT, as after a lease runs
+        out; waiting out the lease would hold those tickets back for a minute and a half after a restart.
+        """
+        async with self.db.read() as session:
+            held = (
+                await session.exec(
+                    select(PrintJob.id, PrintJob.claimed_by).where(PrintJob.state == PrintJobState.PRINTING)
+                )
+            ).all()
+        orphans = [(job_id, holder) for job_id, holder in held if holder is not None and holder_is_gone(holder)]
+        taken = 0
+        for job_id, holder in orphans:
+            async with self.db.write() as session:
+                query = select(PrintJob).where(
+                    PrintJob.id == job_id, PrintJob.state == PrintJobState.PRINTING, PrintJob.claimed_by == holder
+                )
+                if not self.db.is_sqlite:
+                    query = query.with_for_update(skip_locked=True)
+                job = (await session.exec(query)).first()
+                if job is None:
+                    continue
+                log.warning("print job %s was held by %s, which stopped mid-send", job.id, holder)
+                await outcomes.ambiguous(session, job, f"the print worker {holder} stopped while sending it")
+                taken += 1
+        if taken:
+            self._wake.set()
+        return taken
+
+    async def _recover_abandoned(self, session: AsyncSession, expired: datetime) -> None:
+        query = select(PrintJob).where(
+            PrintJob.state == PrintJobState.PRINTING,
+            or_(col(PrintJob.claimed_at).is_(None), col(PrintJob.claimed_at) < expired),
+        )
+        if not self.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        for job in (await session.exec(query)).all():
+            log.warning("print job %s was abandoned by %s mid-send", job.id, job.claimed_by)
+            await outcomes.ambiguous(session, job, f"the print worker {job.claimed_by} stopped while sending it")
+
+    async def finish(self, job_id: int, outcome: Outcome) -> None:
+        """Record how a send went, in one transaction; the claim must still be ours."""
+        async with self.db.write(priority=True) as session:
+            await self._finish_in(session, job_id, outcome)
+
+    async def _finish_and_take_next(self, sent: Claimed, outcome: Outcome) -> Claimed | None:
+        """Record a send and, after a good one, claim the oldest due job for the same printer, in one transaction.
+
+        The printer keeps exactly one job in flight: its next job is marked printing as the last is marked done.
+        """
+        async with self.db.write(priority=True) as session:
+            recorded = await self._finish_in(session, sent.job_id, outcome)
+            if not recorded or outcome.error is not None or self._stopping or self._winding_down:
+                return None
+            query = (
+                select(PrintJob)
+                .where(
+                    PrintJob.state == PrintJobState.PENDING,
+                    PrintJob.target_printer_id == sent.printer_id,
+                    col(PrintJob.available_at) <= utcnow(),
+                )
+                .order_by(col(PrintJob.id))
+                .limit(1)
+            )
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            job = (await session.exec(query)).first()
+            if job is None:
+                return None
+            primary = await session.get(Printer, job.printer_id)
+            target = await session.get(Printer, job.target_printer_id)
+            if primary is None or target is None:
+                return None
+            job.state = PrintJobState.PRINTING
+            job.claimed_at = utcnow()
+            job.claimed_by = self.worker_id
+            job.attempts += 1
+            session.add(job)
+            return Claimed(job.id or 0, target.uri, job_bytes(job, primary=primary, target=target), sent.printer_id)
+
+    async def _finish_in(self, session: AsyncSession, job_id: int, outcome: Outcome) -> bool:
+        """Record how a send went; False if the claim is no longer ours."""
+        query = select(PrintJob).where(
+            PrintJob.id == job_id, PrintJob.claimed_by == self.worker_id, PrintJob.state == PrintJobState.PRINTING
+        )
+        if not self.db.is_sqlite:
+            query = query.with_for_update()
+        job = (await session.exec(query)).first()
+        if job is None:
+            log.warning("print job %s was taken from this worker before its send finished", job_id)
+            return False
+        await outcomes.record(session, job, outcome, self.retry_delays)
+        return True
