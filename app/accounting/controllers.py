@@ -6,11 +6,12 @@ Reading needs Perm.ACCOUNTING_MANAGE or Perm.REPORTS_VIEW; changing anything nee
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Annotated, Any, Final
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response, get, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -184,15 +185,35 @@ async def entry_page(request: Req, db: web.Db, entry_id: FromPath[int]) -> Templ
     return await _entry_page(request, db, entry_id)
 
 
-@post("/accounting/journal/{entry_id:int}/reverse", permission=Perm.ACCOUNTING_MANAGE, include_in_schema=False)
-async def entry_reverse(request: Req, db: web.Db, entry_id: FromPath[int]) -> Response[Any]:
+class ReverseForm(forms.Form, kw_only=True):
+    date: Annotated[str, forms.Text(max_length=10, required=False)] = ""
+    reason: Annotated[str, forms.Text(max_length=200, required=False)] = ""
+
+
+class LockForm(forms.Form, kw_only=True):
+    day: Annotated[str, forms.Text(max_length=10, required=False)] = ""
+    reason: Annotated[str, forms.Text(max_length=200, required=False)] = ""
+
+    @property
+    def chosen_day(self) -> dt.date:
+        if not self.day:
+            raise InvalidInput("Choose a day.")
+        return parse_day(self.day, label="Day", default=dt.date.min)
+
+
+def _typed_post(path: str) -> Callable[[Any], HTTPRouteHandler]:
+    """A manager's POST on the books whose form is typed (blank fields take their defaults)."""
+    return post(path, permission=Perm.ACCOUNTING_MANAGE, include_in_schema=False, before_request=forms.drop_blanks)
+
+
+@_typed_post("/accounting/journal/{entry_id:int}/reverse")
+async def entry_reverse(
+    request: Req, db: web.Db, entry_id: FromPath[int], data: Annotated[ReverseForm, manage.FORM]
+) -> Response[Any]:
     """Post the mirror image of an entry, on the chosen open day, with a reason."""
-    fields = await web.form_data(request)
-    day = parse_day(str(fields.get("date") or ""), label="Date", default=business_today(_settings(request)))
+    day = parse_day(data.date, label="Date", default=business_today(_settings(request)))
     async with db.write() as session:
-        reversal = await reversals.reverse_entry(
-            session, entry_id, str(fields.get("reason") or ""), date=day, actor_id=_actor(request)
-        )
+        reversal = await reversals.reverse_entry(session, entry_id, data.reason, date=day, actor_id=_actor(request))
     return web.hx_redirect(request, f"/accounting/journal/{reversal.id}")
 
 
@@ -300,30 +321,21 @@ async def locks_page(request: Req, db: web.Db) -> Template:
     return await _locks_page(request, db)
 
 
-def _day_field(fields: Mapping[str, Any]) -> dt.date:
-    raw = str(fields.get("day") or "").strip()
-    if not raw:
-        raise InvalidInput("Choose a day.")
-    return parse_day(raw, label="Day", default=dt.date.min)
-
-
-@post("/accounting/locks", permission=Perm.ACCOUNTING_MANAGE, include_in_schema=False)
-async def lock_create(request: Req, db: web.Db) -> Template:
+@_typed_post("/accounting/locks")
+async def lock_create(request: Req, db: web.Db, data: Annotated[LockForm, manage.FORM]) -> Template:
     """Close the books for a day."""
-    fields = await web.form_data(request)
-    day = _day_field(fields)
+    day = data.chosen_day
     async with db.write() as session:
-        await locked_days.lock_day(session, day, actor_id=_actor(request), reason=str(fields.get("reason") or ""))
+        await locked_days.lock_day(session, day, actor_id=_actor(request), reason=data.reason)
     return await _locks_page(request, db, flash=f"Locked {day.isoformat()}.")
 
 
-@post("/accounting/locks/unlock", permission=Perm.ACCOUNTING_MANAGE, include_in_schema=False)
-async def lock_remove(request: Req, db: web.Db) -> Template:
+@_typed_post("/accounting/locks/unlock")
+async def lock_remove(request: Req, db: web.Db, data: Annotated[LockForm, manage.FORM]) -> Template:
     """Reopen a day's books, with a reason."""
-    fields = await web.form_data(request)
-    day = _day_field(fields)
+    day = data.chosen_day
     async with db.write() as session:
-        await locked_days.unlock_day(session, day, reason=str(fields.get("reason") or ""), actor_id=_actor(request))
+        await locked_days.unlock_day(session, day, reason=data.reason, actor_id=_actor(request))
     return await _locks_page(request, db, flash=f"Unlocked {day.isoformat()}.")
 
 
