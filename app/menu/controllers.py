@@ -15,15 +15,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.lib import forms, manage, web
 from app.lib.errors import InvalidInput, NotFound
 from app.lib.settings import Settings
-from app.menu import queries, services
+from app.menu import availability, categories, inputs, items, modifiers, queries, tax_rates
+from app.menu.categories import CategoryFields
+from app.menu.items import ItemFields
 from app.menu.models import Course, MenuItem
-from app.menu.services import (
-    CategoryFields,
-    GroupFields,
-    ItemFields,
-    ModifierFields,
-    TaxRateFields,
-)
+from app.menu.modifiers import GroupFields, ModifierFields
+from app.menu.tax_rates import TaxRateFields
 from app.staff.auth import Viewer
 from app.staff.permissions import Perm
 
@@ -68,7 +65,7 @@ def _ids(fields: Mapping[str, Any], name: str, *, label: str) -> tuple[int, ...]
 
 
 def _order(fields: Mapping[str, Any]) -> int:
-    return web.field_int(fields, "sort_order", label="Order", minimum=0, maximum=services.SORT_MAX, default=0)
+    return web.field_int(fields, "sort_order", label="Order", minimum=0, maximum=inputs.SORT_MAX, default=0)
 
 
 # Items ------------------------------------------------------------------------------------------
@@ -76,18 +73,18 @@ def _order(fields: Mapping[str, Any]) -> int:
 
 def _item_fields(request: Req, fields: Mapping[str, Any]) -> ItemFields:
     return ItemFields(
-        sku=web.field_text(fields, "sku", label="SKU", max_length=services.SKU_MAX),
-        name=web.field_text(fields, "name", label="Name", max_length=services.ITEM_NAME_MAX),
-        price_cents=services.parse_price(str(fields.get("price") or ""), currency=_currency(request)),
+        sku=web.field_text(fields, "sku", label="SKU", max_length=inputs.SKU_MAX),
+        name=web.field_text(fields, "name", label="Name", max_length=inputs.ITEM_NAME_MAX),
+        price_cents=inputs.parse_price(str(fields.get("price") or ""), currency=_currency(request)),
         category_id=_id(fields, "category_id", label="Category") or 0,
         station_id=_id(fields, "station_id", label="Station override", required=False),
         description=web.field_text(
-            fields, "description", label="Description", max_length=services.DESCRIPTION_MAX, required=False
+            fields, "description", label="Description", max_length=inputs.DESCRIPTION_MAX, required=False
         ),
         group_ids=_ids(fields, "group_ids", label="Modifier group"),
         sort_order=_order(fields),
         prep_minutes=web.field_int(
-            fields, "prep_minutes", label="Prep time (minutes)", minimum=0, maximum=services.PREP_MAX_MINUTES, default=0
+            fields, "prep_minutes", label="Prep time (minutes)", minimum=0, maximum=inputs.PREP_MAX_MINUTES, default=0
         ),
     )
 
@@ -101,7 +98,7 @@ async def _menu_context(
     flash: str | None = None,
 ) -> dict[str, Any]:
     query = {k: v for k, v in (("category", category), ("archived", 1 if archived else None)) if v}
-    editing_fields = await services.item_fields(session, editing) if editing else None
+    editing_fields = await items.item_fields(session, editing) if editing else None
     return {
         "sections": await queries.menu_sections(session, category_id=category, include_archived=archived),
         "categories": await queries.categories(session),
@@ -150,7 +147,7 @@ async def item_create(
     """Put a new item on the menu."""
     fields = _item_fields(request, await web.form_data(request))
     async with db.write() as session:
-        item = await services.create_item(session, fields, actor_id=_actor(request))
+        item = await items.create_item(session, fields, actor_id=_actor(request))
     return await _menu_page(request, db, category=category, archived=archived, flash=f"Added {item.name}.")
 
 
@@ -199,7 +196,7 @@ async def item_update(
     """Save an item's form."""
     fields = _item_fields(request, await web.form_data(request))
     async with db.write() as session:
-        item = await services.update_item(session, item_id, fields, actor_id=_actor(request))
+        item = await items.update_item(session, item_id, fields, actor_id=_actor(request))
     return await _menu_page(request, db, category=category, archived=archived, flash=f"Saved {item.name}.")
 
 
@@ -213,7 +210,7 @@ async def item_archive(
 ) -> Template:
     """Take an item off the menu (history keeps it)."""
     async with db.write() as session:
-        item = await services.archive_item(session, item_id, actor_id=_actor(request))
+        item = await items.archive_item(session, item_id, actor_id=_actor(request))
     return await _menu_page(request, db, category=category, archived=archived, flash=f"Archived {item.name}.")
 
 
@@ -227,7 +224,7 @@ async def item_restore(
 ) -> Template:
     """Put an archived item back on the menu."""
     async with db.write() as session:
-        item = await services.restore_item(session, item_id, actor_id=_actor(request))
+        item = await items.restore_item(session, item_id, actor_id=_actor(request))
     return await _menu_page(request, db, category=category, archived=archived, flash=f"Restored {item.name}.")
 
 
@@ -239,7 +236,7 @@ def _category_fields(fields: Mapping[str, Any]) -> CategoryFields:
     if course not in {c.value for c in Course}:
         raise InvalidInput(f"Course must be one of {', '.join(c.label for c in Course)}.")
     return CategoryFields(
-        name=web.field_text(fields, "name", label="Name", max_length=services.NAME_MAX),
+        name=web.field_text(fields, "name", label="Name", max_length=inputs.NAME_MAX),
         course=Course(course),
         station_id=_id(fields, "station_id", label="Kitchen station"),
         tax_rate_id=_id(fields, "tax_rate_id", label="Tax rate") or 0,
@@ -272,12 +269,12 @@ CATEGORIES: manage.Managed[CategoryFields] = manage.Managed(
     show=_show_categories,
     actor=_actor,
     parse=_category_fields,
-    create=lambda session, fields, actor: services.create_category(session, fields, actor_id=actor),
-    update=lambda session, category_id, fields, actor: services.update_category(
+    create=lambda session, fields, actor: categories.create_category(session, fields, actor_id=actor),
+    update=lambda session, category_id, fields, actor: categories.update_category(
         session, category_id, fields, actor_id=actor
     ),
-    archive=lambda session, category_id, actor: services.archive_category(session, category_id, actor_id=actor),
-    restore=lambda session, category_id, actor: services.restore_category(session, category_id, actor_id=actor),
+    archive=lambda session, category_id, actor: categories.archive_category(session, category_id, actor_id=actor),
+    restore=lambda session, category_id, actor: categories.restore_category(session, category_id, actor_id=actor),
     messages=manage.NAMED_MESSAGES,
     list_doc="Menu categories: their course, kitchen station, tax rate, colour and order.",
 )
@@ -288,12 +285,12 @@ CATEGORIES: manage.Managed[CategoryFields] = manage.Managed(
 
 def _group_fields(fields: Mapping[str, Any]) -> GroupFields:
     return GroupFields(
-        name=web.field_text(fields, "name", label="Name", max_length=services.NAME_MAX),
+        name=web.field_text(fields, "name", label="Name", max_length=inputs.NAME_MAX),
         min_choices=web.field_int(
-            fields, "min_choices", label="Minimum choices", minimum=0, maximum=services.CHOICES_MAX
+            fields, "min_choices", label="Minimum choices", minimum=0, maximum=inputs.CHOICES_MAX
         ),
         max_choices=web.field_int(
-            fields, "max_choices", label="Maximum choices", minimum=1, maximum=services.CHOICES_MAX
+            fields, "max_choices", label="Maximum choices", minimum=1, maximum=inputs.CHOICES_MAX
         ),
     )
 
@@ -301,8 +298,8 @@ def _group_fields(fields: Mapping[str, Any]) -> GroupFields:
 def _modifier_fields(request: Req, fields: Mapping[str, Any]) -> ModifierFields:
     delta_text = str(fields.get("price_delta") or "").strip() or "0"
     return ModifierFields(
-        name=web.field_text(fields, "name", label="Name", max_length=services.NAME_MAX),
-        price_delta_cents=services.parse_price(
+        name=web.field_text(fields, "name", label="Name", max_length=inputs.NAME_MAX),
+        price_delta_cents=inputs.parse_price(
             delta_text, label="Price change", currency=_currency(request), allow_negative=True
         ),
         station_id=_id(fields, "station_id", label="Station override", required=False),
@@ -337,7 +334,7 @@ async def group_create(request: Req, db: web.Db, archived: FromQuery[bool] = Fal
     """Add a modifier group."""
     fields = _group_fields(await web.form_data(request))
     async with db.write() as session:
-        group = await services.create_modifier_group(session, fields, actor_id=_actor(request))
+        group = await modifiers.create_modifier_group(session, fields, actor_id=_actor(request))
     return await _modifiers_page(request, db, archived=archived, flash=f"Added {group.name}.", opened=group.id)
 
 
@@ -348,7 +345,7 @@ async def group_update(
     """Save a modifier group's form."""
     fields = _group_fields(await web.form_data(request))
     async with db.write() as session:
-        group = await services.update_modifier_group(session, group_id, fields, actor_id=_actor(request))
+        group = await modifiers.update_modifier_group(session, group_id, fields, actor_id=_actor(request))
     return await _modifiers_page(request, db, archived=archived, flash=f"Saved {group.name}.", opened=group_id)
 
 
@@ -358,7 +355,7 @@ async def group_archive(
 ) -> Template:
     """Stop asking a modifier group."""
     async with db.write() as session:
-        group = await services.archive_modifier_group(session, group_id, actor_id=_actor(request))
+        group = await modifiers.archive_modifier_group(session, group_id, actor_id=_actor(request))
     return await _modifiers_page(request, db, archived=archived, flash=f"Archived {group.name}.")
 
 
@@ -368,7 +365,7 @@ async def group_restore(
 ) -> Template:
     """Ask an archived modifier group again."""
     async with db.write() as session:
-        group = await services.restore_modifier_group(session, group_id, actor_id=_actor(request))
+        group = await modifiers.restore_modifier_group(session, group_id, actor_id=_actor(request))
     return await _modifiers_page(request, db, archived=archived, flash=f"Restored {group.name}.", opened=group_id)
 
 
@@ -379,7 +376,7 @@ async def modifier_create(
     """Add an answer to a modifier group."""
     fields = _modifier_fields(request, await web.form_data(request))
     async with db.write() as session:
-        modifier = await services.create_modifier(session, group_id, fields, actor_id=_actor(request))
+        modifier = await modifiers.create_modifier(session, group_id, fields, actor_id=_actor(request))
     return await _modifiers_page(request, db, archived=archived, flash=f"Added {modifier.name}.", opened=group_id)
 
 
@@ -401,7 +398,7 @@ async def modifier_update(
     fields = _modifier_fields(request, await web.form_data(request))
     async with db.write() as session:
         await _modifier_in_group(session, group_id, modifier_id)
-        modifier = await services.update_modifier(session, modifier_id, fields, actor_id=_actor(request))
+        modifier = await modifiers.update_modifier(session, modifier_id, fields, actor_id=_actor(request))
     return await _modifiers_page(request, db, archived=archived, flash=f"Saved {modifier.name}.", opened=group_id)
 
 
@@ -416,7 +413,7 @@ async def modifier_archive(
     """Stop offering an answer."""
     async with db.write() as session:
         await _modifier_in_group(session, group_id, modifier_id)
-        modifier = await services.archive_modifier(session, modifier_id, actor_id=_actor(request))
+        modifier = await modifiers.archive_modifier(session, modifier_id, actor_id=_actor(request))
     return await _modifiers_page(request, db, archived=archived, flash=f"Archived {modifier.name}.", opened=group_id)
 
 
@@ -431,7 +428,7 @@ async def modifier_restore(
     """Offer an archived answer again."""
     async with db.write() as session:
         await _modifier_in_group(session, group_id, modifier_id)
-        modifier = await services.restore_modifier(session, modifier_id, actor_id=_actor(request))
+        modifier = await modifiers.restore_modifier(session, modifier_id, actor_id=_actor(request))
     return await _modifiers_page(request, db, archived=archived, flash=f"Restored {modifier.name}.", opened=group_id)
 
 
@@ -441,11 +438,11 @@ async def modifier_restore(
 class TaxRateForm(forms.Form):
     """A tax rate as submitted: a name and a percentage ("9" or "20.5")."""
 
-    name: Annotated[str, Meta(title="Name"), forms.Text(max_length=services.NAME_MAX)]
+    name: Annotated[str, Meta(title="Name"), forms.Text(max_length=inputs.NAME_MAX)]
     rate: str = ""
 
     def fields(self) -> TaxRateFields:
-        return TaxRateFields(name=self.name, rate_bp=services.parse_percent(self.rate))
+        return TaxRateFields(name=self.name, rate_bp=inputs.parse_percent(self.rate))
 
 
 async def _taxes_page(request: Req, db: web.Db, *, flash: str | None = None) -> Template:
@@ -465,10 +462,10 @@ TAXES: manage.Managed[TaxRateFields] = manage.Managed(
     show=_show_taxes,
     actor=_actor,
     form=TaxRateForm,
-    create=lambda session, fields, actor: services.create_tax_rate(session, fields, actor_id=actor),
-    update=lambda session, tax_id, fields, actor: services.update_tax_rate(session, tax_id, fields, actor_id=actor),
-    archive=lambda session, tax_id, actor: services.archive_tax_rate(session, tax_id, actor_id=actor),
-    restore=lambda session, tax_id, actor: services.restore_tax_rate(session, tax_id, actor_id=actor),
+    create=lambda session, fields, actor: tax_rates.create_tax_rate(session, fields, actor_id=actor),
+    update=lambda session, tax_id, fields, actor: tax_rates.update_tax_rate(session, tax_id, fields, actor_id=actor),
+    archive=lambda session, tax_id, actor: tax_rates.archive_tax_rate(session, tax_id, actor_id=actor),
+    restore=lambda session, tax_id, actor: tax_rates.restore_tax_rate(session, tax_id, actor_id=actor),
     messages=manage.NAMED_MESSAGES,
     list_doc="Tax rates and the categories that charge them.",
 )
@@ -502,9 +499,9 @@ async def eighty_six_page(request: Req, db: web.Db) -> Template:
 async def eighty_six_item(request: Req, db: web.Db, item_id: FromPath[int]) -> Template:
     """86 an item: servers can no longer ring it in, and see why."""
     fields = await web.form_data(request)
-    reason = web.field_text(fields, "reason", label="Reason", max_length=services.REASON_MAX)
+    reason = web.field_text(fields, "reason", label="Reason", max_length=inputs.REASON_MAX)
     async with db.write() as session:
-        item: MenuItem = await services.eighty_six(session, item_id, reason, _actor(request))
+        item: MenuItem = await availability.eighty_six(session, item_id, reason, _actor(request))
     return await _eighty_six_page(request, db, flash=f"86'd {item.name}.")
 
 
@@ -512,9 +509,9 @@ async def eighty_six_item(request: Req, db: web.Db, item_id: FromPath[int]) -> T
 async def un_eighty_six_item(request: Req, db: web.Db, item_id: FromPath[int]) -> Template:
     """Put an 86'd item back on sale."""
     fields = await web.form_data(request)
-    reason = web.field_text(fields, "reason", label="Reason", max_length=services.REASON_MAX, required=False)
+    reason = web.field_text(fields, "reason", label="Reason", max_length=inputs.REASON_MAX, required=False)
     async with db.write() as session:
-        item = await services.un_eighty_six(session, item_id, reason or None, _actor(request))
+        item = await availability.un_eighty_six(session, item_id, reason or None, _actor(request))
     return await _eighty_six_page(request, db, flash=f"{item.name} is back on sale.")
 
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from app.lib.errors import Conflict, InvalidInput, NotFound
-from app.menu import services
+from app.menu import availability, items
+from app.menu.events import ItemBackInStock, ItemEightySixed
 from app.menu.models import MenuItem
-from app.menu.services import ItemBackInStock, ItemEightySixed
 from tests.integration.manage.support import audit_entries, audit_total, find, get, refused, text
 
 
@@ -94,12 +94,12 @@ async def test_an_86_without_a_reason_or_with_a_novel_is_refused(
 async def test_stock_counts_86_and_restore_an_item_through_the_service(runtime: Any, demo: None) -> None:
     rib = await _rib(runtime)
     async with runtime.db.write() as session:
-        item = await services.eighty_six(session, rib.id or 0, "Counted stock ran out", None)
+        item = await availability.eighty_six(session, rib.id or 0, "Counted stock ran out", None)
         assert item.is_86d
     [entry] = await audit_entries(runtime, "menu.item.86")
     assert entry.actor_id is None, "no person: the stock count decided"
     async with runtime.db.write() as session:
-        await services.un_eighty_six(session, rib.id or 0, "Received 12 kg", None)
+        await availability.un_eighty_six(session, rib.id or 0, "Received 12 kg", None)
     [back] = await audit_entries(runtime, "menu.item.un86")
     assert back.reason == "Received 12 kg"
     assert not (await get(runtime, MenuItem, rib.id or 0)).is_86d
@@ -108,16 +108,16 @@ async def test_stock_counts_86_and_restore_an_item_through_the_service(runtime: 
 async def test_the_service_refuses_what_cannot_be_86d(runtime: Any, demo: None) -> None:
     rib = await _rib(runtime)
     async with runtime.db.write() as session:
-        await services.archive_item(session, rib.id or 0, actor_id=None)
+        await items.archive_item(session, rib.id or 0, actor_id=None)
     with pytest.raises(Conflict, match="archived"):
         async with runtime.db.write() as session:
-            await services.eighty_six(session, rib.id or 0, "Sold out", None)
+            await availability.eighty_six(session, rib.id or 0, "Sold out", None)
     with pytest.raises(NotFound):
         async with runtime.db.write() as session:
-            await services.eighty_six(session, 99999, "Sold out", None)
+            await availability.eighty_six(session, 99999, "Sold out", None)
     with pytest.raises(InvalidInput):
         async with runtime.db.write() as session:
-            await services.eighty_six(session, rib.id or 0, "   ", None)
+            await availability.eighty_six(session, rib.id or 0, "   ", None)
 
 
 async def test_the_menu_page_shows_what_is_86d(manager: Any, runtime: Any) -> None:

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from app.lib.errors import InvalidInput
+from app.menu.inputs import parse_percent
 from app.menu.models import MenuCategory, TaxRate
-from app.menu.services import parse_percent
 from tests.integration.manage.support import audit_entries, audit_total, count, find, get, refused, text
 
 
