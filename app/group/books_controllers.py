@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from litestar import Request, get, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlmodel import col, select
@@ -15,8 +17,9 @@ from app.group import books, statements
 from app.group.books_models import MapKind
 from app.group.models import Venue
 from app.inventory.models import StockLocation
-from app.lib import web
+from app.lib import forms, web
 from app.lib.errors import InvalidInput, NotFound
+from app.lib.manage import FORM
 from app.lib.settings import Settings
 from app.staff.auth import Viewer
 from app.staff.permissions import Perm
@@ -44,14 +47,28 @@ async def morning_check(request: Request[Any, Any, Any], db: web.Db) -> Template
     return web.page(request, "group/books/morning.html", fragment="group/books/_morning.html", **context)
 
 
-@post("/manage/books/retry", permission=Perm.ACCOUNTING_MANAGE, include_in_schema=False)
-async def retry(request: Request[Any, Any, Any], db: web.Db) -> Template:
+class RetryForm(forms.Form, kw_only=True):
+    venue: Annotated[str, forms.Text(max_length=20, required=False)] = ""
+
+
+class VenueMappingForm(forms.Form, kw_only=True):
+    kind: Annotated[str, forms.Text(max_length=40, required=False)] = ""
+    subject: Annotated[str, forms.Text(max_length=120, required=False)] = ""
+    target: Annotated[str, forms.Text(max_length=120, required=False)] = ""
+    label: Annotated[str, forms.Text(max_length=120, required=False)] = ""
+
+
+def _typed_post(path: str, permission: Perm) -> Callable[[Any], HTTPRouteHandler]:
+    """A head-office POST whose form is typed (blank fields take their defaults)."""
+    return post(path, permission=permission, include_in_schema=False, before_request=forms.drop_blanks)
+
+
+@_typed_post("/manage/books/retry", Perm.ACCOUNTING_MANAGE)
+async def retry(request: Request[Any, Any, Any], db: web.Db, data: Annotated[RetryForm, FORM]) -> Template:
     """Book the exceptions again (one venue's, or all)."""
     viewer: Viewer = request.user
-    fields = await web.form_data(request)
-    code = str(fields.get("venue") or "").strip() or None
     async with db.write() as session:
-        run = await books.retry(session, venue_code=code, actor_id=viewer.staff.id)
+        run = await books.retry(session, venue_code=data.venue or None, actor_id=viewer.staff.id)
     flash = f"{run.posted} record(s) booked" + (
         f"; {run.exceptions} still could not be booked." if run.exceptions else "; no exceptions left."
     )
@@ -85,23 +102,23 @@ async def mappings_page(request: Request[Any, Any, Any], db: web.Db, code: FromP
     return web.page(request, "group/books/mappings.html", fragment="group/books/_mappings.html", **context)
 
 
-@post("/manage/venues/{code:str}/mappings", permission=Perm.ACCOUNTING_MANAGE, include_in_schema=False)
-async def mapping_save(request: Request[Any, Any, Any], db: web.Db, code: FromPath[str]) -> Template:
+@_typed_post("/manage/venues/{code:str}/mappings", Perm.ACCOUNTING_MANAGE)
+async def mapping_save(
+    request: Request[Any, Any, Any], db: web.Db, code: FromPath[str], data: Annotated[VenueMappingForm, FORM]
+) -> Template:
     """Map one venue account, tender or stock location (an empty choice goes back to the default)."""
     viewer: Viewer = request.user
-    fields = await web.form_data(request)
-    subject = str(fields.get("subject") or "")
     async with db.write() as session:
         await books.save_mapping(
             session,
             venue_code=code,
-            kind=str(fields.get("kind") or ""),
-            subject=subject,
-            target=str(fields.get("target") or ""),
-            label=str(fields.get("label") or ""),
+            kind=data.kind,
+            subject=data.subject,
+            target=data.target,
+            label=data.label,
             actor_id=viewer.staff.id,
         )
-    context = await _mapping_context(db, code, flash=f"{subject} saved. Retry the exceptions to book what waited.")
+    context = await _mapping_context(db, code, flash=f"{data.subject} saved. Retry the exceptions to book what waited.")
     return Template(template_name="group/books/_mappings.html", context=context)
 
 

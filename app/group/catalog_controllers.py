@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from litestar import Request, get, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.response import Template
+from msgspec import Meta
 
 from app.checks.guards import parse_cents
 from app.group import catalog, queries, services
-from app.lib import web
+from app.lib import forms, web
 from app.lib.errors import InvalidInput
+from app.lib.manage import FORM
 from app.lib.settings import Settings
 from app.staff.auth import Viewer
 from app.staff.permissions import Perm
@@ -87,33 +91,49 @@ async def catalog_page(request: Request[Any, Any, Any], db: web.Db) -> Template:
     return web.page(request, "group/catalog.html", fragment="group/_catalog.html", **await _context(db))
 
 
-@post("/manage/catalog/publish", permission=Perm.MENU_MANAGE, include_in_schema=False)
-async def catalog_publish(request: Request[Any, Any, Any], db: web.Db) -> Template:
+class PublishForm(forms.Form, kw_only=True):
+    note: Annotated[str, forms.Text(max_length=500, required=False)] = ""
+    effective_day: Annotated[str, forms.Text(max_length=10, required=False)] = ""
+    local_items: str = ""
+
+
+class AssortmentForm(forms.Form, kw_only=True):
+    venue: Annotated[str, forms.Text(max_length=20)]
+    sku: Annotated[str, forms.Text(max_length=40), Meta(title="SKU")]
+    sold: str = "yes"
+    price: Annotated[str, forms.Text(max_length=20, required=False)] = ""
+
+
+def _typed_post(path: str, permission: Perm) -> Callable[[Any], HTTPRouteHandler]:
+    """A head-office POST whose form is typed (blank fields take their defaults)."""
+    return post(path, permission=permission, include_in_schema=False, before_request=forms.drop_blanks)
+
+
+@_typed_post("/manage/catalog/publish", Perm.MENU_MANAGE)
+async def catalog_publish(request: Request[Any, Any, Any], db: web.Db, data: Annotated[PublishForm, FORM]) -> Template:
     """Publish the catalog as it stands as the next release."""
     viewer: Viewer = request.user
-    fields = await web.form_data(request)
-    note = str(fields.get("note") or "")
-    effective = parse_day(str(fields.get("effective_day") or ""))
-    allow_local = str(fields.get("local_items") or "") == "allowed"
     async with db.write() as session:
         release = await catalog.publish(
-            session, note=note, effective_day=effective, allow_local_items=allow_local, actor_id=viewer.staff.id
+            session,
+            note=data.note,
+            effective_day=parse_day(data.effective_day),
+            allow_local_items=data.local_items == "allowed",
+            actor_id=viewer.staff.id,
         )
         number = release.number
     context = await _context(db, flash=f"Release {number} published; venues take it on their next pass.")
     return Template(template_name="group/_catalog.html", context=context)
 
 
-@post("/manage/catalog/assortment", permission=Perm.MENU_MANAGE, include_in_schema=False)
-async def catalog_assortment(request: Request[Any, Any, Any], db: web.Db) -> Template:
+@_typed_post("/manage/catalog/assortment", Perm.MENU_MANAGE)
+async def catalog_assortment(
+    request: Request[Any, Any, Any], db: web.Db, data: Annotated[AssortmentForm, FORM]
+) -> Template:
     """Say whether a venue sells a dish, and at its own price (empty: the group's); the next release carries it."""
     settings: Settings = request.app.state.settings
-    fields = await web.form_data(request)
-    venue_code = web.field_text(fields, "venue", label="Venue", max_length=20)
-    sku = web.field_text(fields, "sku", label="SKU", max_length=40)
-    sold = str(fields.get("sold") or "yes") != "no"
-    raw_price = str(fields.get("price") or "").strip()
-    price = parse_cents(raw_price, label="Price", currency=settings.currency) if sold and raw_price else None
+    venue_code, sku, sold = data.venue, data.sku, data.sold != "no"
+    price = parse_cents(data.price, label="Price", currency=settings.currency) if sold and data.price else None
     async with db.write() as session:
         await catalog.set_assortment(session, venue_code=venue_code, sku=sku, sold=sold, price_cents=price)
     where = "not sold" if not sold else ("at its own price" if price is not None else "at the group's price")

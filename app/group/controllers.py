@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.background_tasks import BackgroundTask
@@ -11,8 +11,9 @@ from litestar.response import Response, Template
 
 from app.group import posting_worker, queries, services
 from app.group.protocol import ENROL_PATH, RECORDS_PATH, STATUS_PATH, parse_batch
-from app.lib import web
+from app.lib import forms, web
 from app.lib.errors import InvalidInput
+from app.lib.manage import FORM
 from app.lib.settings import Settings
 from app.staff.auth import Viewer
 from app.staff.permissions import Perm
@@ -41,19 +42,25 @@ async def venues_page(request: Request[Any, Any, Any], db: web.Db) -> Template:
     return web.page(request, "group/venues.html", fragment="group/_venues.html", **context)
 
 
-@post("/manage/venues", permission=Perm.DEVICES_MANAGE, include_in_schema=False)
-async def venue_add(request: Request[Any, Any, Any], db: web.Db) -> Template:
+class VenueForm(forms.Form, kw_only=True):
+    code: Annotated[str, forms.Text(max_length=20, required=False)] = ""
+    name: Annotated[str, forms.Text(max_length=120, required=False)] = ""
+    timezone: Annotated[str, forms.Text(max_length=64, required=False)] = ""
+    currency: Annotated[str, forms.Text(max_length=10, required=False)] = ""
+
+
+@post("/manage/venues", permission=Perm.DEVICES_MANAGE, include_in_schema=False, before_request=forms.drop_blanks)
+async def venue_add(request: Request[Any, Any, Any], db: web.Db, data: Annotated[VenueForm, FORM]) -> Template:
     """Add a venue; its enrolment token is shown this once."""
     viewer: Viewer = request.user
     settings: Settings = request.app.state.settings
-    fields = await web.form_data(request)
     async with db.write() as session:
         added = await services.add_venue(
             session,
-            code=str(fields.get("code") or ""),
-            name=str(fields.get("name") or ""),
-            timezone=str(fields.get("timezone") or settings.timezone),
-            currency=str(fields.get("currency") or settings.currency),
+            code=data.code,
+            name=data.name,
+            timezone=data.timezone or settings.timezone,
+            currency=data.currency or settings.currency,
             actor_id=viewer.staff.id,
         )
     context = await _venues_fragment(db, settings, added=added)
