@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.response import Template
+from msgspec import Meta
 
-from app.lib import web
+from app.lib import forms, web
+from app.lib.manage import FORM
 from app.lib.settings import Settings
 from app.staff.auth import Viewer
 from app.staff.permissions import Perm
@@ -26,14 +28,21 @@ async def head_office_page(request: Request[Any, Any, Any], db: web.Db) -> Templ
     return web.page(request, "sync/head_office.html", fragment="sync/_link.html", **await _context(db))
 
 
-@post("/manage/head-office/join", permission=Perm.DEVICES_MANAGE, include_in_schema=False)
-async def head_office_join(request: Request[Any, Any, Any], db: web.Db) -> Template:
+class JoinForm(forms.Form, kw_only=True):
+    url: Annotated[str, Meta(title="Head office address"), forms.Text(max_length=300)]
+    token: Annotated[str, Meta(title="Enrolment token"), forms.Text(max_length=200)]
+
+
+@post(
+    "/manage/head-office/join",
+    permission=Perm.DEVICES_MANAGE,
+    include_in_schema=False,
+    before_request=forms.drop_blanks,
+)
+async def head_office_join(request: Request[Any, Any, Any], db: web.Db, data: Annotated[JoinForm, FORM]) -> Template:
     """Exchange head office's enrolment token for this venue's credential."""
     viewer: Viewer = request.user
-    fields = await web.form_data(request)
-    url = web.field_text(fields, "url", label="Head office address", max_length=300)
-    token = web.field_text(fields, "token", label="Enrolment token", max_length=200)
-    code = await sender.join(db, url, token, actor_id=viewer.staff.id)
+    code = await sender.join(db, data.url, data.token, actor_id=viewer.staff.id)
     context = await _context(db, flash=f"Joined head office as venue {code}.")
     return Template(template_name="sync/_link.html", context=context)
 
