@@ -50,6 +50,12 @@ class Text:
     required: bool = True
 
 
+@dataclass(frozen=True)
+class Column:
+    """A repeated field that is one column of a table of rows (a delivery's quantities, a count sheet's boxes):
+    its blanks are kept, as "", so that its n-th value and every other column's n-th value are the same row."""
+
+
 class Form(msgspec.Struct, kw_only=True):
     """A submitted form, typed. Unknown fields (the CSRF token, the idempotency key) are ignored."""
 
@@ -125,15 +131,20 @@ async def drop_blanks(request: Req) -> None:
     """Before a typed form is decoded: leave its blank fields out, so they take their defaults (or are missing).
 
     A browser sends an untouched number or select as `field=`; a blank is not a malformed number. A field
-    the form types as a list always reaches it as one, however many times it was sent.
+    the form types as a list always reaches it as one, however many times it was sent; a `Column` keeps its blanks.
     """
     state = ScopeState.from_scope(request.scope)
     if state.form is Empty:
         await request.form()
     submitted = cast("dict[str, Any]", state.form)
-    repeated = _repeated(form) if (form := _form_of(request)) is not None else frozenset()
+    form = _form_of(request)
+    repeated = _repeated(form) if form is not None else frozenset()
+    columns = _columns(form) if form is not None else frozenset()
     kept: dict[str, Any] = {}
     for name, value in submitted.items():
+        if name in columns:
+            kept[name] = value if isinstance(value, list) else [value]
+            continue
         if isinstance(value, list):
             value = [v for v in value if not _blank(v)] or ""
         if _blank(value):
@@ -148,6 +159,14 @@ def _repeated(form: type[Form]) -> frozenset[str]:
     """The fields of `form` that a browser may send several times (typed as a list, set or tuple)."""
     return frozenset(
         name for name, (_, _, bare) in _labels(form).items() if get_origin(bare) in (list, set, frozenset, tuple)
+    )
+
+
+@cache
+def _columns(form: type[Form]) -> frozenset[str]:
+    """The fields of `form` that are columns of a table of rows, blanks and all."""
+    return frozenset(
+        name for name, (_, extras, _) in _labels(form).items() if any(isinstance(m, Column) for m in extras)
     )
 
 
