@@ -6,14 +6,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from sqlalchemy import func
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.checks import calculations as calc
-from app.checks import payment_calculations, split_calculations
+from app.checks import payment_calculations, pricing, split_calculations
 from app.checks.models import (
-    AdjustmentKind,
     AttemptKind,
     AttemptStatus,
     CheckClosing,
@@ -35,7 +34,6 @@ from app.lib.money import allocate
 from app.lib.settings import Settings
 from app.menu.models import TaxRate
 from app.orders.models import Check, CheckLine, CheckStatus, LineModifier, LineState
-from app.promotions.models import LinePromotion
 from app.staff.models import Staff
 
 # What a domain that follows payments adds to the message a server reads after one (a gift card's balance left),
@@ -191,199 +189,101 @@ async def load_check(session: AsyncSession, check_id: int, *, for_update: bool =
     return check
 
 
-@dataclass(frozen=True)
-class _Pricing:
-    lines: list[CheckLine]
-    modifiers: dict[int, list[LineModifier]]
-    discounts: list[CheckDiscount]
-    comps: list[CheckComp]
-    waiver: ServiceChargeWaiver | None
-    party_covers: int
-    percent: Decimal | None
-    priced: list[calc.PricedLine]
-    adjustments: calc.CheckAdjustments
-    rates: dict[int, TaxRate]
+class AttemptKeyTaken(Exception):
+    """A payment attempt is already recorded under the idempotency key `check_money` was asked about."""
 
 
-async def _pricing(session: AsyncSession, check: Check, settings: Settings) -> _Pricing:
-    check_id = check.id or 0
-    # Each line with the promotion it was rung in under (a line split off another carries the original's).
-    rows = (
-        await session.exec(
-            select(CheckLine, LinePromotion)
-            .outerjoin(
-                LinePromotion,
-                col(LinePromotion.line_id) == func.coalesce(col(CheckLine.origin_line_id), col(CheckLine.id)),
-            )
-            .where(CheckLine.check_id == check_id)
-            .order_by(col(CheckLine.id))
-        )
-    ).all()
-    lines = [line for line, _ in rows]
-    promoted = {line.id or 0: promotion.terms for line, promotion in rows if promotion is not None}
-    line_ids = [line.id for line in lines if line.id is not None]
-    modifiers: dict[int, list[LineModifier]] = {}
-    if line_ids:
-        for modifier in await session.exec(
-            select(LineModifier).where(col(LineModifier.line_id).in_(line_ids)).order_by(col(LineModifier.id))
-        ):
-            modifiers.setdefault(modifier.line_id, []).append(modifier)
-    # A line keeps its discount or comp when a split moves it to another check, so those are found by line; the
-    # ones on the whole check by the check. One query each, line ones first.
-    on_discount = (col(CheckDiscount.check_id) == check_id) & col(CheckDiscount.line_id).is_(None)
-    on_comp = (col(CheckComp.check_id) == check_id) & col(CheckComp.line_id).is_(None)
-    if line_ids:
-        on_discount = on_discount | col(CheckDiscount.line_id).in_(line_ids)
-        on_comp = on_comp | col(CheckComp.line_id).in_(line_ids)
-    discounts = sorted(
-        await session.exec(select(CheckDiscount).where(on_discount, col(CheckDiscount.removed_at).is_(None))),
-        key=lambda d: (d.line_id is None, d.id or 0),
-    )
-    comps = sorted(
-        await session.exec(select(CheckComp).where(on_comp, col(CheckComp.removed_at).is_(None))),
-        key=lambda c: (c.line_id is None, c.id or 0),
-    )
-    waiver = (
-        await session.exec(
-            select(ServiceChargeWaiver).where(
-                ServiceChargeWaiver.check_id == check_id, col(ServiceChargeWaiver.removed_at).is_(None)
-            )
-        )
-    ).first()
-    rate_ids = {line.tax_rate_id for line in lines}
-    if settings.service_charge_tax_rate_id is not None:
-        rate_ids.add(settings.service_charge_tax_rate_id)
-    rates = {
-        rate.id or 0: rate for rate in await session.exec(select(TaxRate).where(col(TaxRate.id).in_(sorted(rate_ids))))
-    }
-
-    party_covers = await _party_covers(session, check)
-    service: calc.ServiceCharge | None = None
-    percent: Decimal | None = None
-    over = settings.service_charge_over_covers
-    if over and party_covers > over and waiver is None and settings.service_charge_percent > 0:
-        percent = settings.service_charge_percent
-        service_rate = rates.get(settings.service_charge_tax_rate_id) if settings.service_charge_tax_rate_id else None
-        service = calc.ServiceCharge(
-            percent=percent,
-            tax_rate=_calc_rate(service_rate.id or 0, service_rate.name, service_rate.rate_bp)
-            if service_rate
-            else None,
-            name=f"Service charge {percent.normalize():f} %",
-        )
-
-    line_discounts = {d.line_id: d for d in discounts if d.line_id is not None}
-    comped = {c.line_id for c in comps if c.line_id is not None}
-    check_discount = next((d for d in discounts if d.line_id is None), None)
-    check_comp = next((c for c in comps if c.line_id is None), None)
-    priced = [
-        calc.PricedLine(
-            line_id=line.id or 0,
-            name=line.name,
-            unit_price=line.unit_total_cents,
-            quantity=line.quantity,
-            tax_rate=_calc_rate(
-                line.tax_rate_id,
-                rates[line.tax_rate_id].name if line.tax_rate_id in rates else f"Tax {line.tax_rate_bp / 100:g} %",
-                line.tax_rate_bp,
-            ),
-            category_id=line.category_id,
-            seat=line.seat,
-            status=(
-                calc.LineStatus.VOIDED
-                if line.state is LineState.VOIDED
-                else calc.LineStatus.COMPED
-                if line.id in comped
-                else calc.LineStatus.ACTIVE
-            ),
-            discount=_calc_discount(line_discounts[line.id]) if line.id in line_discounts else None,
-            tax_group=line.origin_line_id,
-            promotion=promoted.get(line.id or 0),
-            item_price=line.unit_price_cents,
-        )
-        for line in lines
-    ]
-    adjustments = calc.CheckAdjustments(
-        discount=_calc_discount(check_discount) if check_discount else None,
-        comp=calc.CheckComp(check_comp.reason) if check_comp else None,
-        service_charge=service,
-    )
-    return _Pricing(lines, modifiers, discounts, comps, waiver, party_covers, percent, priced, adjustments, rates)
+_PAYMENTS = (
+    select(Payment, Tender)
+    .outerjoin(Tender, col(Tender.id) == col(Payment.tender_id))
+    .where(col(Payment.check_id) == bindparam("check_id"))
+    .order_by(col(Payment.id))
+)
+_PENDING = (
+    select(PaymentAttempt, Tender)
+    .outerjoin(Tender, col(Tender.id) == col(PaymentAttempt.tender_id))
+    .where(col(PaymentAttempt.check_id) == bindparam("check_id"), col(PaymentAttempt.status) == AttemptStatus.PENDING)
+    .order_by(col(PaymentAttempt.id))
+)
+_REFUNDS = select(Refund).where(col(Refund.check_id) == bindparam("check_id")).order_by(col(Refund.id))
+_PORTIONS = (
+    select(CheckPortion)
+    .where(col(CheckPortion.check_id) == bindparam("check_id"), col(CheckPortion.removed_at).is_(None))
+    .order_by(col(CheckPortion.position))
+)
 
 
-async def check_money(session: AsyncSession, check: Check) -> CheckMoney:
+async def check_money(session: AsyncSession, check: Check, *, attempt_key: str | None = None) -> CheckMoney:
     """Price a check with the one totals function and gather its payments, refunds and parts.
 
     A check split from another is priced with the rest of its family, so the family's service charge and
-    tax are what the original check's were.
+    tax are what the original check's were. With `attempt_key`, raises `AttemptKeyTaken` before pricing when a
+    payment attempt is already recorded under that idempotency key (found by the check's first read).
     """
     settings = settings_of(session)
     check_id = check.id or 0
-    pricing = await _pricing(session, check, settings)
-    members = await family(session, check) if _in_family(check) else await _children(session, check)
+    own = await pricing.price(session, check, settings, await _party_covers(session, check), attempt_key=attempt_key)
+    present = own.present
+    if present.keyed_attempt_id is not None:
+        raise AttemptKeyTaken
+    if _in_family(check) or present.children:
+        members = await family(session, check)
+    else:
+        members = [check]
     # Always the same order, so the cents a tie hands out land on the same check whichever is shown.
     ordered = sorted({m.id or 0: m for m in [*members, check]}.values(), key=lambda m: m.id or 0)
     inputs = []
     for member in ordered:
-        member_pricing = pricing if member.id == check.id else await _pricing(session, member, settings)
+        member_pricing = (
+            own
+            if member.id == check.id
+            else await pricing.price(session, member, settings, await _party_covers(session, member))
+        )
         inputs.append((member_pricing.priced, member_pricing.adjustments))
     try:
         family_totals = calc.compute_family_totals(inputs, tax_settings(settings), currency=settings.currency)
     except ValueError as exc:
         raise InvalidInput(f"{exc}.") from None
     totals = family_totals[[m.id for m in ordered].index(check.id)]
-    lines, modifiers, discounts, comps = pricing.lines, pricing.modifiers, pricing.discounts, pricing.comps
-    waiver, party_covers, percent = pricing.waiver, pricing.party_covers, pricing.percent
-
-    payments = list(
-        (await session.exec(select(Payment).where(Payment.check_id == check_id).order_by(col(Payment.id)))).all()
-    )
-    pending = list(
-        (
-            await session.exec(
-                select(PaymentAttempt)
-                .where(PaymentAttempt.check_id == check_id, PaymentAttempt.status == AttemptStatus.PENDING)
-                .order_by(col(PaymentAttempt.id))
-            )
-        ).all()
-    )
-    refunds = list(
-        (await session.exec(select(Refund).where(Refund.check_id == check_id).order_by(col(Refund.id)))).all()
-    )
-    portion_rows = list(
-        (
-            await session.exec(
-                select(CheckPortion)
-                .where(CheckPortion.check_id == check_id, col(CheckPortion.removed_at).is_(None))
-                .order_by(col(CheckPortion.position))
-            )
-        ).all()
-    )
-    tender_ids = {p.tender_id for p in payments} | {a.tender_id for a in pending}
+    params = {"check_id": check_id}
     tenders: dict[int, Tender] = {}
-    if tender_ids:
-        tenders = {
-            t.id or 0: t for t in await session.exec(select(Tender).where(col(Tender.id).in_(sorted(tender_ids))))
-        }
+    payments: list[Payment] = []
+    pending: list[PaymentAttempt] = []
+    refunds: list[Refund] = []
+    portion_rows: list[CheckPortion] = []
+    if present.payments:
+        for payment, tender in (await session.exec(_PAYMENTS, params=params)).all():
+            payments.append(payment)
+            if tender is not None:
+                tenders[tender.id or 0] = tender
+    if present.pending:
+        for attempt, tender in (await session.exec(_PENDING, params=params)).all():
+            pending.append(attempt)
+            if tender is not None:
+                tenders[tender.id or 0] = tender
+    if present.refunds:
+        refunds = list((await session.exec(_REFUNDS, params=params)).all())
+    if present.portions:
+        portion_rows = list((await session.exec(_PORTIONS, params=params)).all())
     return CheckMoney(
         check=check,
-        lines=tuple(lines),
-        modifiers={line_id: tuple(items) for line_id, items in modifiers.items()},
+        lines=tuple(own.lines),
+        modifiers={line_id: tuple(items) for line_id, items in own.modifiers.items()},
         totals=totals,
         line_totals={line_total.line_id: line_total for line_total in totals.lines},
-        discounts=tuple(discounts),
-        comps=tuple(comps),
-        waiver=waiver,
-        party_covers=party_covers,
-        service_charge_percent=percent,
+        discounts=tuple(own.discounts),
+        comps=tuple(own.comps),
+        waiver=own.waiver,
+        party_covers=own.party_covers,
+        service_charge_percent=own.percent,
         payments=tuple(payments),
         pending=tuple(pending),
         refunds=tuple(refunds),
         portions=tuple(_portion_states(totals, portion_rows, payments)),
-        tenders=tenders,
+        tenders={tender_id: tenders[tender_id] for tender_id in sorted(tenders)},
         currency=settings.currency,
         family_ids=tuple(m.id or 0 for m in ordered),
-        tax_rates=pricing.rates,
+        tax_rates=own.rates,
     )
 
 
@@ -400,13 +300,6 @@ def with_payment(money: CheckMoney, payment: Payment, tender: Tender) -> CheckMo
 
 def _in_family(check: Check) -> bool:
     return check.split_from_id is not None
-
-
-async def _children(session: AsyncSession, check: Check) -> list[Check]:
-    children = await session.exec(select(Check.id).where(Check.split_from_id == check.id).limit(1))
-    if children.first() is None:
-        return [check]
-    return await family(session, check)
 
 
 async def check_totals(session: AsyncSession, check_id: int) -> calc.CheckTotals:
@@ -431,16 +324,6 @@ def _portion_states(
         PortionState(portion=portion, count=len(portions), owed=owed[index], paid=paid[portion.id], part=parts[index])
         for index, portion in enumerate(portions)
     ]
-
-
-def _calc_rate(rate_id: int, name: str, rate_bp: int) -> calc.TaxRate:
-    return calc.TaxRate(id=rate_id, name=name, rate=Decimal(rate_bp) / Decimal(10000))
-
-
-def _calc_discount(discount: CheckDiscount) -> calc.Discount:
-    if discount.kind is AdjustmentKind.PERCENT:
-        return calc.Discount.percent(Decimal(discount.percent_bp or 0) / Decimal(100), discount.reason)
-    return calc.Discount.amount(discount.amount_cents or 0, discount.reason)
 
 
 async def root_of(session: AsyncSession, check: Check) -> Check:
