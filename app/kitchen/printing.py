@@ -10,6 +10,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,9 +29,12 @@ from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.db import after_commit
 from app.lib.errors import Conflict, InvalidInput, NotFound
+from app.lib.sql import is_postgres
 
 PRINT_WAKE = "print_wake"
 """Key in the database context of the callable that wakes the print worker after a commit."""
+
+_HEALTH: Table = PrinterHealthRecord.__table__  # type: ignore[attr-defined]
 
 MAX_JOB_BYTES = 1_000_000
 KINDS = {"kitchen_ticket", "guest_check", "receipt", "drawer_kick", "z_report", "test_page", "report"}
@@ -293,16 +299,27 @@ async def record_health(
     session: AsyncSession, printer_id: int, health: PrinterHealth, detail: str | None = None, *, printed: bool = False
 ) -> PrinterHealthRecord:
     """Remember what a printer said (or that it said nothing) the last time it was used or asked."""
-    record = await session.get(PrinterHealthRecord, printer_id)
     now = utcnow()
-    if record is None:
-        record = PrinterHealthRecord(printer_id=printer_id)
-    record.health = health
-    record.detail = detail[:300] if detail else None
-    record.checked_at = now
-    if printed:
-        record.last_printed_at = now
-    session.add(record)
+    # One insert-or-update: two print passes recording a printer's first health must not both insert it.
+    upsert = (pg_insert if is_postgres(session) else sqlite_insert)(PrinterHealthRecord).values(
+        printer_id=printer_id,
+        health=health,
+        detail=detail[:300] if detail else None,
+        checked_at=now,
+        last_printed_at=now if printed else None,
+    )
+    upsert = upsert.on_conflict_do_update(
+        index_elements=["printer_id"],
+        set_={
+            "health": upsert.excluded.health,
+            "detail": upsert.excluded.detail,
+            "checked_at": upsert.excluded.checked_at,
+            "last_printed_at": func.coalesce(upsert.excluded.last_printed_at, _HEALTH.c.last_printed_at),
+        },
+    )
+    # populate_existing: a record this session already holds shows what was just written
+    statement = upsert.returning(PrinterHealthRecord).execution_options(populate_existing=True)
+    record: PrinterHealthRecord = (await session.exec(statement)).scalars().one()
     return record
 
 

@@ -602,3 +602,52 @@ async def test_held_tickets_go_out_as_soon_as_their_printer_prints_again_even_be
         "LATE - 1 MIN",
         "Table 4",
     ]
+
+
+async def test_a_printers_health_is_one_row_written_whether_or_not_it_had_one(runtime: Any, demo: None) -> None:
+    async with runtime.db.write() as session:
+        bar = (await session.exec(select(Printer).where(Printer.name == "Bar"))).one()
+        bar_id = bar.id or 0
+        assert await session.get(PrinterHealthRecord, bar_id) is None
+        first = await printing.record_health(session, bar_id, PrinterHealth.OK, None, printed=True)
+        printed_at = first.last_printed_at
+        assert printed_at is not None
+        held = await session.get(PrinterHealthRecord, bar_id)
+        again = await printing.record_health(session, bar_id, PrinterHealth.PAPER_OUT, "paper end " * 50)
+        assert again is held, "the session's copy is the row just written"
+    async with runtime.db.read() as session:
+        [record] = (await session.exec(select(PrinterHealthRecord))).all()
+    assert record.health is PrinterHealth.PAPER_OUT
+    assert record.detail is not None
+    assert len(record.detail) == 300
+    assert record.last_printed_at == printed_at, "asking a printer is not printing on it"
+    assert record.checked_at is not None
+    assert record.checked_at >= printed_at
+
+
+async def test_two_print_passes_recording_a_printers_first_health_at_once_both_succeed(
+    runtime: Any, demo: None
+) -> None:
+    if runtime.db.is_sqlite:
+        pytest.skip("SQLite runs one writer at a time")
+    async with runtime.db.read() as session:
+        bar_id = (await session.exec(select(Printer.id).where(Printer.name == "Bar"))).one() or 0
+    first_wrote = asyncio.Event()
+
+    async def first_pass() -> None:
+        async with runtime.db.write() as session:
+            await printing.record_health(session, bar_id, PrinterHealth.OFFLINE, "offline")
+            first_wrote.set()
+            # the second pass now waits on this uncommitted first row
+            await asyncio.sleep(0.5)
+
+    async def second_pass() -> None:
+        await first_wrote.wait()
+        async with runtime.db.write() as session:
+            await printing.record_health(session, bar_id, PrinterHealth.OK, None, printed=True)
+
+    await asyncio.gather(first_pass(), second_pass())
+    async with runtime.db.read() as session:
+        [record] = (await session.exec(select(PrinterHealthRecord))).all()
+    assert (record.health, record.detail) == (PrinterHealth.OK, None)
+    assert record.last_printed_at is not None
