@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from printers.documents import (
+from app.kitchen.print_documents import (
     CheckLineDoc,
     GuestCheckDoc,
     KitchenTicketDoc,

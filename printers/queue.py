@@ -1,8 +1,10 @@
-"""The print queue's ESC/POS side: documents stored with jobs, rendering for a printer, banners.
+"""The print queue's ESC/POS side: laying out the documents stored with jobs for a printer, with banners.
 
-Kitchen tickets are rendered when their fire is routed (in the same transaction), for the
-station printer's profile, and their document is stored with the job so the worker can render
-them again for a backup printer ("BACKUP FROM Kitchen") or as a REPRINT.
+Guest checks, receipts, Z reports and drawer kicks are enqueued by the domains without bytes: the
+worker lays each out for its printer when it sends it (`job_bytes`). Kitchen tickets are rendered
+when their fire is routed (in the same transaction), for the station printer's profile; their
+document is stored with the job so the worker can render them again for a backup printer
+("BACKUP FROM Kitchen") or as a REPRINT.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import dataclasses
 import datetime as dt
 import logging
 import math
-import types
 import typing
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.kitchen import queries
+from app.kitchen import print_documents, queries
 from app.kitchen.allergies import TicketAllergiesErased
 from app.kitchen.events import KitchenTicketsFired, KitchenTicketsRushed, TicketReprintRequested
 from app.kitchen.models import (
@@ -31,13 +32,20 @@ from app.kitchen.models import (
     TicketKind,
     quantity_label,
 )
+from app.kitchen.print_documents import (
+    GuestCheckDoc,
+    KitchenTicketDoc,
+    ReceiptDoc,
+    TicketLineDoc,
+    ZReportDoc,
+    document_from_json,
+    document_to_json,
+)
 from app.kitchen.printing import enqueue_print
 from app.kitchen.setup import PRINTER_CHECK
 from app.lib.clock import utcnow
 from app.lib.events import EventBus
 from app.lib.settings import Settings
-from printers import documents
-from printers.documents import GuestCheckDoc, KitchenTicketDoc, ReceiptDoc, TicketLineDoc, ZReportDoc
 from printers.layouts import (
     late_banner,
     render_drawer_kick,
@@ -51,13 +59,6 @@ from printers.profiles import DEFAULT_PROFILE, PrinterProfile
 
 log = logging.getLogger(__name__)
 
-Document = KitchenTicketDoc | GuestCheckDoc | ReceiptDoc | ZReportDoc
-_DOCUMENT_TYPES: dict[str, type[Any]] = {
-    cls.__name__: cls
-    for cls in vars(documents).values()
-    if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == documents.__name__
-}
-
 
 def profile_for(printer: Printer) -> PrinterProfile:
     """The profile a configured printer prints with (the default one if its settings are unusable)."""
@@ -70,55 +71,14 @@ def profile_for(printer: Printer) -> PrinterProfile:
         return DEFAULT_PROFILE
 
 
-def document_to_json(doc: Any) -> dict[str, Any]:
-    """A printer document as JSON-ready data that `document_from_json` turns back into the same document."""
-    if not dataclasses.is_dataclass(doc) or isinstance(doc, type):
-        raise TypeError(f"not a printer document: {doc!r}")
-    return {"type": type(doc).__name__, "fields": _encode(doc)}
-
-
-def _encode(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_encode(item) for item in value]
-    return value
-
-
-def document_from_json(data: dict[str, Any]) -> Any:
-    """The printer document stored by `document_to_json`."""
-    cls = _DOCUMENT_TYPES.get(str(data.get("type")))
-    if cls is None:
-        raise ValueError(f"unknown printer document type {data.get('type')!r}")
-    return _decode(cls, data["fields"])
-
-
-def _decode(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return _decode(options[0], value) if len(options) == 1 else value
-    if origin is tuple:
-        (item_hint, *_rest) = typing.get_args(hint)
-        return tuple(_decode(item_hint, item) for item in value)
-    if origin is typing.Literal:
-        return value
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        hints = typing.get_type_hints(hint)
-        return hint(
-            **{f.name: _decode(hints[f.name], value[f.name]) for f in dataclasses.fields(hint) if f.name in value}
-        )
-    if hint is dt.datetime:
-        return dt.datetime.fromisoformat(value)
-    if hint is dt.date:
-        return dt.date.fromisoformat(value)
-    return value
+def receipt_profile(printer: Printer) -> PrinterProfile:
+    """The profile a guest check, receipt, Z report or drawer kick is laid out with when it is first sent: the
+    printer's paper width and code page on python-escpos's default capabilities (banners re-render with
+    `profile_for`, as kitchen tickets do)."""
+    try:
+        return PrinterProfile(name=printer.profile, columns=printer.columns, code_page=printer.codepage)
+    except ValueError:
+        return PrinterProfile(columns=printer.columns)
 
 
 def render_document(
@@ -173,33 +133,69 @@ def late_minutes(job: PrintJob, now: dt.datetime | None = None) -> int | None:
 
 
 def job_bytes(job: PrintJob, *, primary: Printer, target: Printer) -> bytes:
-    """What to send for a job now: its bytes as enqueued, or re-rendered with its banners."""
+    """What to send for a job now: its bytes as enqueued, or its document laid out for `target`, with banners.
+
+    Never raises: a job that cannot be laid out prints a slip saying so, rather than stopping the queue.
+    """
+    try:
+        return _job_bytes(job, primary=primary, target=target)
+    except Exception:
+        log.exception("print job %s (%s) could not be laid out for %s", job.id, job.reference, target.name)
+        return _cannot_print(job, target)
+
+
+def _job_bytes(job: PrintJob, *, primary: Printer, target: Printer) -> bytes:
     backup_from = primary.name if job.on_backup else None
     late = late_minutes(job)
     if not job.mark_reprint and backup_from is None and late is None:
-        return job.data
+        if job.data:
+            return job.data
+        if job.kind == "drawer_kick":
+            return render_drawer_kick(receipt_profile(target))
+        doc = _document(job)
+        if doc is None:
+            return _cannot_print(job, target)
+        profile = profile_for(target) if isinstance(doc, KitchenTicketDoc) else receipt_profile(target)
+        return render_document(doc, profile, open_drawer=job.open_drawer)
     if job.kind == "drawer_kick":
         return render_drawer_kick(profile_for(target))
-    if job.document is not None:
-        try:
-            doc = document_from_json(job.document)
-        except (ValueError, TypeError, KeyError):
-            log.exception("print job %s has an unreadable document; sending its bytes with a banner", job.id)
-        else:
-            return render_document(
-                doc,
-                profile_for(target),
-                reprint=job.mark_reprint,
-                backup_from=backup_from,
-                open_drawer=job.open_drawer,
-                late_minutes=late,
-            )
+    doc = _document(job)
+    if doc is not None:
+        return render_document(
+            doc,
+            profile_for(target),
+            reprint=job.mark_reprint,
+            backup_from=backup_from,
+            open_drawer=job.open_drawer,
+            late_minutes=late,
+        )
+    if not job.data:
+        return _cannot_print(job, target)
     banners = (
         ([late_banner(late)] if late is not None else [])
         + (["REPRINT"] if job.mark_reprint else [])
         + ([f"BACKUP FROM {backup_from}"] if backup_from else [])
     )
     return banner_prefix(banners, profile_for(target)) + job.data
+
+
+def _document(job: PrintJob) -> Any:
+    if job.document is None:
+        return None
+    try:
+        return document_from_json(job.document)
+    except (ValueError, TypeError, KeyError):
+        log.exception("print job %s has an unreadable document", job.id)
+        return None
+
+
+def _cannot_print(job: PrintJob, target: Printer) -> bytes:
+    page = Page(profile_for(target))
+    page.banner("CANNOT PRINT")
+    page.line(f"{job.kind.replace('_', ' ')} {job.reference}", bold=True)
+    page.line("Print it again from its screen.")
+    page.cut()
+    return page.output()
 
 
 # Kitchen tickets -------------------------------------------------------------------------------
@@ -226,7 +222,7 @@ def ticket_document(
         course_name=course,
         fire_time=ticket.fired_at.astimezone(zone),
         start_at=ticket.fire_at.astimezone(zone) if ticket.fire_at else None,
-        kind=typing.cast(documents.TicketKind, kind or ticket.kind.value),
+        kind=typing.cast(print_documents.TicketKind, kind or ticket.kind.value),
         reprint=reprint,
         lines=tuple(_ticket_line(line) for line in lines),
         allergies=ticket.allergies,

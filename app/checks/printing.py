@@ -1,4 +1,7 @@
-"""Guest checks, receipts and drawer kicks: documents built from a check's money, sent through the print queue."""
+"""Guest checks, receipts and drawer kicks: documents built from a check's money, sent through the print queue.
+
+The print worker lays each document out for the printer it is sent to; nothing here makes printer bytes.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +15,7 @@ from app.checks import calculations as calc
 from app.checks.models import DeviceReceiptPrinter, Payment, Tender
 from app.checks.queries import CheckMoney, PortionState, settings_of, staff_names, table_name
 from app.kitchen.models import Printer, PrinterRole
-from app.kitchen.printing import enqueue_print
-from app.lib.errors import Conflict
-from app.lib.money import SYMBOLS
-from printers.documents import (
+from app.kitchen.print_documents import (
     AmountLineDoc,
     CheckLineDoc,
     GuestCheckDoc,
@@ -26,8 +26,10 @@ from printers.documents import (
     SeatSubtotalDoc,
     TaxLineDoc,
 )
+from app.kitchen.printing import enqueue_print
+from app.lib.errors import Conflict
+from app.lib.money import SYMBOLS
 from printers.profiles import PrinterProfile
-from printers.queue import document_to_json
 
 # Codes a domain above checks prints under a receipt (a gift card sold on the check), registered by name in
 # main.py: checks imports no domain above it.
@@ -82,8 +84,27 @@ async def queue(
         kind=kind,
         reference=reference,
         open_drawer=open_drawer,
-        # With the document the worker can re-render it with a REPRINT or BACKUP FROM banner.
-        document=document_to_json(document) if document is not None else None,
+        document=document,
+        requested_by=requested_by,
+    )
+
+
+async def print_document(
+    session: AsyncSession,
+    printer: Printer,
+    document: GuestCheckDoc | ReceiptDoc,
+    *,
+    kind: str,
+    reference: str,
+    requested_by: int | None = None,
+) -> None:
+    """Owe `document` to `printer` through the durable print queue, in this transaction; the worker lays it out."""
+    await enqueue_print(
+        session,
+        printer_id=printer.id or 0,
+        kind=kind,
+        reference=reference,
+        document=document,
         requested_by=requested_by,
     )
 

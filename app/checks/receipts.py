@@ -16,7 +16,6 @@ from app.orders import services as orders
 from app.orders.models import Check, CheckStatus
 from app.staff.models import Staff
 from app.staff.permissions import Perm
-from printers.layouts import render_guest_check, render_receipt
 
 # ---------------------------------------------------------------------------------------------- printing
 
@@ -33,9 +32,8 @@ async def print_guest_check(
     printer = await printing.receipt_printer(session, device_id)
     reprint = check.guest_check_printed_at is not None
     doc = await printing.guest_check_doc(session, money, reprint=reprint)
-    data = render_guest_check(doc, printing.profile_for(printer))
-    await printing.queue(
-        session, printer, data, kind="guest_check", reference=f"check:{check.id}", document=doc, requested_by=actor.id
+    await printing.print_document(
+        session, printer, doc, kind="guest_check", reference=f"check:{check.id}", requested_by=actor.id
     )
     check.guest_check_printed_at = utcnow()
     check.version += 1
@@ -66,16 +64,9 @@ async def print_receipt(
             raise InvalidInput("That part of the split is not on this check any more; reload the check.")
     printer = await printing.receipt_printer(session, device_id)
     doc = await printing.receipt_doc(session, money, portion=portion)
-    data = render_receipt(doc, printing.profile_for(printer))
     suffix = f":part:{portion_id}" if portion_id else ""
-    await printing.queue(
-        session,
-        printer,
-        data,
-        kind="receipt",
-        reference=f"check:{check.id}{suffix}",
-        document=doc,
-        requested_by=actor.id,
+    await printing.print_document(
+        session, printer, doc, kind="receipt", reference=f"check:{check.id}{suffix}", requested_by=actor.id
     )
     await audit.record(session, "checks.print_receipt", actor_id=actor.id, subject=f"check:{check.id}")
     return printer

@@ -22,6 +22,7 @@ from app.closes import posting_base, queries, reports, stock_postings
 from app.closes.guards import _require
 from app.closes.models import BusinessDay, CheckPosting, DayStatus
 from app.closes.tip_pools import distribute_tips
+from app.kitchen.print_documents import AmountLineDoc, CountedAmountDoc, TaxLineDoc, TenderTotalDoc, ZReportDoc
 from app.kitchen.printing import enqueue_print
 from app.lib import audit
 from app.lib.clock import utcnow
@@ -30,8 +31,6 @@ from app.lib.settings import Settings
 from app.orders.models import Check, CheckLine, CheckStatus, LineState
 from app.staff.models import Staff
 from app.staff.permissions import Perm
-from printers.documents import AmountLineDoc, CountedAmountDoc, TaxLineDoc, TenderTotalDoc, ZReportDoc
-from printers.layouts import render_z_report
 
 
 class DayNotReady(Conflict):
@@ -149,9 +148,12 @@ async def _print_z(session: AsyncSession, settings: Settings, z: reports.ZReport
         printer = await check_printing.receipt_printer(session, device_id)
     except DomainError:
         return None
-    data = render_z_report(z_document(settings, z), check_printing.profile_for(printer))
     job = await enqueue_print(
-        session, printer_id=printer.id or 0, data=data, kind="z_report", reference=f"z:{z.day.isoformat()}"
+        session,
+        printer_id=printer.id or 0,
+        kind="z_report",
+        reference=f"z:{z.day.isoformat()}",
+        document=z_document(settings, z),
     )
     return job.id
 

@@ -24,12 +24,12 @@ from app.closes import calculations as calc
 from app.closes import queries
 from app.closes.guards import DRAWER_NAME_MAX, _cash, _reason, _require, _role_accounts, today
 from app.closes.models import DrawerMovement, DrawerSession, DrawerStatus, MovementKind
+from app.kitchen.printing import enqueue_drawer_kick
 from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.staff.models import Staff
 from app.staff.permissions import Perm
-from printers.layouts import render_drawer_kick
 
 
 async def open_drawer(
@@ -266,10 +266,7 @@ async def no_sale(
     await session.flush()
     try:
         printer = await check_printing.receipt_printer(session, drawer.device_id)
-        data = render_drawer_kick(check_printing.profile_for(printer))
-        await check_printing.queue(
-            session, printer, data, kind="drawer_kick", reference=f"no-sale:{movement.id}", open_drawer=True
-        )
+        await enqueue_drawer_kick(session, printer_id=printer.id or 0, reference=f"no-sale:{movement.id}")
     except DomainError as exc:
         raise Conflict(f"The drawer cannot be opened: {exc.message}") from None
     await audit.record(

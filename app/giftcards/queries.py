@@ -16,10 +16,10 @@ from app.checks.models import Payment
 from app.checks.queries import CheckMoney, settings_of
 from app.giftcards import calculations as calc
 from app.giftcards.models import GiftCard, GiftCardMovement, GiftCardStatus, MovementKind
+from app.kitchen.print_documents import QrCodeDoc
 from app.lib.clock import utcnow
 from app.lib.money import Money
 from app.orders.models import Check, CheckLine, LineState
-from printers.documents import QrCodeDoc
 
 SALE_SKU = "GIFT-CARD"
 # A card nobody has used for this long is reported as likely breakage (still owed: cards here do not expire).

@@ -25,6 +25,14 @@ from app.kitchen.models import (
     PrintJob,
     PrintJobState,
 )
+from app.kitchen.print_documents import (
+    GuestCheckDoc,
+    KitchenTicketDoc,
+    PrintDocument,
+    ReceiptDoc,
+    ZReportDoc,
+    document_to_json,
+)
 from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.db import after_commit
@@ -38,6 +46,13 @@ _HEALTH: Table = PrinterHealthRecord.__table__  # type: ignore[attr-defined]
 
 MAX_JOB_BYTES = 1_000_000
 KINDS = {"kitchen_ticket", "guest_check", "receipt", "drawer_kick", "z_report", "test_page", "report"}
+DOCUMENT_TYPES = {
+    "kitchen_ticket": KitchenTicketDoc.__name__,
+    "guest_check": GuestCheckDoc.__name__,
+    "receipt": ReceiptDoc.__name__,
+    "z_report": ZReportDoc.__name__,
+}
+"""The document the print worker lays out for each kind of job that can be enqueued without bytes."""
 
 
 def _wake_after_commit(session: AsyncSession) -> None:
@@ -50,25 +65,31 @@ async def enqueue_print(
     session: AsyncSession,
     *,
     printer_id: int,
-    data: bytes,
     kind: str,
     reference: str,
+    document: PrintDocument | dict[str, Any] | None = None,
+    data: bytes = b"",
     open_drawer: bool = False,
-    document: dict[str, Any] | None = None,
     requested_by: int | None = None,
 ) -> PrintJob:
-    """Owe `data` (ESC/POS bytes rendered now) to a printer; it prints after this transaction commits.
+    """Owe a printer a document; it prints after this transaction commits.
 
-    `kind` is one of kitchen_ticket, guest_check, receipt, drawer_kick, z_report, test_page, report;
-    `reference` says what it is for a person ("check:42", "ticket:7"). `open_drawer` marks bytes that
-    kick the cash drawer: such a job is never sent again after a send that may have reached the printer.
-    `document` (printers.queue.document_to_json) lets the worker re-render it with a REPRINT or
-    BACKUP FROM banner instead of prefixing the banner to the bytes.
+    The print worker lays `document` out for the printer it sends the job to, and lays it out again with
+    a REPRINT, BACKUP FROM or LATE banner. `data` is ESC/POS bytes already laid out (a test page, a
+    report), sent as they are; a job needs one or the other, except a drawer kick, which the worker
+    knows how to send. `kind` is one of kitchen_ticket, guest_check, receipt, drawer_kick, z_report,
+    test_page, report; `reference` says what it is for a person ("check:42", "ticket:7"). `open_drawer`
+    marks a job that kicks the cash drawer: such a job is never sent again after a send that may have
+    reached the printer.
     """
     if kind not in KINDS:
         raise InvalidInput(f"Unknown print job kind {kind!r}.")
-    if not data:
-        raise InvalidInput("A print job needs something to print.")
+    stored = document_to_json(document) if document is not None and not isinstance(document, dict) else document
+    if not data and kind != "drawer_kick":
+        if stored is None:
+            raise InvalidInput("A print job needs something to print: a document or the bytes to send.")
+        if stored.get("type") != DOCUMENT_TYPES.get(kind):
+            raise InvalidInput(f"A {kind} job cannot be printed from a {stored.get('type')!r} document.")
     if len(data) > MAX_JOB_BYTES:
         raise InvalidInput("That print job is too large for a receipt printer.")
     if not reference or len(reference) > 120:
@@ -82,7 +103,7 @@ async def enqueue_print(
         kind=kind,
         reference=reference,
         data=data,
-        document=document,
+        document=stored,
         open_drawer=open_drawer or kind == "drawer_kick",
         requested_by=requested_by,
     )
@@ -90,6 +111,11 @@ async def enqueue_print(
     await session.flush()
     _wake_after_commit(session)
     return job
+
+
+async def enqueue_drawer_kick(session: AsyncSession, *, printer_id: int, reference: str) -> PrintJob:
+    """Owe a printer a pulse to the cash drawer connected to it; it is sent after this transaction commits."""
+    return await enqueue_print(session, printer_id=printer_id, kind="drawer_kick", reference=reference)
 
 
 async def reprint_job(session: AsyncSession, job_id: int, *, staff_id: int | None) -> PrintJob:

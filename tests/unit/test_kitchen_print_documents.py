@@ -1,11 +1,12 @@
-"""Print jobs keep their document so the worker can re-render it with REPRINT or BACKUP FROM banners."""
+"""Print jobs keep their document: the worker lays it out for the printer it sends it to, and again with REPRINT,
+BACKUP FROM or LATE banners."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from app.kitchen.models import Printer, PrintJob
-from printers.documents import (
+from app.kitchen.print_documents import (
     AmountLineDoc,
     CheckLineDoc,
     CountedAmountDoc,
@@ -17,7 +18,8 @@ from printers.documents import (
     TicketLineDoc,
     ZReportDoc,
 )
-from printers.layouts import render_guest_check, render_kitchen_ticket
+from printers.layouts import render_drawer_kick, render_guest_check, render_kitchen_ticket, render_receipt
+from printers.profiles import PrinterProfile
 from printers.queue import document_from_json, document_to_json, job_bytes
 from tests.support.escpos_decoder import decode
 
@@ -116,3 +118,29 @@ def test_a_job_without_a_document_gets_its_banner_printed_before_its_bytes() -> 
     assert [line.strip() for line in paper.lines[:3]] == ["REPRINT", "BACKUP FROM", "Kitchen"]
     assert "GUEST CHECK" in paper.text
     assert "€18.53" in paper.text
+
+
+# A receipt printer set up with the TH230's capabilities on 58 mm paper.
+TILL = Printer(id=3, name="Till", uri="tcp://127.0.0.1:9102", profile="TH230", columns=32)
+
+
+def test_a_receipt_enqueued_without_bytes_is_laid_out_with_the_till_printers_width_and_code_page() -> None:
+    job = _job(kind="receipt", data=b"", document=document_to_json(RECEIPT), printer_id=3, target_printer_id=3)
+    till = PrinterProfile(name="TH230", columns=32, code_page="CP858")
+    assert job_bytes(job, primary=TILL, target=TILL) == render_receipt(RECEIPT, till)
+
+
+def test_a_drawer_kick_enqueued_without_bytes_pulses_the_drawer_and_prints_nothing() -> None:
+    job = _job(kind="drawer_kick", data=b"", document=None, open_drawer=True, printer_id=3, target_printer_id=3)
+    sent = job_bytes(job, primary=TILL, target=TILL)
+    assert sent == render_drawer_kick(PrinterProfile(name="TH230", columns=32, code_page="CP858"))
+    assert decode(sent).text.strip() == ""
+
+
+def test_a_job_whose_document_cannot_be_read_prints_a_slip_saying_so_instead_of_stopping_the_queue() -> None:
+    unreadable = {"type": "ReceiptDoc", "fields": {"venue_name": "Brigade Bistro"}}
+    job = _job(kind="receipt", reference="check:1042", data=b"", document=unreadable)
+    paper = decode(job_bytes(job, primary=KITCHEN, target=KITCHEN))
+    assert paper.lines[0].strip() == "CANNOT PRINT"
+    assert "receipt check:1042" in paper.text
+    assert "Print it again from its screen." in paper.text

@@ -1,4 +1,5 @@
-"""Guest checks and receipts go through the print queue; their bytes decode back to what the guest reads."""
+"""Guest checks and receipts go through the print queue as documents; the bytes the print worker lays out for the
+printer decode back to what the guest reads."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from app.checks.terminal import SimulatedTerminal
 from app.kitchen.models import Printer, PrintJob
+from printers.queue import job_bytes
 from tests.integration.checks.arrange import (
     FOUR_TOP,
     check_row,
@@ -17,7 +19,13 @@ from tests.integration.checks.arrange import (
     rows,
     tenders,
 )
-from tests.support.escpos_decoder import decode
+from tests.support.escpos_decoder import Decoded, decode
+
+
+async def paper_of(runtime: Any, job: PrintJob) -> Decoded:
+    """What the print worker sends the job's printer, decoded."""
+    [printer] = await rows(runtime, Printer, Printer.id == job.target_printer_id)
+    return decode(job_bytes(job, primary=printer, target=printer))
 
 
 def _euros(cents: int) -> str:
@@ -32,7 +40,10 @@ async def test_the_guest_check_prints_on_the_bar_printer_with_seat_subtotals(ser
     [job] = await rows(runtime, PrintJob, PrintJob.kind == "guest_check")
     bar = (await rows(runtime, Printer, Printer.name == "Bar"))[0]
     assert job.printer_id == bar.id
-    paper = decode(job.data)
+    assert job.data == b"", "the worker lays the guest check out for its printer"
+    assert job.document is not None
+    assert job.document["type"] == "GuestCheckDoc"
+    paper = await paper_of(runtime, job)
     assert "GUEST CHECK" in paper.text
     assert "Table 5" in paper.line("Check").text
     for seat in ("Seat 1", "Seat 2", "Seat 3", "Seat 4", "Seat shared"):
@@ -43,7 +54,7 @@ async def test_the_guest_check_prints_on_the_bar_printer_with_seat_subtotals(ser
     again = await post(server, runtime, arranged.check_id, "settle/print")
     assert again.status_code == 200
     reprint = (await rows(runtime, PrintJob, PrintJob.kind == "guest_check"))[-1]
-    assert "REPRINT" in decode(reprint.data).text
+    assert "REPRINT" in (await paper_of(runtime, reprint)).text
 
 
 async def test_a_card_receipt_shows_brand_last_four_auth_and_tip_and_never_more(
@@ -62,7 +73,7 @@ async def test_a_card_receipt_shows_brand_last_four_auth_and_tip_and_never_more(
     response = await server.post(f"/checks/{arranged.check_id}/settle/receipt", {"idempotency_key": key()})
     assert response.status_code == 200, response.text
     [job] = await rows(runtime, PrintJob, PrintJob.kind == "receipt")
-    paper = decode(job.data)
+    paper = await paper_of(runtime, job)
     assert "RECEIPT" in paper.text
     assert "Card VISA ****4242" in paper.text
     assert "€3.00" in paper.line("Tip").text
@@ -79,7 +90,7 @@ async def test_a_cash_receipt_shows_the_cash_handed_over_and_the_change(
     await post(server, runtime, arranged.check_id, "pay", {"tender_id": str(cash), "tendered": "50.00"})
     await server.post(f"/checks/{arranged.check_id}/settle/receipt", {"idempotency_key": key()})
     [job] = await rows(runtime, PrintJob, PrintJob.kind == "receipt")
-    paper = decode(job.data)
+    paper = await paper_of(runtime, job)
     assert "€50.00" in paper.line("Cash tendered").text
     assert _euros(5000 - total) in paper.line("Change due").text
 
@@ -104,7 +115,7 @@ async def test_each_part_of_an_even_split_gets_a_receipt_with_its_own_tax(
     )
     assert response.status_code == 200, response.text
     [job] = await rows(runtime, PrintJob, PrintJob.kind == "receipt")
-    paper = decode(job.data)
+    paper = await paper_of(runtime, job)
     assert "Part 1 of 2" in paper.text
     assert _euros(first.owed) in paper.line("TOTAL").text
     assert first.part is not None

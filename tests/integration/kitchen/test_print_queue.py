@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -19,10 +20,22 @@ from app.kitchen.models import (
     PrintJob,
     PrintJobState,
 )
-from app.lib.errors import Conflict
-from printers.documents import CheckLineDoc, GuestCheckDoc, TaxLineDoc
-from printers.layouts import render_drawer_kick, render_guest_check
-from printers.queue import document_to_json
+from app.kitchen.print_documents import (
+    AmountLineDoc,
+    CheckLineDoc,
+    CountedAmountDoc,
+    GuestCheckDoc,
+    PaymentDoc,
+    QrCodeDoc,
+    ReceiptDoc,
+    TaxLineDoc,
+    TenderTotalDoc,
+    ZReportDoc,
+    document_to_json,
+)
+from app.lib.errors import Conflict, InvalidInput
+from printers.layouts import render_drawer_kick, render_guest_check, render_receipt, render_z_report
+from printers.profiles import PrinterProfile
 from printers.worker import PrintWorker
 from tests.integration.kitchen.support import Order, fire, open_check
 from tests.support.escpos_decoder import decode
@@ -602,6 +615,116 @@ async def test_held_tickets_go_out_as_soon_as_their_printer_prints_again_even_be
         "LATE - 1 MIN",
         "Table 4",
     ]
+
+
+FRONT_OF_HOUSE_OPENED = dt.datetime(2025, 3, 14, 19, 5, tzinfo=dt.UTC)
+GUEST_CHECK = GuestCheckDoc(
+    venue_name="Brigade Bistro",
+    check_number="1042",
+    table_label="12",
+    server_name="Lena Brooks",
+    opened_at=FRONT_OF_HOUSE_OPENED,
+    covers=2,
+    lines=(CheckLineDoc(quantity="2", name="Crème Brûlée", amount_cents=1700, modifiers=("no sugar",)),),
+    subtotal_cents=1700,
+    taxes=(TaxLineDoc(label="VAT 9 %", tax_cents=153, base_cents=1700),),
+    total_cents=1853,
+)
+RECEIPT = ReceiptDoc(
+    venue_name="Brigade Bistro",
+    check_number="1042",
+    table_label="12",
+    server_name="Lena Brooks",
+    opened_at=FRONT_OF_HOUSE_OPENED,
+    closed_at=FRONT_OF_HOUSE_OPENED + dt.timedelta(hours=2),
+    lines=(CheckLineDoc(quantity="1", name="Gift card", amount_cents=5000),),
+    subtotal_cents=5000,
+    total_cents=5000,
+    payments=(PaymentDoc(tender="Card", amount_cents=5000, tip_cents=300, card_brand="VISA", card_last4="4242"),),
+    qr_codes=(QrCodeDoc(label="Gift card", data="6035711234567893", caption="6035 7112 3456 7893"),),
+)
+Z_REPORT = ZReportDoc(
+    venue_name="Brigade Bistro",
+    business_day=dt.date(2025, 3, 14),
+    printed_at=FRONT_OF_HOUSE_OPENED + dt.timedelta(hours=8),
+    categories=(AmountLineDoc(label="Desserts", amount_cents=1700),),
+    net_sales_cents=1700,
+    tenders=(TenderTotalDoc(tender="Card", count=1, amount_cents=1853),),
+    taxes=(TaxLineDoc(label="VAT 9 %", tax_cents=153, base_cents=1700),),
+    voids=CountedAmountDoc(count=0, amount_cents=0),
+    comps=CountedAmountDoc(count=1, amount_cents=450),
+    discounts=CountedAmountDoc(count=0, amount_cents=0),
+    tips_cents=300,
+    cash_over_short_cents=-20,
+)
+
+
+async def test_documents_enqueued_without_bytes_reach_the_printer_as_the_till_laid_them_out(
+    runtime: Any, demo: None
+) -> None:
+    with FakeNetworkPrinter() as bar:
+        bar_id = await point(runtime, "Bar", bar.uri)
+        async with runtime.db.write() as session:
+            for kind, doc in (("guest_check", GUEST_CHECK), ("receipt", RECEIPT), ("z_report", Z_REPORT)):
+                await printing.enqueue_print(
+                    session, printer_id=bar_id, kind=kind, reference="check:1042", document=doc
+                )
+            await printing.enqueue_drawer_kick(session, printer_id=bar_id, reference="no-sale:1")
+            printer = await session.get(Printer, bar_id)
+        assert printer is not None
+
+        jobs = await settle(PrintWorker(runtime.db, retry_delays=FAST), runtime)
+
+        assert [(job.kind, job.state, job.data) for job in jobs] == [
+            ("guest_check", PrintJobState.PRINTED, b""),
+            ("receipt", PrintJobState.PRINTED, b""),
+            ("z_report", PrintJobState.PRINTED, b""),
+            ("drawer_kick", PrintJobState.PRINTED, b""),
+        ]
+        assert jobs[-1].open_drawer
+        # what reached the paper, without the worker's status queries around each job
+        printed = re.sub(rb"\x10\x04[\x01\x02\x04]", b"", bar.received)
+    # the bytes the till used to lay out itself, with the printer's width and code page
+    till = PrinterProfile(name=printer.profile, columns=printer.columns, code_page=printer.codepage)
+    assert printed == (
+        render_guest_check(GUEST_CHECK, till)
+        + render_receipt(RECEIPT, till)
+        + render_z_report(Z_REPORT, till)
+        + render_drawer_kick(till)
+    )
+
+
+async def test_a_reprinted_z_report_is_laid_out_again_under_a_reprint_banner(runtime: Any, demo: None) -> None:
+    with FakeNetworkPrinter() as bar:
+        bar_id = await point(runtime, "Bar", bar.uri)
+        async with runtime.db.write() as session:
+            job = await printing.enqueue_print(
+                session, printer_id=bar_id, kind="z_report", reference="z:2025-03-14", document=Z_REPORT
+            )
+        worker = PrintWorker(runtime.db, retry_delays=FAST)
+        await settle(worker, runtime)
+        async with runtime.db.write() as session:
+            await printing.reprint_job(session, job.id or 0, staff_id=None)
+        await settle(worker, runtime)
+        paper = decode(bar.received)
+    assert paper.text.count("Z REPORT") == 2
+    assert paper.text.count("REPRINT") == 1
+    assert paper.text.index("REPRINT") > paper.text.index("Z REPORT")
+
+
+async def test_a_print_job_needs_a_document_it_can_be_laid_out_from_or_its_bytes(runtime: Any, demo: None) -> None:
+    async with runtime.db.write() as session:
+        bar = (await session.exec(select(Printer).where(Printer.name == "Bar"))).one()
+        with pytest.raises(InvalidInput, match="needs something to print: a document or the bytes"):
+            await printing.enqueue_print(session, printer_id=bar.id or 0, kind="receipt", reference="check:1")
+        with pytest.raises(InvalidInput, match="A receipt job cannot be printed from a 'GuestCheckDoc' document"):
+            await printing.enqueue_print(
+                session, printer_id=bar.id or 0, kind="receipt", reference="check:1", document=GUEST_CHECK
+            )
+        with pytest.raises(InvalidInput, match="needs something to print"):
+            await printing.enqueue_print(session, printer_id=bar.id or 0, kind="test_page", reference="test")
+    async with runtime.db.read() as session:
+        assert (await session.exec(select(PrintJob))).all() == []
 
 
 async def test_a_printers_health_is_one_row_written_whether_or_not_it_had_one(runtime: Any, demo: None) -> None:

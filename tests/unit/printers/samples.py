@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
-from printers.documents import (
+from app.kitchen.print_documents import (
     AmountLineDoc,
     CheckLineDoc,
     CountedAmountDoc,

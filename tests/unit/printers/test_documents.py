@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from printers.documents import MoneyFormat, PaymentDoc, format_cents
+from app.kitchen.print_documents import MoneyFormat, PaymentDoc, format_cents
 from tests.unit.printers.samples import kitchen_ticket
 
 

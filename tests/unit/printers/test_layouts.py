@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from printers.documents import TaxLineDoc, TicketLineDoc
+from app.kitchen.print_documents import TaxLineDoc, TicketLineDoc
 from printers.layouts import (
     render_drawer_kick,
     render_guest_check,
