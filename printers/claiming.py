@@ -1,14 +1,16 @@
 """Claiming print jobs and recording their sends, for the print worker.
 
 A claim marks a printer's oldest due job printing in one write transaction (one job in flight per
-printer); recording a send takes the printer's next job in the same transaction. Jobs whose holder
-died or whose lease ran out may be on paper already: they go out once more marked REPRINT.
+printer); recording a send takes the printer's next job in the same transaction, when the claim saw
+one due or a commit has owed a job since. Jobs whose holder died or whose lease ran out may be on
+paper already: they go out once more marked REPRINT.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_
@@ -25,6 +27,9 @@ from printers.sending import Claimed, Outcome
 
 log = logging.getLogger("printers.worker")
 
+DUE_AT_ONCE = 200
+"""The most due jobs one claim reads."""
+
 
 class Claiming:
     """The print worker's claims: taking due jobs, taking back abandoned ones, recording how sends went."""
@@ -35,6 +40,8 @@ class Claiming:
     parallel: int
     retry_delays: tuple[float, ...]
     _wake: asyncio.Event
+    _wakes: int
+    _wakes_at_claim: int
     _stopping: bool
     _winding_down: bool
     _waiting_on_busy: bool
@@ -62,6 +69,7 @@ class Claiming:
         `look_first`: read whether anything is due before taking the write lock (an idle poll never takes it).
         """
         self._waiting_on_busy = False
+        self._wakes_at_claim = self._wakes
         now = utcnow()
         expired = now - self.lease
         if look_first and not await self._anything_to_do(now, expired):
@@ -78,7 +86,7 @@ class Claiming:
                 select(PrintJob)
                 .where(PrintJob.state == PrintJobState.PENDING, col(PrintJob.available_at) <= now)
                 .order_by(col(PrintJob.id))
-                .limit(200)
+                .limit(DUE_AT_ONCE)
             )
             if not self.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
@@ -116,7 +124,11 @@ class Claiming:
                 claimed.append(
                     Claimed(job.id or 0, target.uri, job_bytes(job, primary=primary, target=target), printer_id)
                 )
-            return claimed
+            if len(due) >= DUE_AT_ONCE:
+                return claimed
+            # a printer with no other job due now needs no look for one when its send is recorded
+            waiting = {job.target_printer_id for job in due if job.state is PrintJobState.PENDING}
+            return [replace(job, more=job.printer_id in waiting) for job in claimed]
 
     async def _known_down(self, session: AsyncSession, printer_ids: set[int]) -> set[int]:
         """The printers last found down, asked only when a due job's own printer is among `printer_ids`.
@@ -211,6 +223,9 @@ class Claiming:
             recorded = await self._finish_in(session, sent.job_id, outcome)
             if not recorded or outcome.error is not None or self._stopping or self._winding_down:
                 return None
+            if not sent.more and self._wakes == self._wakes_at_claim:
+                # nothing was due for this printer at the claim, and no commit has owed a job since
+                return None
             query = (
                 select(PrintJob)
                 .where(
@@ -219,13 +234,14 @@ class Claiming:
                     col(PrintJob.available_at) <= utcnow(),
                 )
                 .order_by(col(PrintJob.id))
-                .limit(1)
+                .limit(2)
             )
             if not self.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
-            job = (await session.exec(query)).first()
-            if job is None:
+            due = list((await session.exec(query)).all())
+            if not due:
                 return None
+            job = due[0]
             primary = await session.get(Printer, job.printer_id)
             target = await session.get(Printer, job.target_printer_id)
             if primary is None or target is None:
@@ -235,10 +251,16 @@ class Claiming:
             job.claimed_by = self.worker_id
             job.attempts += 1
             session.add(job)
-            return Claimed(job.id or 0, target.uri, job_bytes(job, primary=primary, target=target), sent.printer_id)
+            data = job_bytes(job, primary=primary, target=target)
+            return Claimed(job.id or 0, target.uri, data, sent.printer_id, more=len(due) > 1)
 
     async def _finish_in(self, session: AsyncSession, job_id: int, outcome: Outcome) -> bool:
         """Record how a send went; False if the claim is no longer ours."""
+        if outcome.error is None:
+            if await outcomes.printed(session, job_id, self.worker_id):
+                return True
+            log.warning("print job %s was taken from this worker before its send finished", job_id)
+            return False
         query = select(PrintJob).where(
             PrintJob.id == job_id, PrintJob.claimed_by == self.worker_id, PrintJob.state == PrintJobState.PRINTING
         )
@@ -248,5 +270,5 @@ class Claiming:
         if job is None:
             log.warning("print job %s was taken from this worker before its send finished", job_id)
             return False
-        await outcomes.record(session, job, outcome, self.retry_delays)
+        await outcomes.record_failure(session, job, outcome.error, self.retry_delays)
         return True

@@ -9,21 +9,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+from sqlalchemy import case, update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.kitchen import printing
 from app.kitchen.models import AlertKind, Printer, PrinterHealth, PrinterHealthRecord, PrintJob, PrintJobState
 from app.lib.clock import utcnow
-from printers.errors import AmbiguousDelivery, PrinterCoverOpen, PrinterOffline, PrinterPaperOut
-from printers.sending import Outcome
+from printers.errors import AmbiguousDelivery, PrinterCoverOpen, PrinterError, PrinterOffline, PrinterPaperOut
+
+_DOWN = [health for health in PrinterHealth if health.is_down]
 
 
-async def record(session: AsyncSession, job: PrintJob, outcome: Outcome, retry_delays: Sequence[float]) -> None:
-    """Record how a send of `job` (claimed by this worker) went."""
-    error = outcome.error
-    if error is None:
-        await _printed(session, job)
-    elif isinstance(error, AmbiguousDelivery):
+async def record_failure(
+    session: AsyncSession, job: PrintJob, error: PrinterError, retry_delays: Sequence[float]
+) -> None:
+    """Record how a send of `job` (claimed by this worker) went wrong."""
+    if isinstance(error, AmbiguousDelivery):
         await printing.record_health(session, job.target_printer_id, PrinterHealth.UNREACHABLE, error.message)
         await ambiguous(session, job, error.message)
     elif isinstance(error, PrinterPaperOut | PrinterOffline):
@@ -40,23 +42,66 @@ async def record(session: AsyncSession, job: PrintJob, outcome: Outcome, retry_d
         await _retry_or_give_up(session, job, error.message, retry_delays)
 
 
-async def _printed(session: AsyncSession, job: PrintJob) -> None:
+async def printed(session: AsyncSession, job_id: int, worker_id: str) -> bool:
+    """Mark a job this worker holds printed and its printer working; False if the claim is no longer ours.
+
+    One conditional UPDATE each for the job and its printer's health: no row is read first on the way.
+    """
     now = utcnow()
-    job.state = PrintJobState.PRINTED
-    job.printed_at = now
-    job.printed_on_id = job.target_printer_id
-    job.claimed_by = None
-    job.last_error = None if not job.on_backup else job.last_error
-    session.add(job)
-    health_record = await session.get(PrinterHealthRecord, job.target_printer_id)
-    was_down = health_record is not None and health_record.health.is_down
+    taken = await session.exec(
+        update(PrintJob)
+        .where(
+            col(PrintJob.id) == job_id,
+            col(PrintJob.claimed_by) == worker_id,
+            col(PrintJob.state) == PrintJobState.PRINTING,
+        )
+        .values(
+            state=PrintJobState.PRINTED,
+            printed_at=now,
+            printed_on_id=PrintJob.target_printer_id,
+            claimed_by=None,
+            # a job printed on its backup keeps why its own printer could not take it
+            last_error=case((col(PrintJob.on_backup), col(PrintJob.last_error)), else_=None),
+        )
+        .returning(col(PrintJob.target_printer_id))
+        .execution_options(synchronize_session=False)
+    )
+    printer_id = taken.scalar_one_or_none()
+    if printer_id is None:
+        return False
     # a paper-low answer is worth keeping; anything else is now known to work
-    paper_low = health_record is not None and health_record.health is PrinterHealth.PAPER_LOW
+    working = await session.exec(
+        update(PrinterHealthRecord)
+        .where(
+            col(PrinterHealthRecord.printer_id) == printer_id,
+            col(PrinterHealthRecord.health).not_in(_DOWN),
+        )
+        .values(
+            health=case(
+                (col(PrinterHealthRecord.health) == PrinterHealth.PAPER_LOW.value, PrinterHealth.PAPER_LOW.value),
+                else_=PrinterHealth.OK.value,
+            ),
+            detail=None,
+            checked_at=now,
+            last_printed_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if working.rowcount != 1:
+        # its first print, or it was down and is back before its probe said so
+        await _first_print_or_back(session, printer_id)
+    return True
+
+
+async def _first_print_or_back(session: AsyncSession, printer_id: int) -> None:
+    known = await session.get(PrinterHealthRecord, printer_id)
+    was_down = known is not None and known.health.is_down
+    paper_low = known is not None and known.health is PrinterHealth.PAPER_LOW
     health = PrinterHealth.PAPER_LOW if paper_low else PrinterHealth.OK
-    await printing.record_health(session, job.target_printer_id, health, None, printed=True)
+    await printing.record_health(session, printer_id, health, None, printed=True)
     if was_down:
-        # back before its probe said so: what waited for it goes out now, not after the next probe
-        await printing.release_held_jobs(session, job.target_printer_id)
+        # what waited for it goes out now, not after the next probe
+        await printing.release_held_jobs(session, printer_id)
 
 
 async def ambiguous(session: AsyncSession, job: PrintJob, reason: str) -> None:

@@ -34,6 +34,8 @@ class Claimed:
     uri: str
     data: bytes
     printer_id: int = 0
+    # whether its printer may have more jobs due: recording the send then takes the next in the same transaction
+    more: bool = True
 
 
 @dataclass(frozen=True)

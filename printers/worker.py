@@ -75,12 +75,15 @@ class PrintWorker(Claiming):
         self.transport_factory = transport_factory
         self.worker_id = worker_name(self)
         self._wake = asyncio.Event()
+        self._wakes = 0  # commits that owed a job, counted: a send's record looks for the next job after one
+        self._wakes_at_claim = 0
         self._stopping = False
         self._winding_down = False
         self._waiting_on_busy = False
 
     def wake(self) -> None:
         """Look for jobs now (called after a commit that enqueued one)."""
+        self._wakes += 1
         self._wake.set()
 
     def stop(self) -> None:
