@@ -1,6 +1,7 @@
 """The kitchen path alone: from a fire's acknowledgement to the boards' cards and the printers' bytes.
 
-`python -m bench.kitchen_path` builds the app on a temporary SQLite database with the demo restaurant, its
+`python -m bench.kitchen_path` builds the app on a temporary SQLite database (or, with `--postgres-url`, a fresh
+PostgreSQL database) with the demo restaurant, its
 Grill and Fry stations printing on fake ESC/POS printers of their own (bench/printer.py), serves it with
 uvicorn in this process (lifespan included: the outbox dispatcher and the print worker run as the app runs
 them), opens a cook's board websocket on Grill, Fry and Expo, and then fires orders of four items one at a
@@ -9,8 +10,8 @@ time, each once the last one's cards and tickets have all arrived, so the path i
 Per fire it reports the time from the send request's response to each board's card and to each printer
 holding the ticket's last byte; the statements and transactions spent by the dispatcher and by the print
 worker (counted on the app's engines, by the task that issued them); and where the time goes: when the
-dispatcher claimed the fire, when its routing transaction committed, when the card push ran and published,
-and when the print worker began sending.
+dispatcher began the transaction that claims and routes the fire, when it committed, when the card push ran
+and published, and when the print worker began sending.
 """
 
 from __future__ import annotations
@@ -41,10 +42,12 @@ from app.orders.models import Check
 from bench.clients import BoardClient, Tablet, Timings
 from bench.printer import FakePrinter
 from bench.restaurant import COOK_PIN, ORDER_STATIONS, SERVER_PINS, add_tables, give_stations_printers, load
+from bench.services import drop_postgres_database, recreate_postgres_database
 from bench.stats import percentile
 from tests.support.servers import free_port
 
 PRINTED_STATIONS = ("Grill", "Fry")
+DATABASE = "brigade_kitchen_path"
 SETTLE_SECONDS = 0.15
 
 
@@ -141,19 +144,13 @@ def _timed(marks: Marks, before: str, after: str, call: Callable[..., Awaitable[
 def instrument(runtime: Any, marks: Marks) -> None:
     """Mark the path's moments by wrapping the running app's own objects (nothing in the app changes)."""
     dispatcher = runtime.dispatcher
-    claim = dispatcher._claim
-
-    async def claimed() -> list[int]:
-        ids: list[int] = await claim()
-        if ids:
-            marks.mark("claimed")
-        return ids
-
-    dispatcher._claim = claimed
     deliver = dispatcher._deliver
 
-    async def delivered(message_ids: list[int]) -> Any:
-        result = await deliver(message_ids)
+    async def delivered(owed: list[int] | None = None) -> Any:
+        began = time.perf_counter()
+        result = await deliver(owed)
+        if result[0]:  # it took messages: the fire's claim is the first statement of its delivery
+            marks.at.setdefault("claimed", began)
         if "routed" in marks.at:
             marks.mark("routing committed")
         if "pushed" in marks.at:
@@ -222,13 +219,21 @@ async def _arrived(
         await asyncio.sleep(0.002)
 
 
-async def run(fires: int, spacing: float, show_sql: bool) -> list[FireSample]:
+async def run(fires: int, spacing: float, show_sql: bool, postgres_url: str | None = None) -> list[FireSample]:
     with tempfile.TemporaryDirectory(prefix="brigade-kitchen-path-") as folder:
-        return await _run(Path(folder), fires, spacing, show_sql)
+        if postgres_url is None:
+            return await _run(
+                Path(folder), f"sqlite+aiosqlite:///{Path(folder) / 'brigade.db'}", fires, spacing, show_sql
+            )
+        await recreate_postgres_database(postgres_url, DATABASE)
+        try:
+            url = postgres_url.replace("postgresql://", "postgresql+asyncpg://", 1).rsplit("/", 1)[0]
+            return await _run(Path(folder), f"{url}/{DATABASE}", fires, spacing, show_sql)
+        finally:
+            await drop_postgres_database(postgres_url, DATABASE)
 
 
-async def _run(folder: Path, fires: int, spacing: float, show_sql: bool) -> list[FireSample]:
-    url = f"sqlite+aiosqlite:///{folder / 'brigade.db'}"
+async def _run(folder: Path, url: str, fires: int, spacing: float, show_sql: bool) -> list[FireSample]:
     engine = create_async_engine(url)
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
@@ -381,9 +386,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fires", type=int, default=50, help="fires measured after a warm-up one (50)")
     parser.add_argument("--spacing", type=float, default=0.3, help="seconds between one fire's arrival and the next")
     parser.add_argument("--show-sql", action="store_true", help="print the workers' statements of the last fire")
+    parser.add_argument(
+        "--postgres-url",
+        help=f"run on PostgreSQL instead of SQLite: a plain postgresql:// URL of a server where the database "
+        f"{DATABASE} is created for the run and dropped after it (channels stay in-process)",
+    )
     args = parser.parse_args(argv)
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    samples = asyncio.run(run(args.fires, args.spacing, args.show_sql))
+    samples = asyncio.run(run(args.fires, args.spacing, args.show_sql, args.postgres_url))
     summary = report(samples)
     print("KITCHEN_PATH " + json.dumps(summary))
 

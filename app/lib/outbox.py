@@ -7,13 +7,12 @@ import contextlib
 import logging
 import os
 import socket
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, func, text
+from sqlalchemy import JSON, Column, Index, func, text, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -149,8 +148,9 @@ class RetryLater(Exception):
 
 
 class OutboxDispatcher:
-    """Claims due messages (conditional UPDATE; SKIP LOCKED on PostgreSQL), delivers a few per transaction, each
-    in a savepoint of its own."""
+    """Claims due messages and delivers them in that same transaction, a few at a time: one conditional UPDATE
+    (SKIP LOCKED on PostgreSQL) takes them and marks them delivered, so a delivery that fails or dies takes its
+    claim down with it."""
 
     def __init__(
         self,
@@ -158,13 +158,11 @@ class OutboxDispatcher:
         *,
         poll_seconds: float = 0.5,
         lease_seconds: float = 60.0,
-        batch_size: int = 50,
         per_transaction: int = 10,
     ) -> None:
         self.db = db
         self.poll_seconds = poll_seconds
         self.lease = timedelta(seconds=lease_seconds)
-        self.batch_size = batch_size
         self.per_transaction = per_transaction
         self.worker_id = worker_name(self)
         self._deliverers: dict[str, Deliverer] = {}
@@ -214,17 +212,15 @@ class OutboxDispatcher:
         while True:
             if not self._stopping:
                 self._wake.clear()
-            ids = await self._claim()
-            if not ids:
-                return delivered
-            due = deque(ids)
-            while due:
-                batch = [due.popleft() for _ in range(min(len(due), self.per_transaction))]
-                done, chained = await self._deliver(batch)
+            taken, done, owed = await self._deliver()
+            delivered += done
+            while owed:
+                batch, owed = owed[: self.per_transaction], owed[self.per_transaction :]
+                _taken, done, more = await self._deliver(batch)
                 delivered += done
-                due.extend(chained)
+                owed.extend(more)
             # A short batch took every due message; only a commit since (a wake) can have owed more.
-            if len(ids) < self.batch_size and not self._wake.is_set():
+            if not taken or (taken < self.per_transaction and not self._wake.is_set()):
                 return delivered
 
     async def release_abandoned(self) -> int:
@@ -260,94 +256,118 @@ class OutboxDispatcher:
             log.warning("released %d outbox messages claimed by stopped processes %s", released, ", ".join(gone))
         return released
 
-    async def _claim(self) -> list[int]:
+    def _taking(self, owed: list[int] | None) -> Any:
+        """The one statement that claims messages and marks them delivered, returning them: the due ones (`owed`
+        None), or those this dispatcher's own deliveries wrote and claimed for it."""
         now = utcnow()
-        skip_locked = "" if self.db.is_sqlite else " FOR UPDATE SKIP LOCKED"
-        topics = self.topics
-        if not topics:
-            return []
-        placeholders = ", ".join(f":t{i}" for i in range(len(topics)))
-        # Our own earlier claims are taken again, so a message whose delivery and release both failed (the
-        # database went away) does not wait out the lease. Taking one that is being delivered right now is
-        # harmless: a delivery marks the message under its row lock and counts only if it was undelivered.
-        # Only bind-parameter names are formatted in; every value is bound.
-        statement = text(
-            "UPDATE outbox_message SET claimed_at = :now, claimed_by = :me "  # noqa: S608
-            "WHERE id IN (SELECT id FROM outbox_message WHERE delivered_at IS NULL "
-            "AND available_at <= :now AND (claimed_at IS NULL OR claimed_at < :expired OR claimed_by = :me) "
-            f"AND topic IN ({placeholders}) ORDER BY id LIMIT :n{skip_locked}) RETURNING id"
-        ).bindparams(**{f"t{i}": topic for i, topic in enumerate(topics)})
-        params = {"now": now, "me": self.worker_id, "expired": now - self.lease, "n": self.batch_size}
-        params = {k: (_bind_time(self.db, v) if isinstance(v, datetime) else v) for k, v in params.items()}
-        async with self.db.write(priority=True) as session:
-            result = await session.exec(statement.bindparams(**params))  # type: ignore[call-overload]
-            return sorted(row[0] for row in result.all())
+        taking = update(OutboxMessage).values(
+            claimed_at=now, claimed_by=self.worker_id, delivered_at=now, attempts=col(OutboxMessage.attempts) + 1
+        )
+        if owed is None:
+            # Our own earlier claims are taken again, so a message whose delivery and release both failed (the
+            # database went away) does not wait out the lease.
+            due = (
+                select(OutboxMessage.id)
+                .where(
+                    col(OutboxMessage.delivered_at).is_(None),
+                    col(OutboxMessage.available_at) <= now,
+                    col(OutboxMessage.claimed_at).is_(None)
+                    | (col(OutboxMessage.claimed_at) < now - self.lease)
+                    | (col(OutboxMessage.claimed_by) == self.worker_id),
+                    col(OutboxMessage.topic).in_(self.topics),
+                )
+                .order_by(col(OutboxMessage.id))
+                .limit(self.per_transaction)
+            )
+            if not self.db.is_sqlite:
+                due = due.with_for_update(skip_locked=True)
+            taking = taking.where(col(OutboxMessage.id).in_(due.scalar_subquery()))
+        else:
+            taking = taking.where(
+                col(OutboxMessage.id).in_(owed),
+                col(OutboxMessage.claimed_by) == self.worker_id,
+                col(OutboxMessage.delivered_at).is_(None),
+            )
+        return taking.returning(OutboxMessage).execution_options(synchronize_session=False)
 
-    async def _deliver(self, message_ids: list[int]) -> tuple[int, list[int]]:
-        """Deliver claimed messages in one transaction, each in a savepoint of its own so a failure puts back only
-        its message; how many were delivered, and the messages their deliveries owed in turn.
+    async def _deliver(self, owed: list[int] | None = None) -> tuple[int, int, list[int]]:
+        """Claim messages and deliver them in one transaction (the due ones, or the `owed` ones this dispatcher
+        holds); how many were taken, how many delivered, and the messages their deliveries owed in turn.
 
-        One transaction for a backlog of messages, not one each: on SQLite every writer queues for the one write
-        lock, and a dispatcher that took a turn per message would fall behind the tablets it serves.
+        The claim is the first statement of the delivering transaction, so a crash or a failure before the commit
+        leaves the message as it was, unclaimed. Several messages are delivered each in a savepoint of their own,
+        so a failure puts back only its message; a lone one needs none. One transaction for a backlog of
+        messages, not one each: on SQLite every writer queues for the one write lock, and a dispatcher that took a
+        turn per message would fall behind the tablets it serves.
         """
+        if not self._deliverers:
+            return 0, 0, []
+        taken: list[int] = []
         failed: list[tuple[int, Exception]] = []
         try:
             async with self.db.write(priority=True) as session:
-                query = (
-                    select(OutboxMessage)
-                    .where(
-                        col(OutboxMessage.id).in_(message_ids),
-                        OutboxMessage.claimed_by == self.worker_id,
-                        col(OutboxMessage.delivered_at).is_(None),
-                    )
-                    .order_by(col(OutboxMessage.id))
-                )
-                if not self.db.is_sqlite:
-                    query = query.with_for_update()
-                messages = list((await session.exec(query)).all())
+                result = await session.exec(self._taking(owed))
+                messages = sorted(result.scalars().all(), key=lambda message: message.id or 0)
+                taken = [message.id or 0 for message in messages]
                 chain = _Chain(self.worker_id, frozenset(self._deliverers))
                 session.info[_CHAIN] = chain
-                for message in messages:
-                    owed_before = len(chain.messages)
-                    try:
-                        async with session.begin_nested():
-                            await self._deliverers[message.topic](session, message)
-                            message.delivered_at = utcnow()
-                            message.attempts += 1
-                            session.add(message)
-                    except Exception as exc:  # a failed delivery is retried, never dropped
-                        if unreachable(exc):
-                            raise
-                        del chain.messages[owed_before:]
-                        failed.append((message.id or 0, exc))
+                if len(messages) == 1:
+                    await self._deliverers[messages[0].topic](session, messages[0])
+                else:
+                    for message_id, message in zip(taken, messages, strict=True):
+                        attempts, owed_before = message.attempts, len(chain.messages)
+                        try:
+                            async with session.begin_nested():
+                                await self._deliverers[message.topic](session, message)
+                        except Exception as exc:  # a failed delivery is retried, never dropped
+                            if unreachable(exc):
+                                raise
+                            del chain.messages[owed_before:]
+                            failed.append((message_id, exc))
+                            await self._put_back(session, message_id, attempts, exc)
                 now = utcnow()
-                for owed in chain.messages:
-                    if owed.available_at > now:
+                for written in chain.messages:
+                    if written.available_at > now:
                         # not due yet: a claim takes it when it is
-                        owed.claimed_at = None
-                        owed.claimed_by = None
-                        session.add(owed)
-            delivered = len(messages) - len(failed)
-            owed_ids = [owed.id or 0 for owed in chain.messages if owed.claimed_by == self.worker_id]
-            for owed, hook in chain.on_commit:
-                if chain.owes(owed):
+                        written.claimed_at = None
+                        written.claimed_by = None
+                        session.add(written)
+            owed_ids = [written.id or 0 for written in chain.messages if written.claimed_by == self.worker_id]
+            for written, hook in chain.on_commit:
+                if chain.owes(written):
                     try:
                         await hook()
                     except Exception:  # the message's own delivery still follows
-                        log.exception("early work for outbox message %s failed", owed.id)
-        except Exception as exc:  # the transaction itself failed: nothing in it happened
+                        log.exception("early work for outbox message %s failed", written.id)
+            return len(taken), len(taken) - len(failed), owed_ids
+        except Exception as exc:  # the transaction itself failed: nothing in it happened, the claim neither
+            unclaimed = taken or owed or []
             if unreachable(exc):
-                log.warning("outbox messages %s not delivered: the database is not reachable (%r)", message_ids, exc)
-                return 0, []
-            failed = [(message_id, exc) for message_id in message_ids]
-            delivered, owed_ids = 0, []
-        for message_id, error in failed:
-            if isinstance(error, RetryLater):
-                await self._release(message_id, str(error), error.delay)
-            else:
-                log.error("outbox message %s failed", message_id, exc_info=error)
-                await self._release(message_id, repr(error), 2.0)
-        return delivered, owed_ids
+                log.warning("outbox messages %s not delivered: the database is not reachable (%r)", unclaimed, exc)
+                return len(unclaimed), 0, []
+            if not unclaimed:
+                raise
+            for message_id in unclaimed:
+                _log_failure(message_id, exc)
+                await self._release(message_id, *_retry(exc))
+            return len(unclaimed), 0, []
+
+    async def _put_back(self, session: AsyncSession, message_id: int, attempts: int, error: Exception) -> None:
+        """A failed delivery in a shared transaction: its message is owed again after a backoff."""
+        _log_failure(message_id, error)
+        reason, delay = _retry(error)
+        await session.exec(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == message_id)
+            .values(
+                delivered_at=None,
+                claimed_at=None,
+                claimed_by=None,
+                available_at=utcnow() + timedelta(seconds=_backoff(delay, attempts)),
+                last_error=reason[:2000],
+            )
+            .execution_options(synchronize_session=False)
+        )
 
     async def _release(self, message_id: int, error: str, delay: float) -> None:
         async with self.db.write(priority=True) as session:
@@ -355,17 +375,27 @@ class OutboxDispatcher:
             if message is None or message.delivered_at is not None:
                 return
             message.attempts += 1
-            backoff = min(300.0, delay * (2 ** min(message.attempts - 1, 6)))
-            message.available_at = utcnow() + timedelta(seconds=backoff)
+            message.available_at = utcnow() + timedelta(seconds=_backoff(delay, message.attempts))
             message.claimed_at = None
             message.claimed_by = None
             message.last_error = error[:2000]
             session.add(message)
 
 
-def _bind_time(db: Database, value: datetime) -> Any:
-    # Raw SQL bypasses UTCDateTime, so bind what that type would store.
-    return value.replace(tzinfo=None) if db.is_sqlite else value
+def _retry(error: Exception) -> tuple[str, float]:
+    """What a failed delivery records, and the delay before its backoff."""
+    if isinstance(error, RetryLater):
+        return str(error), error.delay
+    return repr(error), 2.0
+
+
+def _log_failure(message_id: int, error: Exception) -> None:
+    if not isinstance(error, RetryLater):
+        log.error("outbox message %s failed", message_id, exc_info=error)
+
+
+def _backoff(delay: float, attempts: int) -> float:
+    return min(300.0, delay * 2.0 ** min(attempts - 1, 6))
 
 
 async def pending_count(session: AsyncSession) -> int:
