@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated, Any
 
 from litestar import Request, get, post
@@ -45,32 +44,52 @@ class FloorForm(forms.Form):
         return FloorFields(name=self.name, sort_order=self.sort_order, width=self.width, height=self.height)
 
 
-def _shape(fields: Mapping[str, Any]) -> TableShape:
-    try:
-        return TableShape(str(fields.get("shape") or ""))
-    except ValueError:
-        raise InvalidInput("Shape must be square, round, rectangle or bar seat.") from None
+class PlaceForm(forms.Form, kw_only=True):
+    """Where a table stands, as the editor sends it: all five numbers, or none when the form does not place it."""
+
+    x: Annotated[int, Meta(title="Left")] | None = None
+    y: Annotated[int, Meta(title="Top")] | None = None
+    width: Annotated[int, Meta(title="Width")] | None = None
+    height: Annotated[int, Meta(title="Height")] | None = None
+    rotation: Annotated[int, Meta(title="Rotation")] | None = None
+
+    def check(self) -> None:
+        self.geometry()
+
+    def geometry(self) -> Geometry | None:
+        """The table's box and rotation; None when the form does not place the table."""
+        values = {"x": self.x, "y": self.y, "width": self.width, "height": self.height, "rotation": self.rotation}
+        if all(value is None for value in values.values()):
+            return None
+        labels = {"x": "Left", "y": "Top", "width": "Width", "height": "Height", "rotation": "Rotation"}
+        for name, value in values.items():
+            if value is None:  # a blank box among filled ones
+                raise ValueError(f"{labels[name]} must be a whole number.")
+        return Geometry(**{name: value or 0 for name, value in values.items()})
 
 
-def _table_fields(fields: Mapping[str, Any]) -> TableFields:
-    shape = _shape(fields)
-    return TableFields(
-        name=web.field_text(fields, "name", label="Table name", max_length=services.TABLE_NAME_MAX),
-        shape=shape,
-        seats=web.field_int(
-            fields, "seats", label="Seats", minimum=1, maximum=services.SEATS_MAX, default=services.DEFAULT_SEATS[shape]
-        ),
-    )
+class TableForm(PlaceForm, kw_only=True):
+    """A table as the inspector submits it; blank seats take the shape's usual number, a blank place the first free
+    spot."""
 
+    name: Annotated[str, Meta(title="Table name"), forms.Text(max_length=services.TABLE_NAME_MAX)]
+    shape: str = ""
+    seats: Annotated[int, Meta(title="Seats", ge=1, le=services.SEATS_MAX)] | None = None
 
-def _geometry(fields: Mapping[str, Any]) -> Geometry | None:
-    """The table's box and rotation from a form; None when the form does not place the table."""
-    names = ("x", "y", "width", "height", "rotation")
-    if all(str(fields.get(n) or "").strip() == "" for n in names):
-        return None
-    labels = {"x": "Left", "y": "Top", "width": "Width", "height": "Height", "rotation": "Rotation"}
-    values = {n: web.field_int(fields, n, label=labels[n]) for n in names}
-    return Geometry(**values)
+    def check(self) -> None:
+        self.table_shape()
+        super().check()
+
+    def table_shape(self) -> TableShape:
+        try:
+            return TableShape(self.shape)
+        except ValueError:
+            raise ValueError("Shape must be square, round, rectangle or bar seat.") from None
+
+    def fields(self) -> TableFields:
+        shape = self.table_shape()
+        seats = self.seats if self.seats is not None else services.DEFAULT_SEATS[shape]
+        return TableFields(name=self.name, shape=shape, seats=seats)
 
 
 # Floors -----------------------------------------------------------------------------------------
@@ -149,26 +168,36 @@ async def editor_page(
     return await _editor(request, db, floor_id, selected=table)
 
 
-@post("/manage/floors/{floor_id:int}/tables", permission=Perm.FLOOR_MANAGE, include_in_schema=False)
-async def table_add(request: Req, db: web.Db, floor_id: FromPath[int]) -> Template:
-    """Place a new table at the first free spot of the plan."""
-    fields = await web.form_data(request)
-    table_fields = _table_fields(fields)
-    geometry = _geometry(fields)
+@post(
+    "/manage/floors/{floor_id:int}/tables",
+    permission=Perm.FLOOR_MANAGE,
+    include_in_schema=False,
+    before_request=forms.drop_blanks,
+)
+async def table_add(
+    request: Req, db: web.Db, floor_id: FromPath[int], data: Annotated[TableForm, manage.FORM]
+) -> Template:
+    """Place a new table where the form says, or at the first free spot of the plan."""
     async with db.write() as session:
-        table = await services.add_table(session, floor_id, table_fields, geometry=geometry, actor_id=_actor(request))
+        table = await services.add_table(
+            session, floor_id, data.fields(), geometry=data.geometry(), actor_id=_actor(request)
+        )
     return await _editor(request, db, floor_id, selected=table.id, flash=f"Added table {table.name}.")
 
 
-@post("/manage/floors/{floor_id:int}/tables/{table_id:int}", permission=Perm.FLOOR_MANAGE, include_in_schema=False)
-async def table_update(request: Req, db: web.Db, floor_id: FromPath[int], table_id: FromPath[int]) -> Template:
+@post(
+    "/manage/floors/{floor_id:int}/tables/{table_id:int}",
+    permission=Perm.FLOOR_MANAGE,
+    include_in_schema=False,
+    before_request=forms.drop_blanks,
+)
+async def table_update(
+    request: Req, db: web.Db, floor_id: FromPath[int], table_id: FromPath[int], data: Annotated[TableForm, manage.FORM]
+) -> Template:
     """Save a table's name, shape, seats and placement from the inspector."""
-    fields = await web.form_data(request)
-    table_fields = _table_fields(fields)
-    geometry = _geometry(fields)
     async with db.write() as session:
         table = await services.update_table(
-            session, floor_id, table_id, table_fields, geometry=geometry, actor_id=_actor(request)
+            session, floor_id, table_id, data.fields(), geometry=data.geometry(), actor_id=_actor(request)
         )
     return await _editor(request, db, floor_id, selected=table_id, flash=f"Saved table {table.name}.")
 
@@ -178,10 +207,13 @@ async def table_update(request: Req, db: web.Db, floor_id: FromPath[int], table_
     permission=Perm.FLOOR_MANAGE,
     include_in_schema=False,
     status_code=200,
+    before_request=forms.drop_blanks,
 )
-async def table_place(request: Req, db: web.Db, floor_id: FromPath[int], table_id: FromPath[int]) -> dict[str, Any]:
+async def table_place(
+    request: Req, db: web.Db, floor_id: FromPath[int], table_id: FromPath[int], data: Annotated[PlaceForm, manage.FORM]
+) -> dict[str, Any]:
     """Move, resize or rotate a table (what a drag saves); answers where the table now stands."""
-    geometry = _geometry(await web.form_data(request))
+    geometry = data.geometry()
     if geometry is None:
         raise InvalidInput("Say where the table goes: left, top, width, height and rotation.")
     async with db.write() as session:
