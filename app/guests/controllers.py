@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Final
 
+import msgspec
 from litestar import Request, Response, get, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
+from msgspec import Meta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.guests import queries, services
 from app.guests.models import Guest
-from app.lib import web
-from app.lib.errors import InvalidInput, NotFound
+from app.lib import forms, web
+from app.lib.errors import NotFound
 from app.lib.idempotency import StoredResponse, check_key, fingerprint, run_once
+from app.lib.manage import FORM
 from app.orders.models import Check
 from app.staff.auth import Viewer
 from app.staff.models import Staff
@@ -32,26 +36,65 @@ def _viewer(request: Req) -> Viewer:
     return viewer
 
 
-def _flag(fields: Mapping[str, Any], name: str) -> bool:
-    return str(fields.get(name) or "").strip().lower() in {"1", "on", "true", "yes"}
+class GuestCommand(forms.Form, kw_only=True):
+    """What every guest command sends: the request's idempotency key."""
+
+    idempotency_key: str = ""
 
 
-def _text(fields: Mapping[str, Any], name: str) -> str:
-    return str(fields.get(name) or "")
+class DetailsForm(GuestCommand, kw_only=True):
+    """A guest's details as typed; the guest services trim and check each one."""
+
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+    allergies: str = ""
+    preferences: str = ""
+    marketing_consent: str = ""
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "phone": self.phone,
+            "email": self.email,
+            "allergies": self.allergies,
+            "preferences": self.preferences,
+            "marketing_consent": self.marketing_consent.strip().lower() in {"1", "on", "true", "yes"},
+        }
 
 
-def _optional_version(fields: Mapping[str, Any]) -> int | None:
-    raw = str(fields.get("version") or "").strip()
-    return web.field_int(fields, "version", label="The check's version", minimum=1) if raw else None
+class EraseForm(GuestCommand, kw_only=True):
+    """Erasing a guest: ERASE typed to confirm, and the reason."""
+
+    confirm: str = ""
+    reason: str = ""
+
+    def check(self) -> None:
+        if self.confirm.strip().upper() != "ERASE":
+            raise ValueError("Type ERASE to confirm: a guest's details cannot be brought back.")
 
 
-async def _once(request: Req, db: web.Db, fields: Mapping[str, Any], work: Work) -> Response[Any]:
+class CheckGuestForm(GuestCommand, kw_only=True):
+    """A command on a check's guest, against the check's version when the page sent it."""
+
+    version: Annotated[int, Meta(title="The check's version", ge=1)] | None = None
+
+
+class AttachForm(DetailsForm, kw_only=True):
+    """A guest on file to attach (with their allergies as confirmed now, when the sheet asked), or a new guest."""
+
+    version: Annotated[int, Meta(title="The check's version", ge=1)] | None = None
+    guest_id: Annotated[int, Meta(title="The guest", ge=1)] | None = None
+    allergies: str | None = None  # type: ignore[assignment]  # absent: the guest's allergies were not asked about
+
+
+async def _once(request: Req, db: web.Db, data: GuestCommand, work: Work) -> Response[Any]:
     """Run one command once per idempotency key, then go where it says; a repeat goes there again, changing nothing.
 
     What is stored with the key is only where to go (a guest's or a check's page), never what was typed about the guest.
     """
-    key = check_key(str(fields.get("idempotency_key") or ""))
-    public = {k: v for k, v in fields.items() if k not in ("idempotency_key", "_csrf_token")}
+    key = check_key(data.idempotency_key)
+    public = msgspec.structs.asdict(data)
     viewer = _viewer(request)
 
     async def run(session: AsyncSession) -> StoredResponse:
@@ -67,15 +110,9 @@ async def _once(request: Req, db: web.Db, fields: Mapping[str, Any], work: Work)
     return web.hx_redirect(request, result.body)
 
 
-def _details(fields: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "name": _text(fields, "name"),
-        "phone": _text(fields, "phone"),
-        "email": _text(fields, "email"),
-        "allergies": _text(fields, "allergies"),
-        "preferences": _text(fields, "preferences"),
-        "marketing_consent": _flag(fields, "marketing_consent"),
-    }
+def _command(path: str, *, permission: Perm = Perm.GUESTS_MANAGE) -> Callable[[Any], HTTPRouteHandler]:
+    """A guest command's POST: its form typed, blank fields taking their defaults before Litestar decodes it."""
+    return post(path, permission=permission, before_request=forms.drop_blanks, **PAGE)
 
 
 # ---------------------------------------------------------------------------------------------- guest pages
@@ -100,16 +137,15 @@ async def guest_list(request: Req, db: web.Db, q: FromQuery[str] = "", page: Fro
     )
 
 
-@post("/guests", permission=Perm.GUESTS_MANAGE, **PAGE)
-async def create_guest(request: Req, db: web.Db) -> Response[Any]:
+@_command("/guests")
+async def create_guest(request: Req, db: web.Db, data: Annotated[DetailsForm, FORM]) -> Response[Any]:
     """Put a new guest on file and show their page."""
-    fields = await web.form_data(request)
 
     async def work(session: AsyncSession, actor: Staff) -> str:
-        guest = await services.create_guest(session, actor=actor, **_details(fields))
+        guest = await services.create_guest(session, actor=actor, **data.details())
         return f"/guests/{guest.id}"
 
-    return await _once(request, db, fields, work)
+    return await _once(request, db, data, work)
 
 
 async def _guest_or_404(session: AsyncSession, guest_id: int) -> Guest:
@@ -128,11 +164,12 @@ async def guest_page(request: Req, db: web.Db, guest_id: FromPath[int]) -> Templ
     return web.page(request, "guests/guest.html", guest=guest, history=history)
 
 
-@post("/guests/{guest_id:int}", permission=Perm.GUESTS_MANAGE, **PAGE)
-async def update_guest(request: Req, db: web.Db, guest_id: FromPath[int]) -> Response[Any]:
+@_command("/guests/{guest_id:int}")
+async def update_guest(
+    request: Req, db: web.Db, guest_id: FromPath[int], data: Annotated[DetailsForm, FORM]
+) -> Response[Any]:
     """Save changes to a guest's details."""
-    fields = await web.form_data(request)
-    details = _details(fields)
+    details = data.details()
 
     async def work(session: AsyncSession, actor: Staff) -> str:
         await services.update_guest(
@@ -145,21 +182,20 @@ async def update_guest(request: Req, db: web.Db, guest_id: FromPath[int]) -> Res
         )
         return f"/guests/{guest_id}"
 
-    return await _once(request, db, fields, work)
+    return await _once(request, db, data, work)
 
 
-@post("/guests/{guest_id:int}/erase", permission=Perm.GUESTS_ERASE, **PAGE)
-async def erase_guest(request: Req, db: web.Db, guest_id: FromPath[int]) -> Response[Any]:
+@_command("/guests/{guest_id:int}/erase", permission=Perm.GUESTS_ERASE)
+async def erase_guest(
+    request: Req, db: web.Db, guest_id: FromPath[int], data: Annotated[EraseForm, FORM]
+) -> Response[Any]:
     """Erase a guest's personal data on their request (a manager, with the reason)."""
-    fields = await web.form_data(request)
-    if _text(fields, "confirm").strip().upper() != "ERASE":
-        raise InvalidInput("Type ERASE to confirm: a guest's details cannot be brought back.")
 
     async def work(session: AsyncSession, actor: Staff) -> str:
-        await services.erase_guest(session, guest_id, actor=actor, reason=_text(fields, "reason"))
+        await services.erase_guest(session, guest_id, actor=actor, reason=data.reason)
         return f"/guests/{guest_id}"
 
-    return await _once(request, db, fields, work)
+    return await _once(request, db, data, work)
 
 
 # ---------------------------------------------------------------------------------------------- on a check
@@ -204,39 +240,38 @@ async def guest_sheet_search(request: Req, db: web.Db, check_id: FromPath[int], 
     return Template(template_name="guests/_sheet_results.html", context={"check": check, "guests": guests, "q": q})
 
 
-@post("/checks/{check_id:int}/guest", permission=Perm.GUESTS_MANAGE, **PAGE)
-async def attach_guest(request: Req, db: web.Db, check_id: FromPath[int]) -> Response[Any]:
+@_command("/checks/{check_id:int}/guest")
+async def attach_guest(
+    request: Req, db: web.Db, check_id: FromPath[int], data: Annotated[AttachForm, FORM]
+) -> Response[Any]:
     """Attach a guest on file (with their allergies as confirmed now), or a new guest, to the check."""
-    fields = await web.form_data(request)
-    version = _optional_version(fields)
-    raw_id = str(fields.get("guest_id") or "").strip()
 
     async def work(session: AsyncSession, actor: Staff) -> str:
-        if raw_id:
-            guest_id = web.field_int(fields, "guest_id", label="The guest", minimum=1)
-            allergies = _text(fields, "allergies") if "allergies" in fields else None
+        if data.guest_id is not None:
+            guest_id, allergies = data.guest_id, data.allergies
         else:
-            guest = await services.find_or_create_guest(session, actor=actor, **_details(fields))
+            details = {**data.details(), "allergies": data.allergies or ""}
+            guest = await services.find_or_create_guest(session, actor=actor, **details)
             guest_id, allergies = guest.id or 0, None
         await services.attach_guest_to_check(
-            session, check_id, guest_id, actor, allergies=allergies, expected_version=version
+            session, check_id, guest_id, actor, allergies=allergies, expected_version=data.version
         )
         return _back_to(actor, check_id)
 
-    return await _once(request, db, fields, work)
+    return await _once(request, db, data, work)
 
 
-@post("/checks/{check_id:int}/guest/detach", permission=Perm.GUESTS_MANAGE, **PAGE)
-async def detach_guest(request: Req, db: web.Db, check_id: FromPath[int]) -> Response[Any]:
+@_command("/checks/{check_id:int}/guest/detach")
+async def detach_guest(
+    request: Req, db: web.Db, check_id: FromPath[int], data: Annotated[CheckGuestForm, FORM]
+) -> Response[Any]:
     """Take the guest off the check."""
-    fields = await web.form_data(request)
-    version = _optional_version(fields)
 
     async def work(session: AsyncSession, actor: Staff) -> str:
-        await services.detach_guest_from_check(session, check_id, actor, expected_version=version)
+        await services.detach_guest_from_check(session, check_id, actor, expected_version=data.version)
         return _back_to(actor, check_id)
 
-    return await _once(request, db, fields, work)
+    return await _once(request, db, data, work)
 
 
 ROUTES: list[Any] = [
