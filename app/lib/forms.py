@@ -64,7 +64,7 @@ class Form(msgspec.Struct, kw_only=True):
             value = getattr(self, name)
             if not isinstance(value, str):
                 continue
-            value = value.strip()
+            value = value.replace("\r\n", "\n").strip()  # a textarea's line breaks arrive as CRLF
             if rule.required and not value:
                 raise ValueError(f"{label} is required.")
             if len(value) > rule.max_length:

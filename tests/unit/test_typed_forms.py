@@ -60,3 +60,13 @@ def test_a_blank_optional_field_takes_its_default_and_a_malformed_one_is_refused
     status, text = _answer("line_ids=x")
     assert status == 422
     assert text == "Line ids must be a whole number."
+
+
+class Note(forms.Form):
+    note: Annotated[str, forms.Text(max_length=40)]
+
+
+def test_a_line_break_typed_in_a_textarea_is_kept_and_other_control_characters_are_refused() -> None:
+    assert Note(note="Two lines\r\nof text ").note == "Two lines\nof text"
+    with pytest.raises(ValueError, match=r"Note contains control characters\."):
+        Note(note="a\rb")
