@@ -4,17 +4,31 @@ so a double tap moves stock once."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Annotated, Any, Final
 
 from litestar import Request, get, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from app.inventory import calculations, form_fields, queries, services
+from app.inventory import calculations, counts, deliveries, items, queries, recipes, transfers, waste
 from app.inventory.models import OperationKind, StockUnit
+from app.inventory.operations import total_cost_cents
+from app.inventory.stock_forms import (
+    CountedForm,
+    CountForm,
+    LocationForm,
+    ParForm,
+    ReceiveForm,
+    RecipeForm,
+    StockItemForm,
+    TransferForm,
+    WasteForm,
+)
 from app.lib import forms, manage, web
 from app.lib.errors import InvalidInput
+from app.lib.manage import FORM
 from app.staff.auth import Viewer
 from app.staff.permissions import Perm
 
@@ -28,11 +42,9 @@ def _actor(request: Req) -> int | None:
     return viewer.staff.id
 
 
-def _id(fields: Mapping[str, Any], name: str, *, label: str) -> int:
-    raw = str(fields.get(name) or "").strip()
-    if not raw.isdigit():
-        raise InvalidInput(f"Choose {label}.")
-    return int(raw)
+def _submit(path: str) -> Callable[[Any], HTTPRouteHandler]:
+    """A stockroom form's POST: blank fields take their defaults, then Litestar decodes the typed form."""
+    return post(path, **MANAGE, before_request=forms.drop_blanks)
 
 
 def _currency(request: Req) -> str:
@@ -88,18 +100,15 @@ async def levels_page(request: Req, db: web.Db) -> Template:
     return await _levels_page(request, db)
 
 
-@post("/inventory/par", **MANAGE)
-async def par_set(request: Req, db: web.Db) -> Template:
+@_submit("/inventory/par")
+async def par_set(request: Req, db: web.Db, data: Annotated[ParForm, FORM]) -> Template:
     """Set or clear an item's par level at a location."""
-    fields = await web.form_data(request)
-    raw = str(fields.get("par") or "").strip()
-    par = form_fields.quantity(raw, label="Par level", allow_zero=True) if raw else None
     async with db.write() as session:
-        await services.set_par(
+        await items.set_par(
             session,
-            item_id=_id(fields, "stock_item_id", label="an item"),
-            location_id=_id(fields, "location_id", label="a location"),
-            par_milli=par,
+            item_id=data.stock_item_id,
+            location_id=data.location_id,
+            par_milli=data.par_milli,
             actor_id=_actor(request),
         )
     return await _levels_page(request, db, flash="Par level saved.")
@@ -127,17 +136,6 @@ async def _show_items(request: Req, db: web.Db, flash: str | None) -> Template:
     return await _items_page(request, db, flash=flash)
 
 
-class StockItemForm(forms.Form):
-    """A new stock item as submitted; the service checks the name and the unit."""
-
-    name: str = ""
-    unit: str = ""
-    counted: str = ""
-
-    def fields(self) -> StockItemForm:
-        return self
-
-
 ITEMS: manage.Managed[StockItemForm] = manage.Managed(
     path="/inventory/items",
     name="stock_item",
@@ -145,32 +143,31 @@ ITEMS: manage.Managed[StockItemForm] = manage.Managed(
     show=_show_items,
     actor=_actor,
     form=StockItemForm,
-    create=lambda session, form, actor: services.create_stock_item(
-        session, name=form.name, unit=form.unit, counted=form.counted == "on", actor_id=actor
+    create=lambda session, form, actor: items.create_stock_item(
+        session, name=form.name, unit=form.unit, counted=form.watched, actor_id=actor
     ),
-    archive=lambda session, item_id, actor: services.archive_stock_item(session, item_id, actor_id=actor),
+    archive=lambda session, item_id, actor: items.archive_stock_item(session, item_id, actor_id=actor),
     messages=manage.NAMED_MESSAGES,
     list_doc="Stock items and locations.",
 )
 
 
-@post("/inventory/items/{item_id:int}/counted", **MANAGE)
-async def item_counted(request: Req, db: web.Db, item_id: FromPath[int]) -> Template:
+@_submit("/inventory/items/{item_id:int}/counted")
+async def item_counted(
+    request: Req, db: web.Db, item_id: FromPath[int], data: Annotated[CountedForm, FORM]
+) -> Template:
     """Watch an item for auto-86, or stop watching it."""
-    fields = await web.form_data(request)
-    counted = str(fields.get("counted") or "") == "on"
     async with db.write() as session:
-        item = await services.set_item_counted(session, item_id, counted, actor_id=_actor(request))
-    state = "now watched for auto-86" if counted else "no longer watched"
+        item = await items.set_item_counted(session, item_id, data.watched, actor_id=_actor(request))
+    state = "now watched for auto-86" if data.watched else "no longer watched"
     return await _items_page(request, db, flash=f"{item.name} is {state}.")
 
 
-@post("/inventory/locations", **MANAGE)
-async def location_create(request: Req, db: web.Db) -> Template:
+@_submit("/inventory/locations")
+async def location_create(request: Req, db: web.Db, data: Annotated[LocationForm, FORM]) -> Template:
     """Add a stock location."""
-    fields = await web.form_data(request)
     async with db.write() as session:
-        location = await services.create_location(session, name=str(fields.get("name") or ""), actor_id=_actor(request))
+        location = await items.create_location(session, name=data.name, actor_id=_actor(request))
     return await _items_page(request, db, flash=f"Added location {location.name}.")
 
 
@@ -200,34 +197,19 @@ async def receive_page(request: Req, db: web.Db) -> Template:
     return await _form_page(request, db, "receive", kind=OperationKind.RECEIPT)
 
 
-@post("/inventory/receive", **MANAGE)
-async def receive_submit(request: Req, db: web.Db) -> Template:
+@_submit("/inventory/receive")
+async def receive_submit(request: Req, db: web.Db, data: Annotated[ReceiveForm, FORM]) -> Template:
     """Book a delivery's lines at their invoice cost."""
-    fields = await web.form_data(request)
-    source_key = form_fields.source_key(fields, "receive")
-    item_ids, quantities, costs = (form_fields.listed(fields, n) for n in ("stock_item_id", "quantity", "cost"))
-    lines: list[services.ReceiptLine] = []
-    for position, (item, quantity, cost) in enumerate(zip(item_ids, quantities, costs, strict=False), start=1):
-        if not item.strip() and not quantity.strip() and not cost.strip():
-            continue
-        if not item.strip().isdigit():
-            raise InvalidInput(f"Line {position}: choose an item.")
-        lines.append(
-            services.ReceiptLine(
-                int(item),
-                form_fields.quantity(quantity, label=f"Line {position} quantity"),
-                form_fields.cents(cost, label=f"Line {position} cost", currency=_currency(request)),
-            )
-        )
+    lines = data.lines(_currency(request))
     async with db.write() as session:
-        moves = await services.receive_delivery(
+        moves = await deliveries.receive_delivery(
             session,
-            location_id=_id(fields, "location_id", label="where it was delivered"),
+            location_id=data.location_id,
             lines=lines,
-            supplier=str(fields.get("supplier") or ""),
-            reference=str(fields.get("reference") or ""),
+            supplier=data.supplier,
+            reference=data.reference,
             actor_id=_actor(request),
-            source_key=source_key,
+            source_key=data.source_key("receive"),
         )
     total = sum(m.value_cents for m in moves)
     return await _form_page(
@@ -265,35 +247,25 @@ async def count_page(request: Req, db: web.Db, location: FromQuery[str | None] =
     return await _count_sheet(request, db, int(location) if location else None)
 
 
-@post("/inventory/count", **MANAGE)
-async def count_submit(request: Req, db: web.Db) -> Template:
+@_submit("/inventory/count")
+async def count_submit(request: Req, db: web.Db, data: Annotated[CountForm, FORM]) -> Template:
     """Post a count: the variance against the books becomes moves; blank boxes are not counted."""
-    fields = await web.form_data(request)
-    source_key = form_fields.source_key(fields, "count")
-    location_id = _id(fields, "location_id", label="a location")
-    counts: list[services.CountLine] = []
-    for key, raw in fields.items():
-        if not key.startswith("count_") or not str(raw).strip():
-            continue
-        item_id = key.removeprefix("count_")
-        if not item_id.isdigit():
-            raise InvalidInput("The count sheet names an unknown item; reload the page.")
-        counts.append(services.CountLine(int(item_id), form_fields.quantity(str(raw), label="Count", allow_zero=True)))
+    counted = data.counts
     async with db.write() as session:
-        moves = await services.record_count(
+        moves = await counts.record_count(
             session,
-            location_id=location_id,
-            counts=counts,
-            note=str(fields.get("note") or ""),
+            location_id=data.location_id,
+            counts=counted,
+            note=data.note,
             actor_id=_actor(request),
-            source_key=source_key,
+            source_key=data.source_key("count"),
         )
     variance = sum(m.value_cents for m in moves)
     return await _count_sheet(
         request,
         db,
-        location_id,
-        flash=f"Count posted: {len(counts)} item(s) counted, {len(moves)} variance(s) worth {web.money(variance)}.",
+        data.location_id,
+        flash=f"Count posted: {len(counted)} item(s) counted, {len(moves)} variance(s) worth {web.money(variance)}.",
     )
 
 
@@ -303,27 +275,25 @@ async def waste_page(request: Req, db: web.Db) -> Template:
     return await _form_page(request, db, "waste", kind=OperationKind.WASTE)
 
 
-@post("/inventory/waste", **MANAGE)
-async def waste_submit(request: Req, db: web.Db) -> Template:
+@_submit("/inventory/waste")
+async def waste_submit(request: Req, db: web.Db, data: Annotated[WasteForm, FORM]) -> Template:
     """Take wasted stock out at average cost, with a reason."""
-    fields = await web.form_data(request)
-    source_key = form_fields.source_key(fields, "waste")
     async with db.write() as session:
-        moves = await services.record_waste(
+        moves = await waste.record_waste(
             session,
-            stock_item_id=_id(fields, "stock_item_id", label="an item"),
-            location_id=_id(fields, "location_id", label="a location"),
-            quantity_milli=form_fields.quantity(str(fields.get("quantity") or ""), label="Quantity"),
-            reason=str(fields.get("reason") or ""),
+            stock_item_id=data.stock_item_id,
+            location_id=data.location_id,
+            quantity_milli=data.quantity_milli,
+            reason=data.reason,
             actor_id=_actor(request),
-            source_key=source_key,
+            source_key=data.source_key("waste"),
         )
     return await _form_page(
         request,
         db,
         "waste",
         kind=OperationKind.WASTE,
-        flash=f"Waste recorded: {web.money(services.total_cost_cents(moves))} at cost.",
+        flash=f"Waste recorded: {web.money(total_cost_cents(moves))} at cost.",
     )
 
 
@@ -333,21 +303,19 @@ async def transfer_page(request: Req, db: web.Db) -> Template:
     return await _form_page(request, db, "transfer", kind=OperationKind.TRANSFER)
 
 
-@post("/inventory/transfer", **MANAGE)
-async def transfer_submit(request: Req, db: web.Db) -> Template:
+@_submit("/inventory/transfer")
+async def transfer_submit(request: Req, db: web.Db, data: Annotated[TransferForm, FORM]) -> Template:
     """Send a quantity from one location to another."""
-    fields = await web.form_data(request)
-    source_key = form_fields.source_key(fields, "transfer")
     async with db.write() as session:
-        await services.transfer_stock(
+        await transfers.transfer_stock(
             session,
-            stock_item_id=_id(fields, "stock_item_id", label="an item"),
-            from_location_id=_id(fields, "from_location_id", label="where it comes from"),
-            to_location_id=_id(fields, "to_location_id", label="where it goes"),
-            quantity_milli=form_fields.quantity(str(fields.get("quantity") or ""), label="Quantity"),
-            note=str(fields.get("note") or ""),
+            stock_item_id=data.stock_item_id,
+            from_location_id=data.from_location_id,
+            to_location_id=data.to_location_id,
+            quantity_milli=data.quantity_milli,
+            note=data.note,
             actor_id=_actor(request),
-            source_key=source_key,
+            source_key=data.source_key("transfer"),
         )
     return await _form_page(request, db, "transfer", kind=OperationKind.TRANSFER, flash="Transfer booked.")
 
@@ -372,34 +340,24 @@ async def recipes_page(request: Req, db: web.Db) -> Template:
     )
 
 
-@post("/inventory/recipes", **MANAGE)
-async def recipe_set(request: Req, db: web.Db) -> Template:
+@_submit("/inventory/recipes")
+async def recipe_set(request: Req, db: web.Db, data: Annotated[RecipeForm, FORM]) -> Template:
     """Set how much of a stock item one dish (or modifier) uses; 0 takes it out."""
-    fields = await web.form_data(request)
-    owner = str(fields.get("owner") or "")
-    kind, _, raw_id = owner.partition(":")
-    if kind not in ("item", "modifier") or not raw_id.isdigit():
-        raise InvalidInput("Choose a dish or a modifier.")
-    raw = str(fields.get("quantity") or "").strip()
-    try:
-        quantity = calculations.parse_quantity(raw, allow_zero=True, allow_negative=kind == "modifier")
-    except calculations.QuantityError as exc:
-        raise InvalidInput(f"Quantity: {exc}") from None
     async with db.write() as session:
-        await services.set_recipe_component(
+        await recipes.set_recipe_component(
             session,
-            stock_item_id=_id(fields, "stock_item_id", label="a stock item"),
-            quantity_milli=quantity,
-            menu_item_id=int(raw_id) if kind == "item" else None,
-            modifier_id=int(raw_id) if kind == "modifier" else None,
+            stock_item_id=data.stock_item_id,
+            quantity_milli=data.quantity_milli,
+            menu_item_id=data.menu_item_id,
+            modifier_id=data.modifier_id,
             actor_id=_actor(request),
         )
     async with db.read() as session:
         stock = await queries.items(session)
-        if kind == "item":
-            dish = next(d for d in await queries.dish_recipes(session) if d.dish.id == int(raw_id))
+        if data.menu_item_id is not None:
+            dish = next(d for d in await queries.dish_recipes(session) if d.dish.id == data.menu_item_id)
             return _fragment("inventory/_dish.html", d=dish, stock_items=stock, open=True, flash="Saved.")
-        modifier = next(m for m in await queries.modifier_recipes(session) if m.modifier.id == int(raw_id))
+        modifier = next(m for m in await queries.modifier_recipes(session) if m.modifier.id == data.modifier_id)
     return _fragment("inventory/_modifier.html", m=modifier, stock_items=stock, open=True, flash="Saved.")
 
 

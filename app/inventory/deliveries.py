@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,6 +13,9 @@ from app.inventory.models import MoveKind, OperationKind, StockMove
 from app.inventory.operations import LINES_MAX, Change, Plan, apply_operation, existing_moves, owe_ledger
 from app.lib.errors import InvalidInput
 from app.lib.inputs import clean_text
+
+SUPPLIER_MAX: Final = 80
+REFERENCE_MAX: Final = 80
 
 
 class ReceiptLine(NamedTuple):
@@ -39,8 +42,8 @@ async def receive_delivery(
     The ledger is owed the delivery (inventory against accounts payable) unless `to_ledger` is off:
     opening stock, whose value the opening balances already carry.
     """
-    supplier = clean_text(supplier, label="Supplier", max_length=80, required=False)
-    reference = clean_text(reference, label="Delivery note", max_length=80, required=False)
+    supplier = clean_text(supplier, label="Supplier", max_length=SUPPLIER_MAX, required=False)
+    reference = clean_text(reference, label="Delivery note", max_length=REFERENCE_MAX, required=False)
     existing = await existing_moves(session, source_key, OperationKind.RECEIPT)
     if existing is not None:
         return existing

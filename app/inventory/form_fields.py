@@ -1,5 +1,6 @@
-"""Reading the stockroom's forms (receiving, counts, waste, transfers, purchase orders): repeated fields,
-quantities in the stock unit, amounts of money, and the source key a submitted form books under once."""
+"""Readers for what is typed on stock forms: quantities in the stock unit and amounts of money (the stockroom's
+typed forms in stock_forms.py read theirs with these); and, for pages that still read a raw form (purchase
+orders), repeated fields and the source key a submitted form books under once."""
 
 from __future__ import annotations
 

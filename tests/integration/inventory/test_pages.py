@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from app.inventory.models import RecipeComponent, StockItem, StockMove
+from app.inventory.models import RecipeComponent, StockItem, StockLevel, StockLocation, StockMove
 from tests.integration.inventory.conftest import Stockroom
 
 PAGES = [
@@ -27,6 +27,22 @@ PAGES = [
 async def _moves(room: Stockroom) -> int:
     async with room.runtime.db.read() as session:
         return int((await session.exec(select(func.count()).select_from(StockMove))).one())
+
+
+async def _stockroom_state(room: Stockroom) -> tuple[Any, ...]:
+    """Moves, par levels, recipe lines, locations and items: what a refused form must leave as it was."""
+    async with room.runtime.db.read() as session:
+        levels = (await session.exec(select(StockLevel))).all()
+        return (
+            int((await session.exec(select(func.count()).select_from(StockMove))).one()),
+            sorted((level.stock_item_id, level.location_id, level.par_milli) for level in levels),
+            sorted(
+                (c.menu_item_id or 0, c.modifier_id or 0, c.stock_item_id, c.quantity_milli)
+                for c in (await session.exec(select(RecipeComponent))).all()
+            ),
+            sorted(location.name for location in (await session.exec(select(StockLocation))).all()),
+            sorted(item.name for item in (await session.exec(select(StockItem))).all()),
+        )
 
 
 @pytest.mark.parametrize("url", PAGES)
@@ -65,7 +81,12 @@ async def test_every_stock_page_renders_whole_and_as_a_fragment(manager: Any, st
 async def test_the_levels_page_flags_low_stock(manager: Any, stockroom: Stockroom) -> None:
     await manager.post(
         "/inventory/count",
-        {"idempotency_key": "c1", "location_id": stockroom.places["Kitchen"], f"count_{stockroom.items['Eggs']}": "10"},
+        {
+            "idempotency_key": "c1",
+            "location_id": stockroom.places["Kitchen"],
+            "stock_item_id": stockroom.items["Eggs"],
+            "count": "10",
+        },
     )
     page = await manager.get("/inventory")
     assert "Below par: Eggs at Kitchen (10 of 24 pcs)" in page.text
@@ -102,7 +123,10 @@ async def test_a_delivery_is_booked_once_however_often_it_is_sent(manager: Any, 
         ({"quantity": ["5"], "cost": ["1.234"]}, "Use at most two decimals"),
         ({"stock_item_id": [""], "quantity": ["5"], "cost": ["1"]}, "Line 1: choose an item."),
         ({"stock_item_id": [""], "quantity": [""], "cost": [""]}, "at least one line"),
-        ({"location_id": "x"}, "Choose where it was delivered."),
+        ({"location_id": "x"}, "Where it was delivered must be a whole number."),
+        ({"location_id": ""}, "Where it was delivered is required."),
+        ({"stock_item_id": ["x"], "quantity": ["5"], "cost": ["1"]}, "Line 1: choose an item."),
+        ({"quantity": ["5", "6"], "cost": ["1", "2"]}, "rows do not line up"),
         ({"supplier": "s" * 81}, "Supplier is 81 characters"),
         ({"idempotency_key": ""}, "no valid idempotency key"),
     ],
@@ -127,14 +151,14 @@ async def test_a_bad_delivery_is_refused_with_a_clear_message(
 
 async def test_a_count_posts_variances_and_blank_boxes_are_skipped(manager: Any, stockroom: Stockroom) -> None:
     sheet = await manager.get(f"/inventory/count?location={stockroom.places['Bar']}")
-    assert f"count_{stockroom.items['Gin']}" in sheet.text
+    assert f'name="stock_item_id" value="{stockroom.items["Gin"]}"' in sheet.text
     response = await manager.post(
         "/inventory/count",
         {
             "idempotency_key": "count-1",
             "location_id": stockroom.places["Bar"],
-            f"count_{stockroom.items['Gin']}": "6500",
-            f"count_{stockroom.items['Campari']}": "",
+            "stock_item_id": [stockroom.items["Gin"], stockroom.items["Campari"]],
+            "count": ["6500", ""],
         },
     )
     assert response.status_code == 200
@@ -147,10 +171,33 @@ async def test_a_bad_count_is_refused(manager: Any, stockroom: Stockroom) -> Non
     before = await _moves(stockroom)
     bad = await manager.post(
         "/inventory/count",
-        {"idempotency_key": "c", "location_id": stockroom.places["Bar"], f"count_{stockroom.items['Gin']}": "-1"},
+        {
+            "idempotency_key": "c",
+            "location_id": stockroom.places["Bar"],
+            "stock_item_id": stockroom.items["Gin"],
+            "count": "-1",
+        },
     )
     assert bad.status_code == 422
     assert "Count: A quantity cannot be negative." in bad.text
+    unknown_item = await manager.post(
+        "/inventory/count",
+        {"idempotency_key": "c3", "location_id": stockroom.places["Bar"], "stock_item_id": "gin", "count": "1"},
+    )
+    assert unknown_item.status_code == 422
+    assert "Item must be a whole number." in unknown_item.text
+    torn = await manager.post(
+        "/inventory/count",
+        {"idempotency_key": "c4", "location_id": stockroom.places["Bar"], "stock_item_id": stockroom.items["Gin"]},
+    )
+    assert torn.status_code == 422
+    assert "rows do not line up" in torn.text
+    no_key = await manager.post(
+        "/inventory/count",
+        {"location_id": stockroom.places["Bar"], "stock_item_id": stockroom.items["Gin"], "count": "1"},
+    )
+    assert no_key.status_code == 422
+    assert "no valid idempotency key" in no_key.text
     empty = await manager.post("/inventory/count", {"idempotency_key": "c2", "location_id": stockroom.places["Bar"]})
     assert empty.status_code == 422
     assert "at least one counted quantity" in empty.text
@@ -290,3 +337,56 @@ async def test_the_valuation_page_totals_every_location(manager: Any, stockroom:
     assert "€806.20" in page.text
     assert "€14.00 / kg" in page.text, "cheddar at €28 for 2 kg"
     assert "€2.10 / pc" in page.text
+
+
+@pytest.mark.parametrize(
+    ("path", "fields", "message"),
+    [
+        ("/inventory/waste", {"stock_item_id": ""}, "Item is required."),
+        ("/inventory/waste", {"location_id": "kitchen"}, "Location must be a whole number."),
+        ("/inventory/waste", {"quantity": "lots"}, "Quantity: Enter a quantity like 2.5"),
+        ("/inventory/waste", {"reason": "r" * 201}, "Reason is 201 characters; the limit is 200."),
+        ("/inventory/transfer", {"to_location_id": "0"}, "To must be at least 1."),
+        ("/inventory/transfer", {"quantity": ""}, "Quantity is required."),
+        ("/inventory/transfer", {"note": "n" * 201}, "Note is 201 characters; the limit is 200."),
+        ("/inventory/par", {"par": "-1"}, "Par level: A quantity cannot be negative."),
+        ("/inventory/par", {"location_id": ""}, "Location is required."),
+        ("/inventory/recipes", {"owner": ""}, "Dish or modifier is required."),
+        ("/inventory/recipes", {"owner": "item:x"}, "Choose a dish or a modifier."),
+        ("/inventory/recipes", {"stock_item_id": "eggs"}, "Stock item must be a whole number."),
+        ("/inventory/recipes", {"quantity": "2.0001"}, "at most three decimals"),
+        ("/inventory/locations", {"name": ""}, "Name is required."),
+        ("/inventory/items", {"name": ""}, "Name is required."),
+        ("/inventory/items", {"unit": "bunch"}, "Unit must be one of: g, ml, piece."),
+        ("/inventory/locations", {"name": "x" * 61}, "Name is 61 characters; the limit is 60."),
+    ],
+)
+async def test_a_missing_or_malformed_field_is_refused_by_its_label_and_changes_nothing(
+    manager: Any, stockroom: Stockroom, path: str, fields: dict[str, Any], message: str
+) -> None:
+    tiramisu = stockroom.dishes["DS-TIR"]
+    valid: dict[str, dict[str, Any]] = {
+        "/inventory/waste": {
+            "idempotency_key": "refused-waste",
+            "stock_item_id": stockroom.items["Eggs"],
+            "location_id": stockroom.places["Kitchen"],
+            "quantity": "6",
+            "reason": "cracked",
+        },
+        "/inventory/transfer": {
+            "idempotency_key": "refused-transfer",
+            "stock_item_id": stockroom.items["Gin"],
+            "from_location_id": stockroom.places["Bar"],
+            "to_location_id": stockroom.places["Kitchen"],
+            "quantity": "1",
+        },
+        "/inventory/par": {"stock_item_id": stockroom.items["Gin"], "location_id": stockroom.places["Bar"], "par": "1"},
+        "/inventory/recipes": {"owner": f"item:{tiramisu}", "stock_item_id": stockroom.items["Eggs"], "quantity": "2"},
+        "/inventory/locations": {"name": "Cellar"},
+        "/inventory/items": {"name": "Mint", "unit": "g"},
+    }
+    before = await _stockroom_state(stockroom)
+    response = await manager.post(path, {**valid[path], **fields})
+    assert response.status_code == 422, response.text
+    assert message in response.text
+    assert await _stockroom_state(stockroom) == before
