@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from msgspec import Meta
 from sqlmodel import col, select
 
-from app.lib import audit, web
+from app.lib import audit, forms, web
 from app.lib.errors import InvalidInput, PermissionDenied
+from app.lib.manage import FORM
 from app.lib.settings import Settings
-from app.staff import services, sessions
+from app.staff import devices, lockouts, logins, pins, services, sessions
 from app.staff.auth import DEVICE_COOKIE, SESSION_COOKIE, ApiClient, Viewer
 from app.staff.models import Device, Staff
 from app.staff.permissions import Perm, Role
@@ -32,8 +34,35 @@ def home_for(user: Viewer | ApiClient | None, role: str = "venue") -> str:
     return "/floor"
 
 
-def _policy(settings: Settings) -> services.PinPolicy:
-    return services.PinPolicy.from_settings(settings)
+class LoginForm(forms.Form):
+    """A PIN typed at the PIN pad. Whether it is right, and what a wrong one costs, is the login's to say."""
+
+    pin: str = ""
+    next: str = ""
+
+
+class EnrolForm(LoginForm):
+    """A manager's PIN and the name this browser is to be enrolled under (the enrolment checks the name)."""
+
+    name: str = ""
+
+
+class StaffForm(forms.Form):
+    """A person to hire: their name, role and PIN."""
+
+    name: Annotated[str, Meta(title="Name"), forms.Text(max_length=80)]
+    role: Annotated[Role, Meta(title="Role")]
+    pin: Annotated[str, Meta(title="PIN")]
+
+    def check(self) -> None:
+        try:
+            self.pin = pins.validate_pin(self.pin)
+        except InvalidInput as refused:
+            raise ValueError(refused.message) from None
+
+
+def _policy(settings: Settings) -> pins.PinPolicy:
+    return pins.PinPolicy.from_settings(settings)
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -46,7 +75,7 @@ def _safe_next(target: str | None) -> str | None:
 async def login_page(request: Request[Any, Any, Any], db: web.Db, next: FromQuery[str | None] = None) -> Template:
     """The PIN pad a shared device shows when nobody is logged in; a stranger's browser asks to be enrolled first."""
     async with db.read() as session:
-        device = await services.device_by_token(session, request.cookies.get(DEVICE_COOKIE))
+        device = await devices.device_by_token(session, request.cookies.get(DEVICE_COOKIE))
     return _login_template(device, next=_safe_next(next))
 
 
@@ -64,7 +93,7 @@ def _login_template(
     enrolled = device is not None and device.enrolled
     notice = None
     if not enrolled:
-        notice = services.REVOKED if device is not None else services.NOT_ENROLLED
+        notice = logins.REVOKED if device is not None else logins.NOT_ENROLLED
     return Template(
         template_name="staff/login.html",
         context={
@@ -98,18 +127,16 @@ def _refused_status(retry_after_s: int, locked: bool) -> tuple[int, dict[str, st
     return status, {"Retry-After": str(retry_after_s)} if retry_after_s else {}
 
 
-@post("/login", public=True, exclude_from_auth=True, include_in_schema=False)
-async def login(request: Request[Any, Any, Any], db: web.Db) -> Response[Any]:
+@post("/login", public=True, exclude_from_auth=True, include_in_schema=False, before_request=forms.drop_blanks)
+async def login(request: Request[Any, Any, Any], db: web.Db, data: Annotated[LoginForm, FORM]) -> Response[Any]:
     """Check a PIN on an enrolled device; on success a fresh session id replaces whatever the device had."""
     settings: Settings = request.app.state.settings
-    fields = await web.form_data(request)
-    pin = str(fields.get("pin", ""))
-    next_url = _safe_next(str(fields.get("next") or ""))
+    next_url = _safe_next(data.next)
     async with db.write() as session:
-        device = await services.device_by_token(session, request.cookies.get(DEVICE_COOKIE))
+        device = await devices.device_by_token(session, request.cookies.get(DEVICE_COOKIE))
         await sessions.end_session(session, request.cookies.get(SESSION_COOKIE))
-        outcome = await services.login_with_pin(
-            session, device=device, pin=pin, policy=_policy(settings), address=web.client_address(request)
+        outcome = await logins.login_with_pin(
+            session, device=device, pin=data.pin, policy=_policy(settings), address=web.client_address(request)
         )
     if not outcome.ok:
         if outcome.not_enrolled:
@@ -138,31 +165,30 @@ async def login(request: Request[Any, Any, Any], db: web.Db) -> Response[Any]:
     return Redirect(path=target, status_code=303, cookies=[cookie])
 
 
-@post("/login/enrol", public=True, exclude_from_auth=True, include_in_schema=False)
-async def enrol(request: Request[Any, Any, Any], db: web.Db) -> Response[Any]:
+@post("/login/enrol", public=True, exclude_from_auth=True, include_in_schema=False, before_request=forms.drop_blanks)
+async def enrol(request: Request[Any, Any, Any], db: web.Db, data: Annotated[EnrolForm, FORM]) -> Response[Any]:
     """A manager's PIN enrols this browser as a named device; then the PIN pad takes staff PINs."""
     settings: Settings = request.app.state.settings
-    fields = await web.form_data(request)
-    next_url = _safe_next(str(fields.get("next") or ""))
-    name = str(fields.get("name") or "")
+    next_url = _safe_next(data.next)
+    name = data.name
     token = request.cookies.get(DEVICE_COOKIE)
     try:
         async with db.write() as session:
-            outcome = await services.enrol_device(
+            outcome = await devices.enrol_device(
                 session,
                 token=token,
                 name=name,
-                pin=str(fields.get("pin", "")),
+                pin=data.pin,
                 policy=_policy(settings),
                 address=web.client_address(request),
             )
     except InvalidInput as refused:
         async with db.read() as session:
-            device = await services.device_by_token(session, token)
+            device = await devices.device_by_token(session, token)
         return _login_template(device, next=next_url, message=refused.message, status_code=422, name=name[:80])
     if not outcome.ok or outcome.device is None:
         async with db.read() as session:
-            device = await services.device_by_token(session, token)
+            device = await devices.device_by_token(session, token)
         status, headers = _refused_status(outcome.retry_after_s, outcome.locked)
         return _login_template(
             device, next=next_url, message=outcome.message, status_code=status, headers=headers, name=name[:80]
@@ -189,19 +215,12 @@ async def staff_page(request: Request[Any, Any, Any], db: web.Db) -> Template:
     return web.page(request, "staff/staff.html", fragment="staff/_staff_list.html", people=people, roles=list(Role))
 
 
-@post("/manage/staff", permission=Perm.STAFF_MANAGE, include_in_schema=False)
-async def staff_add(request: Request[Any, Any, Any], db: web.Db) -> Template:
+@post("/manage/staff", permission=Perm.STAFF_MANAGE, include_in_schema=False, before_request=forms.drop_blanks)
+async def staff_add(request: Request[Any, Any, Any], db: web.Db, data: Annotated[StaffForm, FORM]) -> Template:
     """Add a person with a role and a PIN."""
-    fields = await web.form_data(request)
     viewer: Viewer = request.user
     async with db.write() as session:
-        await services.add_staff(
-            session,
-            name=web.field_text(fields, "name", label="Name", max_length=80),
-            role=str(fields.get("role", "")),
-            pin=str(fields.get("pin", "")),
-            actor_id=viewer.staff.id,
-        )
+        await services.add_staff(session, name=data.name, role=data.role, pin=data.pin, actor_id=viewer.staff.id)
     async with db.read() as session:
         people = (await session.exec(select(Staff).order_by(col(Staff.archived_at).is_not(None), Staff.name))).all()
     return Template(
@@ -221,7 +240,7 @@ async def staff_archive(request: Request[Any, Any, Any], db: web.Db, staff_id: F
 
 
 async def _devices_context(session: Any, viewer: Viewer) -> dict[str, Any]:
-    devices = (
+    enrolled = (
         await session.exec(
             select(Device)
             .where(col(Device.enrolled_at).is_not(None))
@@ -229,8 +248,8 @@ async def _devices_context(session: Any, viewer: Viewer) -> dict[str, Any]:
         )
     ).all()
     names = {s.id: s.name for s in (await session.exec(select(Staff))).all()}
-    lockouts = await services.active_lockouts(session)
-    return {"devices": devices, "names": names, "lockouts": lockouts, "this_device_id": viewer.device_id}
+    running = await lockouts.active_lockouts(session)
+    return {"devices": enrolled, "names": names, "lockouts": running, "this_device_id": viewer.device_id}
 
 
 @get("/manage/devices", permission=Perm.DEVICES_MANAGE, include_in_schema=False)
@@ -247,7 +266,7 @@ async def device_unlock(request: Request[Any, Any, Any], db: web.Db, device_id: 
     """Let a locked device take PINs again."""
     viewer: Viewer = request.user
     async with db.write() as session:
-        await services.unlock_device(session, device_id, manager=viewer.staff)
+        await devices.unlock_device(session, device_id, manager=viewer.staff)
         context = await _devices_context(session, viewer)
     return Template(template_name="staff/_devices.html", context={**context, "flash": "Unlocked."})
 
@@ -257,7 +276,7 @@ async def device_revoke(request: Request[Any, Any, Any], db: web.Db, device_id: 
     """Take a device out of service: its sessions end, and its PINs stop working until it is enrolled again."""
     viewer: Viewer = request.user
     async with db.write() as session:
-        device = await services.revoke_device(session, device_id, manager=viewer.staff)
+        device = await devices.revoke_device(session, device_id, manager=viewer.staff)
         context = await _devices_context(session, viewer)
     if viewer.device_id == device_id:
         return web.hx_redirect(request, "/login")
@@ -269,7 +288,7 @@ async def lockout_lift(request: Request[Any, Any, Any], db: web.Db, lockout_id: 
     """Let PINs in again from a locked-out address, or end a venue-wide pause."""
     viewer: Viewer = request.user
     async with db.write() as session:
-        await services.lift_lockout(session, lockout_id, manager=viewer.staff)
+        await lockouts.lift_lockout(session, lockout_id, manager=viewer.staff)
         context = await _devices_context(session, viewer)
     return Template(template_name="staff/_devices.html", context={**context, "flash": "Lifted."})
 
