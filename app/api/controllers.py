@@ -22,7 +22,7 @@ from app.checks.queries import check_money, load_check
 from app.lib import web
 from app.lib.errors import InvalidInput, NotFound
 from app.lib.idempotency import StoredResponse, fingerprint, run_once
-from app.menu import services as menu_services
+from app.menu import items as menu_items
 from app.menu.models import MenuItem
 from app.orders import firing, seating
 from app.orders import lines as order_lines
@@ -131,7 +131,7 @@ async def list_menu_items(db: web.Db) -> list[schemas.MenuItemOut]:
 @post(f"{PREFIX}/menu/items", status_code=201, **WRITE)
 async def create_menu_item(db: web.Db, data: JSONBody[schemas.MenuItemIn]) -> schemas.MenuItemOut:
     """Add a menu item (an ERP pushing master data); the SKU must be new."""
-    fields = menu_services.ItemFields(
+    fields = menu_items.ItemFields(
         sku=_clean(data.sku, "sku"),
         name=_clean(data.name, "name"),
         price_cents=data.price_cents,
@@ -139,7 +139,7 @@ async def create_menu_item(db: web.Db, data: JSONBody[schemas.MenuItemIn]) -> sc
         description=_clean(data.description, "description"),
     )
     async with db.write() as session:
-        item = await menu_services.create_item(session, fields, actor_id=None)
+        item = await menu_items.create_item(session, fields, actor_id=None)
         return await queries.menu_item_out(session, item)
 
 
@@ -150,8 +150,8 @@ async def update_menu_item(db: web.Db, item_id: IdPath, data: JSONBody[schemas.M
         item = await session.get(MenuItem, item_id)
         if item is None:
             raise NotFound(f"There is no menu item {item_id}.")
-        current = await menu_services.item_fields(session, item_id)
-        fields = menu_services.ItemFields(
+        current = await menu_items.item_fields(session, item_id)
+        fields = menu_items.ItemFields(
             sku=current.sku,
             name=_clean(data.name, "name") if data.name is not None else current.name,
             price_cents=data.price_cents if data.price_cents is not None else current.price_cents,
@@ -163,11 +163,11 @@ async def update_menu_item(db: web.Db, item_id: IdPath, data: JSONBody[schemas.M
             group_ids=current.group_ids,
             sort_order=current.sort_order,
         )
-        item = await menu_services.update_item(session, item_id, fields, actor_id=None)
+        item = await menu_items.update_item(session, item_id, fields, actor_id=None)
         if data.archived is True and item.archived_at is None:
-            item = await menu_services.archive_item(session, item_id, actor_id=None)
+            item = await menu_items.archive_item(session, item_id, actor_id=None)
         elif data.archived is False and item.archived_at is not None:
-            item = await menu_services.restore_item(session, item_id, actor_id=None)
+            item = await menu_items.restore_item(session, item_id, actor_id=None)
         return await queries.menu_item_out(session, item)
 
 

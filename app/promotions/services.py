@@ -23,8 +23,8 @@ from app.lib.errors import Conflict, InvalidInput, NotFound
 from app.lib.inputs import clean_text
 from app.lib.settings import Settings
 from app.lib.sql import is_postgres
+from app.menu.inputs import parse_percent, parse_price
 from app.menu.models import Course, MenuCategory, MenuItem
-from app.menu.services import parse_percent, parse_price
 from app.promotions import calculations as calc
 from app.promotions.models import LinePromotion, Promotion, PromotionItem
 from app.staff.models import Staff
