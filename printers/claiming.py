@@ -13,7 +13,7 @@ import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_
+from sqlalchemy import case, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -45,23 +45,29 @@ class Claiming:
     _stopping: bool
     _winding_down: bool
     _waiting_on_busy: bool
+    _looked: bool
+    _next_due: datetime | None
+    _oldest_claim: datetime | None = None
 
     # Claiming -----------------------------------------------------------------------------------
 
     async def _anything_to_do(self, now: datetime, expired: datetime) -> bool:
-        # A read first: an idle worker never takes the write lock (SQLite has one writer at a time).
-        async with self.db.read() as session:
-            found = await session.exec(
-                select(PrintJob.id)
-                .where(
-                    or_(
-                        (col(PrintJob.state) == PrintJobState.PENDING) & (col(PrintJob.available_at) <= now),
-                        (col(PrintJob.state) == PrintJobState.PRINTING) & (col(PrintJob.claimed_at) < expired),
-                    )
-                )
-                .limit(1)
-            )
-            return found.first() is not None
+        await self._look()
+        return (self._next_due is not None and self._next_due <= now) or (
+            self._oldest_claim is not None and self._oldest_claim < expired
+        )
+
+    async def _look(self) -> None:
+        """When the next job is due and when the oldest claim was taken, in one read.
+
+        A read first: an idle worker never takes the write lock (SQLite has one writer at a time).
+        """
+        next_due = select(func.min(PrintJob.available_at)).where(PrintJob.state == PrintJobState.PENDING)
+        oldest_claim = select(func.min(PrintJob.claimed_at)).where(PrintJob.state == PrintJobState.PRINTING)
+        async with self.db.lookup() as session:
+            row = (await session.exec(select(next_due.scalar_subquery(), oldest_claim.scalar_subquery()))).one()
+        self._next_due, self._oldest_claim = row
+        self._looked = True
 
     async def claim(self, *, look_first: bool = True) -> list[Claimed]:
         """Take the oldest due job of each printer that has nothing printing, up to `parallel` printers.
@@ -74,31 +80,13 @@ class Claiming:
         expired = now - self.lease
         if look_first and not await self._anything_to_do(now, expired):
             return []
+        self._looked = False
         async with self.db.write(priority=True) as session:
-            await self._recover_abandoned(session, expired)
-            busy_rows = await session.exec(
-                select(PrintJob.target_printer_id).where(
-                    PrintJob.state == PrintJobState.PRINTING, col(PrintJob.claimed_at) >= expired
-                )
-            )
-            busy = set(busy_rows.all())
-            query = (
-                select(PrintJob)
-                .where(PrintJob.state == PrintJobState.PENDING, col(PrintJob.available_at) <= now)
-                .order_by(col(PrintJob.id))
-                .limit(DUE_AT_ONCE)
-            )
-            if not self.db.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
+            due, busy, every_due = await self._due_and_busy(session, now, expired)
+            if not due:
+                return []
+            printers, down = await self._printers(session)
             claimed: list[Claimed] = []
-            printers: dict[int, Printer | None] = {}
-            due = list((await session.exec(query)).all())
-            wanted = {job.printer_id for job in due} | {job.target_printer_id for job in due}
-            if len(wanted) > 1:
-                # every printer these jobs name, in one statement rather than one each
-                found = (await session.exec(select(Printer).where(col(Printer.id).in_(wanted)))).all()
-                printers.update({printer.id or 0: printer for printer in found})
-            down = await self._known_down(session, {job.printer_id for job in due if not job.on_backup})
             for job in due:
                 if not job.on_backup and job.printer_id in down:
                     await self._route_around(session, job, printers, down)
@@ -110,10 +98,7 @@ class Claiming:
                     busy.add(printer_id)
                     continue
                 busy.add(printer_id)
-                for printer_id in (job.printer_id, job.target_printer_id):
-                    if printer_id not in printers:
-                        printers[printer_id] = await session.get(Printer, printer_id)
-                primary, target = printers[job.printer_id], printers[job.target_printer_id]
+                primary, target = printers.get(job.printer_id), printers.get(job.target_printer_id)
                 if primary is None or target is None:
                     continue
                 job.state = PrintJobState.PRINTING
@@ -124,33 +109,87 @@ class Claiming:
                 claimed.append(
                     Claimed(job.id or 0, target.uri, job_bytes(job, primary=primary, target=target), printer_id)
                 )
-            if len(due) >= DUE_AT_ONCE:
+            if not every_due:
                 return claimed
             # a printer with no other job due now needs no look for one when its send is recorded
             waiting = {job.target_printer_id for job in due if job.state is PrintJobState.PENDING}
             return [replace(job, more=job.printer_id in waiting) for job in claimed]
 
-    async def _known_down(self, session: AsyncSession, printer_ids: set[int]) -> set[int]:
-        """The printers last found down, asked only when a due job's own printer is among `printer_ids`.
+    async def _due_and_busy(
+        self, session: AsyncSession, now: datetime, expired: datetime
+    ) -> tuple[list[PrintJob], set[int], bool]:
+        """The jobs due now, oldest first; the printers with a job in flight; whether every due job was read.
 
-        Every printer down is read, not only these: whether a job may go to its backup depends on the backup too.
+        Jobs whose claim outlived its lease are taken back first (their holder stopped mid-send).
         """
-        if not printer_ids:
-            return set()
+        if not self.db.is_sqlite:
+            await self._recover_abandoned(session, expired)
+            busy_rows = await session.exec(
+                select(PrintJob.target_printer_id).where(
+                    PrintJob.state == PrintJobState.PRINTING, col(PrintJob.claimed_at) >= expired
+                )
+            )
+            query = (
+                select(PrintJob)
+                .where(PrintJob.state == PrintJobState.PENDING, col(PrintJob.available_at) <= now)
+                .order_by(col(PrintJob.id))
+                .limit(DUE_AT_ONCE)
+                .with_for_update(skip_locked=True)
+            )
+            due = list((await session.exec(query)).all())
+            return due, set(busy_rows.all()), len(due) < DUE_AT_ONCE
+        # SQLite has one writer, this transaction: nothing changes under it, and one read finds all three. The jobs
+        # in flight come first (a printer has at most one, or two when one was abandoned) so the limit never hides one.
+        in_flight_first = case((col(PrintJob.state) == PrintJobState.PRINTING, 0), else_=1)
+        query = (
+            select(PrintJob)
+            .where(
+                or_(
+                    col(PrintJob.state) == PrintJobState.PRINTING,
+                    (col(PrintJob.state) == PrintJobState.PENDING) & (col(PrintJob.available_at) <= now),
+                )
+            )
+            .order_by(in_flight_first, col(PrintJob.id))
+            .limit(DUE_AT_ONCE)
+        )
+        jobs = list((await session.exec(query)).all())
+        busy: set[int] = set()
+        for job in jobs:
+            if job.state is not PrintJobState.PRINTING:
+                continue
+            if job.claimed_at is not None and job.claimed_at >= expired:
+                busy.add(job.target_printer_id)
+                continue
+            log.warning("print job %s was abandoned by %s mid-send", job.id, job.claimed_by)
+            await outcomes.ambiguous(session, job, f"the print worker {job.claimed_by} stopped while sending it")
+        # taken back just now, after `now`: like the jobs on PostgreSQL, they are due at the next claim
+        due = [job for job in jobs if job.state is PrintJobState.PENDING and job.available_at <= now]
+        return due, busy, len(jobs) < DUE_AT_ONCE
+
+    async def _printers(self, session: AsyncSession) -> tuple[dict[int, Printer], set[int]]:
+        """Every printer, and those last found down, in one read: a due job may name any of them, or its backup.
+
+        Every printer down is read, not only those of due jobs: whether a job may go to its backup depends on the
+        backup too.
+        """
         rows = await session.exec(
-            select(PrinterHealthRecord.printer_id, PrinterHealthRecord.health).where(
-                col(PrinterHealthRecord.health).in_([health for health in PrinterHealth if health.is_down])
+            select(Printer, PrinterHealthRecord.health).outerjoin(
+                PrinterHealthRecord, col(PrinterHealthRecord.printer_id) == col(Printer.id)
             )
         )
-        return {printer_id for printer_id, _health in rows.all()}
+        printers: dict[int, Printer] = {}
+        down: set[int] = set()
+        for printer, health in rows.all():
+            printers[printer.id or 0] = printer
+            if health is not None and PrinterHealth(health).is_down:
+                down.add(printer.id or 0)
+        return printers, down
 
     async def _route_around(
-        self, session: AsyncSession, job: PrintJob, printers: dict[int, Printer | None], down: set[int]
+        self, session: AsyncSession, job: PrintJob, printers: dict[int, Printer], down: set[int]
     ) -> None:
         """Send a job of a printer known to be down straight to its backup, skipping the retries that would fail."""
-        if job.printer_id not in printers:
-            printers[job.printer_id] = await session.get(Printer, job.printer_id)
-        backup = await outcomes.backup_for(session, printers[job.printer_id])
+        backup = await outcomes.backup_for(session, printers.get(job.printer_id))
         if backup is None or backup.id in down:
             # nothing better to try: the printer itself may be back before its probe says so
             return

@@ -30,13 +30,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
 
 from app.kitchen import printing
-from app.kitchen.models import Printer, PrinterHealthRecord, PrintJob, PrintJobState
+from app.kitchen.models import Printer, PrinterHealthRecord
 from app.lib.clock import utcnow
 from app.lib.db import Database, unreachable
 from app.lib.outbox import worker_name
@@ -80,6 +80,10 @@ class PrintWorker(Claiming):
         self._stopping = False
         self._winding_down = False
         self._waiting_on_busy = False
+        # what the last look found, while nothing has been claimed or released since: the loop's wait reuses it
+        self._looked = False
+        self._next_due: datetime | None = None
+        self._oldest_claim: datetime | None = None
 
     def wake(self) -> None:
         """Look for jobs now (called after a commit that enqueued one)."""
@@ -126,18 +130,13 @@ class PrintWorker(Claiming):
             self._wake.clear()
 
     async def _idle_seconds(self) -> float:
-        async with self.db.read() as session:
-            due = (
-                await session.exec(
-                    select(PrintJob.available_at)
-                    .where(PrintJob.state == PrintJobState.PENDING)
-                    .order_by(col(PrintJob.available_at))
-                    .limit(1)
-                )
-            ).first()
-        if due is None:
+        """How long to wait for a wake-up before looking again: until the next job is due, at most a poll."""
+        if not self._looked:
+            await self._look()
+        self._looked = False
+        if self._next_due is None:
             return self.poll_seconds
-        return max(0.01, min(self.poll_seconds, (due - utcnow()).total_seconds()))
+        return max(0.01, min(self.poll_seconds, (self._next_due - utcnow()).total_seconds()))
 
     async def drain(self, *, woken: bool = False) -> int:
         """Send every job that is due now; returns how many sends were made.
@@ -183,7 +182,8 @@ class PrintWorker(Claiming):
 
     async def probe_down_printers(self) -> None:
         """Ask printers that were down how they are now, so the badge clears when they are back."""
-        async with self.db.read() as session:
+        self._looked = False
+        async with self.db.lookup() as session:
             rows = (
                 await session.exec(
                     select(Printer, PrinterHealthRecord)
