@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Final
 
+import msgspec
 import qrcode
 import qrcode.image.svg
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from markupsafe import Markup
+from msgspec import Meta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,10 +25,11 @@ from app.checks.queries import load_check
 from app.giftcards import calculations as calc
 from app.giftcards import queries, services
 from app.giftcards.models import MovementKind
-from app.lib import web
+from app.lib import forms, web
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput, NotFound
 from app.lib.idempotency import StoredResponse, check_key, fingerprint, run_once
+from app.lib.manage import FORM
 from app.lib.money import Money
 from app.lib.settings import Settings
 from app.staff.auth import Viewer
@@ -89,71 +92,92 @@ async def sell_page(request: Req, db: web.Db, check_id: FromPath[int]) -> Templa
     return await _sell_page(request, db, check_id)
 
 
-def _amount(fields: Mapping[str, Any], settings: Settings) -> int:
-    preset = str(fields.get("preset") or "").strip()
-    if preset:
-        try:
-            cents = int(preset)
-        except ValueError:
-            raise InvalidInput("Choose one of the amounts shown.") from None
-        if cents not in settings.gift_card_amounts:
-            raise InvalidInput("Choose one of the amounts shown.")
-        return cents
-    raw = str(fields.get("amount") or "").strip()
-    if not raw:
-        raise InvalidInput("Tap an amount or type one for the card. Nothing was sold.")
-    return guards.parse_cents(raw, label="The card's amount", currency=settings.currency)
+class CardCommand(forms.Form, kw_only=True):
+    """A command on a check's gift cards: the request's idempotency key and the check version the page showed."""
+
+    idempotency_key: str = ""
+    version: Annotated[int, Meta(title="The check version", ge=1)] | None = None
+
+    def public(self) -> dict[str, Any]:
+        """What the request asks for, to tell a repeat from another request: the version is left out, so a
+        double tap after the first one changed the check still answers as the first."""
+        return {k: v for k, v in msgspec.structs.asdict(self).items() if k != "version"}
 
 
-@post("/checks/{check_id:int}/gift-cards", permission=Perm.ORDERS_ENTER, **PAGE)
-async def sell(request: Req, db: web.Db, check_id: FromPath[int]) -> Template:
+class SellForm(CardCommand, kw_only=True):
+    """A card to sell: one of the preset amounts (in cents), or an amount typed in the venue's currency."""
+
+    preset: str = ""
+    amount: str = ""
+
+    def amount_cents(self, settings: Settings) -> int:
+        preset = self.preset.strip()
+        if preset:
+            try:
+                cents = int(preset)
+            except ValueError:
+                raise InvalidInput("Choose one of the amounts shown.") from None
+            if cents not in settings.gift_card_amounts:
+                raise InvalidInput("Choose one of the amounts shown.")
+            return cents
+        raw = self.amount.strip()
+        if not raw:
+            raise InvalidInput("Tap an amount or type one for the card. Nothing was sold.")
+        return guards.parse_cents(raw, label="The card's amount", currency=settings.currency)
+
+
+async def _once(request: Req, db: web.Db, data: CardCommand, work: Callable[[AsyncSession], Awaitable[str]]) -> str:
+    """Run `work` once per idempotency key; its flash (a repeat gets the first one)."""
+    key = check_key(data.idempotency_key)
+
+    async def stored(session: AsyncSession) -> StoredResponse:
+        return StoredResponse(200, await work(session), {})
+
+    done = await run_once(
+        db,
+        key=key,
+        scope=f"giftcards:{_viewer(request).staff.id}",
+        print_=fingerprint(request.method, request.url.path, data.public()),
+        work=stored,
+    )
+    return done.body
+
+
+@post("/checks/{check_id:int}/gift-cards", permission=Perm.ORDERS_ENTER, before_request=forms.drop_blanks, **PAGE)
+async def sell(request: Req, db: web.Db, check_id: FromPath[int], data: Annotated[SellForm, FORM]) -> Template:
     """Put a new gift card on the check; a double tap (the same key) sells one card."""
-    fields = await web.form_data(request)
     settings = _settings(request)
-    amount = _amount(fields, settings)
-    version = web.field_int(fields, "version", label="The check version", minimum=1) if fields.get("version") else None
-    key = check_key(str(fields.get("idempotency_key") or ""))
+    amount = data.amount_cents(settings)
 
-    async def work(session: AsyncSession) -> StoredResponse:
+    async def work(session: AsyncSession) -> str:
         card = await services.sell(
-            session, check_id=check_id, amount_cents=amount, actor=_viewer(request).staff, expected_version=version
+            session, check_id=check_id, amount_cents=amount, actor=_viewer(request).staff, expected_version=data.version
         )
         money = Money(card.initial_cents, settings.currency).format()
-        return StoredResponse(200, f"Gift card {calc.masked(card.number)} for {money} is on the check.", {})
+        return f"Gift card {calc.masked(card.number)} for {money} is on the check."
 
-    public = {k: v for k, v in fields.items() if k != "version"}
-    done = await run_once(
-        db,
-        key=key,
-        scope=f"giftcards:{_viewer(request).staff.id}",
-        print_=fingerprint(request.method, request.url.path, public),
-        work=work,
-    )
-    return await _sell_page(request, db, check_id, flash=done.body + " It can be spent once the check is paid.")
+    flash = await _once(request, db, data, work)
+    return await _sell_page(request, db, check_id, flash=flash + " It can be spent once the check is paid.")
 
 
-@post("/checks/{check_id:int}/gift-cards/{card_id:int}/cancel", permission=Perm.ORDERS_ENTER, **PAGE)
-async def cancel(request: Req, db: web.Db, check_id: FromPath[int], card_id: FromPath[int]) -> Template:
+@post(
+    "/checks/{check_id:int}/gift-cards/{card_id:int}/cancel",
+    permission=Perm.ORDERS_ENTER,
+    before_request=forms.drop_blanks,
+    **PAGE,
+)
+async def cancel(
+    request: Req, db: web.Db, check_id: FromPath[int], card_id: FromPath[int], data: Annotated[CardCommand, FORM]
+) -> Template:
     """Take a card not yet paid for off the check."""
-    fields = await web.form_data(request)
-    version = web.field_int(fields, "version", label="The check version", minimum=1) if fields.get("version") else None
-    key = check_key(str(fields.get("idempotency_key") or ""))
 
-    async def work(session: AsyncSession) -> StoredResponse:
+    async def work(session: AsyncSession) -> str:
         card = await services.cancel(
-            session, check_id=check_id, card_id=card_id, actor=_viewer(request).staff, expected_version=version
+            session, check_id=check_id, card_id=card_id, actor=_viewer(request).staff, expected_version=data.version
         )
-        return StoredResponse(200, f"Gift card {calc.masked(card.number)} was taken off the check.", {})
+        return f"Gift card {calc.masked(card.number)} was taken off the check."
 
-    public = {k: v for k, v in fields.items() if k != "version"}
-    done = await run_once(
-        db,
-        key=key,
-        scope=f"giftcards:{_viewer(request).staff.id}",
-        print_=fingerprint(request.method, request.url.path, public),
-        work=work,
-    )
-    return await _sell_page(request, db, check_id, flash=done.body)
+    return await _sell_page(request, db, check_id, flash=await _once(request, db, data, work))
 
 
 @get("/gift-cards", permission=Perm.PAYMENTS_TAKE, **PAGE)
