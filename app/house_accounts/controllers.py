@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
@@ -13,8 +12,9 @@ from litestar.response import Template
 
 from app.house_accounts import queries, services
 from app.house_accounts.models import ReceiptMethod
-from app.lib import web
+from app.lib import forms, web
 from app.lib.errors import InvalidInput
+from app.lib.manage import FORM
 from app.lib.money import Money
 from app.lib.settings import Settings
 from app.staff.auth import Viewer
@@ -22,6 +22,8 @@ from app.staff.permissions import Perm
 
 Req = Request[Any, Any, Any]
 MANAGE: Final[dict[str, Any]] = {"permission": Perm.ACCOUNTING_MANAGE, "include_in_schema": False}
+FORM_POST: Final[dict[str, Any]] = {**MANAGE, "before_request": forms.drop_blanks}
+"""A manager's POST whose form is typed: blank fields take their defaults before Litestar decodes it."""
 READ: Final[dict[str, Any]] = {"permission": (Perm.ACCOUNTING_MANAGE, Perm.REPORTS_VIEW), "include_in_schema": False}
 
 
@@ -35,8 +37,8 @@ def _actor(request: Req) -> int:
     return viewer.staff.id or 0
 
 
-def _cents(fields: Mapping[str, Any], name: str, label: str, currency: str, *, zero: bool) -> int:
-    raw = str(fields.get(name) or "").strip()
+def _cents(raw: str, label: str, currency: str, *, zero: bool) -> int:
+    raw = raw.strip()
     if not raw:
         raise InvalidInput(f"Enter {label.lower()}, like 500.00.")
     try:
@@ -48,17 +50,46 @@ def _cents(fields: Mapping[str, Any], name: str, label: str, currency: str, *, z
     return cents
 
 
-def _fields(fields: Mapping[str, Any], currency: str) -> services.AccountFields:
-    return services.AccountFields(
-        name=str(fields.get("name") or ""),
-        credit_limit_cents=_cents(fields, "credit_limit", "The credit limit", currency, zero=True),
-        contact_name=str(fields.get("contact_name") or ""),
-        email=str(fields.get("email") or ""),
-        phone=str(fields.get("phone") or ""),
-        billing_address=str(fields.get("billing_address") or ""),
-        vat_number=str(fields.get("vat_number") or ""),
-        note=str(fields.get("note") or ""),
-    )
+class AccountForm(forms.Form, kw_only=True):
+    """An account's details as a manager types them; the house account services trim and check each one."""
+
+    name: str = ""
+    credit_limit: str = ""
+    contact_name: str = ""
+    email: str = ""
+    phone: str = ""
+    billing_address: str = ""
+    vat_number: str = ""
+    note: str = ""
+
+    def fields(self, currency: str) -> services.AccountFields:
+        return services.AccountFields(
+            name=self.name,
+            credit_limit_cents=_cents(self.credit_limit, "The credit limit", currency, zero=True),
+            contact_name=self.contact_name,
+            email=self.email,
+            phone=self.phone,
+            billing_address=self.billing_address,
+            vat_number=self.vat_number,
+            note=self.note,
+        )
+
+
+class CloseForm(forms.Form, kw_only=True):
+    """Closing an account to new charges, and why."""
+
+    reason: str = ""
+
+
+class PaymentForm(forms.Form, kw_only=True):
+    """A payment the customer made on their account: the amount in the venue's currency, how, and its reference."""
+
+    amount: str = ""
+    method: str = ""
+    reference: str = ""
+
+    def amount_cents(self, currency: str) -> int:
+        return _cents(self.amount, "The amount received", currency, zero=False)
 
 
 def _day(raw: str | None, label: str) -> dt.date | None:
@@ -91,11 +122,10 @@ async def list_page(request: Req, db: web.Db) -> Template:
     return await _list_page(request, db)
 
 
-@post("/manage/house-accounts", **MANAGE)
-async def open_account(request: Req, db: web.Db) -> Template:
+@post("/manage/house-accounts", **FORM_POST)
+async def open_account(request: Req, db: web.Db, data: Annotated[AccountForm, FORM]) -> Template:
     """Open a house account."""
-    fields = await web.form_data(request)
-    account_fields = _fields(fields, _settings(request).currency)
+    account_fields = data.fields(_settings(request).currency)
     async with db.write() as session:
         account = await services.open_account(session, account_fields, actor_id=_actor(request))
     return await _list_page(request, db, flash=f"House account {account.name} opened.")
@@ -141,24 +171,24 @@ async def statement_print(request: Req, db: web.Db, house_account_id: FromPath[i
     return await _account_page(request, db, house_account_id, start=start, end=end, printable=True)
 
 
-@post("/manage/house-accounts/{house_account_id:int}", **MANAGE)
-async def update_account(request: Req, db: web.Db, house_account_id: FromPath[int]) -> Template:
+@post("/manage/house-accounts/{house_account_id:int}", **FORM_POST)
+async def update_account(
+    request: Req, db: web.Db, house_account_id: FromPath[int], data: Annotated[AccountForm, FORM]
+) -> Template:
     """Change an account's details or credit limit."""
-    fields = await web.form_data(request)
-    account_fields = _fields(fields, _settings(request).currency)
+    account_fields = data.fields(_settings(request).currency)
     async with db.write() as session:
         account = await services.update_account(session, house_account_id, account_fields, actor_id=_actor(request))
     return await _account_page(request, db, house_account_id, flash=f"{account.name} saved.")
 
 
-@post("/manage/house-accounts/{house_account_id:int}/close", **MANAGE)
-async def close_account(request: Req, db: web.Db, house_account_id: FromPath[int]) -> Template:
+@post("/manage/house-accounts/{house_account_id:int}/close", **FORM_POST)
+async def close_account(
+    request: Req, db: web.Db, house_account_id: FromPath[int], data: Annotated[CloseForm, FORM]
+) -> Template:
     """Stop an account taking charges."""
-    fields = await web.form_data(request)
     async with db.write() as session:
-        account = await services.close_account(
-            session, house_account_id, actor_id=_actor(request), reason=str(fields.get("reason") or "")
-        )
+        account = await services.close_account(session, house_account_id, actor_id=_actor(request), reason=data.reason)
     return await _account_page(request, db, house_account_id, flash=f"{account.name} is closed to new charges.")
 
 
@@ -170,19 +200,20 @@ async def reopen_account(request: Req, db: web.Db, house_account_id: FromPath[in
     return await _account_page(request, db, house_account_id, flash=f"{account.name} takes charges again.")
 
 
-@post("/manage/house-accounts/{house_account_id:int}/payments", **MANAGE)
-async def receive_payment(request: Req, db: web.Db, house_account_id: FromPath[int]) -> Template | Response[Any]:
+@post("/manage/house-accounts/{house_account_id:int}/payments", **FORM_POST)
+async def receive_payment(
+    request: Req, db: web.Db, house_account_id: FromPath[int], data: Annotated[PaymentForm, FORM]
+) -> Template | Response[Any]:
     """Record a payment the customer made on their account."""
-    fields = await web.form_data(request)
     settings = _settings(request)
-    amount = _cents(fields, "amount", "The amount received", settings.currency, zero=False)
+    amount = data.amount_cents(settings.currency)
     async with db.write() as session:
         entry = await services.receive_payment(
             session,
             house_account_id,
             amount_cents=amount,
-            method=str(fields.get("method") or ""),
-            reference=str(fields.get("reference") or ""),
+            method=data.method,
+            reference=data.reference,
             actor_id=_actor(request),
         )
     received = Money(-entry.amount_cents, settings.currency).format()
