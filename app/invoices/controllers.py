@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
@@ -10,7 +10,8 @@ from litestar.response import Redirect, Template
 
 from app.checks.queries import check_money
 from app.invoices import pdf, queries, services
-from app.lib import web
+from app.lib import forms, web
+from app.lib.manage import FORM
 from app.staff.auth import Viewer
 from app.staff.permissions import Perm
 
@@ -39,17 +40,28 @@ async def invoice_form(request: Req, db: web.Db, check_id: FromPath[int]) -> Tem
     )
 
 
-@post("/checks/{check_id:int}/invoice", **ISSUE)
-async def issue(request: Req, db: web.Db, check_id: FromPath[int]) -> Response[Any]:
+class CustomerForm(forms.Form, kw_only=True):
+    """The invoice's customer as typed; the invoice services trim and check each field."""
+
+    company_name: str = ""
+    company_address: str = ""
+    vat_number: str = ""
+
+    def customer(self) -> services.Customer:
+        return services.Customer(
+            company_name=self.company_name, company_address=self.company_address, vat_number=self.vat_number
+        )
+
+
+@post("/checks/{check_id:int}/invoice", before_request=forms.drop_blanks, **ISSUE)
+async def issue(
+    request: Req, db: web.Db, check_id: FromPath[int], data: Annotated[CustomerForm, FORM]
+) -> Response[Any]:
     """Issue the check's invoice with the next number of the series, then show it."""
-    fields = await web.form_data(request)
-    customer = services.Customer(
-        company_name=str(fields.get("company_name") or ""),
-        company_address=str(fields.get("company_address") or ""),
-        vat_number=str(fields.get("vat_number") or ""),
-    )
     async with db.write() as session:
-        invoice = await services.issue_invoice(session, check_id=check_id, customer=customer, actor_id=_actor(request))
+        invoice = await services.issue_invoice(
+            session, check_id=check_id, customer=data.customer(), actor_id=_actor(request)
+        )
     return web.hx_redirect(request, f"/invoices/{invoice.id}")
 
 
