@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from app.lib import web
-from app.lib.errors import InvalidInput
+from app.lib import forms, web
+from app.lib.manage import FORM
 from app.lib.settings import Settings
+from app.menu.models import Course
 from app.promotions import calculations as calc
 from app.promotions import queries, services
 from app.promotions.services import SET_MENU_COURSES, PromotionInput
@@ -26,38 +26,60 @@ def _settings(request: Req) -> Settings:
     return settings
 
 
-def _values(fields: Mapping[str, Any], name: str) -> list[str]:
-    raw = fields.get(name)
-    values = raw if isinstance(raw, list) else [raw]
-    return [str(value).strip() for value in values if value is not None and str(value).strip()]
-
-
-def _ids(fields: Mapping[str, Any], name: str, *, label: str) -> tuple[int, ...]:
+def _ids(values: list[str], *, label: str) -> tuple[int, ...]:
     ids = []
-    for text in _values(fields, name):
+    for text in (value.strip() for value in values):
         if not text.isdigit() or len(text) > 12:
-            raise InvalidInput(f"{label}: unknown {label.lower()}; reload the page.")
+            raise ValueError(f"{label}: unknown {label.lower()}; reload the page.")
         ids.append(int(text))
     return tuple(ids)
 
 
-def _form(fields: Mapping[str, Any]) -> PromotionInput:
-    category = _ids(fields, "category_id", label="Category")
-    return PromotionInput(
-        name=str(fields.get("name") or ""),
-        kind=str(fields.get("kind") or ""),
-        percent=str(fields.get("percent") or ""),
-        price=str(fields.get("price") or ""),
-        deal_size=str(fields.get("deal_size") or ""),
-        category_id=category[0] if category else None,
-        item_ids=_ids(fields, "item_ids", label="Item"),
-        set_menu={course.value: _ids(fields, f"menu_{course.value}", label="Dish") for course in SET_MENU_COURSES},
-        weekdays=_ids(fields, "weekdays", label="Weekday"),
-        start=str(fields.get("start") or ""),
-        end=str(fields.get("end") or ""),
-        first_day=str(fields.get("first_day") or ""),
-        last_day=str(fields.get("last_day") or ""),
-    )
+class PromotionForm(forms.Form, kw_only=True):
+    """A promotion as a manager submits it; the choices of the menu are ids, the rest is checked by the service
+    (percent, price and times are read in the venue's currency and zone there)."""
+
+    name: str = ""
+    kind: str = ""
+    percent: str = ""
+    price: str = ""
+    deal_size: str = ""
+    category_id: list[str] = []
+    item_ids: list[str] = []
+    menu_starters: list[str] = []
+    menu_mains: list[str] = []
+    menu_dessert: list[str] = []
+    weekdays: list[str] = []
+    start: str = ""
+    end: str = ""
+    first_day: str = ""
+    last_day: str = ""
+
+    def check(self) -> None:
+        self.promotion()
+
+    def promotion(self) -> PromotionInput:
+        category = _ids(self.category_id, label="Category")
+        set_menu = {
+            Course.STARTERS.value: self.menu_starters,
+            Course.MAINS.value: self.menu_mains,
+            Course.DESSERT.value: self.menu_dessert,
+        }
+        return PromotionInput(
+            name=self.name,
+            kind=self.kind,
+            percent=self.percent,
+            price=self.price,
+            deal_size=self.deal_size,
+            category_id=category[0] if category else None,
+            item_ids=_ids(self.item_ids, label="Item"),
+            set_menu={course.value: _ids(set_menu[course.value], label="Dish") for course in SET_MENU_COURSES},
+            weekdays=_ids(self.weekdays, label="Weekday"),
+            start=self.start,
+            end=self.end,
+            first_day=self.first_day,
+            last_day=self.last_day,
+        )
 
 
 async def _page(request: Req, db: web.Db, *, archived: bool = False, flash: str | None = None) -> Template:
@@ -93,10 +115,10 @@ async def promotions_page(request: Req, db: web.Db, archived: FromQuery[bool] = 
     return await _page(request, db, archived=archived)
 
 
-@post("/manage/promotions", permission=Perm.MENU_MANAGE, include_in_schema=False)
-async def promotion_create(request: Req, db: web.Db) -> Template:
+@post("/manage/promotions", permission=Perm.MENU_MANAGE, include_in_schema=False, before_request=forms.drop_blanks)
+async def promotion_create(request: Req, db: web.Db, data: Annotated[PromotionForm, FORM]) -> Template:
     """Add a promotion."""
-    form = _form(await web.form_data(request))
+    form = data.promotion()
     async with db.write() as session:
         promotion = await services.create_promotion(
             session, form, actor=_actor(request), currency=_settings(request).currency
@@ -104,10 +126,17 @@ async def promotion_create(request: Req, db: web.Db) -> Template:
     return await _page(request, db, flash=f"Added {promotion.name}.")
 
 
-@post("/manage/promotions/{promotion_id:int}", permission=Perm.MENU_MANAGE, include_in_schema=False)
-async def promotion_update(request: Req, db: web.Db, promotion_id: FromPath[int]) -> Template:
+@post(
+    "/manage/promotions/{promotion_id:int}",
+    permission=Perm.MENU_MANAGE,
+    include_in_schema=False,
+    before_request=forms.drop_blanks,
+)
+async def promotion_update(
+    request: Req, db: web.Db, promotion_id: FromPath[int], data: Annotated[PromotionForm, FORM]
+) -> Template:
     """Save a promotion's form; lines already rung in keep their price."""
-    form = _form(await web.form_data(request))
+    form = data.promotion()
     async with db.write() as session:
         promotion = await services.update_promotion(
             session, promotion_id, form, actor=_actor(request), currency=_settings(request).currency
