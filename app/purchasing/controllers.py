@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import datetime as dt
 from fractions import Fraction
-from typing import Any, Final
+from typing import Annotated, Any, Final
 from zoneinfo import ZoneInfo
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
+from msgspec import Meta
 
 from app.inventory import calculations as stock_calc
 from app.inventory import form_fields
 from app.inventory import queries as inventory_queries
 from app.inventory.models import StockItem
-from app.lib import web
+from app.lib import forms, web
 from app.lib.errors import InvalidInput, NotFound
+from app.lib.manage import FORM
 from app.purchasing import calculations, credit_notes, pdf, queries, services
 from app.purchasing.models import CreditKind
 from app.staff.auth import Viewer
@@ -26,6 +29,8 @@ from app.staff.permissions import Perm
 
 Req = Request[Any, Any, Any]
 MANAGE: Final[dict[str, Any]] = {"permission": Perm.INVENTORY_MANAGE, "include_in_schema": False}
+FORM_POST: Final[dict[str, Any]] = {**MANAGE, "before_request": forms.drop_blanks}
+"""A purchasing POST whose form is typed: blank fields take their defaults before Litestar decodes it."""
 CREDIT_ROWS: Final = 3
 
 
@@ -42,11 +47,99 @@ def _today(request: Req) -> dt.date:
     return dt.datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
 
 
-def _id(raw: object, *, label: str) -> int:
-    text = str(raw or "").strip()
+def _id(raw: str, *, label: str) -> int:
+    text = raw.strip()
     if not text.isdigit():
         raise InvalidInput(f"Choose {label}.")
     return int(text)
+
+
+class StockForm(forms.Form, kw_only=True):
+    """A form that books stock: its idempotency key, so a double tap books once."""
+
+    idempotency_key: str = ""
+
+    def source_key(self, scope: str) -> str:
+        return form_fields.source_key(msgspec.structs.asdict(self), scope)
+
+
+class OrderForm(forms.Form, kw_only=True):
+    """An edited suggestion: the supplier, where it is delivered, whole packs per supplier item, a note, and
+    whether to send it now or keep it as a draft."""
+
+    supplier_id: str = ""
+    location_id: str = ""
+    supplier_item_id: list[str] = []
+    packs: list[str] = []
+    note: str = ""
+    action: str = "send"
+
+    def lines(self) -> list[services.OrderLine]:
+        lines: list[services.OrderLine] = []
+        for position, (item, packs) in enumerate(zip(self.supplier_item_id, self.packs, strict=False), start=1):
+            raw = packs.strip()
+            if not raw:
+                continue
+            if not raw.lstrip("-").isdigit():
+                raise InvalidInput(f"Line {position}: order whole packs, like 2.")
+            lines.append(services.OrderLine(_id(item, label="an item"), int(raw)))
+        return lines
+
+
+class CloseForm(forms.Form, kw_only=True):
+    """Closing an order: why nothing more is expected."""
+
+    reason: str = ""
+
+
+class ReceiveForm(StockForm, kw_only=True):
+    """A delivery against an order, a row per order line: the item delivered (another for a substitute), packs
+    received (decimals for part packs) and the invoice total; and the delivery note's reference."""
+
+    order_line_id: list[str] = []
+    stock_item_id: list[str] = []
+    packs: list[str] = []
+    invoice: list[str] = []
+    reference: str = ""
+
+
+class CreditForm(StockForm, kw_only=True):
+    """A supplier's credit note, a row per item going back: the item, quantity and credit; its kind and reference."""
+
+    stock_item_id: list[str] = []
+    quantity: list[str] = []
+    credit: list[str] = []
+    kind: str = ""
+    reference: str = ""
+
+
+class SupplierForm(forms.Form, kw_only=True):
+    """A new supplier; the purchasing services trim and check each field."""
+
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+class SupplierItemForm(forms.Form, kw_only=True):
+    """How a supplier sells an item: units per pack, unit size and its unit, pack price, lead time, their code."""
+
+    stock_item_id: str = ""
+    units: Annotated[int, Meta(title="Units per pack", ge=1)]
+    size: str = ""
+    size_unit: str = ""
+    price: str = ""
+    lead: Annotated[int, Meta(title="Lead time", ge=0)] = 1
+    code: str = ""
+
+
+class ParForm(forms.Form, kw_only=True):
+    """An item's par for one weekday at a location; a blank par clears it."""
+
+    stock_item_id: str = ""
+    location_id: str = ""
+    weekday: Annotated[int, Meta(title="Weekday", ge=0, le=6)]
+    par: str = ""
 
 
 def _page(request: Req, template: str, *, fragment: str | None = None, **context: Any) -> Template:
@@ -116,30 +209,20 @@ async def suggest_page(
     )
 
 
-@post("/purchasing/orders", **MANAGE)
-async def order_create(request: Req, db: web.Db) -> Response[Any]:
+@post("/purchasing/orders", **FORM_POST)
+async def order_create(request: Req, db: web.Db, data: Annotated[OrderForm, FORM]) -> Response[Any]:
     """Write the edited suggestion as a purchase order and send it (or keep it as a draft)."""
-    fields = await web.form_data(request)
-    supplier_id = _id(fields.get("supplier_id"), label="a supplier")
-    location_id = _id(fields.get("location_id"), label="where it is delivered")
-    lines: list[services.OrderLine] = []
-    for position, (item, packs) in enumerate(
-        zip(form_fields.listed(fields, "supplier_item_id"), form_fields.listed(fields, "packs"), strict=False), start=1
-    ):
-        raw = packs.strip()
-        if not raw:
-            continue
-        if not raw.lstrip("-").isdigit():
-            raise InvalidInput(f"Line {position}: order whole packs, like 2.")
-        lines.append(services.OrderLine(_id(item, label="an item"), int(raw)))
+    supplier_id = _id(data.supplier_id, label="a supplier")
+    location_id = _id(data.location_id, label="where it is delivered")
+    lines = data.lines()
     async with db.write() as session:
         order = await services.create_order(
             session,
             supplier_id=supplier_id,
             location_id=location_id,
             lines=lines,
-            note=str(fields.get("note") or ""),
-            send=str(fields.get("action") or "send") == "send",
+            note=data.note,
+            send=data.action == "send",
             actor_id=_actor(request),
         )
     return web.hx_redirect(request, f"/purchasing/orders/{order.id}")
@@ -209,22 +292,20 @@ async def order_send(request: Req, db: web.Db, order_id: FromPath[int]) -> Templ
     return await _order_page(request, db, order_id, flash=f"{order.number} sent.")
 
 
-@post("/purchasing/orders/{order_id:int}/close", **MANAGE)
-async def order_close(request: Req, db: web.Db, order_id: FromPath[int]) -> Template:
+@post("/purchasing/orders/{order_id:int}/close", **FORM_POST)
+async def order_close(request: Req, db: web.Db, order_id: FromPath[int], data: Annotated[CloseForm, FORM]) -> Template:
     """Expect nothing more on the order."""
-    fields = await web.form_data(request)
     async with db.write() as session:
-        order = await services.close_order(
-            session, order_id, reason=str(fields.get("reason") or ""), actor_id=_actor(request)
-        )
+        order = await services.close_order(session, order_id, reason=data.reason, actor_id=_actor(request))
     return await _order_page(request, db, order_id, flash=f"{order.number} {order.status.label.lower()}.")
 
 
-@post("/purchasing/orders/{order_id:int}/receive", **MANAGE)
-async def order_receive(request: Req, db: web.Db, order_id: FromPath[int]) -> Template:
+@post("/purchasing/orders/{order_id:int}/receive", **FORM_POST)
+async def order_receive(
+    request: Req, db: web.Db, order_id: FromPath[int], data: Annotated[ReceiveForm, FORM]
+) -> Template:
     """Book a delivery against the order: packs per line (decimals for part packs), the item if substituted, invoice."""
-    fields = await web.form_data(request)
-    source_key = form_fields.source_key(fields, f"po-receive:{order_id}")
+    source_key = data.source_key(f"po-receive:{order_id}")
     async with db.read() as session:
         view = await queries.order_view(session, order_id)
         if view is None:
@@ -232,13 +313,7 @@ async def order_receive(request: Req, db: web.Db, order_id: FromPath[int]) -> Te
         units = {item.id: item for item in await inventory_queries.items(session)}
     ordered = {line.line.id: line for line in view.lines}
     lines: list[services.ReceivedLine] = []
-    rows = zip(
-        form_fields.listed(fields, "order_line_id"),
-        form_fields.listed(fields, "stock_item_id"),
-        form_fields.listed(fields, "packs"),
-        form_fields.listed(fields, "invoice"),
-        strict=False,
-    )
+    rows = zip(data.order_line_id, data.stock_item_id, data.packs, data.invoice, strict=False)
     for position, (line_id, item_id, packs, invoice) in enumerate(rows, start=1):
         if not packs.strip():
             continue
@@ -266,7 +341,7 @@ async def order_receive(request: Req, db: web.Db, order_id: FromPath[int]) -> Te
             session,
             order_id=order_id,
             lines=lines,
-            reference=str(fields.get("reference") or ""),
+            reference=data.reference,
             source_key=source_key,
             actor_id=_actor(request),
         )
@@ -280,22 +355,18 @@ async def order_receive(request: Req, db: web.Db, order_id: FromPath[int]) -> Te
     )
 
 
-@post("/purchasing/orders/{order_id:int}/credit", **MANAGE)
-async def order_credit(request: Req, db: web.Db, order_id: FromPath[int]) -> Template:
+@post("/purchasing/orders/{order_id:int}/credit", **FORM_POST)
+async def order_credit(
+    request: Req, db: web.Db, order_id: FromPath[int], data: Annotated[CreditForm, FORM]
+) -> Template:
     """Book a supplier's credit note against the order: goods returned or damaged go back, payable drops."""
-    fields = await web.form_data(request)
-    source_key = form_fields.source_key(fields, f"po-credit:{order_id}")
+    source_key = data.source_key(f"po-credit:{order_id}")
     async with db.read() as session:
         view = await queries.order_view(session, order_id)
     if view is None:
         raise NotFound("No such purchase order.")
     lines: list[credit_notes.CreditLine] = []
-    rows = zip(
-        form_fields.listed(fields, "stock_item_id"),
-        form_fields.listed(fields, "quantity"),
-        form_fields.listed(fields, "credit"),
-        strict=False,
-    )
+    rows = zip(data.stock_item_id, data.quantity, data.credit, strict=False)
     for position, (item_id, quantity, credit) in enumerate(rows, start=1):
         if not item_id.strip() and not quantity.strip() and not credit.strip():
             continue
@@ -310,10 +381,10 @@ async def order_credit(request: Req, db: web.Db, order_id: FromPath[int]) -> Tem
         credit_note = await credit_notes.record_credit(
             session,
             supplier_id=view.supplier.id or 0,
-            kind=str(fields.get("kind") or ""),
+            kind=data.kind,
             location_id=view.location.id or 0,
             lines=lines,
-            reference=str(fields.get("reference") or ""),
+            reference=data.reference,
             order_id=order_id,
             source_key=source_key,
             actor_id=_actor(request),
@@ -360,55 +431,54 @@ async def suppliers_page(request: Req, db: web.Db) -> Template:
     return await _suppliers_page(request, db)
 
 
-@post("/purchasing/suppliers", **MANAGE)
-async def supplier_create(request: Req, db: web.Db) -> Template:
+@post("/purchasing/suppliers", **FORM_POST)
+async def supplier_create(request: Req, db: web.Db, data: Annotated[SupplierForm, FORM]) -> Template:
     """Add a supplier."""
-    fields = await web.form_data(request)
     async with db.write() as session:
         supplier = await services.create_supplier(
-            session,
-            name=str(fields.get("name") or ""),
-            email=str(fields.get("email") or ""),
-            phone=str(fields.get("phone") or ""),
-            actor_id=_actor(request),
+            session, name=data.name, email=data.email, phone=data.phone, actor_id=_actor(request)
         )
     return await _suppliers_page(request, db, flash=f"{supplier.name} added.")
 
 
-@post("/purchasing/suppliers/{supplier_id:int}/items", **MANAGE)
-async def supplier_item_set(request: Req, db: web.Db, supplier_id: FromPath[int]) -> Template:
+@post("/purchasing/suppliers/{supplier_id:int}/items", **FORM_POST)
+async def supplier_item_set(
+    request: Req, db: web.Db, supplier_id: FromPath[int], data: Annotated[SupplierItemForm, FORM]
+) -> Template:
     """Say how the supplier sells an item: units per pack, unit size, pack price, lead time."""
-    fields = await web.form_data(request)
+    stock_item_id = _id(data.stock_item_id, label="an item")
+    unit_size = form_fields.quantity(data.size, label="Unit size")
+    pack_cost = form_fields.cents(data.price, label="Pack price", currency=_currency(request))
     async with db.write() as session:
         row = await services.set_supplier_item(
             session,
             supplier_id=supplier_id,
-            stock_item_id=_id(fields.get("stock_item_id"), label="an item"),
-            units_per_pack=web.field_int(fields, "units", label="Units per pack", minimum=1),
-            unit_size_milli=form_fields.quantity(str(fields.get("size") or ""), label="Unit size"),
-            size_unit=str(fields.get("size_unit") or ""),
-            pack_cost_cents=form_fields.cents(
-                str(fields.get("price") or ""), label="Pack price", currency=_currency(request)
-            ),
-            lead_time_days=web.field_int(fields, "lead", label="Lead time", minimum=0, default=1),
-            code=str(fields.get("code") or ""),
+            stock_item_id=stock_item_id,
+            units_per_pack=data.units,
+            unit_size_milli=unit_size,
+            size_unit=data.size_unit,
+            pack_cost_cents=pack_cost,
+            lead_time_days=data.lead,
+            code=data.code,
             actor_id=_actor(request),
         )
     return await _suppliers_page(request, db, flash=f"Saved: {row.pack_label} at {web.money(row.pack_cost_cents)}.")
 
 
-@post("/purchasing/pars", **MANAGE)
-async def weekday_par_set(request: Req, db: web.Db) -> Template:
+@post("/purchasing/pars", **FORM_POST)
+async def weekday_par_set(request: Req, db: web.Db, data: Annotated[ParForm, FORM]) -> Template:
     """Set or clear an item's par for one weekday at a location."""
-    fields = await web.form_data(request)
-    raw = str(fields.get("par") or "").strip()
+    stock_item_id = _id(data.stock_item_id, label="an item")
+    location_id = _id(data.location_id, label="a location")
+    raw = data.par.strip()
+    par = form_fields.quantity(raw, label="Par level", allow_zero=True) if raw else None
     async with db.write() as session:
         await services.set_weekday_par(
             session,
-            stock_item_id=_id(fields.get("stock_item_id"), label="an item"),
-            location_id=_id(fields.get("location_id"), label="a location"),
-            weekday=web.field_int(fields, "weekday", label="Weekday", minimum=0, maximum=6),
-            par_milli=form_fields.quantity(raw, label="Par level", allow_zero=True) if raw else None,
+            stock_item_id=stock_item_id,
+            location_id=location_id,
+            weekday=data.weekday,
+            par_milli=par,
             actor_id=_actor(request),
         )
     return await _suppliers_page(request, db, flash="Weekday par saved.")
