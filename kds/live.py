@@ -10,9 +10,12 @@ board; screens of a process whose channels lost Redis get their whole board agai
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -95,12 +98,15 @@ class Publisher:
     """
 
     EARLY_KEPT = 1000
+    EARLY_WAIT_S = 2.0
 
     def __init__(self, channels: Any, settings: Settings) -> None:
         self.channels = channels
         self.renderer = CardRenderer(settings)
         self._failed = False
-        self._published_early: dict[int, None] = {}
+        # push message (id, created: an id written by a rolled-back transaction comes again) → whether its cards were
+        # published right after the commit that wrote it (unset until then)
+        self._early: dict[tuple[int, datetime], asyncio.Future[bool]] = {}
 
     async def on_tickets_changed(self, session: AsyncSession, event: KitchenTicketsChanged) -> None:
         """Subscriber: owe the screens these tickets; when the dispatcher is the writer, render them now."""
@@ -109,22 +115,29 @@ class Publisher:
             return
         cards = await self.card_messages(session, event.ticket_ids)
         message_id = message.id or 0
+        published = asyncio.get_running_loop().create_future()
 
         async def publish_early() -> None:
-            if self._failed or not await self._publish_all(cards):
-                return
-            self._published_early[message_id] = None
-            while len(self._published_early) > self.EARLY_KEPT:
-                del self._published_early[next(iter(self._published_early))]
+            ok = False
+            try:
+                ok = not self._failed and await self._publish_all(cards)
+            finally:
+                published.set_result(ok)
 
-        outbox.when_committed(session, message, publish_early)
+        if outbox.when_committed(session, message, publish_early):
+            self._early[(message_id, message.created_at)] = published
+            while len(self._early) > self.EARLY_KEPT:
+                del self._early[next(iter(self._early))]
 
     async def deliver(self, session: AsyncSession, message: OutboxMessage) -> None:
         """Publish every card of the message; a failed publish leaves the message to be delivered again."""
-        if message.id in self._published_early:
-            # published right after the commit that wrote the message, from the cards that commit held
-            del self._published_early[message.id]
-            return
+        early = self._early.pop((message.id or 0, message.created_at), None)
+        if early is not None:
+            # Published right after the commit that wrote the message, from the cards that commit held. Another
+            # pass of this dispatcher may take the message between that commit and the publish: it waits for it.
+            with contextlib.suppress(TimeoutError):
+                if await asyncio.wait_for(asyncio.shield(early), timeout=self.EARLY_WAIT_S):
+                    return
         ids = [int(i) for i in message.payload.get("tickets", [])]
         messages = await self.card_messages(session, ids)
         if self._failed:
