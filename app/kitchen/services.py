@@ -6,12 +6,13 @@ KitchenTicketsChanged event, so screens and printers follow from durable rows.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import insert
 from sqlmodel import col, select
@@ -28,6 +29,7 @@ from app.kitchen.models import (
     KitchenTicket,
     KitchenTicketEvent,
     KitchenTicketLine,
+    Printer,
     Station,
     StationKind,
     StationPacing,
@@ -45,6 +47,8 @@ from app.staff.models import Staff
 log = logging.getLogger(__name__)
 
 FIRE_TOPIC = "kitchen.fire"
+
+_Row = TypeVar("_Row", KitchenTicket, KitchenTicketLine)
 
 
 async def deliver_fire(session: AsyncSession, message: OutboxMessage) -> None:
@@ -80,35 +84,46 @@ async def route_fire(session: AsyncSession, fire_id: int) -> list[KitchenTicket]
         return list((await session.exec(select(KitchenTicket).where(KitchenTicket.fire_id == fire_id))).all())
     if fire.kind is FireKind.RUSH and await _rush_seen(session, fire_id):
         return []
+    # the fired lines with their modifiers, and where today's menu would send each (its item's and category's
+    # stations): one statement
     rows = (
-        await session.exec(
+        await session.exec(  # type: ignore[call-overload]
             select(FireLine, CheckLine, LineModifier)
+            .add_columns(col(MenuItem.station_id), col(MenuCategory.name), col(MenuCategory.station_id))
             .outerjoin(CheckLine, col(CheckLine.id) == FireLine.line_id)
             .outerjoin(LineModifier, col(LineModifier.line_id) == FireLine.line_id)
-            .where(FireLine.fire_id == fire_id)
+            .outerjoin(MenuItem, col(MenuItem.id) == CheckLine.menu_item_id)
+            .outerjoin(MenuCategory, col(MenuCategory.id) == CheckLine.category_id)
+            .where(col(FireLine.fire_id) == fire_id)
             .order_by(col(FireLine.id), col(LineModifier.id))
         )
     ).all()
     fire_lines: dict[int, tuple[FireLine, CheckLine | None]] = {}
     modifiers: dict[int, list[LineModifier]] = {}
-    for fire_line, line, modifier in rows:
+    menu: dict[int, _MenuRoute] = {}
+    for fire_line, line, modifier, item_station_id, category_name, category_station_id in rows:
         if (fire_line.id or 0) not in fire_lines:
             fire_lines[fire_line.id or 0] = (fire_line, line)
+        if line is not None:
+            menu[line.id or 0] = _MenuRoute(item_station_id, category_name or "", category_station_id)
         if modifier is not None and all(m.id != modifier.id for m in modifiers.get(modifier.line_id, [])):
             modifiers.setdefault(modifier.line_id, []).append(modifier)
     if fire.kind is FireKind.RUSH:
         await _rush(session, fire, [fl.line_id for fl, _line in fire_lines.values()])
         return []
     label = table_label_of(check, table)
+    stations, printers = await _stations_with_printers(session)
+    found_lines = _Found(list(fire_lines.values()), modifiers, menu)
     if fire.kind is FireKind.VOID:
-        made = await _void_tickets(session, fire, check, list(fire_lines.values()), modifiers, label, server)
+        made = await _void_tickets(session, fire, check, found_lines, stations, label, server)
     else:
-        made = await _food_tickets(session, fire, check, list(fire_lines.values()), modifiers, label, server)
+        made = await _food_tickets(session, fire, check, found_lines, stations, label, server)
     tickets = [ticket for ticket, _lines, _station in made]
     ids = tuple(t.id or 0 for t in tickets)
     if ids:
-        # the printers and the screens take these tickets from here rather than reading them back
-        with queries.holding(session, made):
+        # the printers and the screens take these tickets from here rather than reading them back; the stations'
+        # printers, read with the stations, stay in the session meanwhile, so the print queue finds them there
+        with queries.holding(session, made), _keeping(session, printers):
             await emit(session, KitchenTicketsFired(fire_id=fire_id, ticket_ids=ids))
             await emit(session, KitchenTicketsChanged(ticket_ids=ids))
     return tickets
@@ -124,11 +139,52 @@ async def _rush_seen(session: AsyncSession, fire_id: int) -> bool:
     return found.first() is not None
 
 
-async def _live_stations(session: AsyncSession) -> list[Station]:
-    result = await session.exec(
-        select(Station).where(col(Station.archived_at).is_(None)).order_by(col(Station.sort_order), col(Station.id))
-    )
-    return list(result.all())
+async def _stations_with_printers(session: AsyncSession) -> tuple[list[Station], list[Printer]]:
+    """Every station, archived ones too (a void goes where its food went), and the printers they print on."""
+    rows = (
+        await session.exec(
+            select(Station, Printer)
+            .outerjoin(Printer, col(Printer.id) == Station.printer_id)
+            .order_by(col(Station.sort_order), col(Station.id))
+        )
+    ).all()
+    return [station for station, _printer in rows], [printer for _station, printer in rows if printer is not None]
+
+
+def _live(stations: Iterable[Station]) -> list[Station]:
+    return [station for station in stations if station.archived_at is None]
+
+
+@contextlib.contextmanager
+def _keeping(session: AsyncSession, objects: Sequence[object]) -> Iterator[None]:
+    """Keep `objects` in the session while the block runs (its identity map holds them only weakly), so that
+    looking one up by id there costs no statement."""
+    session.info[_KEPT] = objects
+    try:
+        yield
+    finally:
+        session.info.pop(_KEPT, None)
+
+
+_KEPT = "kitchen.kept"
+
+
+@dataclass(frozen=True)
+class _MenuRoute:
+    """Where today's menu sends a line: its item's station, and its category's name and station."""
+
+    item_station_id: int | None
+    category_name: str
+    category_station_id: int | None
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A fire's lines as routing read them: (fire line, check line) pairs, modifiers per line, menu routes."""
+
+    fire_lines: list[tuple[FireLine, CheckLine | None]]
+    modifiers: dict[int, list[LineModifier]]
+    menu: dict[int, _MenuRoute]
 
 
 def expo_station(stations: Sequence[Station]) -> Station | None:
@@ -155,51 +211,25 @@ def table_label_of(check: Check, table: DiningTable | None) -> str:
     return f"Check {check.number}"
 
 
-async def _routable(
-    session: AsyncSession, lines: Sequence[CheckLine], modifiers: dict[int, list[LineModifier]] | None = None
-) -> list[routing.RoutableLine]:
-    line_ids = [line.id or 0 for line in lines]
-    if modifiers is None:
-        modifiers = {}
-        if line_ids:
-            rows = await session.exec(
-                select(LineModifier).where(col(LineModifier.line_id).in_(line_ids)).order_by(col(LineModifier.id))
-            )
-            for modifier in rows.all():
-                modifiers.setdefault(modifier.line_id, []).append(modifier)
-    items = {
-        item.id: item
-        for item in (
-            await session.exec(select(MenuItem).where(col(MenuItem.id).in_({line.menu_item_id for line in lines})))
-        ).all()
-    }
-    categories = {
-        category.id: category
-        for category in (
-            await session.exec(
-                select(MenuCategory).where(col(MenuCategory.id).in_({line.category_id for line in lines}))
-            )
-        ).all()
-    }
+def _routable(lines: Sequence[CheckLine], found: _Found) -> list[routing.RoutableLine]:
     routable = []
     for line in lines:
-        item = items.get(line.menu_item_id)
-        category = categories.get(line.category_id)
+        menu = found.menu.get(line.id or 0, _MenuRoute(None, "", None))
         routable.append(
             routing.RoutableLine(
                 line_id=line.id or 0,
                 name=line.name,
                 quantity=line.quantity,
-                category_name=category.name if category else "",
+                category_name=menu.category_name,
                 snapshot_station_id=line.station_id,
-                item_station_id=item.station_id if item else None,
-                category_station_id=category.station_id if category else None,
+                item_station_id=menu.item_station_id,
+                category_station_id=menu.category_station_id,
                 seat=line.seat,
                 course=line.course.value,
                 note=line.note,
                 modifiers=tuple(
                     routing.RoutableModifier(name=modifier.name, station_id=modifier.station_id)
-                    for modifier in modifiers.get(line.id or 0, [])
+                    for modifier in found.modifiers.get(line.id or 0, [])
                 ),
             )
         )
@@ -239,12 +269,12 @@ async def _write_tickets(
     server: Staff | None,
     fire_at: dict[int, datetime] | None = None,
 ) -> list[queries.HeldTicket]:
-    """Write the planned tickets, then all their lines: two flushes for the whole fire."""
-    tickets = []
+    """Write the planned tickets, then all their lines: one INSERT each for the whole fire, returning the rows."""
+    rows = []
     for plan in planned:
         courses = {line.course for line in plan.lines if line.course}
         course = fire.course or (Course(courses.pop()) if len(courses) == 1 else None)
-        tickets.append(
+        rows.append(
             KitchenTicket(
                 fire_id=fire.id or 0,
                 check_id=check.id or 0,
@@ -261,10 +291,9 @@ async def _write_tickets(
                 fire_at=(fire_at or {}).get(plan.station.id or 0),
                 has_unrouted=any(line.unrouted_reason for line in [*plan.lines, *plan.appended]),
                 allergies=check.guest_allergies,
-            )
+            ).model_dump(exclude={"id"})
         )
-    session.add_all(tickets)
-    await session.flush()
+    tickets = await _inserted(session, KitchenTicket, rows, key=("fire_id", "station_id"))
     rows = [
         KitchenTicketLine(
             ticket_id=ticket.id or 0,
@@ -284,34 +313,40 @@ async def _write_tickets(
         for position, line in enumerate([*plan.lines, *plan.appended])
     ]
     by_ticket: dict[int, list[KitchenTicketLine]] = {ticket.id or 0: [] for ticket in tickets}
-    if rows:
-        # one INSERT for every line of the fire (the ORM would send one per line to learn each id), then
-        # one SELECT for the lines with their ids, which the cards need
-        await session.exec(insert(KitchenTicketLine), params=rows)
-        written = await session.exec(
-            select(KitchenTicketLine)
-            .where(col(KitchenTicketLine.ticket_id).in_(list(by_ticket)))
-            .order_by(col(KitchenTicketLine.ticket_id), col(KitchenTicketLine.position), col(KitchenTicketLine.id))
-        )
-        for line in written.all():
-            by_ticket[line.ticket_id].append(line)
+    for written in await _inserted(session, KitchenTicketLine, rows, key=("ticket_id", "position")):
+        by_ticket[written.ticket_id].append(written)
     return [(ticket, by_ticket[ticket.id or 0], plan.station) for ticket, plan in zip(tickets, planned, strict=True)]
+
+
+async def _inserted(
+    session: AsyncSession, model: type[_Row], rows: list[dict[str, Any]], *, key: tuple[str, str]
+) -> list[_Row]:
+    """Insert `rows` in one statement and return them as the session's objects, ids included, in their order
+    (the ORM would send one INSERT per row to learn each id). The `key` columns tell the rows apart: RETURNING
+    comes back in no promised order, and asking for the rows' order costs one statement per row on SQLite."""
+    if not rows:
+        return []
+    # render_nulls: rows with a None in different places still go in one statement
+    statement = insert(model).returning(model).execution_options(render_nulls=True)
+    result = await session.exec(statement, params=rows)
+    written = {tuple(getattr(row, name) for name in key): row for row in result.scalars().all()}
+    return [written[tuple(row[name] for name in key)] for row in rows]
 
 
 async def _food_tickets(
     session: AsyncSession,
     fire: KitchenFire,
     check: Check,
-    fire_lines: Sequence[tuple[FireLine, CheckLine | None]],
-    modifiers: dict[int, list[LineModifier]],
+    found: _Found,
+    all_stations: Sequence[Station],
     label: str,
     server: Staff | None,
 ) -> list[queries.HeldTicket]:
-    lines, quantities = _lines_of(fire_lines)
-    stations = await _live_stations(session)
+    lines, quantities = _lines_of(found.fire_lines)
+    stations = _live(all_stations)
     by_id = {s.id or 0: s for s in stations}
     prep = [s.id or 0 for s in stations if s.kind is not StationKind.EXPO]
-    routable = [replace(r, quantity=quantities[r.line_id]) for r in await _routable(session, lines, modifiers)]
+    routable = [replace(r, quantity=quantities[r.line_id]) for r in _routable(lines, found)]
     routed = routing.route_fire(routable, prep, {sid: s.name for sid, s in by_id.items()})
     for line in routed.unrouted:
         log.error("fire %s: %s", fire.id, line.unrouted_reason)
@@ -364,12 +399,12 @@ async def _void_tickets(
     session: AsyncSession,
     fire: KitchenFire,
     check: Check,
-    fire_lines: Sequence[tuple[FireLine, CheckLine | None]],
-    modifiers: dict[int, list[LineModifier]],
+    found: _Found,
+    every_station: Sequence[Station],
     label: str,
     server: Staff | None,
 ) -> list[queries.HeldTicket]:
-    lines, quantities = _lines_of(fire_lines)
+    lines, quantities = _lines_of(found.fire_lines)
     line_ids = [line.id or 0 for line in lines]
     seen_rows = (
         await session.exec(
@@ -379,10 +414,8 @@ async def _void_tickets(
             .order_by(col(KitchenTicketLine.id))
         )
     ).all()
-    all_stations = {s.id or 0: s for s in (await session.exec(select(Station))).all()}
-    stations = sorted(
-        (s for s in all_stations.values() if s.archived_at is None), key=lambda s: (s.sort_order, s.id or 0)
-    )
+    all_stations = {s.id or 0: s for s in every_station}
+    stations = _live(every_station)
     by_id = {s.id or 0: s for s in stations}
     per_station: dict[int, list[routing.RoutedLine]] = {}
     now = utcnow()
@@ -414,7 +447,7 @@ async def _void_tickets(
     if never_seen:
         # Voids of lines the kitchen never saw (fired before routing existed) route like food.
         prep = [s.id or 0 for s in stations if s.kind is not StationKind.EXPO]
-        routable = [replace(r, quantity=quantities[r.line_id]) for r in await _routable(session, never_seen, modifiers)]
+        routable = [replace(r, quantity=quantities[r.line_id]) for r in _routable(never_seen, found)]
         routed = routing.route_fire(routable, prep, {sid: s.name for sid, s in by_id.items()})
         for station_id, station_lines in routed.by_station.items():
             per_station.setdefault(station_id, []).extend(station_lines)
