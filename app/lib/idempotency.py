@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.lib.clock import utcnow
 from app.lib.db import Database, UTCDateTime
-from app.lib.errors import IdempotencyMismatch, InvalidInput
+from app.lib.errors import DomainError, IdempotencyMismatch, InvalidInput
 from app.lib.sql import is_postgres
 
 KEY_MAX_LENGTH = 100
@@ -79,9 +79,19 @@ def check_key(key: str | None) -> str:
 Work = Callable[[AsyncSession], Awaitable[StoredResponse]]
 
 
-async def run_once(db: Database, *, key: str, scope: str, print_: str, work: Work) -> StoredResponse:
-    """Run `work` in one write transaction unless `key` already ran; then answer what it answered."""
+async def run_once(
+    db: Database, *, key: str, scope: str, print_: str, work: Work, claim_first: bool = True
+) -> StoredResponse:
+    """Run `work` in one write transaction unless `key` already ran; then answer what it answered.
+
+    `claim_first=False` is for work that only changes the database (no terminal, printer or message leaves during
+    it): the key and its answer are written after the work, in one statement instead of a claim and an update.
+    A key already answered, or a twin that answered first, is found then and the work rolled back; work that
+    fails first (a replayed change now refused as stale, say) looks for the answer before giving its refusal.
+    """
     check_key(key)
+    if not claim_first:
+        return await _run_then_record(db, key=key, scope=scope, print_=print_, work=work)
     try:
         async with db.write() as session:
             if not await _claim(session, IdempotencyRecord(key=key, scope=scope, fingerprint=print_)):
@@ -93,16 +103,49 @@ async def run_once(db: Database, *, key: str, scope: str, print_: str, work: Wor
             answer = {"status_code": response.status_code, "body": response.body, "headers": dict(response.headers)}
             await session.exec(_ANSWER, params={"record_key": key, "record_scope": scope, **answer})
             return response
-    except IntegrityError:
-        async with db.read() as session:
-            existing = await session.get(IdempotencyRecord, (key, scope))
-            if existing is None:
-                raise
-            return _replay(existing, print_)
+    except IntegrityError as exc:
+        return await _answered(db, key, scope, print_, raising=exc)
+
+
+class _AnsweredBefore(Exception):
+    """The key was answered by an earlier request (or a twin that committed first): roll this one back."""
+
+
+async def _run_then_record(db: Database, *, key: str, scope: str, print_: str, work: Work) -> StoredResponse:
+    try:
+        async with db.write() as session:
+            response = await work(session)
+            record = IdempotencyRecord(
+                key=key,
+                scope=scope,
+                fingerprint=print_,
+                status_code=response.status_code,
+                body=response.body,
+                headers=dict(response.headers),
+            )
+            # On PostgreSQL a twin's uncommitted key holds this insert until the twin ends, then it does nothing.
+            if not await _claim(session, record):
+                raise _AnsweredBefore
+            return response
+    except _AnsweredBefore:
+        missing = RuntimeError(f"idempotency key {key!r} was neither recorded nor found")
+        return await _answered(db, key, scope, print_, raising=missing)
+    except (DomainError, IntegrityError) as exc:
+        return await _answered(db, key, scope, print_, raising=exc)
+
+
+async def _answered(db: Database, key: str, scope: str, print_: str, *, raising: BaseException) -> StoredResponse:
+    """The stored answer to `key`; without one, `raising` goes on up."""
+    async with db.read() as session:
+        existing = await session.get(IdempotencyRecord, (key, scope))
+    if existing is None:
+        raise raising
+    return _replay(existing, print_)
 
 
 async def _claim(session: AsyncSession, record: IdempotencyRecord) -> bool:
-    """Claim the key before working, in one statement: whether this request is the first to hold it.
+    """Claim the key (before working, or with the answer after it) in one statement: whether this request is the
+    first to hold it.
 
     A concurrent twin's insert waits on the claimed row until the first commits (PostgreSQL; SQLite runs one
     writer at a time), then does nothing and replays; a key already answered does nothing at once.

@@ -2,7 +2,8 @@
 
 Every state-changing request carries an idempotency key and runs through `_once`: the first request with a
 key does the work and stores its answer in the same transaction; a double tap or a retry gets that answer
-again; the same key with a different body is refused. Refusals change nothing and say why in the page.
+again (what it did itself rolled back); the same key with a different body is refused. Refusals change nothing
+and say why in the page.
 """
 
 from __future__ import annotations
@@ -73,7 +74,10 @@ async def _once(
             headers = {k: v for k, v in response.headers.items() if k.lower() in {"hx-redirect", "location"}}
             return StoredResponse(response.status_code or 200, body, headers)
 
-        result = await run_once(db, key=key, scope=f"orders:{viewer.staff.id}", print_=print_, work=stored)
+        # Order commands only change the database, so the key is stored with its answer after the work.
+        result = await run_once(
+            db, key=key, scope=f"orders:{viewer.staff.id}", print_=print_, work=stored, claim_first=False
+        )
     except StaleVersion as exc:
         if check_id is None:
             raise
