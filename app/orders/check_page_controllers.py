@@ -12,7 +12,7 @@ from litestar.response import Template
 from app.lib import web
 from app.lib.errors import NotFound
 from app.menu.models import MenuItem
-from app.orders import dialogs, live, queries
+from app.orders import dialogs, live, menu_queries, queries
 from app.orders.controller_helpers import (
     ITEM_BUTTONS_TEMPLATE,
     ITEM_SHEET,
@@ -32,7 +32,7 @@ async def check_page(request: Request[Any, Any, Any], db: web.Db, check_id: From
     """Order entry: the check by course on the left, the menu to ring in from on the right."""
     async with db.read() as session:
         view = await _view(session, check_id)
-        menu = await queries.entry_menu(session)
+        menu = await menu_queries.entry_menu(session)
     return web.page(
         request, "orders/check.html", fragment="orders/_check_panel.html", v=view, menu=menu, **_panel_context(request)
     )
@@ -56,7 +56,7 @@ async def item_sheet(
         item = await session.get(MenuItem, item_id)
         if item is None or item.archived_at is not None:
             raise NotFound("That item is not on the menu; pick it again from the menu.")
-        questions = await queries.modifier_questions(session, item_id)
+        questions = await menu_queries.modifier_questions(session, item_id)
     return web.page(
         request,
         "orders/sheet_page.html",
@@ -115,7 +115,7 @@ async def actions_sheet(request: Request[Any, Any, Any], db: web.Db, check_id: F
 async def menu_buttons(request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int]) -> Template:
     """Every item button as it stands now, each replacing its own (a tablet reloads them when its live link opens)."""
     async with db.read() as session:
-        buttons = await queries.item_buttons(session)
+        buttons = await menu_queries.item_buttons(session)
     return Template(template_name=ITEM_BUTTONS_TEMPLATE, context={"buttons": buttons, "check_id": check_id})
 
 
@@ -131,7 +131,7 @@ async def check_live(socket: WebSocket[Any, Any, Any], db: web.Db, check_id: Fro
         parts: list[str] = []
         if change.items or change.everything:
             async with db.read() as session:
-                buttons = await queries.item_buttons(session, None if change.everything else sorted(change.items))
+                buttons = await menu_queries.item_buttons(session, None if change.everything else sorted(change.items))
             if buttons:
                 parts.append(buttons_template.render(buttons=buttons, check_id=check_id))
         if change.names_check(check_id):

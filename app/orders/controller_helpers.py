@@ -23,7 +23,7 @@ from app.lib.errors import InvalidInput, ManagerApprovalRequired, NotFound, Stal
 from app.lib.idempotency import StoredResponse, check_key, fingerprint, run_once
 from app.lib.settings import Settings
 from app.menu.models import Course, MenuItem
-from app.orders import dialogs, queries, services
+from app.orders import dialogs, menu_queries, queries, services
 from app.orders.approvals import identify_approver
 from app.orders.calculations import MAX_QUANTITY, NOTE_MAX_LENGTH, VOID_REASON_MAX_LENGTH, ModifierQuestion
 from app.orders.models import LineState, PacingTrigger
@@ -155,7 +155,7 @@ async def _dialog_kept(
         item = await session.get(MenuItem, _required_int(fields, "menu_item_id", label="The item"))
         if item is None or item.archived_at is not None:
             return {}
-        questions = await queries.modifier_questions(session, item.id or 0)
+        questions = await menu_queries.modifier_questions(session, item.id or 0)
         return {
             "sheet": ITEM_SHEET,
             **_item_dialog(item, questions, dialogs.ItemDraft.typed(fields), stale=message),

@@ -15,7 +15,7 @@ from app.lib.clock import utcnow
 from app.lib.errors import Conflict, NotFound
 from app.lib.events import emit
 from app.menu.models import Course, MenuCategory, MenuItem, TaxRate
-from app.orders import queries
+from app.orders import menu_queries
 from app.orders.calculations import (
     NOTE_MAX_LENGTH,
     validate_choices,
@@ -77,7 +77,9 @@ async def _ring_in(session: AsyncSession, check: Check, request: LineRequest, ac
         "course": request.course.value if request.course else None,
     }
     found = (await session.exec(_item_to_ring_in(), params=asked)).first()
-    item, category, tax, joins_held, promotable = found if found is not None else (None, None, None, False, False)
+    item, category, tax, joins_held, promotable, asks = (
+        found if found is not None else (None, None, None, False, False, False)
+    )
     if item is None or item.archived_at is not None or category is None or category.archived_at is not None:
         raise NotFound("That item is not on the menu; pick it again from the menu.")
     if item.is_86d:
@@ -89,7 +91,8 @@ async def _ring_in(session: AsyncSession, check: Check, request: LineRequest, ac
         raise Conflict(_portions_refusal(item.portions_left, item.name))
     _require_seat(check, request.seat)
     note = _clean_text(request.note, label="The note", max_length=NOTE_MAX_LENGTH)
-    questions = await queries.modifier_questions(session, item.id or 0)
+    # Most dishes ask nothing: their questions are read only when the item's row says it has some.
+    questions = await menu_queries.modifier_questions(session, item.id or 0) if asks else []
     chosen = validate_choices(questions, list(request.modifier_ids))
     if tax is None:
         raise Conflict(f"{category.name} has no tax rate; a manager must fix the menu.")
@@ -151,9 +154,10 @@ def _portions_refusal(left: int, name: str) -> str:
 
 
 @cache
-def _item_to_ring_in() -> Select[MenuItem, MenuCategory, TaxRate | None, bool, bool]:
-    """An item with its category and tax rate, and whether its course is held on the check (built once: see
-    app/orders/queries.py). The course is the one asked for, else the category's; a held course keeps what joins it.
+def _item_to_ring_in() -> Select[MenuItem, MenuCategory, TaxRate | None, bool, bool, bool]:
+    """An item with its category and tax rate, whether its course is held on the check, whether a promotion may
+    apply and whether it asks questions (built once: see app/orders/queries.py). The course is the one asked for,
+    else the category's; a held course keeps what joins it.
     """
     course_held = (
         select(CheckLine.id)
@@ -168,11 +172,12 @@ def _item_to_ring_in() -> Select[MenuItem, MenuCategory, TaxRate | None, bool, b
     query = (
         select(MenuItem, MenuCategory, TaxRate, course_held)
         .add_columns(promotions.may_apply())  # whether a live promotion names the item or its category
+        .add_columns(menu_queries.asks_questions())
         .join(MenuCategory, col(MenuCategory.id) == col(MenuItem.category_id))
         .outerjoin(TaxRate, col(TaxRate.id) == col(MenuCategory.tax_rate_id))
         .where(col(MenuItem.id) == bindparam("item_id"))
     )
-    return cast("Select[MenuItem, MenuCategory, TaxRate | None, bool, bool]", query)
+    return cast("Select[MenuItem, MenuCategory, TaxRate | None, bool, bool, bool]", query)
 
 
 @dataclass(frozen=True)
