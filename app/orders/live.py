@@ -261,6 +261,23 @@ def tables_changed(session: AsyncSession, table_ids: Sequence[int]) -> None:
         touched.tables.update(table_ids)
 
 
+def checks_written(session: AsyncSession, checks: Sequence[Check]) -> None:
+    """Checks written by a statement of its own rather than a flush (a check opened in one INSERT): tablets showing
+    them, or their tables, redraw them as if the flush had written them."""
+    sync = session.sync_session
+    if not writing(sync):
+        return
+    touched = _touched(sync)
+    if touched is None:
+        return
+    for check in checks:
+        if check.id is not None:
+            touched.checks.add(check.id)
+        if check.table_id is not None:
+            touched.tables.add(check.table_id)
+        _place(sync, check)
+
+
 def _track(session: Session, _flush_context: Any) -> None:
     touched = _touched(session)
     if touched is None:

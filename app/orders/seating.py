@@ -5,9 +5,12 @@ Transfers, merges and moves never write a KitchenFire; the lines keep what the k
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, bindparam, or_
+from sqlalchemy import Table, and_, bindparam, func, insert, or_
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,6 +19,8 @@ from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput, NotFound
 from app.lib.events import emit
+from app.lib.sql import is_postgres
+from app.orders import live
 from app.orders.calculations import (
     MAX_COVERS,
     TAB_NAME_MAX_LENGTH,
@@ -57,8 +62,12 @@ async def open_check(
     tab_name: str | None = None,
     actor: Staff | None = None,
     split_from_id: int | None = None,
+    before_seating: Callable[[DiningTable], Awaitable[None]] | None = None,
 ) -> Check:
-    """Seat a table, open a bar tab by name, or start a takeout; one open check per table unless split."""
+    """Seat a table, open a bar tab by name, or start a takeout; one open check per table unless split.
+
+    `before_seating` may refuse the table once it is locked (a table held for a booked party, say).
+    """
     try:
         kind = CheckKind(kind)
     except ValueError:
@@ -70,8 +79,9 @@ async def open_check(
     if kind == CheckKind.TABLE:
         if table_id is None:
             raise InvalidInput("Choose a table to seat.")
-        table = await _lock_table(session, table_id)
-        standing = await _checks_on_table(session, table_id)
+        table, standing = await _lock_table_with_checks(session, table_id)
+        if before_seating is not None:
+            await before_seating(table)
         existing = [c for c in standing if c.status == CheckStatus.OPEN]
         if split_from_id is None and existing:
             owner = await session.get(Staff, existing[0].server_id)
@@ -95,25 +105,49 @@ async def open_check(
             ).first()
             if clash is not None:
                 raise Conflict(f"A tab for {name} is already open; open that one, or add an initial to the name.")
-    now = utcnow()
-    check = Check(
-        number=0,
-        kind=kind,
-        table_id=table_id if kind == CheckKind.TABLE else None,
-        tab_name=name,
-        covers=covers,
-        server_id=server.id or 0,
-        opened_by=(actor or server).id or 0,
-        opened_at=now,
-        split_from_id=split_from_id,
-    )
+    await session.flush()  # the tables marked cleared go first, as they did when the check was flushed with them
+    opened = {
+        "kind": kind,
+        "table_id": table_id if kind == CheckKind.TABLE else None,
+        "tab_name": name,
+        "covers": covers,
+        "server_id": server.id or 0,
+        "opened_by": (actor or server).id or 0,
+        "opened_at": utcnow(),
+        "split_from_id": split_from_id,
+    }
+    row = (await session.exec(_open_numbered(is_postgres(session)), params=opened)).one()
+    check = Check(**row._mapping)
+    make_transient_to_detached(check)
     session.add(check)
-    await session.flush()
-    # The row id is unique across processes without a counter row to lock.
-    check.number = check.id or 0
-    session.add(check)
-    await session.flush()
+    live.checks_written(session, [check])
     return check
+
+
+_CHECKS: Table = Check.__table__  # type: ignore[attr-defined]
+_OPENED = ("kind", "table_id", "tab_name", "covers", "server_id", "opened_by", "opened_at", "split_from_id")
+
+
+@cache
+def _open_numbered(postgres: bool) -> Any:
+    """A new check numbered with its own row id, in one statement: the id is drawn first (PostgreSQL's sequence;
+    SQLite's next rowid, its one writer holding the file) and written as both. The id is unique across processes
+    without a counter row to lock."""
+    drawn: Any
+    if postgres:
+        drawn = func.nextval(func.pg_get_serial_sequence(_CHECKS.name, "id"))
+    else:
+        drawn = select(func.coalesce(func.max(_CHECKS.c.id), 0) + 1).scalar_subquery()
+    next_id = select(drawn.label("n")).subquery()
+    values = [bindparam(name, type_=_CHECKS.c[name].type) for name in _OPENED]
+    return (
+        insert(_CHECKS)
+        .from_select(
+            [_CHECKS.c.id, _CHECKS.c.number, *(_CHECKS.c[name] for name in _OPENED)],
+            select(next_id.c.n, next_id.c.n, *values),
+        )
+        .returning(*_CHECKS.c)
+    )
 
 
 async def set_covers(
@@ -169,8 +203,7 @@ async def transfer_check(
     if to_table_id is not None:
         if to_table_id == check.table_id:
             raise InvalidInput("The check is already on that table.")
-        table = await _lock_table(session, to_table_id)
-        standing = await _checks_on_table(session, to_table_id)
+        table, standing = await _lock_table_with_checks(session, to_table_id)
         others = [c for c in standing if c.status == CheckStatus.OPEN and c.id != check.id]
         if others:
             raise Conflict(
@@ -324,14 +357,15 @@ async def clear_table(session: AsyncSession, check_id: int, actor: Staff) -> Che
     return check
 
 
-async def _lock_table(session: AsyncSession, table_id: int) -> DiningTable:
-    query = select(DiningTable).where(DiningTable.id == table_id)
-    if _locks_rows(session):
-        query = query.with_for_update()
-    table = (await session.exec(query)).first()
+async def _lock_table_with_checks(session: AsyncSession, table_id: int) -> tuple[DiningTable, list[Check]]:
+    """A live table, locked (row lock on PostgreSQL), with the checks it shows: open ones, and paid ones not yet
+    marked clear, oldest first. One read."""
+    query = _TABLE_WITH_CHECKS_LOCKED if _locks_rows(session) else _TABLE_WITH_CHECKS
+    rows = (await session.exec(query, params={"table_id": table_id})).all()
+    table = rows[0][0] if rows else None
     if table is None or table.archived_at is not None:
         raise NotFound(f"There is no table {table_id} on the floor plan; reload the floor.")
-    return table
+    return table, [check for _table, check in rows if check is not None]
 
 
 async def _lock_two(session: AsyncSession, first_id: int, second_id: int) -> tuple[Check, Check]:
@@ -340,22 +374,22 @@ async def _lock_two(session: AsyncSession, first_id: int, second_id: int) -> tup
     return locked[first_id], locked[second_id]
 
 
-_CHECKS_ON_TABLE = (
-    select(Check)
-    .where(
-        col(Check.table_id) == bindparam("table_id"),
-        or_(
-            col(Check.status) == CheckStatus.OPEN,
-            and_(col(Check.status) == CheckStatus.CLOSED, col(Check.table_cleared_at).is_(None)),
+_TABLE_WITH_CHECKS = (
+    select(DiningTable, Check)
+    .outerjoin(
+        Check,
+        and_(
+            col(Check.table_id) == col(DiningTable.id),
+            or_(
+                col(Check.status) == CheckStatus.OPEN,
+                and_(col(Check.status) == CheckStatus.CLOSED, col(Check.table_cleared_at).is_(None)),
+            ),
         ),
     )
+    .where(col(DiningTable.id) == bindparam("table_id"))
     .order_by(col(Check.id))
 )
-
-
-async def _checks_on_table(session: AsyncSession, table_id: int) -> list[Check]:
-    """The checks a table shows: open ones, and paid ones not yet marked clear; oldest first."""
-    return list((await session.exec(_CHECKS_ON_TABLE, params={"table_id": table_id})).all())
+_TABLE_WITH_CHECKS_LOCKED = _TABLE_WITH_CHECKS.with_for_update(of=DiningTable)
 
 
 def _mark_cleared(session: AsyncSession, standing: Sequence[Check]) -> None:

@@ -47,10 +47,19 @@ async def open_check(request: Request[Any, Any, Any], db: web.Db) -> Response[An
             server = chosen
         elif not actor.can(Perm.ORDERS_ENTER):
             raise InvalidInput("Choose the server who will look after this table.")
-        if table_id is not None and (table := await session.get(DiningTable, table_id)) is not None:
+
+        async def unless_held(table: DiningTable) -> None:
             await floor_view.refuse_held_table(session, table, confirmed=_flag(fields, "confirm_hold"))
+
         check = await seating.open_check(
-            session, table_id=table_id, covers=covers, server=server, kind=kind, tab_name=tab_name, actor=actor
+            session,
+            table_id=table_id,
+            covers=covers,
+            server=server,
+            kind=kind,
+            tab_name=tab_name,
+            actor=actor,
+            before_seating=unless_held,
         )
         return _redirect(request, f"/checks/{check.id}" if server.id == actor.id else "/floor")
 
