@@ -75,14 +75,19 @@ async def refuse_held_table(session: AsyncSession, table: DiningTable, *, confir
 
 async def _current_floor(session: AsyncSession, floor: int | None) -> tuple[list[Floor], Floor]:
     floors = await floor_queries.floors(session)
+    return floors, _shown(floors, floor)
+
+
+def _shown(floors: list[Floor], floor: int | None) -> Floor:
+    """The floor asked for among the live ones, else the first; refused when there is none."""
     if not floors:
         raise NotFound("No floors are set up yet; a manager adds them under Manage.")
     if floor is None:
-        return floors, floors[0]
+        return floors[0]
     current = next((f for f in floors if f.id == floor), None)
     if current is None:
         raise NotFound("No such floor; pick one of the tabs.")
-    return floors, current
+    return current
 
 
 def _table_context(viewer: Viewer) -> dict[str, Any]:
@@ -96,8 +101,8 @@ async def floor_page(
     """Each floor drawn as it stands, with open tabs and takeouts beside it."""
     # one read for the whole page: tablets go back to the floor after every order
     async with db.read() as session:
-        floors, current = await _current_floor(session, floor)
-        tables = await queries.table_views(session, floor_id=current.id or 0)
+        floors, tables = await queries.floor_plan(session, floor)
+        current = _shown(floors, floor)
         tabs = await queries.open_tabs(session)
     return web.page(
         request,

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, column, func, or_
+from sqlalchemy import Integer, and_, bindparam, case, column, func, or_
 from sqlalchemy import table as sql_table
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
-from app.floor.models import DiningTable
+from app.floor.models import DiningTable, Floor
 from app.menu.models import Course
 from app.orders.calculations import (
     CheckFacts,
@@ -85,12 +85,25 @@ async def table_views(
     if table_ids is not None:
         params["table_ids"] = list(table_ids)
     query = _tables_with_checks(floor_id is not None, table_ids is not None)
+    return _table_views((await session.exec(query, params=params)).all())
+
+
+async def floor_plan(session: AsyncSession, floor_id: int | None) -> tuple[list[Floor], list[TableView]]:
+    """The live floors in their order, and the tables of the one asked for (else the first) as `table_views` draws
+    them. One read: each floor once, the tables of the one shown beside it."""
+    rows = (await session.exec(_floor_plan(), params={"floor_id": floor_id})).all()
+    floors = list({floor.id: floor for floor, *_ in rows}.values())
+    return floors, _table_views(row[1:] for row in rows if row[1] is not None)
+
+
+def _table_views(rows: Iterable[Sequence[Any]]) -> list[TableView]:
+    """Each table of `rows` (table, check, server, live lines, sent, held, last fired) with its state."""
     tables: dict[int, DiningTable] = {}
     by_table: dict[int, list[Check]] = defaultdict(list)
     stats: dict[int, tuple[int, int, int]] = {}
     last_fire: dict[int, datetime] = {}
     staff: dict[int, Staff] = {}
-    for table, check, server, lines, sent, held, fired_at in (await session.exec(query, params=params)).all():
+    for table, check, server, lines, sent, held, fired_at in rows:
         tables[table.id or 0] = table
         if check is None:
             continue
@@ -135,16 +148,15 @@ async def table_views(
     return views
 
 
-@cache
-def _tables_with_checks(by_floor: bool, by_tables: bool) -> Any:
-    """The floor's one read, for one floor and/or given tables; built once per shape."""
+def _showing_with_counts(query: Any) -> Any:
+    """`query` (of tables, their checks and servers) joined to the checks each table shows and their servers, with
+    each check's live line counts and last fire."""
     showing = or_(
         col(Check.status) == CheckStatus.OPEN,
         and_(col(Check.status) == CheckStatus.CLOSED, col(Check.table_cleared_at).is_(None)),
     )
-    query = (
-        select(DiningTable, Check, Staff)
-        .add_columns(
+    return (
+        query.add_columns(
             _line_count(),
             _line_count(col(CheckLine.state) == LineState.SENT),
             _line_count(col(CheckLine.state) == LineState.HELD),
@@ -158,6 +170,14 @@ def _tables_with_checks(by_floor: bool, by_tables: bool) -> Any:
         )
         .outerjoin(Check, and_(col(Check.table_id) == col(DiningTable.id), showing))
         .outerjoin(Staff, col(Staff.id) == col(Check.server_id))
+    )
+
+
+@cache
+def _tables_with_checks(by_floor: bool, by_tables: bool) -> Any:
+    """The floor's one read, for one floor and/or given tables; built once per shape."""
+    query = (
+        _showing_with_counts(select(DiningTable, Check, Staff))
         .where(col(DiningTable.archived_at).is_(None))
         .order_by(col(DiningTable.id), col(Check.opened_at), col(Check.id))
     )
@@ -166,6 +186,27 @@ def _tables_with_checks(by_floor: bool, by_tables: bool) -> Any:
     if by_tables:
         query = query.where(col(DiningTable.id).in_(bindparam("table_ids", expanding=True)))
     return query
+
+
+@cache
+def _floor_plan() -> Any:
+    """Every live floor, beside each table of the floor shown (the one asked for, else the first) with its checks."""
+    first = (
+        select(Floor.id)
+        .where(col(Floor.archived_at).is_(None))
+        .order_by(col(Floor.sort_order), col(Floor.id))
+        .limit(1)
+        .scalar_subquery()
+    )
+    shown = func.coalesce(bindparam("floor_id", type_=Integer()), first)
+    tables_shown = and_(
+        col(DiningTable.floor_id) == col(Floor.id), col(Floor.id) == shown, col(DiningTable.archived_at).is_(None)
+    )
+    return (
+        _showing_with_counts(select(Floor, DiningTable, Check, Staff).outerjoin(DiningTable, tables_shown))
+        .where(col(Floor.archived_at).is_(None))
+        .order_by(col(Floor.sort_order), col(Floor.id), col(DiningTable.id), col(Check.opened_at), col(Check.id))
+    )
 
 
 def _line_count(*where: Any) -> Any:
