@@ -18,8 +18,10 @@ from app.lib.settings import Settings
 from tests.integration.orders.conftest import Restaurant, key
 
 # Statements per request, BEGIN included; SQLite also sends BEGIN IMMEDIATE for a write.
-RING_IN = {"sqlite": 9, "postgres": 8}
-FLOOR_PAGE = {"sqlite": 5, "postgres": 4}
+SEAT = {"sqlite": 6, "postgres": 5}
+RING_IN = {"sqlite": 7, "postgres": 6}
+SEND = {"sqlite": 11, "postgres": 10}
+FLOOR_PAGE = {"sqlite": 4, "postgres": 3}
 
 
 @pytest.fixture
@@ -70,6 +72,34 @@ async def test_ringing_an_item_in_stays_within_its_statement_budget(
     assert "Mushroom Risotto" in response.text, "the answer is the check panel with the new line"
     assert [line.name for line in await restaurant.lines(check_id)] == ["Spaghetti Carbonara", "Mushroom Risotto"]
     assert len(sent) <= RING_IN[backend], f"ringing in sent {len(sent)} statements:\n{_listing(sent)}"
+
+
+async def test_seating_a_table_stays_within_its_statement_budget(
+    server: Any, restaurant: Restaurant, runtime: Any, backend: str
+) -> None:
+    table_id = await restaurant.table_id("12")
+    form = {"kind": "table", "table_id": str(table_id), "covers": "2", "idempotency_key": key()}
+    with statements_sent(runtime) as sent:
+        response = await server.post("/checks", form)
+    assert response.status_code in (200, 303), response.text
+    [check] = await restaurant.open_checks()
+    assert (check.table_id, check.covers, check.number) == (table_id, 2, check.id), "numbered with its own id"
+    assert len(sent) <= SEAT[backend], f"seating sent {len(sent)} statements:\n{_listing(sent)}"
+
+
+async def test_sending_a_check_stays_within_its_statement_budget(
+    server: Any, restaurant: Restaurant, runtime: Any, backend: str
+) -> None:
+    check_id = await restaurant.open_table(server, "12", 2)
+    await restaurant.ring_in(server, check_id, "PA-CAR", seat=1)
+    await restaurant.ring_in(server, check_id, "PA-RIS", seat=2)
+    form = {"version": str(await restaurant.version(check_id)), "idempotency_key": key()}
+    with statements_sent(runtime) as sent:
+        response = await server.post(f"/checks/{check_id}/send", form)
+    assert response.status_code == 200, response.text
+    assert [line.state.value for line in await restaurant.lines(check_id)] == ["sent", "sent"]
+    assert len(await restaurant.fires(check_id)) == 1
+    assert len(sent) <= SEND[backend], f"sending sent {len(sent)} statements:\n{_listing(sent)}"
 
 
 async def test_the_floor_page_stays_within_its_statement_budget(
