@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import DateTime, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -86,6 +86,114 @@ def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+class _InlineCursor:
+    """A sqlite3 cursor behind the awaitable face SQLAlchemy's aiosqlite adapter expects, run on the caller's thread."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._cursor.arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._cursor.arraysize = value
+
+    async def execute(self, operation: str, parameters: Any = ()) -> _InlineCursor:
+        self._cursor.execute(operation, parameters)
+        return self
+
+    async def executemany(self, operation: str, parameters: Any) -> _InlineCursor:
+        self._cursor.executemany(operation, parameters)
+        return self
+
+    async def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        return self._cursor.fetchmany(size if size is not None else self._cursor.arraysize)
+
+    async def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+    async def __aenter__(self) -> _InlineCursor:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._cursor.close()
+
+
+class _RunNow:
+    """Stands in for aiosqlite's queue to its thread: the adapter's isolation-level setter runs at once."""
+
+    def put_nowait(self, item: tuple[asyncio.Future[None], Callable[[], Any]]) -> None:
+        future, function = item
+        try:
+            function()
+        except Exception as exc:  # handed to the awaiting adapter, as aiosqlite's thread would
+            future.set_exception(exc)
+        else:
+            future.set_result(None)
+
+
+class _InlineConnection:
+    """A sqlite3 connection used on the event loop's own thread, without aiosqlite's hand-off to a thread of its
+    own for every cursor, execute, fetch and close: for short reads of a WAL file, which never wait on a writer."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._conn = connection
+        self._connection = connection
+        self._tx = _RunNow()
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._conn.isolation_level
+
+    def cursor(self) -> _InlineCursor:
+        return _InlineCursor(self._conn.cursor())
+
+    async def commit(self) -> None:
+        self._conn.commit()
+
+    async def rollback(self) -> None:
+        self._conn.rollback()
+
+    async def close(self) -> None:
+        self._conn.close()
+
+    def stop(self) -> None:
+        self._conn.close()
+
+    async def create_function(self, *args: Any, **kwargs: Any) -> None:
+        self._conn.create_function(*args, **kwargs)
+
+
+def _inline_sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
+    path = make_url(url).database or ":memory:"
+
+    async def connect() -> Any:
+        # Pooled connections may be taken by another thread's event loop (a test client's workers): never at once.
+        return _InlineConnection(sqlite3.connect(path, timeout=30, check_same_thread=False))
+
+    return create_async_engine(url, echo=echo, async_creator=connect)
+
+
 _ONE_STATEMENT = "brigade_one_statement"
 _WRITING = "brigade_writing"
 
@@ -134,7 +242,10 @@ class Database:
         if self.is_sqlite:
             args = {"timeout": 30}
             self.write_engine = create_async_engine(url, echo=echo, connect_args=args)
-            self.read_engine = create_async_engine(url, echo=echo, connect_args=args)
+            # Reads of a WAL file never wait for the writer, and are short: they run on the event loop's own thread,
+            # where aiosqlite would hand every cursor, execute, fetch and close to its thread and back. Writes keep
+            # the thread, since a commit waits for the disk and a writer may wait for another process's lock.
+            self.read_engine = _inline_sqlite_engine(url, echo=echo)
             _configure_sqlite(self.write_engine, immediate=True)
             _configure_sqlite(self.read_engine, immediate=False)
         else:
@@ -206,7 +317,7 @@ class Database:
     @asynccontextmanager
     async def lookup(self) -> AsyncIterator[AsyncSession]:
         """A read of one statement (who is behind a login cookie, say): consistent by itself, so on SQLite it is
-        sent without a BEGIN of its own, one trip fewer to the driver's thread. More statements belong in `read()`."""
+        sent without a BEGIN of its own, one statement fewer. More statements belong in `read()`."""
         session = self._read_sessions()
         session.info.update(self.context)
         try:
