@@ -23,7 +23,7 @@ from app.checks.attempts import (
 from app.checks.events import GiftCardCharged
 from app.checks.guards import _format, _refuse_unsent, _require_no_pending, _require_open, db_currency
 from app.checks.models import AttemptKind, AttemptStatus, PaymentAttempt, Tender, TenderKind
-from app.checks.queries import check_money
+from app.checks.queries import AttemptKeyTaken, check_money
 from app.checks.terminal import PaymentTerminal
 from app.house_accounts import services as house_accounts
 from app.lib.clock import utcnow
@@ -111,15 +111,13 @@ class _Begun:
 
 async def _begin_payment(session: AsyncSession, request: PaymentRequest) -> _Begun:
     check = await orders.get_check_for_update(session, request.check_id)
-    # Looked up under the check's lock: a double tap's twin waited here for the first tap to commit, and must
-    # answer as that payment, not as a stale check or a payment "still waiting for the terminal". A retried
-    # request finds its payment here too.
-    twin = await session.exec(
-        select(PaymentAttempt.id).where(PaymentAttempt.idempotency_key == request.idempotency_key)
-    )
-    if twin.first() is not None:
-        raise _TwinPayment
-    money = await check_money(session, check)
+    # Looked up under the check's lock, by the check's first read: a double tap's twin waited here for the first
+    # tap to commit, and must answer as that payment, not as a stale check or a payment "still waiting for the
+    # terminal". A retried request finds its payment here too.
+    try:
+        money = await check_money(session, check, attempt_key=request.idempotency_key)
+    except AttemptKeyTaken:
+        raise _TwinPayment from None
     _require_open(check, "take a payment")
     _require_no_pending(money)
     tender = await session.get(Tender, request.tender_id)

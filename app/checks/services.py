@@ -12,6 +12,7 @@ import datetime as dt
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam, func, insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,7 +21,7 @@ from app.checks.guards import _authorise as _authorise
 from app.checks.guards import _format, _money_for_update, _refuse_unsent, _require_no_pending, _require_open
 from app.checks.guards import clean_reason as clean_reason
 from app.checks.models import CheckClosing, Payment
-from app.checks.queries import CheckMoney, closings, load_check, open_checks_on_table
+from app.checks.queries import CheckMoney, load_check, open_checks_on_table
 from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput
@@ -142,22 +143,38 @@ async def close_check(
     return await _close(session, money, actor_id=actor.id)
 
 
+# How many times the check was closed before, plus one.
+_NEXT_SEQUENCE = (
+    select(func.count())
+    .select_from(CheckClosing)
+    .where(col(CheckClosing.check_id) == bindparam("closing_check_id"))
+    .scalar_subquery()
+    + 1
+)
+
+
 async def _close(session: AsyncSession, money: CheckMoney, *, actor_id: int | None) -> CheckClosing:
     check = money.check
-    # Without an early flush of the check's pending version bump: the closing's flush writes the check once.
-    with session.no_autoflush:
-        sequence = len(await closings(session, check.id or 0)) + 1
     now = utcnow()
-    closing = CheckClosing(
-        check_id=check.id or 0,
-        sequence=sequence,
-        total_cents=money.totals.total,
-        paid_cents=money.paid,
-        tips_cents=money.tips,
-        closed_by=actor_id or check.server_id,
-        closed_at=now,
-    )
-    session.add(closing)
+    # The closing is numbered by the insert itself: one more than the check's closings so far. Without an early
+    # flush of the check's pending version bump, so the check is written once, with its closing.
+    with session.no_autoflush:
+        inserted = await session.exec(
+            insert(CheckClosing)
+            .values(
+                check_id=check.id or 0,
+                sequence=_NEXT_SEQUENCE,
+                total_cents=money.totals.total,
+                paid_cents=money.paid,
+                tips_cents=money.tips,
+                closed_by=actor_id or check.server_id,
+                closed_at=now,
+            )
+            .returning(CheckClosing),
+            params={"closing_check_id": check.id or 0},
+        )
+    closing: CheckClosing = inserted.scalars().one()
+    sequence = closing.sequence
     check.status = CheckStatus.CLOSED
     check.closed_at = now
     check.table_cleared_at = None

@@ -21,24 +21,32 @@ from tests.integration.checks.arrange import check_row, key, ring_in, rows, tend
 # The benchmark's order: two mains for the Grill, two sides for Fry, all sent.
 FOUR_ITEMS = [(1, "PA-CAR"), (2, "PA-RIS"), (1, "SI-MAS"), (2, "SI-SPI")]
 
-# Paying by card in full, over HTTP, as a tablet does: the session lookup, the pending attempt (the check's lines and
-# which of its other rows exist in one read), the terminal's answer with the payment and the closing, the live floor
-# updates of both commits, and the settle page answered (whose table lookup also finds the table's other open checks
-# before it offers "Table cleared"). Head office costs a venue that has not joined one nothing. On SQLite each
-# transaction's BEGIN is a statement of its own; PostgreSQL's driver begins without one.
-PAY_STATEMENTS = {"sqlite": 36, "postgres": 31}
+# Paying by card in full, over HTTP, as a tablet does: the session lookup, the pending attempt (the check's lines,
+# which of its other rows exist and whether the payment's key was already used, in one read), the terminal's answer
+# with the payment and the closing (numbered by its insert), the live floor updates of both commits, and the settle
+# page answered (whose table lookup also finds the table's other open checks before it offers "Table cleared"). Head
+# office costs a venue that has not joined one nothing. On SQLite each transaction's BEGIN is a statement of its own;
+# PostgreSQL's driver begins without one.
+# On PostgreSQL a background worker's statement sometimes lands inside the window: one statement of room there.
+PAY_STATEMENTS = {"sqlite": 34, "postgres": 29 + 1}
 PAY_TRANSACTIONS = 6
 # The outbox delivering the closing's sale posting: the claim, then the posting with its journal entry.
-POSTING_STATEMENTS = {"sqlite": 29, "postgres": 25}
+POSTING_STATEMENTS = {"sqlite": 29, "postgres": 25 + 1}
 POSTING_TRANSACTIONS = 2
+
+
+def _key(conn: Any) -> int:
+    """The pooled connection a statement runs on: held by one transaction at a time, unlike a facade's id()."""
+    fairy = getattr(conn, "connection", None)
+    return id(getattr(fairy, "dbapi_connection", None) or conn)
 
 
 @dataclass
 class Statements:
     """SQL statements and transactions seen on the app's engines, each transaction with its own statements.
 
-    The venue's sync sender looks up the head-office link on its own clock, on a connection of its own; a transaction
-    that does nothing else is not the payment's and is left out (a venue that has not joined a head office pays
+    The venue's sync sender looks up the head-office link on its own clock; those look-ups, and a transaction that
+    does nothing else, are not the payment's and are left out (a venue that has not joined a head office pays
     nothing for it), so the ceilings do not depend on where that clock falls.
     """
 
@@ -54,7 +62,7 @@ class Statements:
 
     @property
     def sql(self) -> list[str]:
-        return [statement for index in self._kept() for statement in self.groups[index]]
+        return [sql for index in self._kept() for sql in self.groups[index] if " FROM head_office_link" not in sql]
 
     @property
     def transactions(self) -> int:
@@ -77,31 +85,31 @@ def counting(runtime: Any) -> Iterator[Statements]:
     begun_by_event: set[int] = set()
 
     def start(conn: Any) -> None:
-        current[id(conn)] = len(seen.groups)
+        current[_key(conn)] = len(seen.groups)
         seen.groups.append([])
         seen.began.append(True)
 
     def on_statement(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         is_begin = statement.lstrip().upper().startswith("BEGIN")
-        if is_begin and id(conn) in begun_by_event:
-            begun_by_event.discard(id(conn))
+        if is_begin and _key(conn) in begun_by_event:
+            begun_by_event.discard(_key(conn))
         elif is_begin:
             start(conn)
-            begun_by_statement.add(id(conn))
-        elif id(conn) not in current:
-            current[id(conn)] = len(seen.groups)
+            begun_by_statement.add(_key(conn))
+        elif _key(conn) not in current:
+            current[_key(conn)] = len(seen.groups)
             seen.groups.append([])
             seen.began.append(False)
         if not is_begin:
-            begun_by_event.discard(id(conn))
-        seen.groups[current[id(conn)]].append(" ".join(statement.split())[:160])
+            begun_by_event.discard(_key(conn))
+        seen.groups[current[_key(conn)]].append(" ".join(statement.split())[:160])
 
     def on_begin(conn: Any) -> None:
-        if id(conn) in begun_by_statement:
-            begun_by_statement.discard(id(conn))
+        if _key(conn) in begun_by_statement:
+            begun_by_statement.discard(_key(conn))
             return
         start(conn)
-        begun_by_event.add(id(conn))
+        begun_by_event.add(_key(conn))
 
     engines = {id(e): e.sync_engine for e in (runtime.db.write_engine, runtime.db.read_engine)}.values()
     for engine in engines:
