@@ -15,9 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Final
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, exists, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -269,6 +268,13 @@ async def post_entry(
     )
 
 
+_KEY_AND_LOCK = select(
+    select(JournalEntry.id).where(col(JournalEntry.idempotency_key) == bindparam("entry_key")).scalar_subquery(),
+    exists().where(col(LockedDay.day) == bindparam("locked_day")),
+)
+_LINES_INSERT = JournalLine.__table__.insert()  # type: ignore[attr-defined]
+
+
 async def _post(
     session: AsyncSession,
     *,
@@ -284,50 +290,62 @@ async def _post(
 ) -> JournalEntry:
     checked = await _check_lines(session, lines, allow_archived=reverses is not None)
     fingerprint = _fingerprint(day, description, source_type, source_id, checked)
-    existing = await entry_by_key(session, key)
-    if existing is not None:
-        return _same_or_refuse(existing, fingerprint)
+    # The entry already posted under the key, and whether the day is locked, in one read (on PostgreSQL after the
+    # day's shared lock, so a day cannot be locked between the read and the insert).
     await _guard_day(session, day, exclusive=False)
-    if await is_day_locked(session, day):
+    existing_id, locked = (await session.exec(_KEY_AND_LOCK, params={"entry_key": key, "locked_day": day})).one()
+    if existing_id is not None:
+        existing = await session.get(JournalEntry, existing_id)
+        assert existing is not None
+        return _same_or_refuse(existing, fingerprint)
+    if locked:
         raise PeriodLocked(
             f"The books for {day.isoformat()} are locked; post on an open day instead. Nothing was posted.",
             detail={"date": day.isoformat()},
         )
-    entry = JournalEntry(
-        date=day,
-        description=description,
-        source_type=source_type,
-        source_id=source_id,
-        idempotency_key=key,
-        fingerprint=fingerprint,
-        reverses_id=reverses.id if reverses is not None else None,
-        reason=reason,
-        actor_id=actor_id,
+    builder = postgresql.insert if is_postgres(session) else sqlite.insert
+    # A concurrent twin with the same key (or reversing the same entry) wins on the unique index: the insert then
+    # writes nothing and this answers with the twin, without a savepoint to roll back to.
+    inserted = await session.exec(
+        builder(JournalEntry)
+        .values(
+            date=day,
+            description=description,
+            source_type=source_type,
+            source_id=source_id,
+            idempotency_key=key,
+            fingerprint=fingerprint,
+            reverses_id=reverses.id if reverses is not None else None,
+            reason=reason,
+            actor_id=actor_id,
+            posted_at=utcnow(),
+        )
+        .on_conflict_do_nothing()
+        .returning(JournalEntry)
     )
-    try:
-        # A concurrent twin with the same key loses on the unique index; the savepoint keeps our transaction.
-        async with session.begin_nested():
-            session.add(entry)
-            await session.flush()
-            for position, line in enumerate(checked):
-                session.add(
-                    JournalLine(
-                        entry_id=entry.id or 0,
-                        position=position,
-                        account_id=line.account.id or 0,
-                        amount_cents=line.amount_cents,
-                        memo=line.memo,
-                        dimensions=line.dimensions,
-                    )
-                )
-            await session.flush()
-    except IntegrityError:
+    entry: JournalEntry | None = inserted.scalars().first()
+    if entry is None:
         twin = await entry_by_key(session, key)
         if twin is None:
             if reverses is not None:
                 raise Conflict(f"Entry #{reverses.id} has already been reversed.") from None
-            raise
+            raise Conflict(f"Entry {key} could not be posted: another entry holds its place. Nothing was posted.")
         return _same_or_refuse(twin, fingerprint)
+    # Every line in one statement, compiled once and sent with its rows.
+    await session.exec(
+        _LINES_INSERT,
+        params=[
+            {
+                "entry_id": entry.id or 0,
+                "position": position,
+                "account_id": line.account.id or 0,
+                "amount_cents": line.amount_cents,
+                "memo": line.memo,
+                "dimensions": line.dimensions,
+            }
+            for position, line in enumerate(checked)
+        ],
+    )
     await emit(
         session,
         EntryPosted(
