@@ -260,9 +260,8 @@ async def _run(folder: Path, url: str, fires: int, spacing: float, show_sql: boo
     await add_tables(runtime.db, fires + 1)
     restaurant = await load(runtime.db)
     counter = StatementCounter()
-    counter.watch(runtime.db.write_engine)
-    if runtime.db.read_engine is not runtime.db.write_engine:
-        counter.watch(runtime.db.read_engine)
+    for engine in runtime.db.engines:
+        counter.watch(engine)
     marks = Marks()
     samples: list[FireSample] = []
     try:

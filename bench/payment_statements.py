@@ -76,8 +76,7 @@ class Counter:
     groups: int = 0
 
     def watch(self, db: Database) -> None:
-        engines = {id(db.write_engine): db.write_engine, id(db.read_engine): db.read_engine}
-        for engine in engines.values():
+        for engine in db.engines:
             event.listen(engine.sync_engine, "before_cursor_execute", self._statement)
             event.listen(engine.sync_engine, "begin", self._begin)
 

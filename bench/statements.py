@@ -182,9 +182,8 @@ async def _run(url: str, folder: Path, orders: int, profiled: str | None) -> Ord
     # tables of the floor GET /floor shows first, so the floor page draws the orders' checks
     tables = restaurant.tables[: orders + 1]
     counter = Counter()
-    counter.watch(db.write_engine)
-    if db.read_engine is not db.write_engine:
-        counter.watch(db.read_engine)
+    for engine in db.engines:
+        counter.watch(engine)
     order = Order(counter, profiled)
     async with app.lifespan():
         transport = httpx.ASGITransport(app=app)

@@ -154,7 +154,8 @@ class _RunNow:
 
 class _InlineConnection:
     """A sqlite3 connection used on the event loop's own thread, without aiosqlite's hand-off to a thread of its
-    own for every cursor, execute, fetch and close: for short reads of a WAL file, which never wait on a writer."""
+    own for every cursor, execute, fetch and close: for one-statement lookups of a WAL file, which never wait on a
+    writer. It offers what SQLAlchemy's aiosqlite adapter uses of an aiosqlite connection."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._conn = connection
@@ -242,17 +243,21 @@ class Database:
         if self.is_sqlite:
             args = {"timeout": 30}
             self.write_engine = create_async_engine(url, echo=echo, connect_args=args)
-            # Reads of a WAL file never wait for the writer, and are short: they run on the event loop's own thread,
-            # where aiosqlite would hand every cursor, execute, fetch and close to its thread and back. Writes keep
-            # the thread, since a commit waits for the disk and a writer may wait for another process's lock.
-            self.read_engine = _inline_sqlite_engine(url, echo=echo)
+            self.read_engine = create_async_engine(url, echo=echo, connect_args=args)
+            # A one-statement lookup (who is behind the cookie, on every request) of a WAL file never waits for the
+            # writer and takes a fraction of a millisecond: it runs on the event loop's own thread, where aiosqlite
+            # would hand its cursor, execute, fetch and close to a thread and back. Pages and reports, which may
+            # read for longer, keep aiosqlite's thread, and so do writes, since a commit waits for the disk.
+            self.lookup_engine = _inline_sqlite_engine(url, echo=echo)
             _configure_sqlite(self.write_engine, immediate=True)
             _configure_sqlite(self.read_engine, immediate=False)
+            _configure_sqlite(self.lookup_engine, immediate=False)
         else:
             self.write_engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
-            self.read_engine = self.write_engine
+            self.read_engine = self.lookup_engine = self.write_engine
         self._write_sessions = async_sessionmaker(self.write_engine, class_=AsyncSession, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, class_=AsyncSession, expire_on_commit=False)
+        self._lookup_sessions = async_sessionmaker(self.lookup_engine, class_=AsyncSession, expire_on_commit=False)
         # One SQLite file takes one writer at a time; queueing writers here is cheaper than
         # letting them spin on the busy handler, whose back-off sleeps reach 100 ms. The queue is
         # per event loop (a test client runs the app's workers on a loop of its own); writers on
@@ -260,6 +265,11 @@ class Database:
         self._sqlite_write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _WriteQueue] | None = (
             weakref.WeakKeyDictionary() if self.is_sqlite else None
         )
+
+    @property
+    def engines(self) -> tuple[AsyncEngine, ...]:
+        """Every engine this database sends statements through (one on PostgreSQL), e.g. to count them."""
+        return tuple({id(e): e for e in (self.write_engine, self.read_engine, self.lookup_engine)}.values())
 
     @property
     def dialect(self) -> str:
@@ -317,8 +327,9 @@ class Database:
     @asynccontextmanager
     async def lookup(self) -> AsyncIterator[AsyncSession]:
         """A read of one statement (who is behind a login cookie, say): consistent by itself, so on SQLite it is
-        sent without a BEGIN of its own, one statement fewer. More statements belong in `read()`."""
-        session = self._read_sessions()
+        sent without a BEGIN of its own, one statement fewer, on the event loop's thread. More statements belong in
+        `read()`."""
+        session = self._lookup_sessions()
         session.info.update(self.context)
         try:
             async with session.begin():
@@ -330,9 +341,8 @@ class Database:
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
-        await self.write_engine.dispose()
-        if self.read_engine is not self.write_engine:
-            await self.read_engine.dispose()
+        for engine in self.engines:
+            await engine.dispose()
 
 
 # Driver modules whose OSErrors and connection errors mean "the database is not there".

@@ -112,7 +112,7 @@ def counting(runtime: Any) -> Iterator[Statements]:
         start(conn)
         begun_by_event.add(_key(conn))
 
-    engines = {id(e): e.sync_engine for e in (runtime.db.write_engine, runtime.db.read_engine)}.values()
+    engines = [engine.sync_engine for engine in runtime.db.engines]
     for engine in engines:
         event.listen(engine, "before_cursor_execute", on_statement)
         event.listen(engine, "begin", on_begin)

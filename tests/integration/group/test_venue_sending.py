@@ -255,7 +255,7 @@ def _statements(db: Any) -> Iterator[list[str]]:
     def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(" ".join(statement.split()))
 
-    engines = {id(e): e.sync_engine for e in (db.write_engine, db.read_engine)}.values()
+    engines = [engine.sync_engine for engine in db.engines]
     for engine in engines:
         event.listen(engine, "before_cursor_execute", on_statement)
     try:

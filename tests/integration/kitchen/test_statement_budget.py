@@ -40,7 +40,7 @@ def statements_sent(runtime: Any) -> Iterator[list[str]]:
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         sent.append(" ".join(statement.split()))
 
-    engines = {runtime.db.write_engine.sync_engine, runtime.db.read_engine.sync_engine}
+    engines = [engine.sync_engine for engine in runtime.db.engines]
     for engine in engines:
         event.listen(engine, "before_cursor_execute", record)
     try:
