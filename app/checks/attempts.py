@@ -34,6 +34,7 @@ from app.checks.queries import CheckMoney, check_money, settings_of, with_paymen
 from app.checks.services import RECOVERY_TOPIC, REFUNDED_TOPIC, _close, business_day
 from app.checks.terminal import PaymentTerminal, TerminalError, TerminalOutcome, TerminalResult
 from app.house_accounts import services as house_accounts
+from app.kitchen.printing import enqueue_drawer_kick
 from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.db import Database
@@ -43,7 +44,6 @@ from app.lib.money import Money
 from app.lib.outbox import OutboxMessage, RetryLater, enqueue
 from app.orders import services as orders
 from app.orders.models import Check, CheckStatus
-from printers.layouts import render_drawer_kick
 
 log = logging.getLogger(__name__)
 # A terminal answers within a minute or two; after that the outbox asks it what happened.
@@ -307,8 +307,7 @@ async def _kick_drawer(session: AsyncSession, device_id: int | None, *, referenc
     # The drawer is a convenience; a missing printer must never refuse the guest's money.
     try:
         printer = await printing.receipt_printer(session, device_id)
-        data = render_drawer_kick(printing.profile_for(printer))
-        await printing.queue(session, printer, data, kind="drawer_kick", reference=reference, open_drawer=True)
+        await enqueue_drawer_kick(session, printer_id=printer.id or 0, reference=reference)
     except DomainError as exc:
         log.warning("cash drawer not opened for %s: %s", reference, exc.message)
 

@@ -29,7 +29,6 @@ from app.kitchen.print_documents import (
 from app.kitchen.printing import enqueue_print
 from app.lib.errors import Conflict
 from app.lib.money import SYMBOLS
-from printers.profiles import PrinterProfile
 
 # Codes a domain above checks prints under a receipt (a gift card sold on the check), registered by name in
 # main.py: checks imports no domain above it.
@@ -55,38 +54,6 @@ async def receipt_printer(session: AsyncSession, device_id: int | None) -> Print
     if printer is None:
         raise Conflict("No receipt printer is set up; a manager adds one under Stations & printers.")
     return printer
-
-
-def profile_for(printer: Printer) -> PrinterProfile:
-    """How to drive a configured printer: its paper width and code page."""
-    try:
-        return PrinterProfile(name=printer.profile, columns=printer.columns, code_page=printer.codepage)
-    except ValueError:
-        return PrinterProfile(columns=printer.columns)
-
-
-async def queue(
-    session: AsyncSession,
-    printer: Printer,
-    data: bytes,
-    *,
-    kind: str,
-    reference: str,
-    open_drawer: bool = False,
-    document: GuestCheckDoc | ReceiptDoc | None = None,
-    requested_by: int | None = None,
-) -> None:
-    """Owe `data` to `printer` through the durable print queue, in this transaction."""
-    await enqueue_print(
-        session,
-        printer_id=printer.id or 0,
-        data=data,
-        kind=kind,
-        reference=reference,
-        open_drawer=open_drawer,
-        document=document,
-        requested_by=requested_by,
-    )
 
 
 async def print_document(

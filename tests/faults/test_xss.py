@@ -24,12 +24,13 @@ from sqlmodel import col, select
 from websockets.asyncio.client import connect
 
 from app.floor.models import DiningTable
-from app.kitchen.models import PrintJob, Station
+from app.kitchen.models import Printer, PrintJob, Station
 from app.menu.models import MenuItem, Modifier, ModifierGroup
 from app.orders.models import Check, CheckLine
 from app.staff import services as staff_services
 from printers.documents import KitchenTicketDoc, TicketLineDoc
 from printers.layouts import render_kitchen_ticket
+from printers.queue import job_bytes
 from tests.support.escpos_decoder import decode
 
 SCRIPT = "<script>alert(1)</script>"
@@ -276,5 +277,8 @@ def _squeezed(text: str) -> str:
 
 
 async def _printed(runtime: Any, *, count: int) -> str:
-    """Every kitchen ticket printed so far, decoded from its ESC/POS bytes, without whitespace."""
-    return "".join(_squeezed(decode(job.data).text) for job in await _jobs(runtime, count=count))
+    """Every job printed so far, decoded from the ESC/POS bytes the worker sends, without whitespace."""
+    jobs = await _jobs(runtime, count=count)
+    printers = {printer.id: printer for printer in await _all(runtime, select(Printer))}
+    sent = [job_bytes(job, primary=printers[job.printer_id], target=printers[job.target_printer_id]) for job in jobs]
+    return "".join(_squeezed(decode(data).text) for data in sent)

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from app.kitchen.models import PrintJob
+from app.kitchen.models import Printer, PrintJob
 from app.lib.settings import Settings
+from printers.queue import job_bytes
 from tests.integration.checks.arrange import money, post, ring_in, rows
 from tests.support.escpos_decoder import decode
 
@@ -36,7 +37,8 @@ async def test_the_guest_check_says_how_its_tax_was_rounded(server: Any, runtime
     response = await post(server, runtime, arranged.check_id, "settle/print")
     assert response.status_code == 200, response.text
     [job] = await rows(runtime, PrintJob, PrintJob.kind == "guest_check")
-    paper = decode(job.data)
+    [printer] = await rows(runtime, Printer, Printer.id == job.printer_id)
+    paper = decode(job_bytes(job, primary=printer, target=printer))
     printed = " ".join(paper.line(FOOD).text.split())
     settle = await server.get(f"/checks/{arranged.check_id}/settle")
     if tax_rounding == "per_line":

@@ -19,10 +19,11 @@ from app.closes.reports import z_report
 from app.giftcards import calculations as calc
 from app.giftcards import queries
 from app.giftcards.models import GiftCard, GiftCardMovement, GiftCardStatus, MovementKind
-from app.kitchen.models import PrintJob
+from app.kitchen.models import Printer, PrintJob
 from app.lib.audit import AuditEntry
 from app.lib.db import Database
 from app.orders.models import CheckLine, CheckStatus
+from printers.queue import job_bytes
 from tests.integration.accounting.test_exports import bean_check, hledger_check
 from tests.integration.checks.arrange import check_row, money, post, ring_in, rows, staff, tenders
 from tests.integration.closes.arrange import deliver
@@ -76,7 +77,8 @@ async def test_a_card_sold_on_a_check_is_a_liability_activated_when_the_check_is
     printed = await server.post(f"/checks/{arranged.check_id}/settle/receipt", {"idempotency_key": uuid.uuid4().hex})
     assert printed.status_code == 200, printed.text
     [job] = await rows(runtime, PrintJob, PrintJob.kind == "receipt")
-    paper = decode(job.data)
+    [printer] = await rows(runtime, Printer, Printer.id == job.printer_id)
+    paper = decode(job_bytes(job, primary=printer, target=printer))
     assert [e.value for e in paper.events_of("qr_data")] == [sold.number], "the receipt prints the card's QR code"
     assert paper.kinds().count("qr_print") == 1
     assert "Gift card €50.00" in paper.text
