@@ -71,16 +71,6 @@ def profile_for(printer: Printer) -> PrinterProfile:
         return DEFAULT_PROFILE
 
 
-def receipt_profile(printer: Printer) -> PrinterProfile:
-    """The profile a guest check, receipt, Z report or drawer kick is laid out with when it is first sent: the
-    printer's paper width and code page on python-escpos's default capabilities (banners re-render with
-    `profile_for`, as kitchen tickets do)."""
-    try:
-        return PrinterProfile(name=printer.profile, columns=printer.columns, code_page=printer.codepage)
-    except ValueError:
-        return PrinterProfile(columns=printer.columns)
-
-
 def render_document(
     doc: Any,
     profile: PrinterProfile,
@@ -151,12 +141,11 @@ def _job_bytes(job: PrintJob, *, primary: Printer, target: Printer) -> bytes:
         if job.data:
             return job.data
         if job.kind == "drawer_kick":
-            return render_drawer_kick(receipt_profile(target))
+            return render_drawer_kick(profile_for(target))
         doc = _document(job)
         if doc is None:
             return _cannot_print(job, target)
-        profile = profile_for(target) if isinstance(doc, KitchenTicketDoc) else receipt_profile(target)
-        return render_document(doc, profile, open_drawer=job.open_drawer)
+        return render_document(doc, profile_for(target), open_drawer=job.open_drawer)
     if job.kind == "drawer_kick":
         return render_drawer_kick(profile_for(target))
     doc = _document(job)

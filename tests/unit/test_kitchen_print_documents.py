@@ -124,17 +124,21 @@ def test_a_job_without_a_document_gets_its_banner_printed_before_its_bytes() -> 
 TILL = Printer(id=3, name="Till", uri="tcp://127.0.0.1:9102", profile="TH230", columns=32)
 
 
-def test_a_receipt_enqueued_without_bytes_is_laid_out_with_the_till_printers_width_and_code_page() -> None:
+def test_a_receipt_enqueued_without_bytes_is_laid_out_with_the_till_printers_own_capabilities() -> None:
     job = _job(kind="receipt", data=b"", document=document_to_json(RECEIPT), printer_id=3, target_printer_id=3)
-    till = PrinterProfile(name="TH230", columns=32, code_page="CP858")
-    assert job_bytes(job, primary=TILL, target=TILL) == render_receipt(RECEIPT, till)
+    till = PrinterProfile(name="Till", capability="TH230", columns=32, code_page="CP858")
+    sent = job_bytes(job, primary=TILL, target=TILL)
+    assert sent == render_receipt(RECEIPT, till)
+    # The code page is selected by the TH230's own number for CP858, not the generic printer's.
+    assert sent != render_receipt(RECEIPT, PrinterProfile(name="Till", columns=32, code_page="CP858"))
 
 
 def test_a_drawer_kick_enqueued_without_bytes_pulses_the_drawer_and_prints_nothing() -> None:
     job = _job(kind="drawer_kick", data=b"", document=None, open_drawer=True, printer_id=3, target_printer_id=3)
     sent = job_bytes(job, primary=TILL, target=TILL)
-    assert sent == render_drawer_kick(PrinterProfile(name="TH230", columns=32, code_page="CP858"))
-    assert decode(sent).text.strip() == ""
+    assert sent == render_drawer_kick(PrinterProfile(name="Till", capability="TH230", columns=32, code_page="CP858"))
+    assert b"\x1bp" in sent  # ESC p: the drawer's pulse
+    assert decode(render_drawer_kick(PrinterProfile(columns=32))).text.strip() == ""  # and no paper
 
 
 def test_a_job_whose_document_cannot_be_read_prints_a_slip_saying_so_instead_of_stopping_the_queue() -> None:
