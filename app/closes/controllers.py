@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.checks.models import Refund, RefundStatus
-from app.closes import queries, refund_postings, reports
+from app.closes import drawer_queries, queries, refund_postings, reports
 from app.closes.checkouts import check_out_server
 from app.closes.day_close import DayNotReady, close_day
 from app.closes.drawer_controllers import (
@@ -57,7 +57,7 @@ async def _day_page(
         state = await queries.day_state(session, day)
         blockers = [] if state.closed else await queries.close_blockers(session, day)
         z = await reports.z_report(session, day)
-        drawers = await queries.drawers(session, day)
+        drawers = await drawer_queries.drawers(session, day)
         people = await queries.servers_of_day(session, day)
         checkouts = {p.id: await queries.checkout_summary(session, p.id or 0, day) for p in people}
         recent = await queries.recent_days(session)

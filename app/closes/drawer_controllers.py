@@ -10,7 +10,7 @@ from litestar.response import Template
 from msgspec import Meta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.closes import queries
+from app.closes import drawer_queries
 from app.closes.drawers import close_drawer, move_cash, no_sale, open_drawer, put_loose_cash_in_drawer
 from app.closes.guards import today
 from app.closes.models import MovementKind
@@ -23,8 +23,8 @@ from app.staff.permissions import Perm
 async def _drawers_page(request: Req, db: web.Db, *, flash: str | None = None) -> Template:
     async with db.read() as session:
         day = await today(session)
-        rows = await queries.drawers(session, day)
-        loose = await queries.loose_cash(session)
+        rows = await drawer_queries.drawers(session, day)
+        loose = await drawer_queries.loose_cash(session)
     return web.page(
         request,
         "closes/drawers.html",

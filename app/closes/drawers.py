@@ -21,7 +21,7 @@ from app.checks import services as checks
 from app.checks.events import CashHandled
 from app.checks.models import Payment, Refund, Tender, TenderKind
 from app.closes import calculations as calc
-from app.closes import queries
+from app.closes import drawer_queries
 from app.closes.guards import DRAWER_NAME_MAX, _cash, _reason, _require, _role_accounts, today
 from app.closes.models import DrawerMovement, DrawerSession, DrawerStatus, MovementKind
 from app.kitchen.printing import enqueue_drawer_kick
@@ -152,7 +152,9 @@ async def put_loose_cash_in_drawer(session: AsyncSession, *, payment_id: int, dr
     tender = await session.get(Tender, payment.tender_id)
     if tender is None or tender.kind is not TenderKind.CASH:
         raise InvalidInput("Only cash goes into a drawer.")
-    if payment.drawer_id is not None or payment.id not in {p.payment.id for p in await queries.loose_cash(session)}:
+    if payment.drawer_id is not None or payment.id not in {
+        p.payment.id for p in await drawer_queries.loose_cash(session)
+    }:
         raise Conflict("That cash is already in a drawer. Nothing was changed.")
     payment.drawer_id = drawer.id
     session.add(payment)
@@ -206,7 +208,7 @@ async def move_cash(
         account = await account_by_code(session, other)
         if account is None or account.archived_at is not None:
             raise InvalidInput(f"Account {other} is not a live account in the chart.")
-        expected = await queries.drawer_expected(session, drawer)
+        expected = await drawer_queries.drawer_expected(session, drawer)
         if amount_cents > expected:
             raise Conflict(
                 f"Drawer {drawer.name} should hold {expected / 100:.2f}; it cannot pay out {amount_cents / 100:.2f}."
@@ -303,7 +305,7 @@ async def close_drawer(
     counted_cents = _cash(counted_cents, "The counted cash", allow_zero=True)
     drawer = await _open_drawer(session, drawer_id)
     accounts = await _role_accounts(session, "cash_drawers", "cash_safe", "over_short")
-    expected = await queries.drawer_expected(session, drawer)
+    expected = await drawer_queries.drawer_expected(session, drawer)
     difference = calc.over_short(counted_cents, expected)
     day = await next_open_day(session, drawer.business_day)
     lines = [

@@ -1,7 +1,6 @@
 """Read models for the close pages: mappings, exceptions, checkouts, tip pools, what blocks a day close.
 
-What the cash drawers hold and the cash in no drawer are read in drawer_queries.py (imported here too, where
-the drawer pages and commands have always found them).
+What the cash drawers hold and the cash in no drawer are read in drawer_queries.py.
 """
 
 from __future__ import annotations
@@ -20,12 +19,7 @@ from app.checks.models import AttemptStatus, PaymentAttempt, Tender, TenderKind
 from app.checks.queries import CASH_DRAWER_OPEN, settings_of
 from app.checks.services import RECOVERY_TOPIC, business_day
 from app.closes import calculations as calc
-from app.closes.drawer_queries import DrawerView as DrawerView
-from app.closes.drawer_queries import LooseCash as LooseCash
-from app.closes.drawer_queries import drawer_expected as drawer_expected
-from app.closes.drawer_queries import drawers as drawers
-from app.closes.drawer_queries import loose_cash as loose_cash
-from app.closes.drawer_queries import staff_names
+from app.closes.drawer_queries import loose_cash, staff_names
 from app.closes.models import (
     BusinessDay,
     CheckPosting,

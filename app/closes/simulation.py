@@ -24,7 +24,7 @@ from app.checks import splits as check_splits
 from app.checks.models import Tender, TenderKind
 from app.checks.queries import check_money, family, load_check
 from app.checks.terminal import PaymentTerminal
-from app.closes import queries, reports
+from app.closes import drawer_queries, queries, reports
 from app.closes.checkouts import check_out_server
 from app.closes.day_close import DayNotReady, close_day
 from app.closes.drawers import close_drawer, open_drawer
@@ -419,7 +419,7 @@ class _Day:
             open_drawers = (
                 await session.exec(select(DrawerSession).where(DrawerSession.status == DrawerStatus.OPEN))
             ).all()
-            expected = {d.id: await queries.drawer_expected(session, d) for d in open_drawers}
+            expected = {d.id: await drawer_queries.drawer_expected(session, d) for d in open_drawers}
         for drawer_id, cents in expected.items():
             async with self.db.write() as session:
                 await close_drawer(session, drawer_id=drawer_id or 0, counted_cents=cents, actor=self.manager)

@@ -7,7 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.inventory.levels import total_on_hand
 from app.inventory.models import RecipeComponent, StockItem, StockOutage
-from app.menu import services as menu_services
+from app.menu import availability
 from app.menu.models import MenuItem
 
 
@@ -38,7 +38,7 @@ async def follow_outages(session: AsyncSession, stock_item_ids: set[int]) -> Non
             for dish in dishes:
                 if dish.eighty_sixed_at is not None:
                     continue  # 86'd by a person: leave it to them
-                await menu_services.eighty_six(session, dish.id or 0, f"Out of {item.name} (stock count)", None)
+                await availability.eighty_six(session, dish.id or 0, f"Out of {item.name} (stock count)", None)
                 session.add(StockOutage(menu_item_id=dish.id or 0, stock_item_id=item.id or 0))
             await session.flush()
             continue
@@ -48,7 +48,7 @@ async def follow_outages(session: AsyncSession, stock_item_ids: set[int]) -> Non
                 continue
             await session.delete(outage)
             await session.flush()
-            await menu_services.un_eighty_six(session, dish.id or 0, f"{item.name} back in stock", None)
+            await availability.un_eighty_six(session, dish.id or 0, f"{item.name} back in stock", None)
 
 
 async def _still_short(session: AsyncSession, menu_item_id: int) -> bool:

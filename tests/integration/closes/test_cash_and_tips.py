@@ -7,7 +7,7 @@ from typing import Any
 from app.accounting.models import JournalEntry
 from app.checks.services import business_day
 from app.checks.terminal import SimulatedTerminal
-from app.closes import queries
+from app.closes import drawer_queries
 from app.closes.models import DrawerMovement, DrawerSession, MovementKind, ServerCheckout, TipShare
 from app.closes.tip_pools import distribute_tips, record_hours, save_tip_rule
 from app.kitchen.models import PrintJob
@@ -36,7 +36,7 @@ async def test_counted_cash_short_by_five_posts_five_to_over_short(
     await settle(runtime)
     expected = 10000 + due
     async with runtime.db.read() as session:
-        assert await queries.drawer_expected(session, drawer) == expected
+        assert await drawer_queries.drawer_expected(session, drawer) == expected
     counted = expected - 500
     response = await manager.post(
         f"/closes/drawers/{drawer.id}/count", {"counted": f"{counted / 100:.2f}", "idempotency_key": key()}
@@ -83,7 +83,7 @@ async def test_cash_in_pay_out_and_no_sale_are_recorded_with_reasons_and_a_doubl
         (MovementKind.NO_SALE, 0),
     ]
     async with runtime.db.read() as session:
-        assert await queries.drawer_expected(session, drawer) == 10000 + 5000 - 1240
+        assert await drawer_queries.drawer_expected(session, drawer) == 10000 + 5000 - 1240
     [audited] = await rows(runtime, AuditEntry, AuditEntry.action == "closes.no_sale")
     assert audited.reason == "Guest needed change"
     assert await rows(runtime, PrintJob, PrintJob.kind == "drawer_kick")

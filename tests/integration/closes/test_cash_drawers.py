@@ -14,7 +14,7 @@ from app.checks import services as checks
 from app.checks.models import Payment, Refund
 from app.checks.queries import check_money, load_check
 from app.checks.terminal import SimulatedTerminal
-from app.closes import queries
+from app.closes import drawer_queries, queries
 from app.closes.drawers import open_drawer
 from app.closes.models import DrawerSession
 from app.lib.errors import Conflict
@@ -36,7 +36,7 @@ async def _expected(runtime: Any, drawer_id: int) -> int:
     async with runtime.db.read() as session:
         drawer = await session.get(DrawerSession, drawer_id)
         assert drawer is not None
-        return await queries.drawer_expected(session, drawer)
+        return await drawer_queries.drawer_expected(session, drawer)
 
 
 async def test_cash_with_no_drawer_open_is_refused_and_says_where_to_open_one(

@@ -64,9 +64,9 @@ async def test_closing_the_day_is_refused_with_the_exact_list_then_succeeds_once
     await manager.post(f"/closes/exceptions/{exception}/retry")
     [drawer] = await rows(runtime, DrawerSession)
     async with runtime.db.read() as session:
-        from app.closes import queries
+        from app.closes import drawer_queries, queries
 
-        counted = await queries.drawer_expected(session, drawer)
+        counted = await drawer_queries.drawer_expected(session, drawer)
         assert await queries.close_blockers(session, day) == [
             "Drawer Bar is still open; count it",
             "Lena Brooks has not checked out",

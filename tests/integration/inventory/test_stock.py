@@ -27,7 +27,7 @@ from app.inventory.services import (
 )
 from app.lib.audit import AuditEntry
 from app.lib.errors import Conflict, InvalidInput, NotFound
-from app.menu.services import eighty_six
+from app.menu.availability import eighty_six
 from tests.integration.inventory.conftest import Stockroom
 
 

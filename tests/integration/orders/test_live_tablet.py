@@ -12,7 +12,7 @@ from app.inventory import services as inventory
 from app.inventory.models import StockItem, StockLocation
 from app.kitchen import bumping
 from app.kitchen.models import KitchenTicket
-from app.menu import services as menu_services
+from app.menu import availability
 from tests.integration.orders.conftest import Restaurant
 from tests.integration.orders.test_live_floor import Tablet, _next_update, served
 
@@ -78,7 +78,7 @@ async def test_a_dish_86d_by_a_stock_count_greys_out_on_an_open_check(
     async with lena.websocket(f"/checks/{check_id}/live") as ws:
         # what inventory does when a counted ingredient runs out: an 86 with no person behind it
         async with runtime.db.write() as session:
-            await menu_services.eighty_six(session, burrata, "Out of Burrata (stock count)", None)
+            await availability.eighty_six(session, burrata, "Out of Burrata (stock count)", None)
         html, took = await _next_update(ws, f'id="menu-item-{burrata}"')
         assert took < 1.0
         assert "disabled" in html
@@ -155,7 +155,7 @@ async def test_a_reconnecting_tablet_reloads_every_item_button_as_it_stands(
     check_id = await restaurant.open_table(lena, "12", 2)
     rib = await restaurant.item_id("GR-RIB")
     async with runtime.db.write() as session:
-        await menu_services.eighty_six(session, rib, "grill down", None)
+        await availability.eighty_six(session, rib, "grill down", None)
     response = await lena.http.get(f"/checks/{check_id}/menu", headers={"hx-request": "true"})
     assert response.status_code == 200
     assert "<html" not in response.text
