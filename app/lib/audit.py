@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event, inspect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
 from sqlmodel import JSON, Column, Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,6 +18,9 @@ from app.lib.clock import utcnow
 from app.lib.db import UTCDateTime
 
 GENESIS = "0" * 64
+# The head this transaction locked and appended to: later entries of the same transaction append to it without
+# reading it again (the lock holds until the commit). Dropped on any commit or rollback, a savepoint's included.
+_HEAD_KEY = "audit_head"
 
 
 class AuditEntry(SQLModel, table=True):
@@ -68,6 +73,24 @@ def entry_hash(entry: AuditEntry) -> str:
 
 
 async def _head(session: AsyncSession) -> AuditHead:
+    held: AuditHead | None = session.info.get(_HEAD_KEY)
+    if held is not None and held in session and not inspect(held).unloaded:
+        return held
+    head = await _lock_head(session)
+    session.info[_HEAD_KEY] = head
+    return head
+
+
+def _forget_head(session: Session, *_args: Any) -> None:
+    session.info.pop(_HEAD_KEY, None)
+
+
+event.listen(Session, "after_commit", _forget_head)
+event.listen(Session, "after_soft_rollback", _forget_head)
+
+
+async def _lock_head(session: AsyncSession) -> AuditHead:
+    """The chain's head, locked for this transaction (FOR UPDATE; SQLite's writer lock is the transaction's)."""
     query = select(AuditHead).where(AuditHead.id == 1)
     if session.bind is not None and session.bind.dialect.name != "sqlite":
         query = query.with_for_update()

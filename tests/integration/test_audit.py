@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from click.testing import CliRunner
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app.cli import main
 from app.lib import audit
@@ -79,5 +79,41 @@ async def test_two_writers_of_a_fresh_databases_first_entries_both_land_in_one_c
     async with runtime.db.read() as session:
         count = (await session.exec(text("SELECT count(*) FROM audit_entry"))).one()  # type: ignore[call-overload]
     assert count[0] == 2
+    result = await asyncio.to_thread(_verify, settings)
+    assert result.exit_code == 0, result.output
+
+
+async def test_entries_of_one_transaction_read_the_head_once_and_a_rolled_back_savepoint_leaves_no_gap(
+    runtime: Any, settings: Any
+) -> None:
+    """The second entry of a transaction appends to the head the first one locked; an entry whose savepoint rolled
+    back is not in the chain, and the next entry links to the one before it."""
+    heads_read: list[str] = []
+
+    def count_head_reads(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM audit_head" in statement:
+            heads_read.append(statement)
+
+    async with runtime.db.write() as session:
+        await audit.record(session, "check.void", actor_id=1, subject="check:1")  # the head exists from here on
+    engine = runtime.db.write_engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count_head_reads)
+    try:
+        async with runtime.db.write() as session:
+            await audit.record(session, "check.void", actor_id=1, subject="check:2")
+            await audit.record(session, "check.void", actor_id=1, subject="check:3")
+            assert len(heads_read) == 1
+            savepoint = await session.begin_nested()
+            await audit.record(session, "check.void", actor_id=1, subject="check:gone")
+            await savepoint.rollback()
+            await audit.record(session, "check.void", actor_id=1, subject="check:4")
+        async with runtime.db.write() as session:
+            await audit.record(session, "check.void", actor_id=1, subject="check:5")
+    finally:
+        event.remove(engine, "before_cursor_execute", count_head_reads)
+    assert len(heads_read) == 3  # once more after the savepoint's rollback, once in the next transaction
+    async with runtime.db.read() as session:
+        subjects = (await session.exec(text("SELECT id, subject FROM audit_entry ORDER BY id"))).all()  # type: ignore[call-overload]
+    assert [tuple(row) for row in subjects] == [(n, f"check:{n}") for n in range(1, 6)]
     result = await asyncio.to_thread(_verify, settings)
     assert result.exit_code == 0, result.output
