@@ -1,7 +1,9 @@
 """Pages and endpoints for orders: seating, order entry, hold and fire, voids, transfers, merges, moves.
 
-Every state-changing request carries an idempotency key and runs through `_once`: the first request with a
-key does the work and stores its answer in the same transaction; a double tap or a retry gets that answer
+Every state-changing request is a POST whose form Litestar decodes into an `OrderForm` (the request's idempotency
+key and a manager's PIN where one was typed, a `CheckChange` also the check's version, plus the command's own
+fields), refused in one place with a 422 when a field is missing or malformed. It runs through `_once`: the first
+request with a key does the work and stores its answer in the same transaction; a double tap or a retry gets that answer
 again (what it did itself rolled back); the same key with a different body is refused. Refusals change nothing
 and say why in the page.
 """
@@ -11,14 +13,18 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any, cast
 
-from litestar import Litestar, MediaType, Request, Response
+import msgspec
+from litestar import Litestar, MediaType, Request, Response, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.response import Template
 from litestar.template import TemplateEngineProtocol
+from litestar.utils.scope.state import ScopeState
+from msgspec import Meta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.lib import web
+from app.lib import commands, forms, web
 from app.lib.errors import InvalidInput, ManagerApprovalRequired, NotFound, StaleVersion
 from app.lib.idempotency import StoredResponse, check_key, fingerprint, run_once
 from app.lib.settings import Settings
@@ -26,6 +32,7 @@ from app.menu.models import Course, MenuItem
 from app.orders import dialogs, menu_queries, queries, services
 from app.orders.approvals import identify_approver
 from app.orders.calculations import MAX_QUANTITY, NOTE_MAX_LENGTH, VOID_REASON_MAX_LENGTH, ModifierQuestion
+from app.orders.lines import LineChange, LineRequest
 from app.orders.models import LineState, PacingTrigger
 from app.staff.auth import Viewer
 from app.staff.models import Staff
@@ -49,21 +56,76 @@ LINE_SHEET = "orders/_line_sheet.html"
 
 Work = Callable[[AsyncSession, Staff, Staff | None], Awaitable[Response[Any]]]
 
+Id = Annotated[int, Meta(ge=1, le=2**31 - 1)]
+"""A chosen row's id (a table, a check, a line, a server…)."""
+
+
+class OrderForm(commands.KeyedForm, kw_only=True):
+    """What every order command sends besides its own fields: its idempotency key, and a manager's PIN if typed."""
+
+    manager_pin: str = ""
+
+
+class CheckChange(OrderForm, kw_only=True):
+    """A command on one check: it carries the version of the check the tablet showed."""
+
+    version: Annotated[int, Meta(title="The check version", ge=1)] | None = None
+
+    def check(self) -> None:
+        if self.version is None:
+            raise ValueError("The check version must be a whole number.")
+
+    @property
+    def expected_version(self) -> int:
+        assert self.version is not None  # `check` refused a form without one
+        return self.version
+
+
+def order_post(path: str, *, permission: Perm, keep_blanks: bool = False) -> Callable[[Any], HTTPRouteHandler]:
+    """An order page's POST whose form is typed: blank fields take their defaults before Litestar decodes it
+    (unless `keep_blanks`: a form whose blank field means something, as an emptied note does)."""
+    return post(
+        path,
+        permission=permission,
+        include_in_schema=False,
+        before_request=None if keep_blanks else forms.drop_blanks,
+    )
+
+
+async def item_choices(request: Request[Any, Any, Any]) -> None:
+    """Before the item dialog's form is decoded: its blanks dropped, and each choose-one group's pick (a field per
+    group, `choice_<group>`) counted among the ticked options (`modifier_id`), so the form reads every answer."""
+    await forms.drop_blanks(request)
+    state = ScopeState.from_scope(request.scope)
+    submitted = dict(cast("dict[str, Any]", state.form))
+    picked = list(submitted.get("modifier_id") or [])
+    for name in [name for name in submitted if name.startswith(dialogs.CHOICE_FIELD)]:
+        value = submitted.pop(name)
+        picked.extend(value if isinstance(value, list) else [value])
+    if picked:
+        submitted["modifier_id"] = picked
+    state.form = submitted
+
+
+def on(value: str) -> bool:
+    """A ticked box or a chosen yes ("1", "on", "true", "yes")."""
+    return value.strip().lower() in {"1", "on", "true", "yes"}
+
 
 async def _once(
     request: Request[Any, Any, Any],
     db: web.Db,
-    fields: Mapping[str, Any],
+    data: OrderForm,
     work: Work,
     *,
     check_id: int | None = None,
 ) -> Response[Any]:
     """Run `work` once per idempotency key; a stale tablet gets the fresh check, a missing PIN the PIN pad."""
     viewer: Viewer = request.user
-    key = check_key(str(fields.get("idempotency_key") or ""))
-    print_ = fingerprint(request.method, request.url.path, _fingerprint_fields(fields))
+    key = check_key(data.idempotency_key)
+    print_ = fingerprint(request.method, request.url.path, _fingerprint_fields(data))
     try:
-        approver_id = await _approver_from_pin(request, db, fields)
+        approver_id = await _approver_from_pin(request, db, data.manager_pin)
 
         async def stored(session: AsyncSession) -> StoredResponse:
             # The person was read with the login a moment ago; staff rows are archived, never deleted.
@@ -81,8 +143,9 @@ async def _once(
     except StaleVersion as exc:
         if check_id is None:
             raise
-        return await _stale(request, db, check_id, exc, fields)
+        return await _stale(request, db, check_id, exc, data)
     except ManagerApprovalRequired as exc:
+        fields = await web.form_data(request)  # as it was sent, to be sent again with the PIN
         if "manager_pin" in fields:
             # The form already has its PIN pad: the refusal is said there, never on a second pad.
             return web.error_response(request, exc)
@@ -92,8 +155,8 @@ async def _once(
     )
 
 
-async def _approver_from_pin(request: Request[Any, Any, Any], db: web.Db, fields: Mapping[str, Any]) -> int | None:
-    pin = str(fields.get("manager_pin") or "").strip()
+async def _approver_from_pin(request: Request[Any, Any, Any], db: web.Db, pin: str) -> int | None:
+    pin = pin.strip()
     if not pin:
         return None
     settings: Settings = request.app.state.settings
@@ -112,15 +175,15 @@ async def _approver_from_pin(request: Request[Any, Any, Any], db: web.Db, fields
     return outcome.approver_id
 
 
-def _fingerprint_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+def _fingerprint_fields(data: OrderForm) -> dict[str, Any]:
     # A PIN never goes into a stored digest; whether one was given is enough to tell requests apart.
-    cleaned = {k: v for k, v in fields.items() if k != "manager_pin"}
-    cleaned["manager_pin_given"] = bool(fields.get("manager_pin"))
+    cleaned = {k: v for k, v in msgspec.structs.asdict(data).items() if k != "manager_pin"}
+    cleaned["manager_pin_given"] = bool(data.manager_pin)
     return cleaned
 
 
 async def _stale(
-    request: Request[Any, Any, Any], db: web.Db, check_id: int, exc: StaleVersion, fields: Mapping[str, Any]
+    request: Request[Any, Any, Any], db: web.Db, check_id: int, exc: StaleVersion, data: OrderForm
 ) -> Response[Any]:
     if not web.is_htmx(request):
         return Template(
@@ -128,7 +191,7 @@ async def _stale(
         )
     async with db.read() as session:
         view = await _view(session, check_id)
-        dialog = await _dialog_kept(request, session, view, fields, exc.message)
+        dialog = await _dialog_kept(request, session, view, data, exc.message)
     # From a dialog, the refusal is said in the dialog, redrawn on the fresh check with what was typed kept.
     context = {**_panel_context(request), **dialog}
     body = _render(
@@ -146,19 +209,19 @@ async def _dialog_kept(
     request: Request[Any, Any, Any],
     session: AsyncSession,
     view: queries.CheckView,
-    fields: Mapping[str, Any],
+    data: OrderForm,
     message: str,
 ) -> dict[str, Any]:
     """The dialog a stale request came from, on the fresh check, keeping what was typed; {} when there is none."""
     trigger = request.headers.get("hx-trigger") or ""
-    if trigger == dialogs.ITEM_DIALOG:
-        item = await session.get(MenuItem, _required_int(fields, "menu_item_id", label="The item"))
+    if trigger == dialogs.ITEM_DIALOG and isinstance(data, ItemForm):
+        item = await session.get(MenuItem, data.menu_item_id)
         if item is None or item.archived_at is not None:
             return {}
         questions = await menu_queries.modifier_questions(session, item.id or 0)
         return {
             "sheet": ITEM_SHEET,
-            **_item_dialog(item, questions, dialogs.ItemDraft.typed(fields), stale=message),
+            **_item_dialog(item, questions, dialogs.ItemDraft.typed(data), stale=message),
         }
     if trigger not in (dialogs.LINE_DIALOG, dialogs.VOID_DIALOG):
         return {}
@@ -167,7 +230,12 @@ async def _dialog_kept(
     if line_view is None or line_view.line.state == LineState.VOIDED:
         return {}
     fresh = dialogs.LineDraft.of(line_view.line)
-    draft = fresh.with_changes(fields) if trigger == dialogs.LINE_DIALOG else fresh.with_void(fields)
+    if trigger == dialogs.LINE_DIALOG and isinstance(data, LineChangeForm):
+        draft = fresh.with_changes(data)
+    elif trigger == dialogs.VOID_DIALOG and isinstance(data, VoidForm):
+        draft = fresh.with_void(data)
+    else:
+        return {}
     return {"sheet": LINE_SHEET, **_line_dialog(request, line_view, draft, stale=message)}
 
 
@@ -315,9 +383,9 @@ async def _view(session: AsyncSession, check_id: int) -> queries.CheckView:
     return view
 
 
-def _pacing_trigger(fields: Mapping[str, Any]) -> PacingTrigger:
+def _pacing_trigger(raw: str) -> PacingTrigger:
     try:
-        return PacingTrigger(str(fields.get("trigger") or ""))
+        return PacingTrigger(raw.strip())
     except ValueError:
         raise InvalidInput(
             "Choose when the course fires: when the course before is ready, after some minutes, "
@@ -330,46 +398,114 @@ def _zone(request: Request[Any, Any, Any]) -> str:
     return settings.timezone
 
 
-def _version(fields: Mapping[str, Any]) -> int:
-    return web.field_int(fields, "version", label="The check version", minimum=1)
+def _whole(raw: str, *, label: str) -> int:
+    """A number typed into a field the browser sends as text (a quantity may be any size: the order says how big)."""
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ValueError(f"{label} must be a whole number.") from None
 
 
-def _required_int(fields: Mapping[str, Any], name: str, *, label: str) -> int:
-    if fields.get(name) in (None, ""):
-        raise InvalidInput(f"{label} is missing.")
-    return web.field_int(fields, name, label=label, minimum=1, maximum=2**31 - 1)
-
-
-def _optional_int(fields: Mapping[str, Any], name: str, *, label: str) -> int | None:
-    if fields.get(name) in (None, ""):
+def _seat(raw: str) -> int | None:
+    value = raw.strip().lower()
+    if value in ("", "shared", "0"):
         return None
-    return web.field_int(fields, name, label=label, minimum=1, maximum=2**31 - 1)
+    number = _whole(value, label="The seat")
+    if not 1 <= number <= 99:
+        raise ValueError(f"The seat must be {'at least 1' if number < 1 else 'at most 99'}.")
+    return number
 
 
-def _int_list(fields: Mapping[str, Any], name: str, *, label: str) -> list[int]:
-    raw = fields.get(name)
-    values = raw if isinstance(raw, list) else ([] if raw in (None, "") else [raw])
-    return [web.field_int({name: value}, name, label=label, minimum=1, maximum=2**31 - 1) for value in values]
-
-
-def _seat(fields: Mapping[str, Any]) -> int | None:
-    raw = str(fields.get("seat") or "").strip().lower()
-    if raw in ("", "shared", "0"):
-        return None
-    return web.field_int(fields, "seat", label="The seat", minimum=1, maximum=99)
-
-
-def _course(raw: Any) -> Course | None:
-    value = str(raw or "").strip().lower()
+def _course(raw: str) -> Course | None:
+    value = raw.strip().lower()
     if value in ("", "auto"):
         return None
     try:
         return Course(value)
     except ValueError:
-        raise InvalidInput(
-            f"There is no course {str(raw)[:20]!r}; choose drinks, starters, mains or dessert."
-        ) from None
+        raise ValueError(f"There is no course {raw[:20]!r}; choose drinks, starters, mains or dessert.") from None
 
 
-def _flag(fields: Mapping[str, Any], name: str) -> bool:
-    return str(fields.get(name) or "").strip().lower() in {"1", "on", "true", "yes"}
+Note = Annotated[str, Meta(title="The note"), forms.Text(max_length=NOTE_MAX_LENGTH, required=False)]
+
+
+class ItemForm(CheckChange, kw_only=True):
+    """The item dialog: an item rung in with its choices (ticked options and each group's pick), quantity, seat,
+    course, note and hold."""
+
+    menu_item_id: Annotated[int, Meta(title="The item", ge=1, le=2**31 - 1)] | None = None
+    quantity: str = "1"
+    seat: str = ""
+    course: str = ""
+    note: Note = ""
+    modifier_id: Annotated[list[Id], Meta(title="A choice")] = []
+    hold: str = ""
+
+    def check(self) -> None:
+        if self.menu_item_id is None:
+            raise ValueError("The item is missing.")
+        _whole(self.quantity, label="Quantity")
+        _seat(self.seat)
+        _course(self.course)
+        super().check()
+
+    @property
+    def line(self) -> LineRequest:
+        assert self.menu_item_id is not None
+        return LineRequest(
+            menu_item_id=self.menu_item_id,
+            quantity=_whole(self.quantity, label="Quantity"),
+            seat=_seat(self.seat),
+            course=_course(self.course),
+            note=self.note,
+            modifier_ids=tuple(self.modifier_id),
+            hold=on(self.hold),
+        )
+
+
+class LineChangeForm(CheckChange, kw_only=True):
+    """The line dialog: the fields it sends change the unsent line (a field left out leaves it; a blank note
+    clears the note, a blank seat makes the line shared)."""
+
+    quantity: str | None = None
+    seat: str | None = None
+    course: str = ""
+    note: Note | None = None
+    hold: str | None = None
+    rush: str | None = None
+
+    def check(self) -> None:
+        if self.quantity is not None:
+            _whole(self.quantity, label="Quantity")
+        _seat(self.seat or "")
+        _course(self.course)
+        super().check()
+
+    @property
+    def change(self) -> LineChange:
+        seat = _seat(self.seat or "")
+        return LineChange(
+            quantity=_whole(self.quantity, label="Quantity") if self.quantity is not None else None,
+            seat=seat,
+            shared=self.seat is not None and seat is None,
+            course=_course(self.course),
+            note=self.note,
+            held=on(self.hold) if self.hold is not None else None,
+            rush=on(self.rush) if self.rush is not None else None,
+        )
+
+
+class VoidForm(CheckChange, kw_only=True):
+    """The void dialog: the reason, how many (all when blank) and a manager's PIN where the role needs one."""
+
+    reason: Annotated[str, Meta(title="The reason"), forms.Text(max_length=VOID_REASON_MAX_LENGTH, required=False)] = ""
+    quantity: str = ""
+
+    def check(self) -> None:
+        if self.quantity:
+            _whole(self.quantity, label="Void quantity")
+        super().check()
+
+    @property
+    def how_many(self) -> int | None:
+        return _whole(self.quantity, label="Void quantity") if self.quantity else None

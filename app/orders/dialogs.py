@@ -3,13 +3,15 @@ check changed under them on another tablet (kept, so nothing typed is lost and i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from app.menu.models import Course
 from app.orders.models import CheckLine, LineState
 from app.orders.queries import LineView
+
+if TYPE_CHECKING:
+    from app.orders.controller_helpers import ItemForm, LineChangeForm, VoidForm
 
 ITEM_DIALOG = "item-form"
 """The id of the item dialog's form (htmx names it in the HX-Trigger header of what it posts)."""
@@ -19,23 +21,6 @@ VOID_DIALOG = "void-form"
 """The id of the form that voids a line after send."""
 CHOICE_FIELD = "choice_"
 """Prefix of the field a choose-one group's radio buttons share: one name per group, so each keeps its own answer."""
-
-
-def typed(fields: Mapping[str, Any], name: str) -> str:
-    """A field as it was typed (the last one where a form repeats it), or ''."""
-    raw = fields.get(name)
-    if isinstance(raw, list):
-        raw = raw[-1] if raw else ""
-    return "" if raw is None else str(raw)
-
-
-def chosen_values(fields: Mapping[str, Any]) -> list[str]:
-    """Every modifier answer a form carries: ticked options (`modifier_id`) and each choose-one group's pick."""
-    values: list[Any] = []
-    for name, raw in fields.items():
-        if name == "modifier_id" or name.startswith(CHOICE_FIELD):
-            values.extend(raw if isinstance(raw, list) else [raw])
-    return [str(value) for value in values if value not in (None, "")]
 
 
 def _flag(value: str) -> bool:
@@ -56,13 +41,13 @@ class ItemDraft:
     chosen: frozenset[int] = frozenset()
 
     @classmethod
-    def typed(cls, fields: Mapping[str, Any]) -> ItemDraft:
+    def typed(cls, data: ItemForm) -> ItemDraft:
         """What the server had chosen and typed in the dialog."""
         return cls(
-            quantity=typed(fields, "quantity") or "1",
-            note=typed(fields, "note"),
-            hold=_flag(typed(fields, "hold")),
-            chosen=frozenset(int(value) for value in chosen_values(fields) if value.isdigit()),
+            quantity=data.quantity.strip() or "1",
+            note=data.note,
+            hold=_flag(data.hold),
+            chosen=frozenset(data.modifier_id),
         )
 
 
@@ -93,25 +78,21 @@ class LineDraft:
             void_quantity=quantity,
         )
 
-    def with_changes(self, fields: Mapping[str, Any]) -> LineDraft:
+    def with_changes(self, data: LineChangeForm) -> LineDraft:
         """This line with the changes typed into its dialog (quantity, seat, course, hold, rush, note)."""
         return replace(
             self,
-            quantity=typed(fields, "quantity") if "quantity" in fields else self.quantity,
-            seat=(typed(fields, "seat").strip().lower() or "shared") if "seat" in fields else self.seat,
-            course=typed(fields, "course") or self.course,
-            held=_flag(typed(fields, "hold")) if "hold" in fields else self.held,
-            rush=_flag(typed(fields, "rush")) if "rush" in fields else self.rush,
-            note=typed(fields, "note") if "note" in fields else self.note,
+            quantity=data.quantity if data.quantity is not None else self.quantity,
+            seat=(data.seat.strip().lower() or "shared") if data.seat is not None else self.seat,
+            course=data.course or self.course,
+            held=_flag(data.hold) if data.hold is not None else self.held,
+            rush=_flag(data.rush) if data.rush is not None else self.rush,
+            note=data.note if data.note is not None else self.note,
         )
 
-    def with_void(self, fields: Mapping[str, Any]) -> LineDraft:
+    def with_void(self, data: VoidForm) -> LineDraft:
         """This line with the void typed into its dialog (reason and how many); never the PIN."""
-        return replace(
-            self,
-            reason=typed(fields, "reason"),
-            void_quantity=typed(fields, "quantity") or self.void_quantity,
-        )
+        return replace(self, reason=data.reason, void_quantity=data.quantity.strip() or self.void_quantity)
 
     def changes(self) -> tuple[str, str, str, bool, bool, str]:
         """The fields a server changes on an unsent line."""

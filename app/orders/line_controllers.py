@@ -2,49 +2,53 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, post
 from litestar.params import FromPath
+from msgspec import Meta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.lib import web
-from app.lib.errors import NotFound
-from app.orders import dialogs, firing, pacing, voids
+from app.lib.errors import InvalidInput, NotFound
+from app.lib.manage import FORM
+from app.orders import firing, pacing, voids
 from app.orders import lines as order_lines
-from app.orders.calculations import NOTE_MAX_LENGTH, VOID_REASON_MAX_LENGTH
 from app.orders.controller_helpers import (
+    CheckChange,
+    ItemForm,
+    LineChangeForm,
+    VoidForm,
     _course,
-    _flag,
     _once,
     _pacing_trigger,
-    _required_int,
-    _seat,
     _updated,
-    _version,
     _zone,
+    item_choices,
+    order_post,
 )
 from app.staff.models import Staff
 from app.staff.permissions import Perm
 
 
-@post("/checks/{check_id:int}/lines", permission=Perm.ORDERS_ENTER, include_in_schema=False)
-async def add_line(request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int]) -> Response[Any]:
+class CourseForm(CheckChange, kw_only=True):
+    """A course action; pacing it says when it fires (`trigger`) and after how many minutes."""
+
+    trigger: str = ""
+    minutes: Annotated[int, Meta(title="Minutes", ge=0, le=pacing.MAX_MINUTES)] = 0
+
+
+@post(
+    "/checks/{check_id:int}/lines",
+    permission=Perm.ORDERS_ENTER,
+    include_in_schema=False,
+    before_request=item_choices,
+)
+async def add_line(
+    request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int], data: Annotated[ItemForm, FORM]
+) -> Response[Any]:
     """Ring in an item with its choices, quantity, seat, course and note."""
-    fields = await web.form_data(request)
-    line = order_lines.LineRequest(
-        menu_item_id=_required_int(fields, "menu_item_id", label="The item"),
-        quantity=web.field_int(fields, "quantity", label="Quantity", default=1),
-        seat=_seat(fields),
-        course=_course(fields.get("course")),
-        note=web.field_text(fields, "note", label="The note", max_length=NOTE_MAX_LENGTH, required=False),
-        modifier_ids=tuple(
-            web.field_int({"choice": value}, "choice", label="A choice", minimum=1, maximum=2**31 - 1)
-            for value in dialogs.chosen_values(fields)
-        ),
-        hold=_flag(fields, "hold"),
-    )
-    version = _version(fields)
+    line, version = data.line, data.expected_version
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
         added = await order_lines.add_line(
@@ -52,29 +56,19 @@ async def add_line(request: Request[Any, Any, Any], db: web.Db, check_id: FromPa
         )
         return await _updated(request, session, check_id, f"{added.name} added.", quiet=True)
 
-    return await _once(request, db, fields, work, check_id=check_id)
+    return await _once(request, db, data, work, check_id=check_id)
 
 
-@post("/checks/{check_id:int}/lines/{line_id:int}", permission=Perm.ORDERS_ENTER, include_in_schema=False)
+@order_post("/checks/{check_id:int}/lines/{line_id:int}", permission=Perm.ORDERS_ENTER, keep_blanks=True)
 async def update_line(
-    request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int], line_id: FromPath[int]
+    request: Request[Any, Any, Any],
+    db: web.Db,
+    check_id: FromPath[int],
+    line_id: FromPath[int],
+    data: Annotated[LineChangeForm, FORM],
 ) -> Response[Any]:
     """Change an unsent line: quantity, seat, course, note, hold, rush."""
-    fields = await web.form_data(request)
-    seat_given = "seat" in fields
-    seat = _seat(fields) if seat_given else None
-    change = order_lines.LineChange(
-        quantity=web.field_int(fields, "quantity", label="Quantity") if "quantity" in fields else None,
-        seat=seat,
-        shared=seat_given and seat is None,
-        course=_course(fields.get("course")) if fields.get("course") else None,
-        note=web.field_text(fields, "note", label="The note", max_length=NOTE_MAX_LENGTH, required=False)
-        if "note" in fields
-        else None,
-        held=_flag(fields, "hold") if "hold" in fields else None,
-        rush=_flag(fields, "rush") if "rush" in fields else None,
-    )
-    version = _version(fields)
+    change, version = data.change, data.expected_version
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
         line = await order_lines.update_line(
@@ -88,16 +82,19 @@ async def update_line(
         )
         return await _updated(request, session, check_id, f"{line.name} changed.")
 
-    return await _once(request, db, fields, work, check_id=check_id)
+    return await _once(request, db, data, work, check_id=check_id)
 
 
-@post("/checks/{check_id:int}/lines/{line_id:int}/repeat", permission=Perm.ORDERS_ENTER, include_in_schema=False)
+@order_post("/checks/{check_id:int}/lines/{line_id:int}/repeat", permission=Perm.ORDERS_ENTER)
 async def repeat_line(
-    request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int], line_id: FromPath[int]
+    request: Request[Any, Any, Any],
+    db: web.Db,
+    check_id: FromPath[int],
+    line_id: FromPath[int],
+    data: Annotated[CheckChange, FORM],
 ) -> Response[Any]:
     """Ring the same item in again, with the same choices."""
-    fields = await web.form_data(request)
-    version = _version(fields)
+    version = data.expected_version
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
         line = await order_lines.repeat_line(
@@ -105,18 +102,19 @@ async def repeat_line(
         )
         return await _updated(request, session, check_id, f"Another {line.name} added.")
 
-    return await _once(request, db, fields, work, check_id=check_id)
+    return await _once(request, db, data, work, check_id=check_id)
 
 
-@post("/checks/{check_id:int}/lines/{line_id:int}/void", permission=Perm.ORDERS_ENTER, include_in_schema=False)
+@order_post("/checks/{check_id:int}/lines/{line_id:int}/void", permission=Perm.ORDERS_ENTER)
 async def void_line(
-    request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int], line_id: FromPath[int]
+    request: Request[Any, Any, Any],
+    db: web.Db,
+    check_id: FromPath[int],
+    line_id: FromPath[int],
+    data: Annotated[VoidForm, FORM],
 ) -> Response[Any]:
     """Remove an unsent line, or void a sent one with a reason (and a manager's PIN where the role needs it)."""
-    fields = await web.form_data(request)
-    reason = web.field_text(fields, "reason", label="The reason", max_length=VOID_REASON_MAX_LENGTH, required=False)
-    quantity = web.field_int(fields, "quantity", label="Void quantity") if fields.get("quantity") else None
-    version = _version(fields)
+    reason, quantity, version = data.reason, data.how_many, data.expected_version
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
         result = await voids.void_line(
@@ -132,35 +130,43 @@ async def void_line(
         message = f"{result.line.name} voided; the kitchen is told." if result.fire else f"{result.line.name} removed."
         return await _updated(request, session, check_id, message)
 
-    return await _once(request, db, fields, work, check_id=check_id)
+    return await _once(request, db, data, work, check_id=check_id)
 
 
-@post("/checks/{check_id:int}/send", permission=Perm.ORDERS_ENTER, include_in_schema=False)
-async def send(request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int]) -> Response[Any]:
+@order_post("/checks/{check_id:int}/send", permission=Perm.ORDERS_ENTER)
+async def send(
+    request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int], data: Annotated[CheckChange, FORM]
+) -> Response[Any]:
     """Send every unheld course to the kitchen."""
-    fields = await web.form_data(request)
-    version = _version(fields)
+    version = data.expected_version
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
         fires = await firing.send(session, check_id=check_id, actor=actor, expected_version=version, approver=approver)
         names = ", ".join(f.course.label for f in fires if f.course)
         return await _updated(request, session, check_id, f"Sent to the kitchen: {names}.")
 
-    return await _once(request, db, fields, work, check_id=check_id)
+    return await _once(request, db, data, work, check_id=check_id)
 
 
-@post("/checks/{check_id:int}/courses/{course:str}/{action:str}", permission=Perm.ORDERS_ENTER, include_in_schema=False)
+@order_post("/checks/{check_id:int}/courses/{course:str}/{action:str}", permission=Perm.ORDERS_ENTER)
 async def course_action(
-    request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int], course: FromPath[str], action: FromPath[str]
+    request: Request[Any, Any, Any],
+    db: web.Db,
+    check_id: FromPath[int],
+    course: FromPath[str],
+    action: FromPath[str],
+    data: Annotated[CourseForm, FORM],
 ) -> Response[Any]:
     """Hold, fire or rush one course; pace it (fire it by itself later), or push its pacing back."""
-    fields = await web.form_data(request)
-    chosen = _course(course)
+    try:
+        chosen = _course(course)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
     if chosen is None or action not in {"hold", "fire", "rush", "pace", "later"}:
         raise NotFound("No such course action.")
-    version = _version(fields)
-    trigger = _pacing_trigger(fields) if action == "pace" else None
-    minutes = web.field_int(fields, "minutes", label="Minutes", minimum=0, maximum=pacing.MAX_MINUTES, default=0)
+    version = data.expected_version
+    trigger = _pacing_trigger(data.trigger) if action == "pace" else None
+    minutes = data.minutes
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
         common: dict[str, Any] = {
@@ -189,4 +195,4 @@ async def course_action(
             message = f"{chosen.label}: rush sent to the kitchen." if fire else f"{chosen.label} will go out as rush."
         return await _updated(request, session, check_id, message)
 
-    return await _once(request, db, fields, work, check_id=check_id)
+    return await _once(request, db, data, work, check_id=check_id)

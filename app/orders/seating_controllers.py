@@ -2,41 +2,71 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Request, Response, post
+from litestar import Request, Response
 from litestar.params import FromPath
+from msgspec import Meta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.floor.models import DiningTable
-from app.lib import web
+from app.lib import forms, web
 from app.lib.errors import InvalidInput, NotFound
+from app.lib.manage import FORM
 from app.orders import floor_view, queries, seating
 from app.orders.controller_helpers import (
-    _flag,
-    _int_list,
+    CheckChange,
+    Id,
+    OrderForm,
     _once,
-    _optional_int,
     _redirect,
-    _required_int,
     _sheet_done,
     _updated,
-    _version,
+    on,
+    order_post,
 )
 from app.orders.models import CheckKind
 from app.staff.models import Staff
 from app.staff.permissions import Perm
 
 
-@post("/checks", permission=Perm.CHECKS_OPEN, include_in_schema=False)
-async def open_check(request: Request[Any, Any, Any], db: web.Db) -> Response[Any]:
+class OpenCheckForm(OrderForm, kw_only=True):
+    """Seating a table (or opening a bar tab or a takeout): its covers, and the server if not the one seating."""
+
+    kind: str = CheckKind.TABLE.value
+    table_id: Annotated[Id, Meta(title="The table")] | None = None
+    covers: Annotated[int, Meta(title="Covers", ge=1, le=99)] = 1
+    server_id: Annotated[Id, Meta(title="The server")] | None = None
+    tab_name: Annotated[str, Meta(title="The name"), forms.Text(max_length=60, required=False)] = ""
+    confirm_hold: str = ""
+
+
+class CoversForm(CheckChange, kw_only=True):
+    covers: Annotated[int, Meta(title="Covers")]
+
+
+class TransferForm(CheckChange, kw_only=True):
+    to_table_id: Annotated[Id, Meta(title="The table")] | None = None
+    to_server_id: Annotated[Id, Meta(title="The server")] | None = None
+
+
+class MergeForm(CheckChange, kw_only=True):
+    from_check_id: Annotated[Id, Meta(title="The check to merge")]
+
+
+class MoveForm(CheckChange, kw_only=True):
+    line_id: Annotated[list[Id], Meta(title="An item")] = []
+    to_check_id: Annotated[Id, Meta(title="The check to move to")]
+
+
+@order_post("/checks", permission=Perm.CHECKS_OPEN)
+async def open_check(
+    request: Request[Any, Any, Any], db: web.Db, data: Annotated[OpenCheckForm, FORM]
+) -> Response[Any]:
     """Seat a table with its covers, or open a bar tab or a takeout; then go to order entry."""
-    fields = await web.form_data(request)
-    kind = str(fields.get("kind") or CheckKind.TABLE.value)
-    table_id = _optional_int(fields, "table_id", label="The table") if kind == CheckKind.TABLE.value else None
-    covers = web.field_int(fields, "covers", label="Covers", minimum=1, maximum=99, default=1)
-    server_id = _optional_int(fields, "server_id", label="The server")
-    tab_name = web.field_text(fields, "tab_name", label="The name", max_length=60, required=False)
+    kind = data.kind
+    table_id = data.table_id if kind == CheckKind.TABLE.value else None
+    covers, server_id, tab_name = data.covers, data.server_id, data.tab_name
 
     async def work(session: AsyncSession, actor: Staff, _approver: Staff | None) -> Response[Any]:
         server = actor
@@ -49,7 +79,7 @@ async def open_check(request: Request[Any, Any, Any], db: web.Db) -> Response[An
             raise InvalidInput("Choose the server who will look after this table.")
 
         async def unless_held(table: DiningTable) -> None:
-            await floor_view.refuse_held_table(session, table, confirmed=_flag(fields, "confirm_hold"))
+            await floor_view.refuse_held_table(session, table, confirmed=on(data.confirm_hold))
 
         check = await seating.open_check(
             session,
@@ -63,28 +93,29 @@ async def open_check(request: Request[Any, Any, Any], db: web.Db) -> Response[An
         )
         return _redirect(request, f"/checks/{check.id}" if server.id == actor.id else "/floor")
 
-    return await _once(request, db, fields, work)
+    return await _once(request, db, data, work)
 
 
-@post("/checks/{check_id:int}/clear", permission=Perm.CHECKS_OPEN, include_in_schema=False)
-async def clear_table(request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int]) -> Response[Any]:
+@order_post("/checks/{check_id:int}/clear", permission=Perm.CHECKS_OPEN)
+async def clear_table(
+    request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int], data: Annotated[OrderForm, FORM]
+) -> Response[Any]:
     """A paid table has been bussed: it shows free again."""
-    fields = await web.form_data(request)
 
     async def work(session: AsyncSession, actor: Staff, _approver: Staff | None) -> Response[Any]:
         check = await seating.clear_table(session, check_id, actor)
         table = await session.get(DiningTable, check.table_id) if check.table_id else None
         return _sheet_done(request, f"Table {table.name if table else ''} is free.")
 
-    return await _once(request, db, fields, work)
+    return await _once(request, db, data, work)
 
 
-@post("/checks/{check_id:int}/covers", permission=Perm.ORDERS_ENTER, include_in_schema=False)
-async def set_covers(request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int]) -> Response[Any]:
+@order_post("/checks/{check_id:int}/covers", permission=Perm.ORDERS_ENTER)
+async def set_covers(
+    request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int], data: Annotated[CoversForm, FORM]
+) -> Response[Any]:
     """Change the number of guests."""
-    fields = await web.form_data(request)
-    covers = web.field_int(fields, "covers", label="Covers")
-    version = _version(fields)
+    covers, version = data.covers, data.expected_version
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
         check = await seating.set_covers(
@@ -100,16 +131,15 @@ async def set_covers(request: Request[Any, Any, Any], db: web.Db, check_id: From
             selected_seat=covers,
         )
 
-    return await _once(request, db, fields, work, check_id=check_id)
+    return await _once(request, db, data, work, check_id=check_id)
 
 
-@post("/checks/{check_id:int}/transfer", permission=Perm.ORDERS_ENTER, include_in_schema=False)
-async def transfer(request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int]) -> Response[Any]:
+@order_post("/checks/{check_id:int}/transfer", permission=Perm.ORDERS_ENTER)
+async def transfer(
+    request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int], data: Annotated[TransferForm, FORM]
+) -> Response[Any]:
     """Move the check to another table, or hand it to another server."""
-    fields = await web.form_data(request)
-    to_table = _optional_int(fields, "to_table_id", label="The table")
-    to_server = _optional_int(fields, "to_server_id", label="The server")
-    version = _version(fields)
+    to_table, to_server, version = data.to_table_id, data.to_server_id, data.expected_version
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
         check = await seating.transfer_check(
@@ -128,15 +158,15 @@ async def transfer(request: Request[Any, Any, Any], db: web.Db, check_id: FromPa
             return _sheet_done(request, message, redirect="/floor")
         return await _updated(request, session, check_id, message)
 
-    return await _once(request, db, fields, work, check_id=check_id)
+    return await _once(request, db, data, work, check_id=check_id)
 
 
-@post("/checks/{check_id:int}/merge", permission=Perm.ORDERS_ENTER, include_in_schema=False)
-async def merge(request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int]) -> Response[Any]:
+@order_post("/checks/{check_id:int}/merge", permission=Perm.ORDERS_ENTER)
+async def merge(
+    request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int], data: Annotated[MergeForm, FORM]
+) -> Response[Any]:
     """Bring another open check's items onto this one (tables pushed together)."""
-    fields = await web.form_data(request)
-    source = _required_int(fields, "from_check_id", label="The check to merge")
-    version = _version(fields)
+    source, version = data.from_check_id, data.expected_version
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
         await seating.merge_checks(
@@ -149,16 +179,15 @@ async def merge(request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[
         )
         return await _updated(request, session, check_id, "Checks merged. Nothing was sent to the kitchen.")
 
-    return await _once(request, db, fields, work, check_id=check_id)
+    return await _once(request, db, data, work, check_id=check_id)
 
 
-@post("/checks/{check_id:int}/move", permission=Perm.ORDERS_ENTER, include_in_schema=False)
-async def move(request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int]) -> Response[Any]:
+@order_post("/checks/{check_id:int}/move", permission=Perm.ORDERS_ENTER)
+async def move(
+    request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int], data: Annotated[MoveForm, FORM]
+) -> Response[Any]:
     """Move chosen items to another open check."""
-    fields = await web.form_data(request)
-    line_ids = _int_list(fields, "line_id", label="An item")
-    target = _required_int(fields, "to_check_id", label="The check to move to")
-    version = _version(fields)
+    line_ids, target, version = data.line_id, data.to_check_id, data.expected_version
 
     async def work(session: AsyncSession, actor: Staff, approver: Staff | None) -> Response[Any]:
         moved = await seating.move_lines(
@@ -174,4 +203,4 @@ async def move(request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[i
         message = f"{count} item{'s' if count != 1 else ''} moved. Nothing was sent to the kitchen."
         return await _updated(request, session, check_id, message)
 
-    return await _once(request, db, fields, work, check_id=check_id)
+    return await _once(request, db, data, work, check_id=check_id)
