@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, exists, func
+from sqlalchemy import BindParameter, Integer, bindparam, exists, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,8 +28,10 @@ from app.checks.models import (
     Refund,
     ServiceChargeWaiver,
 )
+from app.floor.models import DiningTable
 from app.lib.settings import Settings
 from app.menu.models import TaxRate
+from app.orders import live
 from app.orders.models import Check, CheckLine, LineModifier, LineState
 from app.promotions.models import LinePromotion
 
@@ -48,10 +50,13 @@ class Present:
     portions: bool = True
     # The payment attempt recorded under the idempotency key asked about, if any.
     keyed_attempt_id: int | None = None
+    # The floor of the check's table (None for a tab), so a write's live update tells that floor without a read.
+    floor_id: int | None = None
 
 
 _CHECK: BindParameter[int] = bindparam("check_id")
 _ATTEMPT_KEY: BindParameter[str] = bindparam("attempt_key")
+_TABLE: BindParameter[int | None] = bindparam("table_id", type_=Integer())
 _LINE_IDS = select(CheckLine.id).where(col(CheckLine.check_id) == _CHECK)
 
 # A line keeps its discount or comp when a split moves it to another check, so those are found by line; the ones
@@ -75,6 +80,7 @@ _PRESENT: tuple[Any, ...] = (
     .label("has_pending"),
     exists().where(col(Refund.check_id) == _CHECK).label("has_refunds"),
     exists().where(col(CheckPortion.check_id) == _CHECK, col(CheckPortion.removed_at).is_(None)).label("has_portions"),
+    select(DiningTable.floor_id).where(col(DiningTable.id) == _TABLE).correlate(None).scalar_subquery().label("floor"),
 )
 _KEYED_ATTEMPT = (
     select(PaymentAttempt.id)
@@ -117,6 +123,7 @@ def _present(row: Any, *, keyed: bool) -> Present:
         refunds=bool(row.has_refunds),
         portions=bool(row.has_portions),
         keyed_attempt_id=row.keyed if keyed else None,
+        floor_id=row.floor,
     )
 
 
@@ -138,13 +145,14 @@ class Pricing:
 
 
 async def read_check(
-    session: AsyncSession, check_id: int, *, attempt_key: str | None = None
+    session: AsyncSession, check_id: int, *, attempt_key: str | None = None, table_id: int | None = None
 ) -> tuple[list[CheckLine], dict[int, list[LineModifier]], dict[int, Any], dict[int, TaxRate], Present]:
     """A check's lines (by id), their modifiers, promotion terms and tax rates, and which other rows it has.
 
-    With `attempt_key`, the same statement also finds the payment attempt recorded under that key.
+    With `attempt_key`, the same statement also finds the payment attempt recorded under that key; with `table_id`,
+    the floor that table stands on.
     """
-    params: dict[str, Any] = {"check_id": check_id}
+    params: dict[str, Any] = {"check_id": check_id, "table_id": table_id}
     if attempt_key is not None:
         params["attempt_key"] = attempt_key
     statement: Any = _LINES if attempt_key is None else _LINES_AND_KEY
@@ -177,7 +185,11 @@ async def price(
 ) -> Pricing:
     """Read and price one check (`party_covers`: the covers its service charge goes by)."""
     check_id = check.id or 0
-    lines, modifiers, promoted, rates, present = await read_check(session, check_id, attempt_key=attempt_key)
+    lines, modifiers, promoted, rates, present = await read_check(
+        session, check_id, attempt_key=attempt_key, table_id=check.table_id
+    )
+    if check.table_id is not None and present.floor_id is not None:
+        live.tables_placed(session, {check.table_id: present.floor_id})
     params = {"check_id": check_id}
     discounts: list[CheckDiscount] = []
     comps: list[CheckComp] = []

@@ -12,7 +12,8 @@ once. The kitchen says when it has made food ready (`kitchen_progressed`), so a 
 without the check itself changing.
 
 Which floor each table stands on is taken from the rows the transaction itself read (a check's table, a
-table's floor), so most changes are published without a read of their own.
+table's floor, or a floor a read carried along: `tables_placed`), so most changes are published without a read of
+their own.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -276,6 +277,15 @@ def checks_written(session: AsyncSession, checks: Sequence[Check]) -> None:
         if check.table_id is not None:
             touched.tables.add(check.table_id)
         _place(sync, check)
+
+
+def tables_placed(session: AsyncSession, floors: Mapping[int, int]) -> None:
+    """The floor of each table as a read of this write transaction found it (a column of a statement that read the
+    check, say): the transaction's live update tells those floors without a read of its own."""
+    sync = session.sync_session
+    if sync.info.get(PUBLISHER_KEY) is None or not writing(sync):
+        return
+    _places(sync).table_floors.update(floors)
 
 
 def _track(session: Session, _flush_context: Any) -> None:

@@ -11,10 +11,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from app.checks.models import Payment
 from app.closes.models import CheckPosting
+from app.floor.models import DiningTable
+from app.orders.live import check_channel, floor_channel
 from app.orders.models import CheckStatus
 from tests.integration.checks.arrange import check_row, key, ring_in, rows, tenders
 
@@ -23,13 +26,14 @@ FOUR_ITEMS = [(1, "PA-CAR"), (2, "PA-RIS"), (1, "SI-MAS"), (2, "SI-SPI")]
 
 # Paying by card in full, over HTTP, as a tablet does: the session lookup, the pending attempt (the check's lines,
 # which of its other rows exist and whether the payment's key was already used, in one read), the terminal's answer
-# with the payment and the closing (numbered by its insert), the live floor updates of both commits, and the settle
-# page answered (whose table lookup also finds the table's other open checks before it offers "Table cleared"). Head
-# office costs a venue that has not joined one nothing. On SQLite each transaction's BEGIN is a statement of its own;
+# with the payment and the closing (numbered by its insert), and the settle page answered (whose table lookup also
+# finds the table's other open checks before it offers "Table cleared"). The live floor updates of both commits name
+# the table's floor as the check's pricing read found it, with no read of their own. Head office costs a venue that
+# has not joined one nothing. On SQLite each transaction's BEGIN is a statement of its own;
 # PostgreSQL's driver begins without one.
 # On PostgreSQL a background worker's statement sometimes lands inside the window: one statement of room there.
-PAY_STATEMENTS = {"sqlite": 33, "postgres": 28 + 1}
-PAY_TRANSACTIONS = 6
+PAY_STATEMENTS = {"sqlite": 29, "postgres": 26 + 1}
+PAY_TRANSACTIONS = 4
 # The outbox delivering the closing's sale posting: the claim, then the posting with its journal entry (the entry in one
 # insert that yields to a twin, its lines in one more).
 POSTING_STATEMENTS = {"sqlite": 23, "postgres": 22 + 1}
@@ -125,7 +129,7 @@ def counting(runtime: Any) -> Iterator[Statements]:
 
 
 async def test_paying_a_four_item_check_by_card_in_full_stays_within_its_statement_budget(
-    server: Any, runtime: Any, terminal: Any, backend: str
+    server: Any, runtime: Any, terminal: Any, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     arranged = await ring_in(runtime, items=FOUR_ITEMS, covers=2)
     await runtime.dispatcher.drain()  # the kitchen's tickets, owed by the send
@@ -137,8 +141,17 @@ async def test_paying_a_four_item_check_by_card_in_full_stays_within_its_stateme
         "idempotency_key": key(),
     }
 
+    published: list[list[str]] = []
+    wait_published = runtime.channels.wait_published
+
+    async def recording(data: Any, channels: Any) -> None:
+        published.append(list(channels))
+        await wait_published(data, channels=channels)
+
+    monkeypatch.setattr(runtime.channels, "wait_published", recording)
     with counting(runtime) as paying:
         response = await server.post(f"/checks/{arranged.check_id}/pay", form)
+    monkeypatch.undo()
 
     assert response.status_code == 200, response.text
     assert "Payment taken. Check closed." in response.text
@@ -146,6 +159,12 @@ async def test_paying_a_four_item_check_by_card_in_full_stays_within_its_stateme
     assert len(await rows(runtime, Payment)) == 1
     assert len(paying.sql) <= PAY_STATEMENTS[backend], f"{len(paying.sql)} statements:\n{paying}"
     assert paying.transactions <= PAY_TRANSACTIONS, f"{paying.transactions} transactions:\n{paying}"
+    # Both commits (the pending attempt, then the payment and the closing) tell the table's floor and the check.
+    async with runtime.db.read() as session:
+        table = await session.get(DiningTable, arranged.table_id)
+    assert table is not None
+    expected = [floor_channel(table.floor_id), check_channel(arranged.check_id)]
+    assert [channels for channels in published if expected[0] in channels] == [expected, expected], published
 
     with counting(runtime) as posting:
         delivered = await runtime.dispatcher.drain()
