@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounting.models import Account, JournalEntry, JournalLine, LockedDay
 from app.lib.clock import utcnow
+from app.lib.db import note_written
 from app.lib.errors import Conflict, DomainError, InvalidInput
 from app.lib.events import DomainEvent, emit
 from app.lib.inputs import clean_text
@@ -324,6 +325,8 @@ async def _post(
         .returning(JournalEntry)
     )
     entry: JournalEntry | None = inserted.scalars().first()
+    if entry is not None:
+        note_written(session, entry)
     if entry is None:
         twin = await entry_by_key(session, key)
         if twin is None:

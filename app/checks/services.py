@@ -24,6 +24,7 @@ from app.checks.models import CheckClosing, Payment
 from app.checks.queries import CheckMoney, load_check, open_checks_on_table
 from app.lib import audit
 from app.lib.clock import utcnow
+from app.lib.db import note_written
 from app.lib.errors import Conflict, InvalidInput
 from app.lib.events import emit
 from app.lib.outbox import enqueue
@@ -174,6 +175,7 @@ async def _close(session: AsyncSession, money: CheckMoney, *, actor_id: int | No
             params={"closing_check_id": check.id or 0},
         )
     closing: CheckClosing = inserted.scalars().one()
+    note_written(session, closing)
     sequence = closing.sequence
     check.status = CheckStatus.CLOSED
     check.closed_at = now

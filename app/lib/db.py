@@ -413,6 +413,17 @@ def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
     session.info.setdefault("after_commit", []).append(hook)
 
 
+WRITTEN = "brigade_written"
+"""`session.info` key: rows a statement inserted without the ORM's flush (see `note_written`)."""
+
+
+def note_written(session: AsyncSession, *rows: object) -> None:
+    """Rows an INSERT … RETURNING wrote behind the ORM's back: whoever follows the session's flushes (the venue's
+    sync capture, which tells head office of every closing and journal entry) hears of them before the commit, as
+    if they had been flushed."""
+    session.info.setdefault(WRITTEN, []).extend(rows)
+
+
 def str_enum(enum_cls: type[Any]) -> SAEnum:
     """An enum column stored as its plain string value, so new members need no type migration."""
     return SAEnum(
