@@ -8,18 +8,16 @@ so a change that creeps up fails here with its statements listed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import col, select
 
 from app.kitchen.models import Printer, PrinterHealth, PrinterHealthRecord, PrintJob, PrintJobState
 from app.lib.settings import Settings
 from printers.worker import PrintWorker
 from tests.integration.kitchen.support import Order, fire, open_check
+from tests.support.statements import listing, statements_sent
 
 # A fire for two printers (Grill's ticket on Kitchen, Bar's on Bar): a claim, a record per send and a last look.
 # SQLite also sends BEGIN IMMEDIATE for each write; its one-statement look sends no BEGIN.
@@ -30,28 +28,6 @@ PRINT_FIRE = {"sqlite": 11, "postgres": 13}
 async def settings(settings: Settings) -> Settings:
     """The app without its own outbox dispatcher and print worker: every statement counted is this worker's."""
     return settings.model_copy(update={"run_workers": False})
-
-
-@contextmanager
-def statements_sent(runtime: Any) -> Iterator[list[str]]:
-    """The statements the app's database engines send inside the block."""
-    sent: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(" ".join(statement.split()))
-
-    engines = [engine.sync_engine for engine in runtime.db.engines]
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
-
-
-def _listing(sent: list[str]) -> str:
-    return "\n".join(f"  {statement[:160]}" for statement in sent)
 
 
 async def _fire_for_two_printers(runtime: Any, table: str) -> None:
@@ -84,7 +60,7 @@ async def test_printing_a_fires_tickets_stays_within_its_statement_budget(
         "Bar": PrinterHealth.OK,
         "Kitchen": PrinterHealth.OK,
     }
-    assert len(sent) <= PRINT_FIRE[backend], f"printing a fire sent {len(sent)} statements:\n{_listing(sent)}"
+    assert len(sent) <= PRINT_FIRE[backend], f"printing a fire sent {len(sent)} statements:\n{listing(sent)}"
 
 
 async def test_a_printer_low_on_paper_stays_low_on_paper_after_a_print(runtime: Any, demo: None) -> None:

@@ -8,18 +8,16 @@ what it costs now, so a change that creeps up fails here with its statements lis
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import col, select
 
 from app.kitchen.models import PrintJob
 from app.lib.outbox import OutboxMessage
 from app.lib.settings import Settings
 from tests.integration.kitchen.support import Order, fire, open_check, tickets_of
+from tests.support.statements import listing, statements_sent
 
 # Statements for one fire: its claim, routing and print jobs in one transaction, the card push's in a second.
 # SQLite also sends BEGIN IMMEDIATE for each.
@@ -30,28 +28,6 @@ ROUTE_FIRE = {"sqlite": 12, "postgres": 10}
 async def settings(settings: Settings) -> Settings:
     """The app without its own outbox dispatcher and print worker: every statement counted is the drain's."""
     return settings.model_copy(update={"run_workers": False})
-
-
-@contextmanager
-def statements_sent(runtime: Any) -> Iterator[list[str]]:
-    """The statements the app's database engines send inside the block."""
-    sent: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(" ".join(statement.split()))
-
-    engines = [engine.sync_engine for engine in runtime.db.engines]
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
-
-
-def _listing(sent: list[str]) -> str:
-    return "\n".join(f"  {statement[:160]}" for statement in sent)
 
 
 async def test_routing_a_fire_and_pushing_its_cards_stays_within_its_statement_budget(
@@ -84,4 +60,4 @@ async def test_routing_a_fire_and_pushing_its_cards_stays_within_its_statement_b
         owed = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.delivered_at).is_(None)))).all()
     assert sorted(job.reference for job in jobs) == sorted(f"ticket:{t.id}" for t, name, _ in tickets if name != "Expo")
     assert owed == []
-    assert len(sent) <= ROUTE_FIRE[backend], f"routing a fire sent {len(sent)} statements:\n{_listing(sent)}"
+    assert len(sent) <= ROUTE_FIRE[backend], f"routing a fire sent {len(sent)} statements:\n{listing(sent)}"

@@ -7,15 +7,13 @@ here with its statements listed. `python -m bench.statements` shows the same per
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from app.lib.settings import Settings
 from tests.integration.orders.conftest import Restaurant, key
+from tests.support.statements import listing, statements_sent
 
 # Statements per request, BEGIN included; SQLite also sends BEGIN IMMEDIATE for a write.
 SEAT = {"sqlite": 6, "postgres": 5}
@@ -28,28 +26,6 @@ FLOOR_PAGE = {"sqlite": 4, "postgres": 3}
 async def settings(settings: Settings) -> Settings:
     """The app without its outbox dispatcher and print worker: every statement counted is the request's own."""
     return settings.model_copy(update={"run_workers": False})
-
-
-@contextmanager
-def statements_sent(runtime: Any) -> Iterator[list[str]]:
-    """The statements the app's database engines send inside the block."""
-    sent: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(" ".join(statement.split()))
-
-    engines = [engine.sync_engine for engine in runtime.db.engines]
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
-
-
-def _listing(sent: list[str]) -> str:
-    return "\n".join(f"  {statement[:160]}" for statement in sent)
 
 
 async def test_ringing_an_item_in_stays_within_its_statement_budget(
@@ -71,7 +47,7 @@ async def test_ringing_an_item_in_stays_within_its_statement_budget(
     assert response.status_code == 200, response.text
     assert "Mushroom Risotto" in response.text, "the answer is the check panel with the new line"
     assert [line.name for line in await restaurant.lines(check_id)] == ["Spaghetti Carbonara", "Mushroom Risotto"]
-    assert len(sent) <= RING_IN[backend], f"ringing in sent {len(sent)} statements:\n{_listing(sent)}"
+    assert len(sent) <= RING_IN[backend], f"ringing in sent {len(sent)} statements:\n{listing(sent)}"
 
 
 async def test_seating_a_table_stays_within_its_statement_budget(
@@ -84,7 +60,7 @@ async def test_seating_a_table_stays_within_its_statement_budget(
     assert response.status_code in (200, 303), response.text
     [check] = await restaurant.open_checks()
     assert (check.table_id, check.covers, check.number) == (table_id, 2, check.id), "numbered with its own id"
-    assert len(sent) <= SEAT[backend], f"seating sent {len(sent)} statements:\n{_listing(sent)}"
+    assert len(sent) <= SEAT[backend], f"seating sent {len(sent)} statements:\n{listing(sent)}"
 
 
 async def test_sending_a_check_stays_within_its_statement_budget(
@@ -99,7 +75,7 @@ async def test_sending_a_check_stays_within_its_statement_budget(
     assert response.status_code == 200, response.text
     assert [line.state.value for line in await restaurant.lines(check_id)] == ["sent", "sent"]
     assert len(await restaurant.fires(check_id)) == 1
-    assert len(sent) <= SEND[backend], f"sending sent {len(sent)} statements:\n{_listing(sent)}"
+    assert len(sent) <= SEND[backend], f"sending sent {len(sent)} statements:\n{listing(sent)}"
 
 
 async def test_the_floor_page_stays_within_its_statement_budget(
@@ -120,4 +96,4 @@ async def test_the_floor_page_stays_within_its_statement_budget(
     assert "state-fired" in page.text
     assert "state-ordered" in page.text
     assert "Jones" in page.text
-    assert len(sent) <= FLOOR_PAGE[backend], f"the floor page sent {len(sent)} statements:\n{_listing(sent)}"
+    assert len(sent) <= FLOOR_PAGE[backend], f"the floor page sent {len(sent)} statements:\n{listing(sent)}"
