@@ -74,7 +74,9 @@ from app.reservations import api as reservations_api
 from app.reservations import controllers as reservations_controllers
 from app.reservations import services as reservations_services
 from app.staff import controllers as staff_controllers
+from app.staff import session_cache as staff_session_cache
 from app.staff.auth import BrigadeAuthMiddleware, permission_guard
+from app.staff.session_cache import SessionCache
 from app.sync import capture as sync_capture
 from app.sync import catalog as sync_catalog
 from app.sync import controllers as sync_controllers
@@ -96,6 +98,7 @@ class Runtime:
     bus: EventBus
     dispatcher: OutboxDispatcher
     channels: ChannelsPlugin
+    session_cache: SessionCache
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -105,7 +108,12 @@ def build_runtime(settings: Settings) -> Runtime:
     db = Database(settings.resolved_database_url(), echo=False)
     dispatcher = OutboxDispatcher(db, poll_seconds=settings.outbox_poll_seconds)
     db.context.update({"bus": bus, "outbox_wake": dispatcher.wake, "settings": settings})
-    runtime = Runtime(settings=settings, db=db, bus=bus, dispatcher=dispatcher, channels=channels_plugin(settings))
+    channels = channels_plugin(settings)
+    # Trusted only while this process's channels hear the others' changes (see app/staff/session_cache.py).
+    session_cache = SessionCache(healthy=lambda: bool(getattr(channels, "healthy", True)))
+    runtime = Runtime(
+        settings=settings, db=db, bus=bus, dispatcher=dispatcher, channels=channels, session_cache=session_cache
+    )
     _wire(runtime)
     return runtime
 
@@ -114,6 +122,7 @@ def _wire(runtime: Runtime) -> None:
     """Event subscribers (same transaction) and outbox deliverers (after commit), domain by domain."""
     # One line per domain: its subscriptions on runtime.bus, its topics on runtime.dispatcher.
     orders_live.wire(runtime.db, runtime.channels)
+    staff_session_cache.wire(runtime.db, runtime.session_cache, runtime.channels)
     orders_occupancy.wire(runtime.bus)
     inventory_portions.wire(runtime.bus)
     checks_delivery.wire(runtime)
@@ -211,6 +220,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await sync_sender.learn_link(runtime.db)
+        runtime.tasks.append(asyncio.create_task(staff_session_cache.listen(runtime.session_cache, channels)))
         if settings.run_workers:
             runtime.tasks.append(asyncio.create_task(runtime.dispatcher.run()))
             runtime.tasks.append(print_worker.start(runtime))
@@ -275,7 +285,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     ]
     app = Litestar(
         route_handlers=route_handlers,
-        state=State({"settings": settings, "db": runtime.db, "runtime": runtime, "channels": channels}),
+        state=State(
+            {
+                "settings": settings,
+                "db": runtime.db,
+                "runtime": runtime,
+                "channels": channels,
+                "session_cache": runtime.session_cache,
+            }
+        ),
         dependencies={"db": Provide(lambda: runtime.db, sync_to_thread=False)},
         plugins=[channels],
         middleware=[DefineMiddleware(BrigadeAuthMiddleware, exclude=["^/static/", "^/healthz", "^/schema"])],

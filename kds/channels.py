@@ -52,6 +52,8 @@ class ResilientChannelsPlugin(ChannelsPlugin):
         self._lost_at = 0.0
         self._listeners: set[RecoveryListener] = set()
         self._subscribing = asyncio.Lock()
+        # set once the backend is up, for the process's own subscribers that start with the app
+        self.started = asyncio.Event()
 
     async def subscribe(self, channels: str | Iterable[str], history: int | None = None) -> Subscriber:
         """Subscribe, one subscriber at a time (see the module's note on redis-py's PubSub)."""
@@ -145,7 +147,12 @@ class ResilientChannelsPlugin(ChannelsPlugin):
             with contextlib.suppress(Exception):
                 await redis.aclose()
 
+    async def _on_startup(self) -> None:
+        await super()._on_startup()
+        self.started.set()
+
     async def _on_shutdown(self) -> None:
+        self.started.clear()
         await super()._on_shutdown()
         await self.close_backend()
 

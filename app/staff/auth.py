@@ -20,6 +20,7 @@ from app.lib.web import client_address
 from app.staff import api_tokens, sessions
 from app.staff.models import Staff
 from app.staff.permissions import Perm
+from app.staff.session_cache import SessionCache
 
 SESSION_COOKIE = "brigade_session"
 DEVICE_COOKIE = "brigade_device"
@@ -68,23 +69,31 @@ class BrigadeAuthMiddleware(AbstractAuthenticationMiddleware):
         raw = connection.cookies.get(SESSION_COOKIE)
         if not raw:
             raise NotAuthorizedException("Log in with your PIN.")
+        idle = timedelta(seconds=settings.idle_lock_seconds)
+        max_age = timedelta(hours=settings.session_max_hours)
         now = utcnow()
-        async with db.lookup() as session:
-            active = await sessions.active_session(
-                session,
-                raw,
-                idle=timedelta(seconds=settings.idle_lock_seconds),
-                max_age=timedelta(hours=settings.session_max_hours),
-                now=now,
-            )
-        if active is None:
-            raise NotAuthorizedException("Locked: enter your PIN.")
-        # Refreshing the idle clock costs a write; a coarse step keeps pages read-only most of the time.
-        if now - active.last_seen_at > TOUCH_EVERY and connection.scope["type"] == ScopeType.HTTP:
-            async with db.write() as session:
-                await sessions.touch_session(
-                    session, active.session_id, now, device_id=active.device_id, address=client_address(connection)
-                )
+        token_hash = sessions.hash_token(raw)
+        cache: SessionCache = connection.app.state.session_cache
+        active = cache.get(token_hash)
+        # Remembered only while the idle clock needs no refresh: a request that must touch it reads it first.
+        if active is None or now - active.last_seen_at > min(TOUCH_EVERY, idle) or now - active.created_at > max_age:
+            generation = cache.generation
+            async with db.lookup() as session:
+                active = await sessions.active_session(session, raw, idle=idle, max_age=max_age, now=now)
+            if active is None:
+                raise NotAuthorizedException("Locked: enter your PIN.")
+            # Refreshing the idle clock costs a write; a coarse step keeps pages read-only most of the time.
+            if now - active.last_seen_at > TOUCH_EVERY and connection.scope["type"] == ScopeType.HTTP:
+                async with db.write() as session:
+                    await sessions.touch_session(
+                        session,
+                        active.session_id,
+                        now,
+                        device_id=active.device_id,
+                        address=client_address(connection),
+                    )
+            else:
+                cache.put(token_hash, active, generation=generation)
         return AuthenticationResult(user=Viewer(active.staff, active.session_id, active.device_id), auth=raw)
 
 

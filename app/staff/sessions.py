@@ -37,6 +37,7 @@ class ActiveSession:
     staff: Staff
     device_id: int | None
     last_seen_at: datetime
+    created_at: datetime
 
 
 async def active_session(
@@ -52,7 +53,9 @@ async def active_session(
         return None
     if now - staff_session.last_seen_at > idle or now - staff_session.created_at > max_age:
         return None
-    return ActiveSession(staff_session.id or 0, staff, staff_session.device_id, staff_session.last_seen_at)
+    return ActiveSession(
+        staff_session.id or 0, staff, staff_session.device_id, staff_session.last_seen_at, staff_session.created_at
+    )
 
 
 # Every request reads it: built once, since SQLAlchemy derives a new statement's cache key at more cost than it runs.
