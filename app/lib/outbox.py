@@ -13,11 +13,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, func, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.lib.clock import utcnow
-from app.lib.db import Database, UTCDateTime, after_commit, unreachable
+from app.lib.db import Database, UTCDateTime, after_commit, note_written, unreachable
+from app.lib.sql import is_postgres
 
 log = logging.getLogger(__name__)
 
@@ -80,26 +83,49 @@ async def enqueue(
 ) -> OutboxMessage | None:
     """Owe `payload` to `topic`'s deliverer once this transaction commits (not before `available_at`, when given:
     a durable timer); a repeated dedupe key is a no-op."""
-    if dedupe_key is not None:
-        existing = await session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
-        if existing.first() is not None:
-            return None
     message = OutboxMessage(topic=topic, payload=payload, dedupe_key=dedupe_key)
     if available_at is not None:
         message.available_at = available_at
     chain: _Chain | None = session.info.get(_CHAIN)
-    if chain is not None and topic in chain.topics and message.available_at <= utcnow():
+    claimed = chain is not None and topic in chain.topics and message.available_at <= utcnow()
+    if chain is not None and claimed:
         # Written by a delivery: its dispatcher takes it on with this commit and delivers it next, sparing a
         # claim of its own (a kitchen fire's card push reaches the screens one write transaction sooner).
         message.claimed_at = utcnow()
         message.claimed_by = chain.worker_id
+    if dedupe_key is None:
+        session.add(message)
+        await session.flush()
+    else:
+        written = await _insert_once(session, message)
+        if written is None:
+            return None
+        message = written
+    if chain is not None and claimed:
         chain.messages.append(message)
-    session.add(message)
-    await session.flush()
     wake: Callable[[], None] | None = session.info.get("outbox_wake")
     if wake is not None and message.claimed_by is None:
         after_commit(session, wake)
     return message
+
+
+async def _insert_once(session: AsyncSession, message: OutboxMessage) -> OutboxMessage | None:
+    """Write a message unless its dedupe key is taken, in one statement; the message written, or None.
+
+    Rows inserted so are noted for whoever follows the session's flushes (the venue's sync capture), as flushed
+    ones are."""
+    values = message.model_dump(exclude={"id"})
+    builder = pg_insert if is_postgres(session) else sqlite_insert
+    statement = (
+        builder(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage)
+    )
+    written: OutboxMessage | None = (await session.exec(statement)).scalars().first()
+    if written is not None:
+        note_written(session, written)
+    return written
 
 
 _CHAIN = "outbox_chain"

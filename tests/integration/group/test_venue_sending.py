@@ -308,3 +308,21 @@ async def test_a_sale_made_by_a_process_not_yet_aware_of_the_join_still_reaches_
     assert held.payload["entry"]["description"] == "Cash sale 1"
     await _post_sale(venue, 2)  # the sender's pass told this process: captured with the sale now
     assert len(await _records(venue.db, SyncRecord)) == 2
+
+
+async def test_a_tip_adjustment_written_in_one_statement_is_owed_to_head_office_once(
+    runtime: Any, venue: Any, venue_demo: None, to_head_office: httpx.AsyncBaseTransport
+) -> None:
+    from app.checks.services import TIP_ADJUSTED_TOPIC
+    from app.lib.outbox import OutboxMessage, enqueue
+
+    await learn_link(venue.db)
+    await _joined(runtime, venue, to_head_office)
+    adjustment = {"check_id": 1, "payment_id": 0, "tip_cents": 300, "previous": 100}
+    for _ in range(2):  # the same adjustment twice (a retried request): one message, one record
+        async with venue.db.write() as session:
+            await enqueue(session, TIP_ADJUSTED_TOPIC, adjustment, dedupe_key=f"{TIP_ADJUSTED_TOPIC}:0:once")
+    [message] = [m for m in await _records(venue.db, OutboxMessage) if m.topic == TIP_ADJUSTED_TOPIC]
+    owed = [r for r in await _records(venue.db, SyncRecord) if r.kind == "check.tip_adjusted"]
+    assert [r.key for r in owed] == [f"check.tip_adjusted:{message.id}"]
+    assert owed[0].payload["adjustment"] == adjustment
