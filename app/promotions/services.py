@@ -383,6 +383,7 @@ def may_apply() -> Any:
             col(PromotionItem.promotion_id) == col(Promotion.id),
             col(PromotionItem.menu_item_id) == col(MenuItem.id),
         )
+        .correlate(Promotion, MenuItem)
         .exists()
     )
     return (
