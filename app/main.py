@@ -155,6 +155,9 @@ def channels_plugin(settings: Settings) -> ChannelsPlugin:
 def _template_engine(settings: Settings) -> JinjaTemplateEngine:
     engine = JinjaTemplateEngine(directory=TEMPLATES)
     env = engine.engine
+    # A served template changes with a new release, which restarts the process: checking each file's time on every
+    # render (Jinja's default) is for development.
+    env.auto_reload = settings.debug
     env.filters["money"] = web.money
     env.filters["local_time"] = lambda value, fmt="%H:%M": web.local_time(value, settings.timezone, fmt)
     env.globals["venue_name"] = settings.venue_name
