@@ -314,12 +314,19 @@ class Database:
                 await result
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        """A read-only scope for pages and reports."""
+    async def read(self, *, snapshot: bool = True) -> AsyncIterator[AsyncSession]:
+        """A read-only scope for pages and reports; on SQLite its statements see one state of the file.
+
+        `snapshot=False` is for a page whose statements read things no rule ties together (a check and the menu
+        beside it), redrawn live anyway: on SQLite each statement then reads the file as it is when it runs, without
+        a BEGIN of its own (one statement fewer). PostgreSQL, read committed, reads the same either way.
+        """
         session = self._read_sessions()
         session.info.update(self.context)
         try:
             async with session.begin():
+                if self.is_sqlite and not snapshot:
+                    await session.connection(execution_options={_ONE_STATEMENT: True})
                 yield session
         finally:
             await session.close()

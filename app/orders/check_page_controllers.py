@@ -30,7 +30,8 @@ from app.staff.permissions import Perm
 @get("/checks/{check_id:int}", permission=Perm.ORDERS_ENTER, include_in_schema=False)
 async def check_page(request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int]) -> Template:
     """Order entry: the check by course on the left, the menu to ring in from on the right."""
-    async with db.read() as session:
+    # The check and the menu are read each as it stands (no rule ties the two together; both redraw live).
+    async with db.read(snapshot=False) as session:
         view = await _view(session, check_id)
         menu = await menu_queries.entry_menu(session)
     return web.page(

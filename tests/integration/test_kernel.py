@@ -190,3 +190,36 @@ async def test_two_processes_on_one_database_lose_no_update(runtime: Any, settin
         await other.dispose()
     async with runtime.db.read() as session:
         assert (await session.exec(select(Device).where(Device.token == "counter2"))).one().name == "20"
+
+
+async def test_a_read_sees_one_state_unless_its_page_asks_for_each_statement_as_it_stands(
+    runtime: Any, backend: str
+) -> None:
+    from sqlmodel import func
+
+    from tests.support.statements import statements_sent
+
+    with statements_sent(runtime) as snapshot:
+        async with runtime.db.read() as session:
+            first = (await session.exec(select(func.count()).select_from(Device))).one()
+            second = (await session.exec(select(func.count()).select_from(Device))).one()
+    with statements_sent(runtime) as each:
+        async with runtime.db.read(snapshot=False) as session:
+            (await session.exec(select(func.count()).select_from(Device))).one()
+            (await session.exec(select(func.count()).select_from(Device))).one()
+    assert first == second
+    begins = [s for s in snapshot if s.upper().startswith("BEGIN")]
+    assert len(begins) == (1 if backend == "sqlite" else 0), snapshot
+    assert [s for s in each if s.upper().startswith("BEGIN")] == [], each
+    assert len(each) == 2
+
+    # On SQLite a write committed between the two statements is seen by the second only without the snapshot;
+    # PostgreSQL reads committed rows at each statement either way.
+    counts = []
+    for snapshot_, token in ((True, "b"), (False, "c")):
+        async with runtime.db.read(snapshot=snapshot_) as session:
+            before = (await session.exec(select(func.count()).select_from(Device))).one()
+            async with runtime.db.write() as writer:
+                writer.add(Device(name=f"Tablet {token}", token=token * 64))
+            counts.append((await session.exec(select(func.count()).select_from(Device))).one() - before)
+    assert counts == ([0, 1] if backend == "sqlite" else [1, 1])

@@ -20,7 +20,8 @@ from tests.support.statements import listing, statements_sent
 SEAT = {"sqlite": 5, "postgres": 4}
 RING_IN = {"sqlite": 5, "postgres": 4}
 SEND = {"sqlite": 9, "postgres": 8}
-FLOOR_PAGE = {"sqlite": 3, "postgres": 2}
+FLOOR_PAGE = {"sqlite": 2, "postgres": 2}
+CHECK_PAGE = {"sqlite": 2, "postgres": 2}
 
 
 @pytest.fixture
@@ -99,3 +100,16 @@ async def test_the_floor_page_stays_within_its_statement_budget(
     assert "state-ordered" in page.text
     assert "Jones" in page.text
     assert len(sent) <= FLOOR_PAGE[backend], f"the floor page sent {len(sent)} statements:\n{listing(sent)}"
+
+
+async def test_the_check_page_stays_within_its_statement_budget(
+    server: Any, restaurant: Restaurant, runtime: Any, backend: str
+) -> None:
+    check_id = await restaurant.open_table(server, "12", 2)
+    await restaurant.ring_in(server, check_id, "PA-CAR", seat=1)
+    with statements_sent(runtime) as sent:
+        page = await server.get(f"/checks/{check_id}")
+    assert page.status_code == 200, page.text
+    assert "Spaghetti Carbonara" in page.text, "the check's line"
+    assert "Mushroom Risotto" in page.text, "the menu to ring in from"
+    assert len(sent) <= CHECK_PAGE[backend], f"the check page sent {len(sent)} statements:\n{listing(sent)}"
