@@ -53,9 +53,10 @@ async def table_holds(session: AsyncSession, table_ids: Sequence[int] | None = N
     return await lookup(session, table_ids) if lookup is not None else {}
 
 
-async def refuse_held_table(session: AsyncSession, table: DiningTable, *, confirmed: bool) -> None:
-    """Seating a walk-in at a table held for a party due soon needs the host to confirm it, knowingly."""
-    if confirmed:
+async def refuse_held_table(session: AsyncSession, table: DiningTable, *, confirmed: bool, booked: bool = True) -> None:
+    """Seating a walk-in at a table held for a party due soon needs the host to confirm it, knowingly. `booked`
+    False: the table's lock found no booking that could hold it (`seating.TABLE_BOOKED`), so the book is not read."""
+    if confirmed or not booked:
         return
     hold = (await table_holds(session, [table.id or 0])).get(table.id or 0)
     if hold is None:

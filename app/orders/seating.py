@@ -52,6 +52,12 @@ from app.staff.permissions import Perm
 # ---------------------------------------------------------------------------------------------- checks
 
 
+TABLE_BOOKED = "orders.table_booked"
+"""Where the book (which sits above orders) registers a test of whether a booking could hold the table of the
+enclosing query now: a column of the statement that locks a table for seating, so a table no booking names costs
+seating no read of the book."""
+
+
 async def open_check(
     session: AsyncSession,
     *,
@@ -62,11 +68,12 @@ async def open_check(
     tab_name: str | None = None,
     actor: Staff | None = None,
     split_from_id: int | None = None,
-    before_seating: Callable[[DiningTable], Awaitable[None]] | None = None,
+    before_seating: Callable[[DiningTable, bool], Awaitable[None]] | None = None,
 ) -> Check:
     """Seat a table, open a bar tab by name, or start a takeout; one open check per table unless split.
 
-    `before_seating` may refuse the table once it is locked (a table held for a booked party, say).
+    `before_seating` may refuse the table once it is locked (a table held for a booked party, say); it is told
+    whether any booking could hold the table (always, when no book is wired: see `TABLE_BOOKED`).
     """
     try:
         kind = CheckKind(kind)
@@ -79,9 +86,9 @@ async def open_check(
     if kind == CheckKind.TABLE:
         if table_id is None:
             raise InvalidInput("Choose a table to seat.")
-        table, standing = await _lock_table_with_checks(session, table_id)
+        table, standing, booked = await _lock_table_with_checks(session, table_id)
         if before_seating is not None:
-            await before_seating(table)
+            await before_seating(table, booked)
         existing = [c for c in standing if c.status == CheckStatus.OPEN]
         if split_from_id is None and existing:
             owner = await session.get(Staff, existing[0].server_id)
@@ -203,7 +210,7 @@ async def transfer_check(
     if to_table_id is not None:
         if to_table_id == check.table_id:
             raise InvalidInput("The check is already on that table.")
-        table, standing = await _lock_table_with_checks(session, to_table_id)
+        table, standing, _booked = await _lock_table_with_checks(session, to_table_id)
         others = [c for c in standing if c.status == CheckStatus.OPEN and c.id != check.id]
         if others:
             raise Conflict(
@@ -357,15 +364,17 @@ async def clear_table(session: AsyncSession, check_id: int, actor: Staff) -> Che
     return check
 
 
-async def _lock_table_with_checks(session: AsyncSession, table_id: int) -> tuple[DiningTable, list[Check]]:
+async def _lock_table_with_checks(session: AsyncSession, table_id: int) -> tuple[DiningTable, list[Check], bool]:
     """A live table, locked (row lock on PostgreSQL), with the checks it shows: open ones, and paid ones not yet
-    marked clear, oldest first. One read."""
-    query = _TABLE_WITH_CHECKS_LOCKED if _locks_rows(session) else _TABLE_WITH_CHECKS
+    marked clear, oldest first; and whether a booking could hold it now (True when no book says). One read."""
+    booked_test: Callable[[], Any] | None = session.info.get(TABLE_BOOKED)
+    query = _table_with_checks(booked_test, locked=_locks_rows(session))
     rows = (await session.exec(query, params={"table_id": table_id})).all()
     table = rows[0][0] if rows else None
     if table is None or table.archived_at is not None:
         raise NotFound(f"There is no table {table_id} on the floor plan; reload the floor.")
-    return table, [check for _table, check in rows if check is not None]
+    booked = bool(rows[0][2]) if booked_test is not None else True
+    return table, [row[1] for row in rows if row[1] is not None], booked
 
 
 async def _lock_two(session: AsyncSession, first_id: int, second_id: int) -> tuple[Check, Check]:
@@ -374,22 +383,28 @@ async def _lock_two(session: AsyncSession, first_id: int, second_id: int) -> tup
     return locked[first_id], locked[second_id]
 
 
-_TABLE_WITH_CHECKS = (
-    select(DiningTable, Check)
-    .outerjoin(
-        Check,
-        and_(
-            col(Check.table_id) == col(DiningTable.id),
-            or_(
-                col(Check.status) == CheckStatus.OPEN,
-                and_(col(Check.status) == CheckStatus.CLOSED, col(Check.table_cleared_at).is_(None)),
+@cache
+def _table_with_checks(booked_test: Callable[[], Any] | None, *, locked: bool) -> Any:
+    """The table and its standing checks, with the book's test of the table as a third column (built once per test:
+    see app/orders/queries.py on why statements are kept)."""
+    query: Any = (
+        select(DiningTable, Check)
+        .outerjoin(
+            Check,
+            and_(
+                col(Check.table_id) == col(DiningTable.id),
+                or_(
+                    col(Check.status) == CheckStatus.OPEN,
+                    and_(col(Check.status) == CheckStatus.CLOSED, col(Check.table_cleared_at).is_(None)),
+                ),
             ),
-        ),
+        )
+        .where(col(DiningTable.id) == bindparam("table_id"))
+        .order_by(col(Check.id))
     )
-    .where(col(DiningTable.id) == bindparam("table_id"))
-    .order_by(col(Check.id))
-)
-_TABLE_WITH_CHECKS_LOCKED = _TABLE_WITH_CHECKS.with_for_update(of=DiningTable)
+    if booked_test is not None:
+        query = query.add_columns(booked_test())
+    return query.with_for_update(of=DiningTable) if locked else query
 
 
 def _mark_cleared(session: AsyncSession, standing: Sequence[Check]) -> None:

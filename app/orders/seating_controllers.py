@@ -78,8 +78,8 @@ async def open_check(
         elif not actor.can(Perm.ORDERS_ENTER):
             raise InvalidInput("Choose the server who will look after this table.")
 
-        async def unless_held(table: DiningTable) -> None:
-            await floor_view.refuse_held_table(session, table, confirmed=on(data.confirm_hold))
+        async def unless_held(table: DiningTable, booked: bool) -> None:
+            await floor_view.refuse_held_table(session, table, confirmed=on(data.confirm_hold), booked=booked)
 
         check = await seating.open_check(
             session,

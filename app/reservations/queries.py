@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import String, bindparam, cast, func, literal
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.floor.models import DiningTable, Floor
 from app.lib.clock import utcnow
+from app.lib.db import UTCDateTime
 from app.lib.settings import Settings
 from app.lib.sql import is_postgres
 from app.orders.floor_view import TableHold
@@ -332,6 +334,28 @@ async def table_names(session: AsyncSession, table_ids: Sequence[int]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- the floor
+
+
+def table_booked() -> Any:
+    """Whether a booking could hold the table of the enclosing query now: one that names it, is booked or seated,
+    and falls within the longest look-ahead there can be (`table_holds` then says whether it does)."""
+    table_ids = literal(",") + col(Reservation.table_ids) + literal(",")
+    named = table_ids.like(literal("%,") + cast(col(DiningTable.id), String()) + literal(",%"))
+    return (
+        select(Reservation.id)
+        .where(
+            col(Reservation.status).in_(ACTIVE),
+            col(Reservation.starts_at) <= bindparam("booked_until", callable_=_hold_horizon, type_=UTCDateTime()),
+            col(Reservation.ends_at) > bindparam("booked_from", callable_=utcnow, type_=UTCDateTime()),
+            named,
+        )
+        .correlate(DiningTable)
+        .exists()
+    )
+
+
+def _hold_horizon() -> datetime:
+    return utcnow() + timedelta(minutes=MAX_HOLD_MINUTES)
 
 
 async def table_holds(session: AsyncSession, table_ids: Sequence[int] | None) -> dict[int, TableHold]:

@@ -518,4 +518,5 @@ async def forget_guest(session: AsyncSession, event: GuestErased) -> None:
 def wire(bus: EventBus, db: Database) -> None:
     """Show tables held for a party on the floor, and forget an erased guest's bookings."""
     db.context[TABLE_HOLDS] = queries.table_holds
+    db.context[seating.TABLE_BOOKED] = queries.table_booked
     bus.subscribe(GuestErased, forget_guest)

@@ -17,7 +17,7 @@ from tests.support.statements import listing, statements_sent
 
 # Statements per request, BEGIN included; SQLite also sends BEGIN IMMEDIATE for a write. A tablet busy through
 # service finds its session in the process's memory (app/staff/session_cache.py), as each request below does.
-SEAT = {"sqlite": 5, "postgres": 4}
+SEAT = {"sqlite": 4, "postgres": 3}
 RING_IN = {"sqlite": 5, "postgres": 4}
 SEND = {"sqlite": 9, "postgres": 8}
 FLOOR_PAGE = {"sqlite": 2, "postgres": 2}
