@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -17,12 +16,15 @@ from litestar import Litestar
 from app.lib.settings import Settings
 from app.main import create_app
 from tests.support.devices import enrol
+from tests.support.lifespan import serving
 from tests.support.reuse import collect_garbage_less_often, share_compiled_templates
+from tests.support.servers import RedisServer
 from tests.support.services import (
     DemoSnapshots,
     PostgresDatabase,
     SqliteTemplate,
     flush_redis,
+    own_server,
     postgres_url,
     redis_url,
     require_service,
@@ -68,6 +70,15 @@ def postgres_database(backend: str) -> Iterator[PostgresDatabase | None]:
     database = PostgresDatabase(postgres_url(), f"brigade_test_{os.getpid()}")
     yield database
     database.drop()
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis server of the test's own, which it may stop and start (the shared one serves the other tests)."""
+    server = own_server(lambda: RedisServer(tmp_path))
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -140,20 +151,8 @@ async def live(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 
     Devices talk to the app in this loop too, so background work, channels and requests share one loop.
     """
-    started, stopping = asyncio.Event(), asyncio.Event()
-
-    async def run() -> None:
-        # Entered and left in one task, as a server does; fixture setup and teardown run in different tasks.
-        async with app.lifespan():
-            started.set()
-            await stopping.wait()
-
-    task = asyncio.create_task(run())
-    await asyncio.wait_for(started.wait(), timeout=10)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local") as client:
+    async with serving(app) as client:
         yield client
-    stopping.set()
-    await task
 
 
 @pytest.fixture

@@ -6,49 +6,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from litestar import Litestar
 
 from app.lib.settings import Settings
 from app.main import create_app
 from tests.support.devices import pin_login
+from tests.support.lifespan import serving
 from tests.support.servers import RedisServer
-from tests.support.services import own_server
 
 BASE = "http://testserver.local"
 
 
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = own_server(lambda: RedisServer(tmp_path))
-    server.start()
-    yield server
-    server.stop()
-
-
 @contextlib.asynccontextmanager
 async def running(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    """The app's lifespan in one task, as a server runs it, and a client on it."""
-    started, stopping = asyncio.Event(), asyncio.Event()
-
-    async def run() -> None:
-        async with app.lifespan():
-            started.set()
-            await stopping.wait()
-
-    task = asyncio.create_task(run())
-    await asyncio.wait_for(started.wait(), timeout=10)
+    """The app served as a process of its own, closed down with its connections at the end."""
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        async with serving(app) as client:
             yield client
     finally:
-        stopping.set()
-        await task
         await app.state.runtime.channels.close_backend()
         await app.state.runtime.db.dispose()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 
 from app.lib.settings import Settings
 from app.staff.services import create_api_token
+from tests.support.lifespan import serving
 
 
 @pytest.fixture
@@ -23,19 +23,8 @@ async def settings(settings: Settings) -> Settings:
 @pytest.fixture
 async def api(app: Any, demo: None) -> AsyncIterator[httpx.AsyncClient]:
     """A client on the running app (lifespan in this loop), without credentials."""
-    started, stopping = asyncio.Event(), asyncio.Event()
-
-    async def run() -> None:
-        async with app.lifespan():
-            started.set()
-            await stopping.wait()
-
-    task = asyncio.create_task(run())
-    await asyncio.wait_for(started.wait(), timeout=10)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local") as client:
+    async with serving(app) as client:
         yield client
-    stopping.set()
-    await task
 
 
 async def _token(runtime: Any, scopes: str) -> dict[str, str]:

@@ -29,24 +29,10 @@ async def terminal(runtime: Any, settings: Settings) -> SimulatedTerminal:
 @pytest.fixture
 async def live(app: Any) -> Any:
     """The app's lifespan (channels) in the test's own event loop, as one process runs it."""
-    import asyncio
+    from tests.support.lifespan import serving
 
-    import httpx
-
-    started, stopping = asyncio.Event(), asyncio.Event()
-
-    async def run() -> None:
-        async with app.lifespan():
-            started.set()
-            await stopping.wait()
-
-    task = asyncio.create_task(run())
-    await asyncio.wait_for(started.wait(), timeout=10)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
+    async with serving(app) as client:
         yield client
-    stopping.set()
-    await task
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,6 @@ from tests.integration.kitchen.support import (
     station_id,
 )
 from tests.support.servers import RedisServer, free_port
-from tests.support.services import own_server
 
 ROOT = Path(__file__).resolve().parents[3]
 OUTAGE_LOGGERS = ("kds.channels", "kds.live", "kds.controllers", "app.orders.live", "app.lib.outbox")
@@ -43,14 +41,6 @@ class Recorded(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = own_server(lambda: RedisServer(tmp_path))
-    server.start()
-    yield server
-    server.stop()
 
 
 def start_app_process(settings: Settings, redis_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
