@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, func, text, update
+from sqlalchemy import JSON, Column, Index, bindparam, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col, select
@@ -114,18 +114,26 @@ async def _insert_once(session: AsyncSession, message: OutboxMessage) -> OutboxM
 
     Rows inserted so are noted for whoever follows the session's flushes (the venue's sync capture), as flushed
     ones are."""
-    values = message.model_dump(exclude={"id"})
-    builder = pg_insert if is_postgres(session) else sqlite_insert
-    statement = (
-        builder(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxMessage)
-    )
-    written: OutboxMessage | None = (await session.exec(statement)).scalars().first()
+    statement = _INSERT_ONCE["postgresql" if is_postgres(session) else "sqlite"]
+    params = message.model_dump(exclude={"id"})
+    written: OutboxMessage | None = (await session.exec(statement, params=params)).scalars().first()
     if written is not None:
         note_written(session, written)
     return written
+
+
+def _insert_once_statement(builder: Any) -> Any:
+    # Built once per dialect, with the values bound at each use: deriving a new statement's cache key costs more.
+    columns = [c.name for c in OutboxMessage.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
+    return (
+        builder(OutboxMessage)
+        .values({name: bindparam(name) for name in columns})
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage)
+    )
+
+
+_INSERT_ONCE = {"postgresql": _insert_once_statement(pg_insert), "sqlite": _insert_once_statement(sqlite_insert)}
 
 
 _CHAIN = "outbox_chain"
