@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request, Response, get
-from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
@@ -97,7 +96,7 @@ class Runtime:
     db: Database
     bus: EventBus
     dispatcher: OutboxDispatcher
-    channels: ChannelsPlugin
+    channels: ResilientChannelsPlugin
     session_cache: SessionCache
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -139,7 +138,7 @@ def _wire(runtime: Runtime) -> None:
     sync_capture.wire(runtime)
 
 
-def channels_plugin(settings: Settings) -> ChannelsPlugin:
+def channels_plugin(settings: Settings) -> ResilientChannelsPlugin:
     """Litestar channels: in-process, or on Redis when BRIGADE_REDIS_URL is set (several processes)."""
     if settings.redis_url:
         from litestar.channels.backends.redis import RedisChannelsPubSubBackend

@@ -87,12 +87,12 @@ async def enqueue(
     if available_at is not None:
         message.available_at = available_at
     chain: _Chain | None = session.info.get(_CHAIN)
-    claimed = chain is not None and topic in chain.topics and message.available_at <= utcnow()
-    if chain is not None and claimed:
-        # Written by a delivery: its dispatcher takes it on with this commit and delivers it next, sparing a
-        # claim of its own (a kitchen fire's card push reaches the screens one write transaction sooner).
+    # Written by a delivery: its dispatcher takes it on with this commit and delivers it next, sparing a claim of
+    # its own (a kitchen fire's card push reaches the screens one write transaction sooner).
+    claiming = chain if chain is not None and topic in chain.topics and message.available_at <= utcnow() else None
+    if claiming is not None:
         message.claimed_at = utcnow()
-        message.claimed_by = chain.worker_id
+        message.claimed_by = claiming.worker_id
     if dedupe_key is None:
         session.add(message)
         await session.flush()
@@ -101,8 +101,8 @@ async def enqueue(
         if written is None:
             return None
         message = written
-    if chain is not None and claimed:
-        chain.messages.append(message)
+    if claiming is not None:
+        claiming.messages.append(message)
     wake: Callable[[], None] | None = session.info.get("outbox_wake")
     if wake is not None and message.claimed_by is None:
         after_commit(session, wake)

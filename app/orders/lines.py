@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Boolean, Integer, String, bindparam, case, func, insert, literal, or_
 from sqlalchemy import select as core_select
@@ -188,19 +188,9 @@ async def _ring_in_plain(session: AsyncSession, check: Check, request: LineReque
 @cache
 def _plain_ring_in() -> Select[CheckLine]:
     """INSERT … SELECT of one line from its menu item, category and tax rate (see `_ring_in_plain`)."""
-    course = func.coalesce(bindparam("course", type_=String()), MenuCategory.course)
-    course_held = (
-        select(CheckLine.id)
-        .where(
-            col(CheckLine.check_id) == bindparam("check_id"),
-            col(CheckLine.course) == course,
-            col(CheckLine.state) == LineState.HELD,
-        )
-        .correlate(MenuCategory)
-        .exists()
-    )
+    course = _course()
     state = case(
-        (or_(bindparam("hold", type_=Boolean()), course_held), literal(LineState.HELD.value)),
+        (or_(bindparam("hold", type_=Boolean()), _course_held()), literal(LineState.HELD.value)),
         else_=literal(LineState.PENDING.value),
     )
     source = (
@@ -265,6 +255,25 @@ def _plain_ring_in() -> Select[CheckLine]:
     return cast("Select[CheckLine]", select(CheckLine).from_statement(inserted))
 
 
+def _course() -> Any:
+    """The course a ring-in goes to: the one asked for (`course`), else its category's."""
+    return func.coalesce(bindparam("course", type_=String()), MenuCategory.course)
+
+
+def _course_held() -> Any:
+    """Whether that course is held on the check (`check_id`): a line rung into it waits with it."""
+    return (
+        select(CheckLine.id)
+        .where(
+            col(CheckLine.check_id) == bindparam("check_id"),
+            col(CheckLine.course) == _course(),
+            col(CheckLine.state) == LineState.HELD,
+        )
+        .correlate(MenuCategory)
+        .exists()
+    )
+
+
 def _portions_refusal(left: int, name: str) -> str:
     return f"Only {left} {name} left. Nothing was added." if left > 0 else f"No {name} left. Nothing was added."
 
@@ -275,18 +284,8 @@ def _item_to_ring_in() -> Select[MenuItem, MenuCategory, TaxRate | None, bool, b
     apply and whether it asks questions (built once: see app/orders/queries.py). The course is the one asked for,
     else the category's; a held course keeps what joins it.
     """
-    course_held = (
-        select(CheckLine.id)
-        .where(
-            col(CheckLine.check_id) == bindparam("check_id"),
-            col(CheckLine.course) == func.coalesce(bindparam("course", type_=String()), MenuCategory.course),
-            col(CheckLine.state) == LineState.HELD,
-        )
-        .correlate(MenuCategory)
-        .exists()
-    )
     query = (
-        select(MenuItem, MenuCategory, TaxRate, course_held)
+        select(MenuItem, MenuCategory, TaxRate, _course_held())
         .add_columns(promotions.may_apply())  # whether a live promotion names the item or its category
         .add_columns(menu_queries.asks_questions())
         .join(MenuCategory, col(MenuCategory.id) == col(MenuItem.category_id))

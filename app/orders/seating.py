@@ -210,7 +210,7 @@ async def transfer_check(
     if to_table_id is not None:
         if to_table_id == check.table_id:
             raise InvalidInput("The check is already on that table.")
-        table, standing, _booked = await _lock_table_with_checks(session, to_table_id)
+        table, standing, _booked = await _lock_table_with_checks(session, to_table_id, ask_book=False)
         others = [c for c in standing if c.status == CheckStatus.OPEN and c.id != check.id]
         if others:
             raise Conflict(
@@ -364,10 +364,13 @@ async def clear_table(session: AsyncSession, check_id: int, actor: Staff) -> Che
     return check
 
 
-async def _lock_table_with_checks(session: AsyncSession, table_id: int) -> tuple[DiningTable, list[Check], bool]:
+async def _lock_table_with_checks(
+    session: AsyncSession, table_id: int, *, ask_book: bool = True
+) -> tuple[DiningTable, list[Check], bool]:
     """A live table, locked (row lock on PostgreSQL), with the checks it shows: open ones, and paid ones not yet
-    marked clear, oldest first; and whether a booking could hold it now (True when no book says). One read."""
-    booked_test: Callable[[], Any] | None = session.info.get(TABLE_BOOKED)
+    marked clear, oldest first; and, when `ask_book`, whether a booking could hold it now (True when no book says).
+    One read."""
+    booked_test: Callable[[], Any] | None = session.info.get(TABLE_BOOKED) if ask_book else None
     query = _table_with_checks(booked_test, locked=_locks_rows(session))
     rows = (await session.exec(query, params={"table_id": table_id})).all()
     table = rows[0][0] if rows else None

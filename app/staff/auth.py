@@ -79,7 +79,7 @@ class BrigadeAuthMiddleware(AbstractAuthenticationMiddleware):
         if active is None or now - active.last_seen_at > min(TOUCH_EVERY, idle) or now - active.created_at > max_age:
             generation = cache.generation
             async with db.lookup() as session:
-                active = await sessions.active_session(session, raw, idle=idle, max_age=max_age, now=now)
+                active = await sessions.active_session(session, token_hash, idle=idle, max_age=max_age, now=now)
             if active is None:
                 raise NotAuthorizedException("Locked: enter your PIN.")
             # Refreshing the idle clock costs a write; a coarse step keeps pages read-only most of the time.

@@ -50,7 +50,7 @@ class Channels(Protocol):
 
     async def unsubscribe(self, subscriber: Any, channels: str | Iterable[str] | None = None) -> None: ...
 
-    async def wait_published(self, data: Any, channels: str | Iterable[str]) -> None: ...
+    async def try_publish(self, data: Any, channels: str | Iterable[str]) -> bool: ...
 
 
 @dataclass
@@ -195,13 +195,9 @@ async def _committed(wiring: _Wiring, changed: set[str]) -> None:
     started: asyncio.Event | None = getattr(wiring.channels, "started", None)
     if wiring.channels is None or (started is not None and not started.is_set()):
         return  # no channels running in this process (a command, a test without the server): nobody to tell
-    try:
-        await asyncio.wait_for(
-            wiring.channels.wait_published(_encode(wiring.cache.sender, changed), channels=[SESSIONS_CHANNEL]),
-            timeout=2.0,
-        )
-    except Exception:  # the others stop trusting their caches while their channels are down; nothing to undo here
-        log.warning("could not tell the other processes that staff sessions changed", exc_info=True)
+    # Never raises, and an outage is logged once by the plugin: the other processes, whose channels are down too,
+    # stop trusting their caches meanwhile.
+    await wiring.channels.try_publish(_encode(wiring.cache.sender, changed), channels=[SESSIONS_CHANNEL])
 
 
 def _encode(sender: str, changed: Iterable[str]) -> str:

@@ -41,11 +41,12 @@ class ActiveSession:
 
 
 async def active_session(
-    session: AsyncSession, token: str, *, idle: timedelta, max_age: timedelta, now: datetime | None = None
+    session: AsyncSession, token_hash: str, *, idle: timedelta, max_age: timedelta, now: datetime | None = None
 ) -> ActiveSession | None:
-    """The live session behind a cookie token; idle or too old means none (the device shows the PIN pad)."""
+    """The live session behind a cookie token's digest (`hash_token`); idle or too old means none (the device shows
+    the PIN pad)."""
     now = now or utcnow()
-    row = (await session.exec(_SESSION_AND_STAFF, params={"token_hash": hash_token(token)})).first()
+    row = (await session.exec(_SESSION_AND_STAFF, params={"token_hash": token_hash})).first()
     if row is None:
         return None
     staff_session, staff = row

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
 from litestar import Litestar
-from sqlalchemy import event, func
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from app.accounting.services import PostingLine, post_entry
@@ -24,6 +22,7 @@ from app.sync import queries
 from app.sync.models import HeadOfficeLink, SyncRecord
 from app.sync.sender import SyncRefused, SyncSender, join, learn_link
 from tests.support.services import DemoSnapshots
+from tests.support.statements import statements_sent
 
 HEAD_OFFICE = "http://head-office.test"
 
@@ -248,26 +247,9 @@ async def test_sending_with_nothing_queued_still_learns_of_a_revocation(
     assert (await _records(venue.db, HeadOfficeLink))[0].status.value == "revoked"
 
 
-@contextmanager
-def _statements(db: Any) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()))
-
-    engines = [engine.sync_engine for engine in db.engines]
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", on_statement)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", on_statement)
-
-
 async def test_a_venue_on_its_own_pays_not_one_statement_for_head_office(venue: Any, venue_demo: None) -> None:
     await learn_link(venue.db)  # as the venue's process does when it starts
-    with _statements(venue.db) as seen:
+    with statements_sent(venue) as seen:
         await _post_sale(venue, 1)
     assert [s for s in seen if "head_office_link" in s or "sync_record" in s] == []
     assert await _records(venue.db, SyncRecord) == []
@@ -278,7 +260,7 @@ async def test_a_joined_venue_writes_its_records_without_reading_its_link_at_eac
 ) -> None:
     await learn_link(venue.db)
     await _joined(runtime, venue, to_head_office)
-    with _statements(venue.db) as seen:
+    with statements_sent(venue) as seen:
         await _post_sale(venue, 1)
         await _post_sale(venue, 2)
     assert [s for s in seen if "head_office_link" in s] == []
