@@ -114,6 +114,8 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
         response = error_response(request, DatabaseUnavailable(message))
         response.headers["Retry-After"] = "2"
         return response
+    # The one place an unforeseen failure is seen: keep its traceback in the log, whatever the debug setting.
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     if request.app.debug:
         return create_debug_response(request, exc)
     return create_exception_response(request, exc)
