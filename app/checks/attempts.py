@@ -233,6 +233,10 @@ async def _book_payment(
     """
     settings = settings_of(session)
     now = utcnow()
+    # The check is locked before anything that references it is written: a payment row takes a share of the
+    # check's key, and asking for the check's lock after holding that share is how two payments on one check at
+    # once (two processes, say) would wait for each other until PostgreSQL broke one of them off.
+    locked = held.check if held is not None else await orders.get_check_for_update(session, attempt.check_id)
     payment = Payment(
         check_id=attempt.check_id,
         portion_id=attempt.portion_id,
@@ -293,7 +297,7 @@ async def _book_payment(
     if held is not None:
         money = with_payment(held, payment, tender)
     else:
-        money = await check_money(session, await orders.get_check_for_update(session, attempt.check_id))
+        money = await check_money(session, locked)
     check = money.check
     check.version += 1
     session.add(check)

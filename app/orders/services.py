@@ -88,10 +88,14 @@ async def get_check_for_update(session: AsyncSession, check_id: int, expected_ve
 
     A tablet's change made from a stale copy is refused here, before anything else is judged: what it asked
     for was decided on a check that no longer stands (a line it voids may since have been sent, say).
+
+    The lock is PostgreSQL's FOR NO KEY UPDATE, what an UPDATE of the check's columns takes by itself: writers of
+    the check wait for each other as with FOR UPDATE, but not for a transaction that only wrote a row referring to
+    the check (a line, a payment), whose share of the check's key FOR UPDATE would have to wait out too.
     """
     query = select(Check).where(Check.id == check_id).execution_options(populate_existing=True)
     if _locks_rows(session):
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)
     check = (await session.exec(query)).first()
     if check is None:
         raise NotFound(f"Check {check_id} does not exist.")
