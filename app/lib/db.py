@@ -24,6 +24,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 AfterCommit = Callable[[], Awaitable[None] | None]
 
+_ONE_STATEMENT = "brigade_one_statement"
+_BEGIN_WRITING = "BEGIN IMMEDIATE"
+_BUSY_TIMEOUT_MS = 30000
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and always read back timezone-aware, on SQLite as on PostgreSQL."""
@@ -73,24 +77,28 @@ def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         # First, so that switching to WAL waits for a writer of another connection instead of failing at once.
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         _use_wal(cursor)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        inline = getattr(dbapi_connection, "_connection", None)
+        if isinstance(inline, _InlineWriter):
+            inline.no_wait()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         if conn.get_execution_options().get(_ONE_STATEMENT):
             return  # the statement runs in SQLite's own implicit transaction (see Database.lookup)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.exec_driver_sql(_BEGIN_WRITING if immediate else "BEGIN")
 
 
 class _InlineCursor:
     """A sqlite3 cursor behind the awaitable face SQLAlchemy's aiosqlite adapter expects, run on the caller's thread."""
 
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
+    def __init__(self, cursor: sqlite3.Cursor, writer: _InlineWriter | None = None) -> None:
         self._cursor = cursor
+        self._writer = writer
 
     @property
     def description(self) -> Any:
@@ -113,7 +121,10 @@ class _InlineCursor:
         self._cursor.arraysize = value
 
     async def execute(self, operation: str, parameters: Any = ()) -> _InlineCursor:
-        self._cursor.execute(operation, parameters)
+        if operation == _BEGIN_WRITING and self._writer is not None:
+            await self._writer.begin_writing(self._cursor)
+        else:
+            self._cursor.execute(operation, parameters)
         return self
 
     async def executemany(self, operation: str, parameters: Any) -> _InlineCursor:
@@ -154,8 +165,9 @@ class _RunNow:
 
 class _InlineConnection:
     """A sqlite3 connection used on the event loop's own thread, without aiosqlite's hand-off to a thread of its
-    own for every cursor, execute, fetch and close: for one-statement lookups of a WAL file, which never wait on a
-    writer. It offers what SQLAlchemy's aiosqlite adapter uses of an aiosqlite connection."""
+    own for every cursor, execute, fetch and close (each hand-off costs more CPU than most of our statements): for
+    reads of a WAL file, which never wait on a writer. It offers what SQLAlchemy's aiosqlite adapter uses of an
+    aiosqlite connection."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._conn = connection
@@ -185,17 +197,58 @@ class _InlineConnection:
         self._conn.create_function(*args, **kwargs)
 
 
-def _inline_sqlite_engine(url: str, *, echo: bool) -> AsyncEngine:
+class _InlineWriter(_InlineConnection):
+    """The writer's connection on the event loop's thread too, except where it may wait: taking the write lock
+    when another connection holds it (another process, or a test client's loop) and the commit, which waits for
+    the disk. Those two go to a thread, so the loop goes on serving while they wait. Within one loop the writers
+    queue before they begin (`Database.write`), so the lock is nearly always free and taken at once."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        super().__init__(connection)
+        self._waiting_ms = _BUSY_TIMEOUT_MS
+
+    def cursor(self) -> _InlineCursor:
+        return _InlineCursor(self._conn.cursor(), self)
+
+    def no_wait(self) -> None:
+        """From now on a busy lock is refused at once (and waited for on a thread) rather than waited for here."""
+        self._conn.execute("PRAGMA busy_timeout=0")
+        self._waiting_ms = 0
+
+    async def begin_writing(self, cursor: sqlite3.Cursor) -> None:
+        try:
+            cursor.execute(_BEGIN_WRITING)
+        except sqlite3.OperationalError as exc:
+            if self._waiting_ms or not _is_busy(exc):
+                raise
+            await asyncio.to_thread(self._begin_waiting, cursor)
+
+    def _begin_waiting(self, cursor: sqlite3.Cursor) -> None:
+        self._conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        try:
+            cursor.execute(_BEGIN_WRITING)
+        finally:
+            self._conn.execute("PRAGMA busy_timeout=0")
+
+    async def commit(self) -> None:
+        await asyncio.to_thread(self._conn.commit)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return "database is locked" in str(exc) or "database is busy" in str(exc)
+
+
+def _inline_sqlite_engine(url: str, *, echo: bool, writer: bool = False) -> AsyncEngine:
     path = make_url(url).database or ":memory:"
+    kind = _InlineWriter if writer else _InlineConnection
 
     async def connect() -> Any:
         # Pooled connections may be taken by another thread's event loop (a test client's workers): never at once.
-        return _InlineConnection(sqlite3.connect(path, timeout=30, check_same_thread=False))
+        return kind(sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000, check_same_thread=False))
 
     return create_async_engine(url, echo=echo, async_creator=connect)
 
 
-_ONE_STATEMENT = "brigade_one_statement"
 _WRITING = "brigade_writing"
 
 
@@ -241,13 +294,12 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         self.context: dict[str, Any] = context or {}
         if self.is_sqlite:
-            args = {"timeout": 30}
-            self.write_engine = create_async_engine(url, echo=echo, connect_args=args)
-            self.read_engine = create_async_engine(url, echo=echo, connect_args=args)
-            # A one-statement lookup (who is behind the cookie, on every request) of a WAL file never waits for the
-            # writer and takes a fraction of a millisecond: it runs on the event loop's own thread, where aiosqlite
-            # would hand its cursor, execute, fetch and close to a thread and back. Pages and reports, which may
-            # read for longer, keep aiosqlite's thread, and so do writes, since a commit waits for the disk.
+            # Writes and one-statement lookups (who is behind the cookie, on every request) run their statements on
+            # the event loop's own thread, where aiosqlite would hand each cursor, execute, fetch and close to a
+            # thread and back; a writer still waits for the lock or the disk on a thread (see `_InlineWriter`).
+            # Pages and reports, which may read for longer, keep aiosqlite's thread.
+            self.write_engine = _inline_sqlite_engine(url, echo=echo, writer=True)
+            self.read_engine = create_async_engine(url, echo=echo, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000})
             self.lookup_engine = _inline_sqlite_engine(url, echo=echo)
             _configure_sqlite(self.write_engine, immediate=True)
             _configure_sqlite(self.read_engine, immediate=False)
@@ -321,12 +373,16 @@ class Database:
         beside it), redrawn live anyway: on SQLite each statement then reads the file as it is when it runs, without
         a BEGIN of its own (one statement fewer). PostgreSQL, read committed, reads the same either way.
         """
+        if self.is_sqlite and not snapshot:
+            # Its statements are short and each reads the WAL file as it stands: the lookups' connections run them
+            # on the event loop's thread.
+            async with self.lookup() as session:
+                yield session
+            return
         session = self._read_sessions()
         session.info.update(self.context)
         try:
             async with session.begin():
-                if self.is_sqlite and not snapshot:
-                    await session.connection(execution_options={_ONE_STATEMENT: True})
                 yield session
         finally:
             await session.close()
@@ -335,7 +391,7 @@ class Database:
     async def lookup(self) -> AsyncIterator[AsyncSession]:
         """A read of one statement (who is behind a login cookie, say): consistent by itself, so on SQLite it is
         sent without a BEGIN of its own, one statement fewer, on the event loop's thread. More statements belong in
-        `read()`."""
+        `read()` (`snapshot=False` when each may see the file as it is when it runs)."""
         session = self._lookup_sessions()
         session.info.update(self.context)
         try:

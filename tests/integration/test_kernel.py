@@ -223,3 +223,51 @@ async def test_a_read_sees_one_state_unless_its_page_asks_for_each_statement_as_
                 writer.add(Device(name=f"Tablet {token}", token=token * 64))
             counts.append((await session.exec(select(func.count()).select_from(Device))).one() - before)
     assert counts == ([0, 1] if backend == "sqlite" else [1, 1])
+
+
+async def test_a_sqlite_writer_waits_for_another_connections_lock_off_the_event_loop(tmp_path: Any) -> None:
+    # The writer runs its statements on the loop's thread, but waiting for a lock another connection holds (another
+    # process, say) happens on a thread: the loop goes on serving meanwhile, and the write goes ahead once it is free.
+    import sqlite3
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from app.lib.db import Database
+    from app.models import metadata
+
+    path = tmp_path / "waits.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    await engine.dispose()
+    db = Database(url)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("PRAGMA journal_mode=WAL")  # as every Brigade database is
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    async def write() -> None:
+        async with db.write() as session:
+            session.add(Device(token="waited", name="after the lock"))
+
+    ticker = asyncio.create_task(tick())
+    writing = asyncio.create_task(write())
+    try:
+        await asyncio.sleep(0.3)
+        assert not writing.done(), "the write went ahead while another connection held the lock"
+        assert ticks >= 10, f"the event loop stood still while the writer waited ({ticks} ticks in 0.3 s)"
+        other.execute("ROLLBACK")
+        await asyncio.wait_for(writing, timeout=10)
+    finally:
+        ticker.cancel()
+        other.close()
+    async with db.read() as session:
+        assert (await session.exec(select(Device).where(Device.token == "waited"))).one().name == "after the lock"
+    await db.dispose()
