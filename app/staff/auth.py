@@ -97,8 +97,11 @@ class BrigadeAuthMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=Viewer(active.staff, active.session_id, active.device_id), auth=raw)
 
 
-def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Fail closed: a route must name the permission it needs (or be public, or an API scope)."""
+async def permission_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Fail closed: a route must name the permission it needs (or be public, or an API scope).
+
+    A coroutine, though it awaits nothing: Litestar runs a plain function guard on a worker thread, a hand-off
+    (and back) on every request that costs more than the check itself."""
     opt = handler.opt
     # The API's own description is public, and CORS preflights carry no credentials.
     if opt.get("public") or connection.url.path.startswith("/schema") or connection.scope.get("method") == "OPTIONS":
