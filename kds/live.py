@@ -49,7 +49,10 @@ class CardRenderer:
 
     def __init__(self, settings: Settings) -> None:
         self.env = Environment(
-            loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True), auto_reload=False
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=select_autoescape(default=True),
+            auto_reload=False,
+            undefined=web.Blank,
         )
         self.env.filters["local_time"] = lambda value, fmt="%H:%M": web.local_time(value, settings.timezone, fmt)
 
