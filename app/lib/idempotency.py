@@ -94,7 +94,7 @@ async def run_once(
         return await _run_then_record(db, key=key, scope=scope, print_=print_, work=work)
     try:
         async with db.write() as session:
-            if not await _claim(session, IdempotencyRecord(key=key, scope=scope, fingerprint=print_)):
+            if not await _claim(session, _record(key, scope, print_)):
                 existing = await session.get(IdempotencyRecord, (key, scope))
                 if existing is None:
                     raise RuntimeError(f"idempotency key {key!r} was neither claimed nor found")
@@ -115,14 +115,7 @@ async def _run_then_record(db: Database, *, key: str, scope: str, print_: str, w
     try:
         async with db.write() as session:
             response = await work(session)
-            record = IdempotencyRecord(
-                key=key,
-                scope=scope,
-                fingerprint=print_,
-                status_code=response.status_code,
-                body=response.body,
-                headers=dict(response.headers),
-            )
+            record = _record(key, scope, print_, response)
             # On PostgreSQL a twin's uncommitted key holds this insert until the twin ends, then it does nothing.
             if not await _claim(session, record):
                 raise _AnsweredBefore
@@ -143,7 +136,20 @@ async def _answered(db: Database, key: str, scope: str, print_: str, *, raising:
     return _replay(existing, print_)
 
 
-async def _claim(session: AsyncSession, record: IdempotencyRecord) -> bool:
+def _record(key: str, scope: str, print_: str, answer: StoredResponse | None = None) -> dict[str, Any]:
+    """An `IdempotencyRecord`'s columns, as the claim binds them (without building the model, which validates)."""
+    return {
+        "key": key,
+        "scope": scope,
+        "fingerprint": print_,
+        "status_code": answer.status_code if answer else 200,
+        "body": answer.body if answer else "",
+        "headers": dict(answer.headers) if answer else {},
+        "created_at": utcnow(),
+    }
+
+
+async def _claim(session: AsyncSession, record: dict[str, Any]) -> bool:
     """Claim the key (before working, or with the answer after it) in one statement: whether this request is the
     first to hold it.
 
@@ -151,7 +157,7 @@ async def _claim(session: AsyncSession, record: IdempotencyRecord) -> bool:
     writer at a time), then does nothing and replays; a key already answered does nothing at once.
     """
     claim = _PG_CLAIM if is_postgres(session) else _SQLITE_CLAIM
-    return (await session.exec(claim, params=record.model_dump())).first() is not None
+    return (await session.exec(claim, params=record)).first() is not None
 
 
 def _replay(record: IdempotencyRecord, print_: str) -> StoredResponse:
