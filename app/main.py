@@ -157,7 +157,6 @@ def _template_engine(settings: Settings) -> JinjaTemplateEngine:
     # A served template changes with a new release, which restarts the process: checking each file's time on every
     # render (Jinja's default) is for development.
     env.auto_reload = settings.debug
-    env.undefined = web.Blank
     env.filters["money"] = web.money
     env.filters["local_time"] = lambda value, fmt="%H:%M": web.local_time(value, settings.timezone, fmt)
     env.globals["venue_name"] = settings.venue_name

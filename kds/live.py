@@ -49,10 +49,7 @@ class CardRenderer:
 
     def __init__(self, settings: Settings) -> None:
         self.env = Environment(
-            loader=FileSystemLoader(TEMPLATES),
-            autoescape=select_autoescape(default=True),
-            auto_reload=False,
-            undefined=web.Blank,
+            loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True), auto_reload=False
         )
         self.env.filters["local_time"] = lambda value, fmt="%H:%M": web.local_time(value, settings.timezone, fmt)
 

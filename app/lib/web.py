@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
-from jinja2 import Undefined
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
@@ -20,18 +19,6 @@ from app.lib.db import Database, unreachable
 from app.lib.errors import DatabaseUnavailable, DomainError, InvalidInput
 
 log = logging.getLogger(__name__)
-
-
-class Blank(Undefined):
-    """Jinja's Undefined, which is what `{{ ' is-86' if item.sold_out }}` prints when the test fails, escaped in a
-    single step: it says it is already HTML (nothing), where the plain Undefined made every escape ask it for
-    `__html__` and answer by raising AttributeError, hundreds of times for one menu. Prints the same: nothing."""
-
-    __slots__ = ()
-
-    def __html__(self) -> str:
-        return ""
-
 
 DATABASE_DOWN = "The database is not reachable; nothing was saved. Try again in a moment."
 DATABASE_DOWN_PAGE = "The database is not reachable, so this page cannot be shown. Try again in a moment."
