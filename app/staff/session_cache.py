@@ -141,6 +141,7 @@ async def listen(cache: SessionCache, channels: Channels, *, retry_s: float = 1.
         try:
             subscriber = await channels.subscribe([SESSIONS_CHANNEL])
         except Exception:  # the channels are not up yet, or their backend is away: no cache meanwhile
+            _unless_stopping()
             await asyncio.sleep(retry_s)
             continue
         cache.forget_all()
@@ -151,6 +152,7 @@ async def listen(cache: SessionCache, channels: Channels, *, retry_s: float = 1.
                 if sender != cache.sender:
                     cache.forget(changed)
         except Exception:
+            _unless_stopping()
             log.warning("stopped hearing staff session changes; reading every session until heard again", exc_info=True)
         finally:
             # Cancelled too (the process stops): nothing more is trusted; the plugin closes the subscription itself.
@@ -159,6 +161,15 @@ async def listen(cache: SessionCache, channels: Channels, *, retry_s: float = 1.
         with contextlib.suppress(Exception):
             await channels.unsubscribe(subscriber)
         await asyncio.sleep(retry_s)
+
+
+def _unless_stopping() -> None:
+    """Go on unless the process is stopping this task: a Redis client cancelled mid-command may answer with an
+    error of its own instead of the cancellation, and listening again would then wait for channels that never
+    start again, holding the process's shutdown up for good."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 _CACHE_KEY = "staff_session_cache"

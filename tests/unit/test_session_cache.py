@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
+
+import pytest
 
 from app.staff.models import Staff
 from app.staff.permissions import Role
-from app.staff.session_cache import SessionCache, _decode, _encode
+from app.staff.session_cache import SessionCache, _decode, _encode, listen
 from app.staff.sessions import ActiveSession
 
 
@@ -96,3 +101,45 @@ def test_a_message_names_its_sender_and_a_malformed_one_forgets_everyone() -> No
     assert _decode('["a", "b"]') == ("", ["*"])
     assert _decode('{"from": "p1", "sessions": [1, 2]}') == ("", ["*"])
     assert _decode(b'{"from": "p1"}') == ("", ["*"])
+
+
+class _SwallowingChannels:
+    """Channels whose client answers a cancellation with an error of its own, as a Redis client mid-command may."""
+
+    def __init__(self, *, fail_subscribing: bool) -> None:
+        self.started = asyncio.Event()
+        self.started.set()
+        self.fail_subscribing = fail_subscribing
+        self.waiting = asyncio.Event()
+
+    async def _wait_then_fail(self) -> None:
+        self.waiting.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            raise ConnectionError("Connection closed by server.") from None
+
+    async def subscribe(self, channels: list[str]) -> Any:
+        if self.fail_subscribing:
+            await self._wait_then_fail()
+        return self
+
+    async def iter_events(self) -> AsyncIterator[bytes]:
+        await self._wait_then_fail()
+        yield b""
+
+    async def unsubscribe(self, subscriber: Any) -> None:
+        return None
+
+
+@pytest.mark.parametrize("fail_subscribing", [True, False])
+async def test_listening_stops_when_cancelled_even_if_the_client_answers_with_an_error(fail_subscribing: bool) -> None:
+    channels = _SwallowingChannels(fail_subscribing=fail_subscribing)
+    cache = SessionCache()
+    task = asyncio.create_task(listen(cache, channels, retry_s=0.01))
+    await asyncio.wait_for(channels.waiting.wait(), timeout=2)
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=2)
+    assert task in done, "the listener went on after it was cancelled: the process could never stop"
+    assert task.cancelled()
+    assert not cache.listening
