@@ -137,16 +137,12 @@ async def _answered(db: Database, key: str, scope: str, print_: str, *, raising:
 
 
 def _record(key: str, scope: str, print_: str, answer: StoredResponse | None = None) -> dict[str, Any]:
-    """An `IdempotencyRecord`'s columns, as the claim binds them (without building the model, which validates)."""
-    return {
-        "key": key,
-        "scope": scope,
-        "fingerprint": print_,
-        "status_code": answer.status_code if answer else 200,
-        "body": answer.body if answer else "",
-        "headers": dict(answer.headers) if answer else {},
-        "created_at": utcnow(),
-    }
+    """An `IdempotencyRecord`'s columns as the claim binds them: the model's defaults fill in what is not given,
+    without its validation (about 100 µs a request against 30), since every value here is ours."""
+    answered: dict[str, Any] = {}
+    if answer is not None:
+        answered = {"status_code": answer.status_code, "body": answer.body, "headers": dict(answer.headers)}
+    return IdempotencyRecord.model_construct(key=key, scope=scope, fingerprint=print_, **answered).model_dump()
 
 
 async def _claim(session: AsyncSession, record: dict[str, Any]) -> bool:
