@@ -64,7 +64,7 @@ def _use_wal(cursor: Any, *, tries: int = 50) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or attempt == tries - 1:
+            if not _is_busy(exc) or attempt == tries - 1:
                 raise
             time.sleep(0.1)
 
@@ -205,7 +205,7 @@ class _InlineWriter(_InlineConnection):
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         super().__init__(connection)
-        self._waiting_ms = _BUSY_TIMEOUT_MS
+        self._waits_here = True  # SQLite's own busy wait, until `no_wait`
 
     def cursor(self) -> _InlineCursor:
         return _InlineCursor(self._conn.cursor(), self)
@@ -213,13 +213,13 @@ class _InlineWriter(_InlineConnection):
     def no_wait(self) -> None:
         """From now on a busy lock is refused at once (and waited for on a thread) rather than waited for here."""
         self._conn.execute("PRAGMA busy_timeout=0")
-        self._waiting_ms = 0
+        self._waits_here = False
 
     async def begin_writing(self, cursor: sqlite3.Cursor) -> None:
         try:
             cursor.execute(_BEGIN_WRITING)
         except sqlite3.OperationalError as exc:
-            if self._waiting_ms or not _is_busy(exc):
+            if self._waits_here or not _is_busy(exc):
                 raise
             await asyncio.to_thread(self._begin_waiting, cursor)
 
@@ -235,7 +235,8 @@ class _InlineWriter(_InlineConnection):
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    return "database is locked" in str(exc) or "database is busy" in str(exc)
+    """Whether another connection holds the lock (SQLite says "database is locked")."""
+    return "locked" in str(exc)
 
 
 def _inline_sqlite_engine(url: str, *, echo: bool, writer: bool = False) -> AsyncEngine:
