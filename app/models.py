@@ -17,7 +17,7 @@ from app.house_accounts import models as house_accounts_models
 from app.inventory import models as inventory_models
 from app.invoices import models as invoices_models
 from app.kitchen import models as kitchen_models
-from app.lib import audit, idempotency, outbox
+from app.lib import audit, idempotency, outbox, revisions
 from app.menu import models as menu_models
 from app.orders import models as orders_models
 from app.promotions import models as promotions_models
@@ -52,6 +52,7 @@ __all__ = [
     "promotions_models",
     "purchasing_models",
     "reservations_models",
+    "revisions",
     "staff_models",
     "sync_catalog_models",
     "sync_models",

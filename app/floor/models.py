@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
+from app.lib import revisions
 from app.lib.db import UTCDateTime, str_enum
 
 
@@ -48,3 +49,9 @@ class DiningTable(SQLModel, table=True):
     rotation: int = Field(default=0, ge=0, lt=360)
     seats: int = Field(default=4, ge=1, le=40)
     archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+FLOOR_REVISION = "floor"
+"""Counts changes to the floor plan: floors and their tables."""
+
+revisions.watch(FLOOR_REVISION, [Floor.__table__, DiningTable.__table__])  # type: ignore[attr-defined]

@@ -294,6 +294,8 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.context: dict[str, Any] = context or {}
+        # What this process built from the database's slow-changing tables, by name (see app/lib/revisions.py).
+        self.kept: dict[str, Any] = {}
         if self.is_sqlite:
             # Writes and one-statement lookups (who is behind the cookie, on every request) run their statements on
             # the event loop's own thread, where aiosqlite would hand each cursor, execute, fetch and close to a

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
+from app.lib import revisions
 from app.lib.clock import utcnow
 from app.lib.db import UTCDateTime, str_enum
 
@@ -144,3 +145,12 @@ class MenuItemModifierGroup(SQLModel, table=True):
     item_id: int = Field(foreign_key="menu_item.id", index=True)
     group_id: int = Field(foreign_key="modifier_group.id")
     sort_order: int = 0
+
+
+MENU_REVISION = "menu"
+"""Counts changes to what the order pad draws: categories, items (86'd, portions left), and the choices they ask."""
+
+revisions.watch(
+    MENU_REVISION,
+    [MenuCategory.__table__, MenuItem.__table__, ModifierGroup.__table__, MenuItemModifierGroup.__table__],  # type: ignore[attr-defined]
+)

@@ -8,10 +8,13 @@ from litestar import Request, WebSocket, get, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.params import FromPath
 from litestar.response import Template
+from markupsafe import Markup
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.lib import web
+from app.lib import revisions, web
+from app.lib.db import Database
 from app.lib.errors import NotFound
-from app.menu.models import MenuItem
+from app.menu.models import MENU_REVISION, MenuItem
 from app.orders import dialogs, live, menu_queries, queries
 from app.orders.controller_helpers import (
     ITEM_BUTTONS_TEMPLATE,
@@ -26,17 +29,48 @@ from app.orders.controller_helpers import (
 from app.orders.models import Check
 from app.staff.permissions import Perm
 
+PAD_TEMPLATE = "orders/_menu_pad.html"
+
 
 @get("/checks/{check_id:int}", permission=Perm.ORDERS_ENTER, include_in_schema=False)
 async def check_page(request: Request[Any, Any, Any], db: web.Db, check_id: FromPath[int]) -> Template:
     """Order entry: the check by course on the left, the menu to ring in from on the right."""
-    # The check and the menu are read each as it stands (no rule ties the two together; both redraw live).
+    # The check and the menu are read each as it stands (no rule ties the two together; both redraw live). The
+    # order pad is drawn once per menu revision, which comes with the check: a page on an unchanged menu reads
+    # nothing more.
+    pad = Markup()
     async with db.read(snapshot=False) as session:
-        view = await _view(session, check_id)
-        menu = await menu_queries.entry_menu(session)
+        view, menu_revision = await queries.check_view_and_revision(session, check_id, MENU_REVISION)
+        if view is None:
+            raise NotFound(f"Check {check_id} does not exist.")
+        if view.is_open and not web.is_htmx(request):
+            pad = await _order_pad(request, db, session, menu_revision)
     return web.page(
-        request, "orders/check.html", fragment="orders/_check_panel.html", v=view, menu=menu, **_panel_context(request)
+        request,
+        "orders/check.html",
+        fragment="orders/_check_panel.html",
+        v=view,
+        menu_pad=pad.replace(_CHECK_SLOT, str(view.check.id)),
+        **_panel_context(request),
     )
+
+
+# Where the kept order pad names its check in each button's address. Autoescaping writes "<" in any text of the
+# menu as "&lt;", so nothing a manager types can match it.
+_CHECK_SLOT = Markup("<check>")
+
+
+async def _order_pad(
+    request: Request[Any, Any, Any], db: Database, session: AsyncSession, revision: int | None
+) -> Markup:
+    """The order pad's HTML at this menu revision, with `_CHECK_SLOT` for the check: kept, or drawn now."""
+    kept = revisions.kept(db.kept, "order pad")
+    pad: Markup | None = kept.at(revision)
+    if pad is None:
+        menu = await menu_queries.entry_menu(session)
+        html = _engine(request.app).get_template(PAD_TEMPLATE).render(menu=menu, check_id=_CHECK_SLOT)
+        pad = kept.keep(revision, Markup(html))  # noqa: S704 (drawn by an autoescaping template)
+    return pad
 
 
 @get("/checks/{check_id:int}/panel", permission=Perm.ORDERS_ENTER, include_in_schema=False)

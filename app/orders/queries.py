@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
 from app.floor.models import DiningTable, Floor
+from app.lib import revisions
 from app.menu.models import Course
 from app.orders.calculations import (
     CheckFacts,
@@ -370,6 +371,20 @@ async def check_view(session: AsyncSession, check_id: int) -> CheckView | None:
     they stand there.
     """
     rows = (await session.exec(_check_with_lines(), params={"check_id": check_id})).all()
+    return await _check_view(session, rows)
+
+
+async def check_view_and_revision(
+    session: AsyncSession, check_id: int, subject: str
+) -> tuple[CheckView | None, int | None]:
+    """`check_view`, and `subject`'s revision (app/lib/revisions.py) read in the same statement."""
+    rows = (await session.exec(_check_with_lines(subject), params={"check_id": check_id})).all()
+    if not rows:
+        return None, None
+    return await _check_view(session, [row[:-1] for row in rows]), rows[0][-1]
+
+
+async def _check_view(session: AsyncSession, rows: Sequence[Any]) -> CheckView | None:
     if not rows:
         return None
     check, table, server = rows[0][:3]
@@ -405,7 +420,7 @@ async def check_view(session: AsyncSession, check_id: int) -> CheckView | None:
                 promotion_name=name,
             )
         )
-    pacing = await waiting_pacing(session, check_id) if check.paced else {}
+    pacing = await waiting_pacing(session, check.id or 0) if check.paced else {}
     courses = []
     for course in sorted(grouped, key=lambda c: c.order):
         views = grouped[course]
@@ -465,10 +480,10 @@ async def waiting_pacing(session: AsyncSession, check_id: int) -> dict[Course, C
 
 
 @cache
-def _check_with_lines() -> Any:
+def _check_with_lines(revision: str | None = None) -> Any:
     """A check with its table and server, once per line (with its modifiers, when its course was fired, and
-    whether the kitchen has it ready)."""
-    return (
+    whether the kitchen has it ready); with the `revision` subject's revision as the last column, if named."""
+    query = (
         select(Check, DiningTable, Staff)
         .add_columns(CheckLine, LineModifier, _course_fired(func.min), _course_fired(func.max), _line_ready())
         .add_columns(LinePromotion)
@@ -484,6 +499,7 @@ def _check_with_lines() -> Any:
         .where(col(Check.id) == bindparam("check_id"))
         .order_by(col(CheckLine.id), col(LineModifier.id))
     )
+    return query.add_columns(revisions.revision_of(revision)) if revision is not None else query
 
 
 def _course_fired(aggregate: Any) -> Any:

@@ -11,7 +11,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,6 +22,7 @@ from app.accounting.models import Account, AccountType
 from app.closes.mappings import ROLE_ACCOUNTS
 from app.closes.models import MappingKind, PostingMapping
 from app.closes.posting_base import resolve_accounts
+from app.lib import revisions
 from app.lib.migrate import alembic_config, current_revision, head_revision, upgrade
 from app.models import metadata
 from tests.support.services import PostgresDatabase, postgres_url, require_service
@@ -41,11 +42,48 @@ def _differences(url: str) -> list[object]:
     return asyncio.run(_compare())
 
 
+def _revision_triggers(url: str) -> dict[str, set[str]]:
+    """The triggers that count revisions (app/lib/revisions.py), by table; and the subject each one counts."""
+    listing = (
+        "SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%revision'"
+        if url.startswith("sqlite")
+        else "SELECT c.relname, pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+        " WHERE NOT t.tgisinternal AND t.tgname LIKE '%revision'"
+    )
+
+    async def _list() -> dict[str, set[str]]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as conn:
+                rows = (await conn.execute(text(listing))).all()
+        finally:
+            await engine.dispose()
+        found: dict[str, set[str]] = {}
+        for table, sql in rows:
+            found.setdefault(table, set()).update(s for s in ("menu", "floor") if f"'{s}'" in sql)
+        return found
+
+    return asyncio.run(_list())
+
+
+def _expected_triggers() -> dict[str, set[str]]:
+    return {table: {subject} for table, subject in revisions.watched().items()}
+
+
 def test_migrations_build_an_empty_sqlite_database_that_matches_the_models(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
     upgrade(url)
     assert current_revision(url) == head_revision(url)
     assert _differences(url) == []
+    assert _expected_triggers() == {
+        "menu_category": {"menu"},
+        "menu_item": {"menu"},
+        "modifier_group": {"menu"},
+        "menu_item_modifier_group": {"menu"},
+        "floor": {"floor"},
+        "dining_table": {"floor"},
+    }
+    assert _revision_triggers(url) == _expected_triggers(), "the migrations count the same tables as the models"
 
 
 def test_migrations_build_an_empty_postgresql_database_that_matches_the_models() -> None:
@@ -55,6 +93,7 @@ def test_migrations_build_an_empty_postgresql_database_that_matches_the_models()
         upgrade(database.url)
         assert current_revision(database.url) == head_revision(database.url)
         assert _differences(database.url) == []
+        assert _revision_triggers(database.url) == _expected_triggers()
     finally:
         database.drop()
 
