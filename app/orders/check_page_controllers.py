@@ -15,7 +15,7 @@ from app.lib import revisions, web
 from app.lib.db import Database
 from app.lib.errors import NotFound
 from app.menu.models import MENU_REVISION, MenuItem
-from app.orders import dialogs, live, menu_queries, queries
+from app.orders import dialogs, floor_queries, live, menu_queries, queries
 from app.orders.controller_helpers import (
     ITEM_BUTTONS_TEMPLATE,
     ITEM_SHEET,
@@ -129,7 +129,7 @@ async def actions_sheet(request: Request[Any, Any, Any], db: web.Db, check_id: F
         view = await _view(session, check_id)
         free_tables = [
             tv
-            for tv in await queries.table_views(session)
+            for tv in await floor_queries.table_views(session)
             if not tv.open_check_ids and tv.table.id != view.check.table_id
         ]
         people = [p for p in await queries.servers(session) if p.id != view.check.server_id]

@@ -14,13 +14,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.floor import queries as floor_queries
+from app.floor import queries as plan_queries
 from app.floor.models import DiningTable, Floor
-from app.lib import web
+from app.lib import revisions, web
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, NotFound
 from app.lib.settings import Settings
-from app.orders import live, queries
+from app.orders import floor_queries, live, queries
 from app.orders.models import Check
 from app.staff.auth import Viewer
 from app.staff.permissions import Perm
@@ -75,7 +75,7 @@ async def refuse_held_table(session: AsyncSession, table: DiningTable, *, confir
 
 
 async def _current_floor(session: AsyncSession, floor: int | None) -> tuple[list[Floor], Floor]:
-    floors = await floor_queries.floors(session)
+    floors = await plan_queries.floors(session)
     return floors, _shown(floors, floor)
 
 
@@ -100,12 +100,11 @@ async def floor_page(
     request: Request[Any, Any, Any], db: web.Db, floor: FromQuery[int | None] = None, mine: FromQuery[bool] = False
 ) -> Template:
     """Each floor drawn as it stands, with open tabs and takeouts beside it."""
-    # Tablets go back to the floor after every order: the plan with its checks in one statement, the tabs in
-    # another, each read as it stands (a check moved between them in that instant is redrawn by the live link).
+    # Tablets go back to the floor after every order: one statement reads every check the floor shows with the
+    # floor plan's revision, and the plan (floors and tables) is read again only when it changed.
     async with db.read(snapshot=False) as session:
-        floors, tables = await queries.floor_plan(session, floor)
+        floors, tables, tabs = await floor_queries.floor_page(session, revisions.kept(db.kept, "floor plan"), floor)
         current = _shown(floors, floor)
-        tabs = await queries.open_tabs(session)
     return web.page(
         request,
         "floor/floor.html",
@@ -127,7 +126,7 @@ async def floor_tables(request: Request[Any, Any, Any], db: web.Db, floor: FromQ
     """Every table of one floor as it stands now; a tablet reloads this whenever its live link (re)opens."""
     async with db.read() as session:
         _, current = await _current_floor(session, floor)
-        tables = await queries.table_views(session, floor_id=current.id or 0)
+        tables = await floor_queries.table_views(session, floor_id=current.id or 0)
         holds = await table_holds(session, [t.table.id or 0 for t in tables])
     return Template(
         template_name="orders/_floor_tables.html",
@@ -152,11 +151,11 @@ async def floor_live(socket: WebSocket[Any, Any, Any], db: web.Db, floor: FromQu
     async def render(change: live.Change) -> str | None:
         if change.everything:
             async with db.read() as session:
-                views = await queries.table_views(session, floor_id=floor)
+                views = await floor_queries.table_views(session, floor_id=floor)
                 holds = await table_holds(session, [v.table.id or 0 for v in views])
         elif change.tables:
             async with db.read() as session:
-                views = await queries.table_views(session, floor_id=floor, table_ids=sorted(change.tables))
+                views = await floor_queries.table_views(session, floor_id=floor, table_ids=sorted(change.tables))
                 holds = await table_holds(session, [v.table.id or 0 for v in views])
         else:
             return None
@@ -173,7 +172,7 @@ async def table_sheet(request: Request[Any, Any, Any], db: web.Db, table_id: Fro
         table = await session.get(DiningTable, table_id)
         if table is None or table.archived_at is not None:
             raise NotFound("There is no such table on the floor plan; reload the floor.")
-        views = await queries.table_views(session, table_ids=[table_id])
+        views = await floor_queries.table_views(session, table_ids=[table_id])
         checks = [await session.get(Check, check_id) for check_id in views[0].open_check_ids] if views else []
         servers = await queries.servers(session)
         hold = (await table_holds(session, [table_id])).get(table_id)

@@ -38,7 +38,7 @@ from app.lib.db import Database, writing
 from app.lib.events import ChannelsUnavailable
 from app.lib.settings import Settings
 from app.menu.models import MenuItem
-from app.orders import queries
+from app.orders import floor_queries
 from app.orders.models import Check, CheckLine, KitchenFire
 
 log = logging.getLogger(__name__)
@@ -186,8 +186,8 @@ class LivePublisher:
         floors = {t: places.table_floors[t] for t in tables if t in places.table_floors}
         if unplaced or len(floors) < len(tables):
             async with self.db.read() as session:
-                tables |= await queries.tables_of_checks(session, sorted(unplaced))
-                floors.update(await queries.floor_of_tables(session, sorted(tables - floors.keys())))
+                tables |= await floor_queries.tables_of_checks(session, sorted(unplaced))
+                floors.update(await floor_queries.floor_of_tables(session, sorted(tables - floors.keys())))
         return tables, floors
 
 

@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, case, column, func, or_
+from sqlalchemy import bindparam, case, column, func
 from sqlalchemy import table as sql_table
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import Select
 
-from app.floor.models import DiningTable, Floor
+from app.floor.models import DiningTable
 from app.lib import revisions
 from app.menu.models import Course
 from app.orders.calculations import (
-    CheckFacts,
-    TableState,
     line_amount_cents,
-    table_state,
 )
 from app.orders.menu_queries import entry_menu as entry_menu
 from app.orders.menu_queries import modifier_questions as modifier_questions
@@ -46,225 +42,6 @@ from app.staff.permissions import Perm
 # The reads every tablet makes on every order are built once, in functions marked @cache, with their values as
 # bound parameters: SQLAlchemy finds a statement's compiled SQL by a key it derives by walking the statement, and
 # for a statement built anew that walk costs more CPU than running it. A statement object built once keeps its key.
-
-# ---------------------------------------------------------------------------------------------- floor
-
-
-@dataclass(frozen=True)
-class TableView:
-    """One table as the floor shows it: state, covers, who serves it, since when."""
-
-    table: DiningTable
-    state: TableState
-    covers: int = 0
-    server_ids: tuple[int, ...] = ()
-    server_initials: str = ""
-    server_names: str = ""
-    seated_at: datetime | None = None
-    open_check_ids: tuple[int, ...] = ()
-    paid_check_ids: tuple[int, ...] = ()
-    has_held: bool = False
-    guest_names: str = ""
-
-    @property
-    def dom_id(self) -> str:
-        """The element id every live update replaces."""
-        return f"table-{self.table.id}"
-
-
-async def table_views(
-    session: AsyncSession, *, floor_id: int | None = None, table_ids: Sequence[int] | None = None
-) -> list[TableView]:
-    """Tables of one floor (or the given tables), each with its state derived from its checks.
-
-    One read: each table with the checks it shows (open, or paid and not yet cleared), their servers, and
-    per check its live line counts and its last kitchen fire, counted by the database.
-    """
-    params: dict[str, Any] = {}
-    if floor_id is not None:
-        params["floor_id"] = floor_id
-    if table_ids is not None:
-        params["table_ids"] = list(table_ids)
-    query = _tables_with_checks(floor_id is not None, table_ids is not None)
-    return _table_views((await session.exec(query, params=params)).all())
-
-
-async def floor_plan(session: AsyncSession, floor_id: int | None) -> tuple[list[Floor], list[TableView]]:
-    """The live floors in their order, and the tables of the one asked for (else the first) as `table_views` draws
-    them. One read: each floor once, the tables of the one shown beside it."""
-    rows = (await session.exec(_floor_plan(), params={"floor_id": floor_id})).all()
-    floors = list({floor.id: floor for floor, *_ in rows}.values())
-    return floors, _table_views(row[1:] for row in rows if row[1] is not None)
-
-
-def _table_views(rows: Iterable[Sequence[Any]]) -> list[TableView]:
-    """Each table of `rows` (table, check, server, live lines, sent, held, last fired) with its state."""
-    tables: dict[int, DiningTable] = {}
-    by_table: dict[int, list[Check]] = defaultdict(list)
-    stats: dict[int, tuple[int, int, int]] = {}
-    last_fire: dict[int, datetime] = {}
-    staff: dict[int, Staff] = {}
-    for table, check, server, lines, sent, held, fired_at in rows:
-        tables[table.id or 0] = table
-        if check is None:
-            continue
-        by_table[table.id or 0].append(check)
-        stats[check.id or 0] = (int(lines or 0), int(sent or 0), int(held or 0))
-        if fired_at is not None:
-            last_fire[check.id or 0] = _aware(fired_at)
-        if server is not None:
-            staff[server.id or 0] = server
-    views: list[TableView] = []
-    for table in tables.values():
-        table_checks = by_table.get(table.id or 0, [])
-        facts = [
-            CheckFacts(
-                is_open=c.status == CheckStatus.OPEN,
-                line_count=stats.get(c.id or 0, (0, 0, 0))[0],
-                sent_count=stats.get(c.id or 0, (0, 0, 0))[1],
-                last_fire_at=last_fire.get(c.id or 0),
-                kitchen_ready_at=c.kitchen_ready_at,
-                guest_check_printed_at=c.guest_check_printed_at,
-            )
-            for c in table_checks
-        ]
-        open_checks = [c for c in table_checks if c.status == CheckStatus.OPEN]
-        servers = list(dict.fromkeys(c.server_id for c in open_checks))
-        views.append(
-            TableView(
-                table=table,
-                state=table_state(facts),
-                # Guests of a split check already paid are still at the table until it is cleared.
-                covers=sum(c.covers for c in table_checks) if open_checks else 0,
-                server_ids=tuple(servers),
-                server_initials=" ".join(staff[s].initials for s in servers if s in staff),
-                server_names=", ".join(staff[s].name for s in servers if s in staff),
-                seated_at=min((c.opened_at for c in open_checks), default=None),
-                open_check_ids=tuple(c.id or 0 for c in open_checks),
-                paid_check_ids=tuple(c.id or 0 for c in table_checks if c.status != CheckStatus.OPEN),
-                has_held=any(stats.get(c.id or 0, (0, 0, 0))[2] for c in open_checks),
-                guest_names=", ".join(c.guest_name for c in open_checks if c.guest_name),
-            )
-        )
-    return views
-
-
-def _showing_with_counts(query: Any) -> Any:
-    """`query` (of tables, their checks and servers) joined to the checks each table shows and their servers, with
-    each check's live line counts and last fire."""
-    showing = or_(
-        col(Check.status) == CheckStatus.OPEN,
-        and_(col(Check.status) == CheckStatus.CLOSED, col(Check.table_cleared_at).is_(None)),
-    )
-    return (
-        query.add_columns(
-            _line_count(),
-            _line_count(col(CheckLine.state) == LineState.SENT),
-            _line_count(col(CheckLine.state) == LineState.HELD),
-            select(func.max(KitchenFire.fired_at))
-            .where(
-                col(KitchenFire.check_id) == col(Check.id),
-                col(KitchenFire.kind).in_([FireKind.NEW, FireKind.ADDITION]),
-            )
-            .correlate(Check)
-            .scalar_subquery(),
-        )
-        .outerjoin(Check, and_(col(Check.table_id) == col(DiningTable.id), showing))
-        .outerjoin(Staff, col(Staff.id) == col(Check.server_id))
-    )
-
-
-@cache
-def _tables_with_checks(by_floor: bool, by_tables: bool) -> Any:
-    """The floor's one read, for one floor and/or given tables; built once per shape."""
-    query = (
-        _showing_with_counts(select(DiningTable, Check, Staff))
-        .where(col(DiningTable.archived_at).is_(None))
-        .order_by(col(DiningTable.id), col(Check.opened_at), col(Check.id))
-    )
-    if by_floor:
-        query = query.where(col(DiningTable.floor_id) == bindparam("floor_id"))
-    if by_tables:
-        query = query.where(col(DiningTable.id).in_(bindparam("table_ids", expanding=True)))
-    return query
-
-
-@cache
-def _floor_plan() -> Any:
-    """Every live floor, beside each table of the floor shown (the one asked for, else the first) with its checks."""
-    first = (
-        select(Floor.id)
-        .where(col(Floor.archived_at).is_(None))
-        .order_by(col(Floor.sort_order), col(Floor.id))
-        .limit(1)
-        .scalar_subquery()
-    )
-    shown = func.coalesce(bindparam("floor_id", type_=Integer()), first)
-    tables_shown = and_(
-        col(DiningTable.floor_id) == col(Floor.id), col(Floor.id) == shown, col(DiningTable.archived_at).is_(None)
-    )
-    return (
-        _showing_with_counts(select(Floor, DiningTable, Check, Staff).outerjoin(DiningTable, tables_shown))
-        .where(col(Floor.archived_at).is_(None))
-        .order_by(col(Floor.sort_order), col(Floor.id), col(DiningTable.id), col(Check.opened_at), col(Check.id))
-    )
-
-
-def _line_count(*where: Any) -> Any:
-    """The live (not voided) lines of the check in the enclosing query, and of those the ones matching `where`."""
-    return (
-        select(func.count())
-        .where(col(CheckLine.check_id) == col(Check.id), col(CheckLine.state) != LineState.VOIDED, *where)
-        .correlate(Check)
-        .scalar_subquery()
-    )
-
-
-async def floor_of_tables(session: AsyncSession, table_ids: Sequence[int]) -> dict[int, int]:
-    """Which floor each table stands on."""
-    if not table_ids:
-        return {}
-    rows = await session.exec(
-        select(DiningTable.id, DiningTable.floor_id).where(col(DiningTable.id).in_(list(table_ids)))
-    )
-    return {row[0] or 0: row[1] for row in rows.all()}
-
-
-async def tables_of_checks(session: AsyncSession, check_ids: Sequence[int]) -> set[int]:
-    """The tables the given checks stand on now."""
-    if not check_ids:
-        return set()
-    rows = await session.exec(
-        select(Check.table_id).where(col(Check.id).in_(list(check_ids)), col(Check.table_id).is_not(None))
-    )
-    return {table_id for table_id in rows.all() if table_id is not None}
-
-
-@dataclass(frozen=True)
-class CheckSummary:
-    """An open check listed off the plan: a bar tab or a takeout."""
-
-    check: Check
-    server_name: str
-    line_count: int
-
-
-async def open_tabs(session: AsyncSession) -> list[CheckSummary]:
-    """Open bar tabs and takeouts, oldest first."""
-    rows = await session.exec(_open_tabs())
-    return [CheckSummary(check, person.name, int(lines or 0)) for check, person, lines in rows.all()]
-
-
-@cache
-def _open_tabs() -> Select[Check, Staff, Any]:
-    """Open tabs and takeouts with their servers and live line counts."""
-    return (
-        select(Check, Staff, _line_count())
-        .join(Staff, col(Staff.id) == col(Check.server_id))
-        .where(Check.status == CheckStatus.OPEN, col(Check.kind).in_([CheckKind.TAB, CheckKind.TAKEOUT]))
-        .order_by(col(Check.opened_at))
-    )
-
 
 # ---------------------------------------------------------------------------------------------- a check
 

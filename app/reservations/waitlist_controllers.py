@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.lib import web
 from app.lib.errors import NotFound
 from app.lib.manage import FORM
+from app.orders import floor_queries as orders_floor
 from app.orders import queries as orders_queries
 from app.reservations import queries, waitlist
 from app.reservations.controller_helpers import ChosenId, HostForm, PartyForm, go, host_post, once
@@ -59,7 +60,7 @@ async def waitlist_page(request: Req, db: web.Db) -> Template:
             zip([e.id for e in in_line], await waitlist.quotes(session, [e.party_size for e in in_line]), strict=True)
         )
         estimates = [waits.get(entry.id, 0) for entry in entries]
-        free = [v for v in await orders_queries.table_views(session) if not v.open_check_ids and not v.paid_check_ids]
+        free = [v for v in await orders_floor.table_views(session) if not v.open_check_ids and not v.paid_check_ids]
         servers = await orders_queries.servers(session)
     viewer: Viewer = request.user
     return web.page(

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from app.lib.errors import Conflict, InvalidInput, StaleVersion
-from app.orders import queries, seating, services
+from app.orders import floor_queries, seating, services
 from app.orders.calculations import TableState
 from app.orders.models import Check, CheckKind, CheckStatus, LineState
 from app.staff.models import Staff
@@ -96,7 +96,7 @@ async def test_mark_kitchen_ready_shows_ready_until_the_next_fire(
 
     async def state() -> TableState:
         async with runtime.db.read() as session:
-            return (await queries.table_views(session, table_ids=[table]))[0].state
+            return (await floor_queries.table_views(session, table_ids=[table]))[0].state
 
     assert await state() == TableState.READY
     await restaurant.ring_in(server, check_id, "GR-CHK", options=["Fries"], seat=2)
@@ -119,11 +119,11 @@ async def test_clear_table_frees_a_paid_table_and_refuses_an_open_one(
         session.add(check)
     table = await restaurant.table_id("12")
     async with runtime.db.read() as session:
-        assert (await queries.table_views(session, table_ids=[table]))[0].state == TableState.PAID
+        assert (await floor_queries.table_views(session, table_ids=[table]))[0].state == TableState.PAID
     async with runtime.db.write() as session:
         await seating.clear_table(session, check_id, lena)
     async with runtime.db.read() as session:
-        assert (await queries.table_views(session, table_ids=[table]))[0].state == TableState.FREE
+        assert (await floor_queries.table_views(session, table_ids=[table]))[0].state == TableState.FREE
     assert (await restaurant.check(check_id)).table_cleared_at is not None
 
 
