@@ -10,13 +10,14 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import JSON, Column, Index, bindparam, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from app.lib.clock import utcnow
 from app.lib.db import Database, UTCDateTime, after_commit, note_written, unreachable
@@ -116,21 +117,27 @@ async def _insert_once(session: AsyncSession, message: OutboxMessage) -> OutboxM
     ones are."""
     statement = _INSERT_ONCE["postgresql" if is_postgres(session) else "sqlite"]
     params = message.model_dump(exclude={"id"})
-    written: OutboxMessage | None = (await session.exec(statement, params=params)).scalars().first()
-    if written is not None:
-        note_written(session, written)
+    row = (await session.exec(statement, params=params)).first()
+    if row is None:
+        return None
+    written: OutboxMessage = row[0]
+    note_written(session, written)
     return written
 
 
-def _insert_once_statement(builder: Any) -> Any:
+def _insert_once_statement(builder: Any) -> Select[OutboxMessage]:
     # Built once per dialect, with the values bound at each use: deriving a new statement's cache key costs more.
-    columns = [c.name for c in OutboxMessage.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
-    return (
-        builder(OutboxMessage)
+    # A plain INSERT of the table, its row read back into the entity, keeps its key; the ORM's own INSERT of the
+    # entity is rebuilt for every execution.
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    columns = [c.name for c in table.columns if c.name != "id"]
+    inserted = (
+        builder(table)
         .values({name: bindparam(name) for name in columns})
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxMessage)
+        .returning(*table.columns)
     )
+    return cast("Select[OutboxMessage]", select(OutboxMessage).from_statement(inserted))
 
 
 _INSERT_ONCE = {"postgresql": _insert_once_statement(pg_insert), "sqlite": _insert_once_statement(sqlite_insert)}

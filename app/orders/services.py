@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import Table, bindparam, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from app.lib import audit
 from app.lib.cards import mask_card_numbers
@@ -46,13 +47,20 @@ UNSENT = (LineState.PENDING, LineState.HELD)
 _FIRE_LINES: Table = FireLine.__table__  # type: ignore[attr-defined]
 
 
-# One more change to a check, the row locked and read back; built once (see app/orders/queries.py).
-_COUNT_CHANGE = (
-    update(Check)
-    .where(col(Check.id) == bindparam("check_id"))
-    .values(version=col(Check.version) + 1)
-    .returning(Check)
-    .execution_options(populate_existing=True, synchronize_session=False)
+_CHECKS: Table = Check.__table__  # type: ignore[attr-defined]
+# One more change to a check, the row locked and read back as the session's Check; built once (see
+# app/orders/queries.py). A plain UPDATE … RETURNING of the table, read into the entity, keeps its cache key; the ORM's
+# own UPDATE of the entity is rebuilt for every execution.
+_COUNT_CHANGE = cast(
+    "Select[Check]",
+    select(Check)
+    .from_statement(
+        update(_CHECKS)
+        .where(_CHECKS.c.id == bindparam("check_id"))
+        .values(version=_CHECKS.c.version + 1)
+        .returning(*_CHECKS.c)
+    )
+    .execution_options(populate_existing=True),
 )
 
 
@@ -152,9 +160,10 @@ async def _editable_check(
 ) -> Check:
     # Locking the row and counting the change are one statement (the UPDATE takes the row lock on PostgreSQL, as
     # FOR UPDATE would); whatever is refused below raises, and the rollback takes the count back with it.
-    check: Check | None = (await session.exec(_COUNT_CHANGE, params={"check_id": check_id})).scalars().first()
-    if check is None:
+    row = (await session.exec(_COUNT_CHANGE, params={"check_id": check_id})).first()
+    if row is None:
         raise NotFound(f"Check {check_id} does not exist.")
+    check: Check = row[0]
     await _refuse_stale(session, check, expected_version, seen=check.version - 1)
     _require_open(check)
     await _require_editor(session, check, actor, approver)
