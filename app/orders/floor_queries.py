@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -258,11 +258,22 @@ class FloorPlan:
 
     floors: list[Floor]
     tables: dict[int, list[DiningTable]]
+    drawn: dict[Any, Any] = field(default_factory=dict)
+    """What the page drew from the plan alone (a free table), kept with it."""
 
 
-async def floor_page(
-    session: AsyncSession, kept: revisions.Kept[FloorPlan], floor_id: int | None
-) -> tuple[list[Floor], list[TableView], list[CheckSummary]]:
+@dataclass(frozen=True)
+class FloorPage:
+    """What the floor page shows: the live floors, the tables of the one shown, the open tabs and takeouts, and the
+    plan they were drawn from when it is kept (None when it was read as it stands)."""
+
+    floors: list[Floor]
+    tables: list[TableView]
+    tabs: list[CheckSummary]
+    plan: FloorPlan | None
+
+
+async def floor_page(session: AsyncSession, kept: revisions.Kept[FloorPlan], floor_id: int | None) -> FloorPage:
     """The floor page's read: the live floors, the tables of the one asked for (else the first) as `table_views`
     draws them, and the open tabs and takeouts.
 
@@ -272,7 +283,7 @@ async def floor_page(
     rows = (await session.exec(_showing_checks())).all()
     if not rows:  # the floor plan was never counted: read everything as it stands
         floors, tables = await floor_plan(session, floor_id)
-        return floors, tables, await open_tabs(session)
+        return FloorPage(floors, tables, await open_tabs(session), None)
     revision = rows[0][0]
     plan = kept.at(revision) or kept.keep(revision, await _plan(session))
     shown = next((f for f in plan.floors if f.id == floor_id), None) if floor_id is not None else None
@@ -291,7 +302,7 @@ async def floor_page(
     for table in plan.tables.get(shown.id or 0, []) if shown is not None else []:
         checks = at_tables.get(table.id or 0) or [(None,) * 6]
         table_rows.extend((table, *check_row) for check_row in checks)
-    return plan.floors, _table_views(table_rows), tabs
+    return FloorPage(plan.floors, _table_views(table_rows), tabs, plan)
 
 
 async def _plan(session: AsyncSession) -> FloorPlan:

@@ -12,6 +12,7 @@ from litestar import Request, WebSocket, get, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
+from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.floor import queries as plan_queries
@@ -21,6 +22,8 @@ from app.lib.clock import utcnow
 from app.lib.errors import Conflict, NotFound
 from app.lib.settings import Settings
 from app.orders import floor_queries, live, queries
+from app.orders.calculations import TableState
+from app.orders.controller_helpers import _engine
 from app.orders.models import Check
 from app.staff.auth import Viewer
 from app.staff.permissions import Perm
@@ -103,22 +106,45 @@ async def floor_page(
     # Tablets go back to the floor after every order: one statement reads every check the floor shows with the
     # floor plan's revision, and the plan (floors and tables) is read again only when it changed.
     async with db.read(snapshot=False) as session:
-        floors, tables, tabs = await floor_queries.floor_page(session, revisions.kept(db.kept, "floor plan"), floor)
-        current = _shown(floors, floor)
+        shown = await floor_queries.floor_page(session, revisions.kept(db.kept, "floor plan"), floor)
+        current = _shown(shown.floors, floor)
+    context = _table_context(request.user)
     return web.page(
         request,
         "floor/floor.html",
         fragment="floor/_plan.html",
-        floors=floors,
+        floors=shown.floors,
         current=current,
-        tables=tables,
-        tabs=tabs,
+        tables=shown.tables,
+        drawn=_free_tables(request, shown, current, context),
+        tabs=shown.tabs,
         mine=mine,
         # The tables held for parties due soon come with the plan the tablet fetches as its live link opens
         # (/floor/tables, a moment after this page), so going back to the floor costs no more than it did.
         holds={},
-        **_table_context(request.user),
+        **context,
     )
+
+
+def _free_tables(
+    request: Request[Any, Any, Any], shown: floor_queries.FloorPage, current: Floor, context: dict[str, Any]
+) -> dict[int, Markup]:
+    """The free tables of the page, drawn once per floor plan revision and kept with the plan: a free table is
+    drawn from the plan alone (and from whether the viewer may take orders, which decides where it leads)."""
+    if shown.plan is None:
+        return {}
+    drawn: dict[int, Markup] = {}
+    for view in shown.tables:
+        if view != floor_queries.TableView(view.table, TableState.FREE):
+            continue  # anything on it: drawn as it stands
+        key = (view.table.id, current.id, bool(context["can_order"]))
+        html = shown.plan.drawn.get(key)
+        if html is None:
+            template = _engine(request.app).get_template(TABLE_TEMPLATE)
+            rendered = template.render(view=view, current=current, holds={}, **context)
+            html = shown.plan.drawn[key] = Markup(rendered)  # noqa: S704 (drawn by an autoescaping template)
+        drawn[view.table.id or 0] = html
+    return drawn
 
 
 @get("/floor/tables", permission=Perm.FLOOR_VIEW, include_in_schema=False)

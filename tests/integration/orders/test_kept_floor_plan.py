@@ -4,6 +4,7 @@ floor revision: it draws what reading everything afresh draws, and any change to
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from app.lib import revisions
 from app.lib.settings import Settings
 from app.orders import floor_queries
 from app.orders.models import Check, CheckStatus
+from tests.conftest import log_in
 from tests.integration.orders.conftest import Restaurant, key
 from tests.support.statements import listing, statements_sent
 
@@ -60,7 +62,9 @@ async def test_the_one_statement_read_draws_what_reading_everything_afresh_draws
     async with runtime.db.read() as session:
         floors = (await session.exec(select(Floor).order_by(Floor.sort_order))).all()
         for floor_id in [None, *(f.id for f in floors)]:
-            plan_floors, tables, tabs = await floor_queries.floor_page(session, kept, floor_id)
+            page = await floor_queries.floor_page(session, kept, floor_id)
+            plan_floors, tables, tabs = page.floors, page.tables, page.tabs
+            assert page.plan is kept.value
             fresh_floors, fresh_tables = await floor_queries.floor_plan(session, floor_id)
             fresh_tabs = await floor_queries.open_tabs(session)
             assert [f.id for f in plan_floors] == [f.id for f in fresh_floors]
@@ -131,3 +135,23 @@ async def test_a_plan_never_counted_is_read_as_it_stands(server: Any, restaurant
     assert "state-fired" in page.text
     assert "Jones" in page.text
     assert "floor plan" not in runtime.db.kept or runtime.db.kept["floor plan"].revision is None
+
+
+def _tables_drawn(html: str) -> dict[str, str]:
+    return {m.group(1): m.group(0) for m in re.finditer(r'<a id="table-(\d+)"[\s\S]*?</a>', html)}
+
+
+async def test_free_tables_kept_with_the_plan_are_drawn_as_the_live_link_draws_them(
+    server: Any, device_factory: Any, restaurant: Restaurant, runtime: Any
+) -> None:
+    await _a_busy_floor(server, restaurant, runtime)
+    host = await log_in(await device_factory(), "5555")  # sees the floor, takes no orders: tables lead elsewhere
+    dining = await _floor_id(runtime, "Dining Room")
+    for device in (server, host):
+        assert (await device.get("/floor")).status_code == 200
+        kept_page = _tables_drawn((await device.get("/floor")).text)
+        fresh = _tables_drawn((await device.get("/floor/tables", params={"floor": str(dining)})).text)
+        assert len(kept_page) == 22
+        assert kept_page == fresh
+    plan = runtime.db.kept["floor plan"].value
+    assert len(plan.drawn) == 2 * (22 - 3), "every free table was kept for each kind of viewer, and only those"
