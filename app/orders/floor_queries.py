@@ -128,7 +128,9 @@ def _showing_with_counts(query: Any) -> Any:
     each check's live line counts and last fire."""
     return (
         query.add_columns(*_check_counts())
-        .outerjoin(Check, and_(col(Check.table_id) == col(DiningTable.id), _showing()))
+        # "+ 0": the checks a table shows are found by their status (few are open or uncleared), not by the table,
+        # whose index would read its whole history of closed checks.
+        .outerjoin(Check, and_(col(Check.table_id) + 0 == col(DiningTable.id), _showing()))
         .outerjoin(Staff, col(Staff.id) == col(Check.server_id))
     )
 
@@ -175,6 +177,20 @@ def _tables_with_checks(by_floor: bool, by_tables: bool) -> Any:
 @cache
 def _floor_plan() -> Any:
     """Every live floor, beside each table of the floor shown (the one asked for, else the first) with its checks."""
+    tables_shown = and_(
+        col(DiningTable.floor_id) == col(Floor.id),
+        col(Floor.id) == _shown_floor(),
+        col(DiningTable.archived_at).is_(None),
+    )
+    return (
+        _showing_with_counts(select(Floor, DiningTable, Check, Staff).outerjoin(DiningTable, tables_shown))
+        .where(col(Floor.archived_at).is_(None))
+        .order_by(col(Floor.sort_order), col(Floor.id), col(DiningTable.id), col(Check.opened_at), col(Check.id))
+    )
+
+
+def _shown_floor() -> Any:
+    """The floor a page shows: the one asked for (`floor_id`), else the first live one."""
     first = (
         select(Floor.id)
         .where(col(Floor.archived_at).is_(None))
@@ -182,15 +198,7 @@ def _floor_plan() -> Any:
         .limit(1)
         .scalar_subquery()
     )
-    shown = func.coalesce(bindparam("floor_id", type_=Integer()), first)
-    tables_shown = and_(
-        col(DiningTable.floor_id) == col(Floor.id), col(Floor.id) == shown, col(DiningTable.archived_at).is_(None)
-    )
-    return (
-        _showing_with_counts(select(Floor, DiningTable, Check, Staff).outerjoin(DiningTable, tables_shown))
-        .where(col(Floor.archived_at).is_(None))
-        .order_by(col(Floor.sort_order), col(Floor.id), col(DiningTable.id), col(Check.opened_at), col(Check.id))
-    )
+    return func.coalesce(bindparam("floor_id", type_=Integer()), first)
 
 
 def _line_count(*where: Any) -> Any:
@@ -280,7 +288,7 @@ async def floor_page(session: AsyncSession, kept: revisions.Kept[FloorPlan], flo
     One statement while `kept` holds the plan at the floor's revision: every check the floor shows (at a table, or
     a tab or takeout), with the revision beside them; the plan is read again only when the revision moved.
     """
-    rows = (await session.exec(_showing_checks())).all()
+    rows = (await session.exec(_showing_checks(), params={"floor_id": floor_id})).all()
     if not rows:  # the floor plan was never counted: read everything as it stands
         floors, tables = await floor_plan(session, floor_id)
         return FloorPage(floors, tables, await open_tabs(session), None)
@@ -331,10 +339,11 @@ def _floors_and_tables() -> Any:
 
 @cache
 def _showing_checks() -> Any:
-    """The floor's revision, beside every check the floor shows: a table's open ones and its paid ones not yet
-    cleared, and open tabs and takeouts; with servers, live line counts and last fire. One row with no check when
-    there is none; no row at all when the floor plan was never counted."""
-    at_table = and_(col(Check.table_id).is_not(None), _showing())
+    """The floor's revision, beside every check the floor shows: the open ones and the paid ones not yet cleared at
+    the tables of the floor shown (`floor_id`, else the first), and open tabs and takeouts; with servers, live line
+    counts and last fire. One row with no check when there is none; no row at all when the plan was never counted."""
+    tables_shown = select(DiningTable.id).where(col(DiningTable.floor_id) == _shown_floor()).scalar_subquery()
+    at_table = and_(col(Check.table_id).in_(tables_shown), _showing())
     off_plan = and_(col(Check.status) == CheckStatus.OPEN, col(Check.kind).in_([CheckKind.TAB, CheckKind.TAKEOUT]))
     return (
         select(col(revisions.CacheRevision.revision), Check, Staff)
