@@ -164,8 +164,9 @@ def instrument(runtime: Any, marks: Marks) -> None:
     channels = runtime.channels
     publish = channels.try_publish
 
-    async def published(data: str, channel: Any) -> bool:
-        ok: bool = await publish(data, channel)
+    async def published(data: str, channels: Any) -> bool:
+        # Callers name the channels by keyword or by position, as the plugin's own method takes them.
+        ok: bool = await publish(data, channels)
         marks.mark("published")
         return ok
 

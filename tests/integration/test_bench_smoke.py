@@ -57,3 +57,28 @@ def test_a_tiny_sqlite_benchmark_prints_one_bench_line_with_nothing_lost_or_doub
     assert set(report["floor_page_ms"]) == {"p50", "p95"}
     assert report["day_close_s"] > 0
     assert report["closed_checks"] >= report["fired"]
+
+
+def _bench(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_the_per_step_benchmarks_run_and_report_their_counts(backend: str) -> None:
+    """bench.statements, bench.kitchen_path and bench.payment_statements, tiny: each runs and prints its figures."""
+    if backend != "sqlite":
+        pytest.skip("the step benchmarks run once, with the sqlite backend")
+    order = _bench("bench.statements", "--orders", "1")
+    assert order.returncode == 0, order.stderr[-3000:]
+    assert "one order" in order.stdout, order.stdout
+    kitchen = _bench("bench.kitchen_path", "--fires", "2", "--spacing", "0.05")
+    assert kitchen.returncode == 0, kitchen.stderr[-3000:]
+    [kitchen_line] = [line for line in kitchen.stdout.splitlines() if line.startswith("KITCHEN_PATH ")]
+    per_fire = json.loads(kitchen_line.removeprefix("KITCHEN_PATH "))["per_fire"]
+    assert per_fire["dispatcher"]["statements"] > 0
+    assert per_fire["printer"]["statements"] > 0
+    payment = _bench("bench.payment_statements", "--repeat", "1")
+    assert payment.returncode == 0, payment.stderr[-3000:]
+    [payment_line] = [line for line in payment.stdout.splitlines() if line.startswith("PAYMENT ")]
+    assert json.loads(payment_line.removeprefix("PAYMENT "))["pay"]["statements"] > 0
