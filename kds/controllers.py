@@ -158,14 +158,15 @@ async def kds_socket(socket: WebSocket[Any, Any, Any], station_id: FromPath[int]
 
 def _session_check(socket: WebSocket[Any, Any, Any], settings: Settings) -> Callable[[], Awaitable[bool]]:
     """Whether the screen's login is still alive (locked, logged out or expired ends the feed)."""
-    token = socket.cookies.get(SESSION_COOKIE, "")
+    # Sessions are found by their token's digest, as the login middleware finds them.
+    token_hash = staff_services.hash_token(socket.cookies.get(SESSION_COOKIE, ""))
     db: Database = socket.app.state.db
 
     async def alive() -> bool:
         async with db.read() as session:
             active = await staff_services.active_session(
                 session,
-                token,
+                token_hash,
                 idle=timedelta(seconds=settings.idle_lock_seconds),
                 max_age=timedelta(hours=settings.session_max_hours),
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NewType
 
 from sqlalchemy import bindparam, update
 from sqlmodel import col, select
@@ -13,10 +14,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.lib.clock import utcnow
 from app.staff.models import Device, Staff, StaffSession
 
+TokenHash = NewType("TokenHash", str)
+"""A cookie or API token's digest: what the database keeps and looks sessions up by (a raw token finds nothing)."""
 
-def hash_token(token: str) -> str:
+
+def hash_token(token: str) -> TokenHash:
     """Tokens are stored as digests, so a copy of the database cannot log anyone in."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return TokenHash(hashlib.sha256(token.encode()).hexdigest())
 
 
 async def end_session(session: AsyncSession, token: str | None) -> None:
@@ -41,7 +45,12 @@ class ActiveSession:
 
 
 async def active_session(
-    session: AsyncSession, token_hash: str, *, idle: timedelta, max_age: timedelta, now: datetime | None = None
+    session: AsyncSession,
+    token_hash: TokenHash,
+    *,
+    idle: timedelta,
+    max_age: timedelta,
+    now: datetime | None = None,
 ) -> ActiveSession | None:
     """The live session behind a cookie token's digest (`hash_token`); idle or too old means none (the device shows
     the PIN pad)."""

@@ -327,6 +327,24 @@ async def test_a_screen_whose_login_ends_is_disconnected(
     assert closed.value.rcvd.code == 4401
 
 
+async def test_a_screen_whose_login_is_alive_stays_connected_through_its_session_checks(
+    app: Litestar, runtime: Any, demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kds.controllers
+
+    monkeypatch.setattr(kds.controllers, "HEARTBEAT_SECONDS", 0.1)
+    monkeypatch.setattr(kds.controllers, "SESSION_CHECK_SECONDS", 0.2)
+    grill = await station_id(runtime, "Grill")
+    async with serve(app) as url:
+        cook = await log_in(url, "3333")
+        async with board_socket(url, cook, grill) as ws:
+            await next_message(ws, "board")
+            # Ten heartbeats take five session checks: the screen is still fed after each of them.
+            for _ in range(10):
+                await next_message(ws, "heartbeat")
+        await cook.aclose()
+
+
 async def _read_until_closed(ws: Any) -> None:
     while True:
         await next_message(ws)
