@@ -402,9 +402,11 @@ class Run:
                 say(f"{options.mode}: error: {error}")
             for note in ledger.notes:
                 say(f"{options.mode}: {note}")
-            dropped = [b.station_id for b in self.boards if b.dropped]
+            dropped = [b for b in self.boards if b.dropped]
             if dropped:
                 report["boards_dropped"] = len(dropped)
+                # why the server ended them (the close code and reason, or the error)
+                report["boards_dropped_why"] = sorted({str(b.failure)[:200] for b in dropped})
             if self.cluster is not None:
                 problems = self.cluster.errors()
                 report["app_errors_logged"] = len(problems)
