@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -305,11 +307,10 @@ async def test_the_board_page_renders_whole_and_as_a_fragment(app: Litestar, run
     assert unknown.status_code == 404
 
 
-async def test_a_screen_whose_login_ends_is_disconnected(
-    app: Litestar, runtime: Any, demo: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from websockets.exceptions import ConnectionClosed
-
+@contextlib.asynccontextmanager
+async def _grill_screen(app: Litestar, runtime: Any, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[Any, Any]]:
+    """The cook logged in and the Grill's screen connected, with heartbeats and session checks a few tenths of a
+    second apart; yields the cook's client and the screen's socket, its board already read."""
     import kds.controllers
 
     monkeypatch.setattr(kds.controllers, "HEARTBEAT_SECONDS", 0.1)
@@ -317,12 +318,23 @@ async def test_a_screen_whose_login_ends_is_disconnected(
     grill = await station_id(runtime, "Grill")
     async with serve(app) as url:
         cook = await log_in(url, "3333")
-        async with board_socket(url, cook, grill) as ws:
-            await next_message(ws, "board")
-            await cook.post("/logout", headers={"hx-request": "true"})
-            with pytest.raises(ConnectionClosed) as closed:
-                await _read_until_closed(ws)
-        await cook.aclose()
+        try:
+            async with board_socket(url, cook, grill) as ws:
+                await next_message(ws, "board")
+                yield cook, ws
+        finally:
+            await cook.aclose()
+
+
+async def test_a_screen_whose_login_ends_is_disconnected(
+    app: Litestar, runtime: Any, demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from websockets.exceptions import ConnectionClosed
+
+    async with _grill_screen(app, runtime, monkeypatch) as (cook, ws):
+        await cook.post("/logout", headers={"hx-request": "true"})
+        with pytest.raises(ConnectionClosed) as closed:
+            await _read_until_closed(ws)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4401
 
@@ -330,19 +342,10 @@ async def test_a_screen_whose_login_ends_is_disconnected(
 async def test_a_screen_whose_login_is_alive_stays_connected_through_its_session_checks(
     app: Litestar, runtime: Any, demo: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import kds.controllers
-
-    monkeypatch.setattr(kds.controllers, "HEARTBEAT_SECONDS", 0.1)
-    monkeypatch.setattr(kds.controllers, "SESSION_CHECK_SECONDS", 0.2)
-    grill = await station_id(runtime, "Grill")
-    async with serve(app) as url:
-        cook = await log_in(url, "3333")
-        async with board_socket(url, cook, grill) as ws:
-            await next_message(ws, "board")
-            # Ten heartbeats take five session checks: the screen is still fed after each of them.
-            for _ in range(10):
-                await next_message(ws, "heartbeat")
-        await cook.aclose()
+    async with _grill_screen(app, runtime, monkeypatch) as (_cook, ws):
+        # Ten heartbeats take five session checks: the screen is still fed after each of them.
+        for _ in range(10):
+            await next_message(ws, "heartbeat")
 
 
 async def _read_until_closed(ws: Any) -> None:
