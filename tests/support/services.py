@@ -16,13 +16,14 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
-from sqlalchemy import insert, literal_column, select, text
+from sqlalchemy import Table, delete, insert, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from app.checks.services import business_day
 from app.demo import load_demo
 from app.lib.clock import utcnow
 from app.lib.db import Database
+from app.lib.revisions import CacheRevision
 from app.lib.settings import Settings
 from app.models import metadata
 from tests.support.servers import ServiceMissing
@@ -250,6 +251,8 @@ class DemoSnapshots:
         )
 
 
+_REVISIONS: Table = CacheRevision.__table__  # type: ignore[attr-defined]
+
 # Where each id sequence of this database stands; last_value is NULL until a sequence hands out its first id.
 _SEQUENCES = (
     "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename), last_value FROM pg_sequences"
@@ -268,7 +271,15 @@ async def _is_empty(connection: AsyncConnection) -> bool:
     return True
 
 
+async def _count_revisions_now(connection: AsyncConnection) -> None:
+    """Apply the revision counts PostgreSQL defers to the commit (app/lib/revisions.py), so that they can be read
+    or overwritten inside the transaction."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+
+
 async def _capture(connection: AsyncConnection, var_dir: str) -> _Snapshot:
+    await _count_revisions_now(connection)
     rows: dict[str, list[dict[str, Any]]] = {}
     rewrite: set[tuple[str, str]] = set()
     # Rows are copied back in their physical order, so a query without ORDER BY reads them as it would have.
@@ -297,7 +308,7 @@ async def _capture(connection: AsyncConnection, var_dir: str) -> _Snapshot:
 async def _restore(connection: AsyncConnection, snapshot: _Snapshot, var_dir: str) -> None:
     for table in metadata.sorted_tables:
         found = snapshot.rows.get(table.name)
-        if not found:
+        if not found or table.name == _REVISIONS.name:
             continue
         columns = {column for name, column in snapshot.rewrite if name == table.name}
         if columns:
@@ -307,6 +318,11 @@ async def _restore(connection: AsyncConnection, snapshot: _Snapshot, var_dir: st
             ]
         # one multi-row INSERT per table: rows that point at each other (a printer's backup) check at its end
         await connection.execute(insert(table).values(found))
+    # Inserting the menu and the floor counted their revisions again: they stand where load_demo left them.
+    await _count_revisions_now(connection)
+    await connection.execute(delete(_REVISIONS))
+    if snapshot.rows.get(_REVISIONS.name):
+        await connection.execute(insert(_REVISIONS).values(snapshot.rows[_REVISIONS.name]))
     if snapshot.sequences:
         # names come from pg_sequences, already quoted
         resets = ", ".join(f"setval('{name}', {value}, true)" for name, value in snapshot.sequences)
