@@ -10,6 +10,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """A time the database gave back without its column's type (an aggregate or a subquery's): naive means UTC,
+    since every time is stored in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def ensure_utc(value: datetime) -> datetime:
     """The same instant in UTC; naive datetimes are refused because their zone is a guess."""
     if value.tzinfo is None:

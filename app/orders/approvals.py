@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.lib import audit
-from app.lib.clock import utcnow
+from app.lib.clock import as_utc, utcnow
 from app.staff import services as staff_services
 from app.staff.models import Device, PinAttempt, Staff
 
@@ -108,7 +108,7 @@ async def _failures_since_last_success(
         )
     ).one()
     candidates = (now - policy.window, last_success, device.unlocked_at)
-    floor = max(t if t.tzinfo else t.replace(tzinfo=UTC) for t in candidates if t is not None)
+    floor = max(as_utc(t) for t in candidates if t is not None)
     failures = (
         await session.exec(
             select(PinAttempt.at)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlmodel.sql.expression import Select
 
 from app.floor.models import FLOOR_REVISION, DiningTable, Floor
 from app.lib import revisions
+from app.lib.clock import as_utc
 from app.orders.calculations import CheckFacts, TableState, table_state
 from app.orders.models import Check, CheckKind, CheckLine, CheckStatus, FireKind, KitchenFire, LineState
 from app.staff.models import Staff
@@ -85,7 +86,7 @@ def _table_views(rows: Iterable[Sequence[Any]]) -> list[TableView]:
         by_table[table.id or 0].append(check)
         stats[check.id or 0] = (int(lines or 0), int(sent or 0), int(held or 0))
         if fired_at is not None:
-            last_fire[check.id or 0] = _aware(fired_at)
+            last_fire[check.id or 0] = as_utc(fired_at)
         if server is not None:
             staff[server.id or 0] = server
     views: list[TableView] = []
@@ -294,9 +295,6 @@ async def floor_page(session: AsyncSession, kept: revisions.Kept[FloorPlan], flo
         return FloorPage(floors, tables, await open_tabs(session), None)
     revision = rows[0][0]
     plan = kept.at(revision) or kept.keep(revision, await _plan(session))
-    shown = next((f for f in plan.floors if f.id == floor_id), None) if floor_id is not None else None
-    if shown is None and floor_id is None and plan.floors:
-        shown = plan.floors[0]
     at_tables: dict[int, list[Sequence[Any]]] = defaultdict(list)
     tabs: list[CheckSummary] = []
     for _revision, check, server, lines, sent, held, fired_at in rows:
@@ -306,8 +304,10 @@ async def floor_page(session: AsyncSession, kept: revisions.Kept[FloorPlan], flo
             tabs.append(CheckSummary(check, server.name if server is not None else "", int(lines or 0)))
         else:
             at_tables[check.table_id].append((check, server, lines, sent, held, fired_at))
+    # The floor shown, as `_shown_floor` picks it: the one asked for, else the first (none of an unknown id).
+    shown = floor_id if floor_id is not None else (plan.floors[0].id if plan.floors else None)
     table_rows: list[Sequence[Any]] = []
-    for table in plan.tables.get(shown.id or 0, []) if shown is not None else []:
+    for table in plan.tables.get(shown or 0, []):
         checks = at_tables.get(table.id or 0) or [(None,) * 6]
         table_rows.extend((table, *check_row) for check_row in checks)
     return FloorPage(plan.floors, _table_views(table_rows), tabs, plan)
@@ -354,7 +354,3 @@ def _showing_checks() -> Any:
         .where(col(revisions.CacheRevision.subject) == FLOOR_REVISION)
         .order_by(col(Check.opened_at), col(Check.id))
     )
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

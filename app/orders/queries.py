@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.floor.models import DiningTable
 from app.lib import revisions
+from app.lib.clock import as_utc
 from app.menu.models import Course
 from app.orders.calculations import (
     line_amount_cents,
@@ -181,7 +182,7 @@ async def _check_view(session: AsyncSession, rows: Sequence[Any]) -> CheckView |
         if modifier is not None:
             modifiers[line.id or 0].append(modifier)
         if first is not None and last is not None:
-            fire_times[line.course] = (_aware(first), _aware(last))
+            fire_times[line.course] = (as_utc(first), as_utc(last))
     grouped: dict[Course, list[LineView]] = defaultdict(list)
     promoted = _promotions_of(list(lines.values()), terms)
     for line in lines.values():
@@ -322,7 +323,3 @@ async def servers(session: AsyncSession) -> list[Staff]:
     """Everyone who can own a check."""
     people = (await session.exec(select(Staff).where(col(Staff.archived_at).is_(None)).order_by(col(Staff.name)))).all()
     return [person for person in people if person.can(Perm.ORDERS_ENTER)]
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

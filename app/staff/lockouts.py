@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.lib import audit
-from app.lib.clock import utcnow
+from app.lib.clock import as_utc, utcnow
 from app.lib.errors import NotFound
 from app.staff.models import Device, PinAttempt, PinLockout, Staff
 from app.staff.pins import LoginOutcome, PinPolicy
@@ -24,9 +24,7 @@ class _Failures:
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+    return as_utc(value) if value is not None else None
 
 
 async def _failures(session: AsyncSession, *where: Any) -> _Failures:
