@@ -10,7 +10,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index, bindparam, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -21,7 +21,7 @@ from sqlmodel.sql.expression import Select
 
 from app.lib.clock import utcnow
 from app.lib.db import Database, UTCDateTime, after_commit, note_written, unreachable
-from app.lib.sql import is_postgres
+from app.lib.sql import is_postgres, rows_as
 
 log = logging.getLogger(__name__)
 
@@ -126,9 +126,8 @@ async def _insert_once(session: AsyncSession, message: OutboxMessage) -> OutboxM
 
 
 def _insert_once_statement(builder: Any) -> Select[OutboxMessage]:
-    # Built once per dialect, with the values bound at each use: deriving a new statement's cache key costs more.
-    # A plain INSERT of the table, its row read back into the entity, keeps its key; the ORM's own INSERT of the
-    # entity is rebuilt for every execution.
+    # Built once per dialect, with the values bound at each use: deriving a new statement's cache key costs more
+    # (and see rows_as).
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     columns = [c.name for c in table.columns if c.name != "id"]
     inserted = (
@@ -137,7 +136,7 @@ def _insert_once_statement(builder: Any) -> Select[OutboxMessage]:
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(*table.columns)
     )
-    return cast("Select[OutboxMessage]", select(OutboxMessage).from_statement(inserted))
+    return rows_as(OutboxMessage, inserted)
 
 
 _INSERT_ONCE = {"postgresql": _insert_once_statement(pg_insert), "sqlite": _insert_once_statement(sqlite_insert)}

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar, cast
+
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
+
+T = TypeVar("T")
 
 
 def is_postgres(session: AsyncSession) -> bool:
@@ -11,3 +17,10 @@ def is_postgres(session: AsyncSession) -> bool:
     On SQLite there is nothing to lock: writers are serialised already (BEGIN IMMEDIATE and a write queue).
     """
     return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+def rows_as(entity: type[T], statement: Any) -> Select[T]:
+    """The rows an INSERT or UPDATE … RETURNING gives back, read into the session as `entity` (each row's first
+    item). Built once, such a statement keeps its compiled SQL's cache key: the ORM's own INSERT or UPDATE of an
+    entity with RETURNING is rebuilt, and its key derived again, on every execution."""
+    return cast("Select[T]", select(entity).from_statement(statement))

@@ -16,6 +16,7 @@ from app.lib.clock import utcnow
 from app.lib.db import UTCDateTime
 from app.lib.errors import Conflict, DomainError, NotFound
 from app.lib.events import emit
+from app.lib.sql import rows_as
 from app.menu.models import Course, MenuCategory, MenuItem, TaxRate
 from app.orders import live, menu_queries
 from app.orders.calculations import (
@@ -251,8 +252,7 @@ def _plain_ring_in() -> Select[CheckLine]:
         "added_at",
     ]
     inserted = insert(CheckLine).from_select(columns, source).returning(CheckLine)
-    # A SELECT of the inserted row as the ORM's CheckLine (typed as the rows it gives back)
-    return cast("Select[CheckLine]", select(CheckLine).from_statement(inserted))
+    return rows_as(CheckLine, inserted)
 
 
 def _course() -> Any:

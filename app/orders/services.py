@@ -11,17 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 from sqlalchemy import Table, bindparam, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import Select
 
 from app.lib import audit
 from app.lib.cards import mask_card_numbers
 from app.lib.errors import Conflict, InvalidInput, ManagerApprovalRequired, NotFound, StaleVersion
 from app.lib.events import DomainEvent
+from app.lib.sql import rows_as
 from app.menu.models import Course
 from app.orders.calculations import (
     MAX_QUANTITY,
@@ -48,20 +48,14 @@ _FIRE_LINES: Table = FireLine.__table__  # type: ignore[attr-defined]
 
 
 _CHECKS: Table = Check.__table__  # type: ignore[attr-defined]
-# One more change to a check, the row locked and read back as the session's Check; built once (see
-# app/orders/queries.py). A plain UPDATE … RETURNING of the table, read into the entity, keeps its cache key; the ORM's
-# own UPDATE of the entity is rebuilt for every execution.
-_COUNT_CHANGE = cast(
-    "Select[Check]",
-    select(Check)
-    .from_statement(
-        update(_CHECKS)
-        .where(_CHECKS.c.id == bindparam("check_id"))
-        .values(version=_CHECKS.c.version + 1)
-        .returning(*_CHECKS.c)
-    )
-    .execution_options(populate_existing=True),
-)
+# One more change to a check, the row locked and read back as the session's Check; built once (see rows_as).
+_COUNT_CHANGE = rows_as(
+    Check,
+    update(_CHECKS)
+    .where(_CHECKS.c.id == bindparam("check_id"))
+    .values(version=_CHECKS.c.version + 1)
+    .returning(*_CHECKS.c),
+).execution_options(populate_existing=True)
 
 
 @dataclass(frozen=True)
