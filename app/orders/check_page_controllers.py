@@ -20,6 +20,7 @@ from app.orders.controller_helpers import (
     ITEM_BUTTONS_TEMPLATE,
     ITEM_SHEET,
     LINE_SHEET,
+    _drawn,
     _engine,
     _item_dialog,
     _line_dialog,
@@ -68,8 +69,7 @@ async def _order_pad(
     pad: Markup | None = kept.at(revision)
     if pad is None:
         menu = await menu_queries.entry_menu(session)
-        html = _engine(request.app).get_template(PAD_TEMPLATE).render(menu=menu, check_id=_CHECK_SLOT)
-        pad = kept.keep(revision, Markup(html))  # noqa: S704 (drawn by an autoescaping template)
+        pad = kept.keep(revision, _drawn(request.app, PAD_TEMPLATE, menu=menu, check_id=_CHECK_SLOT))
     return pad
 
 

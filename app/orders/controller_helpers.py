@@ -21,6 +21,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.response import Template
 from litestar.template import TemplateEngineProtocol
 from litestar.utils.scope.state import ScopeState
+from markupsafe import Markup
 from msgspec import Meta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -339,6 +340,11 @@ def _render(request: Request[Any, Any, Any], template: str, **context: Any) -> R
     full = Template(template_name=template, context=context).create_template_context(request)
     html = _engine(request.app).get_template(template).render(**full)
     return Response(content=html, media_type=MediaType.HTML)
+
+
+def _drawn(app: Litestar, template: str, **context: Any) -> Markup:
+    """`template` drawn now, as HTML to keep and place in pages later (autoescaped, as every template is)."""
+    return Markup(_engine(app).get_template(template).render(**context))  # noqa: S704 (an autoescaping template)
 
 
 def _engine(app: Litestar) -> TemplateEngineProtocol[Any, Any]:

@@ -23,7 +23,7 @@ from app.lib.errors import Conflict, NotFound
 from app.lib.settings import Settings
 from app.orders import floor_queries, live, queries
 from app.orders.calculations import TableState
-from app.orders.controller_helpers import _engine
+from app.orders.controller_helpers import _drawn
 from app.orders.models import Check
 from app.staff.auth import Viewer
 from app.staff.permissions import Perm
@@ -140,9 +140,8 @@ def _free_tables(
         key = (view.table.id, current.id, bool(context["can_order"]))
         html = shown.plan.drawn.get(key)
         if html is None:
-            template = _engine(request.app).get_template(TABLE_TEMPLATE)
-            rendered = template.render(view=view, current=current, holds={}, **context)
-            html = shown.plan.drawn[key] = Markup(rendered)  # noqa: S704 (drawn by an autoescaping template)
+            html = _drawn(request.app, TABLE_TEMPLATE, view=view, current=current, holds={}, **context)
+            shown.plan.drawn[key] = html
         drawn[view.table.id or 0] = html
     return drawn
 
