@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.kitchen.models import Printer, PrinterHealth, PrinterHealthRecord, PrintJob, PrintJobState
 from app.lib.clock import utcnow
-from app.lib.db import Database
+from app.lib.db import Database, Turn
 from app.lib.outbox import holder_is_gone
 from printers import outcomes
 from printers.queue import job_bytes
@@ -81,7 +81,7 @@ class Claiming:
         if look_first and not await self._anything_to_do(now, expired):
             return []
         self._looked = False
-        async with self.db.write(priority=True) as session:
+        async with self.db.write(turn=Turn.DELIVERY) as session:
             due, busy, every_due = await self._due_and_busy(session, now, expired)
             if not due:
                 return []
@@ -250,7 +250,7 @@ class Claiming:
 
     async def finish(self, job_id: int, outcome: Outcome) -> None:
         """Record how a send went, in one transaction; the claim must still be ours."""
-        async with self.db.write(priority=True) as session:
+        async with self.db.write(turn=Turn.DELIVERY) as session:
             await self._finish_in(session, job_id, outcome)
 
     async def _finish_and_take_next(self, sent: Claimed, outcome: Outcome) -> Claimed | None:
@@ -258,7 +258,7 @@ class Claiming:
 
         The printer keeps exactly one job in flight: its next job is marked printing as the last is marked done.
         """
-        async with self.db.write(priority=True) as session:
+        async with self.db.write(turn=Turn.DELIVERY) as session:
             recorded = await self._finish_in(session, sent.job_id, outcome)
             if not recorded or outcome.error is not None or self._stopping or self._winding_down:
                 return None

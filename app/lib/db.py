@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from enum import IntEnum
 from typing import Any
 
 from sqlalchemy import DateTime, event
@@ -253,28 +254,38 @@ def _inline_sqlite_engine(url: str, *, echo: bool, writer: bool = False) -> Asyn
 _WRITING = "brigade_writing"
 
 
+class Turn(IntEnum):
+    """Whose turn at SQLite's one writer comes first when several wait: lower first, then first come."""
+
+    DELIVERY = 0
+    """The workers delivering what earlier writes owe: kitchen tickets, prints."""
+    KITCHEN = 1
+    """A request sending food to the kitchen: its wait is the cooks' wait."""
+    REQUEST = 2
+    """Everything else."""
+
+
 class _WriteQueue:
-    """SQLite's one writer, taken in turn: first come, first served, except that writers with priority (the
-    workers delivering what earlier writes owe: kitchen tickets, prints) go before requests still waiting."""
+    """SQLite's one writer, taken in turn: first come, first served within a `Turn`, and the lower turn first."""
 
     def __init__(self) -> None:
         self._held = False
-        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
+        self._waiting: tuple[deque[asyncio.Future[None]], ...] = tuple(deque() for _ in Turn)
 
-    async def acquire(self, *, priority: bool) -> None:
+    async def acquire(self, *, turn: Turn) -> None:
         if not self._held:
             self._held = True
             return
-        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        lane = self._waiting[0 if priority else 1]
-        lane.append(turn)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        lane = self._waiting[turn]
+        lane.append(mine)
         try:
-            await turn
+            await mine
         except asyncio.CancelledError:
-            if turn.done() and not turn.cancelled():
+            if mine.done() and not mine.cancelled():
                 self.release()  # handed the lock as we were cancelled: pass it on
             else:
-                lane.remove(turn)
+                lane.remove(mine)
             raise
 
     def release(self) -> None:
@@ -341,15 +352,15 @@ class Database:
         return queue
 
     @asynccontextmanager
-    async def write(self, *, priority: bool = False) -> AsyncIterator[AsyncSession]:
+    async def write(self, *, turn: Turn = Turn.REQUEST) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed on success, rolled back on error, then after-commit hooks.
 
-        `priority` is for background delivery: on SQLite it goes before requests waiting for the writer, so a
-        busy floor cannot hold the kitchen's tickets back.
+        `turn`: on SQLite, writers waiting for the one writer go lowest turn first (see `Turn`), so a busy floor
+        cannot hold the kitchen's tickets back.
         """
         queue = self._write_queue()
         if queue is not None:
-            await queue.acquire(priority=priority)
+            await queue.acquire(turn=turn)
         try:
             session = self._write_sessions()
             session.info.update(self.context)

@@ -17,7 +17,7 @@ from sqlmodel import JSON, Column, Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.lib.clock import utcnow
-from app.lib.db import Database, UTCDateTime
+from app.lib.db import Database, Turn, UTCDateTime
 from app.lib.errors import DomainError, IdempotencyMismatch, InvalidInput
 from app.lib.sql import is_postgres
 
@@ -80,7 +80,14 @@ Work = Callable[[AsyncSession], Awaitable[StoredResponse]]
 
 
 async def run_once(
-    db: Database, *, key: str, scope: str, print_: str, work: Work, claim_first: bool = True
+    db: Database,
+    *,
+    key: str,
+    scope: str,
+    print_: str,
+    work: Work,
+    claim_first: bool = True,
+    turn: Turn = Turn.REQUEST,
 ) -> StoredResponse:
     """Run `work` in one write transaction unless `key` already ran; then answer what it answered.
 
@@ -88,12 +95,13 @@ async def run_once(
     it): the key and its answer are written after the work, in one statement instead of a claim and an update.
     A key already answered, or a twin that answered first, is found then and the work rolled back; work that
     fails first (a replayed change now refused as stale, say) looks for the answer before giving its refusal.
+    `turn`: the work's place among writers waiting for SQLite's one writer.
     """
     check_key(key)
     if not claim_first:
-        return await _run_then_record(db, key=key, scope=scope, print_=print_, work=work)
+        return await _run_then_record(db, key=key, scope=scope, print_=print_, work=work, turn=turn)
     try:
-        async with db.write() as session:
+        async with db.write(turn=turn) as session:
             if not await _claim(session, _record(key, scope, print_)):
                 existing = await session.get(IdempotencyRecord, (key, scope))
                 if existing is None:
@@ -111,9 +119,11 @@ class _AnsweredBefore(Exception):
     """The key was answered by an earlier request (or a twin that committed first): roll this one back."""
 
 
-async def _run_then_record(db: Database, *, key: str, scope: str, print_: str, work: Work) -> StoredResponse:
+async def _run_then_record(
+    db: Database, *, key: str, scope: str, print_: str, work: Work, turn: Turn
+) -> StoredResponse:
     try:
-        async with db.write() as session:
+        async with db.write(turn=turn) as session:
             response = await work(session)
             record = _record(key, scope, print_, response)
             # On PostgreSQL a twin's uncommitted key holds this insert until the twin ends, then it does nothing.

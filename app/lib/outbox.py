@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
 from app.lib.clock import utcnow
-from app.lib.db import Database, UTCDateTime, after_commit, note_written, unreachable
+from app.lib.db import Database, Turn, UTCDateTime, after_commit, note_written, unreachable
 from app.lib.sql import is_postgres, rows_as
 
 log = logging.getLogger(__name__)
@@ -345,7 +345,7 @@ class OutboxDispatcher:
         taken: list[int] = []
         failed: list[tuple[int, Exception]] = []
         try:
-            async with self.db.write(priority=True) as session:
+            async with self.db.write(turn=Turn.DELIVERY) as session:
                 result = await session.exec(self._taking(owed))
                 messages = sorted(result.scalars().all(), key=lambda message: message.id or 0)
                 taken = [message.id or 0 for message in messages]
@@ -410,7 +410,7 @@ class OutboxDispatcher:
         )
 
     async def _release(self, message_id: int, error: str, delay: float) -> None:
-        async with self.db.write(priority=True) as session:
+        async with self.db.write(turn=Turn.DELIVERY) as session:
             message = await session.get(OutboxMessage, message_id)
             if message is None or message.delivered_at is not None:
                 return

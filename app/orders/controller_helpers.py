@@ -26,6 +26,7 @@ from msgspec import Meta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.lib import commands, forms, web
+from app.lib.db import Turn
 from app.lib.errors import InvalidInput, ManagerApprovalRequired, NotFound, StaleVersion
 from app.lib.idempotency import StoredResponse, check_key, fingerprint, run_once
 from app.lib.settings import Settings
@@ -120,8 +121,12 @@ async def _once(
     work: Work,
     *,
     check_id: int | None = None,
+    turn: Turn = Turn.REQUEST,
 ) -> Response[Any]:
-    """Run `work` once per idempotency key; a stale tablet gets the fresh check, a missing PIN the PIN pad."""
+    """Run `work` once per idempotency key; a stale tablet gets the fresh check, a missing PIN the PIN pad.
+
+    `turn`: `Turn.KITCHEN` for a command that sends food to the kitchen, which goes before other requests waiting
+    for SQLite's one writer."""
     viewer: Viewer = request.user
     key = check_key(data.idempotency_key)
     print_ = fingerprint(request.method, request.url.path, _fingerprint_fields(data))
@@ -139,7 +144,7 @@ async def _once(
 
         # Order commands only change the database, so the key is stored with its answer after the work.
         result = await run_once(
-            db, key=key, scope=f"orders:{viewer.staff.id}", print_=print_, work=stored, claim_first=False
+            db, key=key, scope=f"orders:{viewer.staff.id}", print_=print_, work=stored, claim_first=False, turn=turn
         )
     except StaleVersion as exc:
         if check_id is None:

@@ -10,6 +10,7 @@ from msgspec import Meta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.lib import web
+from app.lib.db import Turn
 from app.lib.errors import InvalidInput, NotFound
 from app.lib.manage import FORM
 from app.orders import firing, pacing, voids
@@ -145,7 +146,7 @@ async def send(
         names = ", ".join(f.course.label for f in fires if f.course)
         return await _updated(request, session, check_id, f"Sent to the kitchen: {names}.")
 
-    return await _once(request, db, data, work, check_id=check_id)
+    return await _once(request, db, data, work, check_id=check_id, turn=Turn.KITCHEN)
 
 
 @order_post("/checks/{check_id:int}/courses/{course:str}/{action:str}", permission=Perm.ORDERS_ENTER)
@@ -195,4 +196,5 @@ async def course_action(
             message = f"{chosen.label}: rush sent to the kitchen." if fire else f"{chosen.label} will go out as rush."
         return await _updated(request, session, check_id, message)
 
-    return await _once(request, db, data, work, check_id=check_id)
+    turn = Turn.KITCHEN if action in {"fire", "rush"} else Turn.REQUEST
+    return await _once(request, db, data, work, check_id=check_id, turn=turn)

@@ -20,7 +20,7 @@ import httpx
 
 from app.group.protocol import ENROL_PATH, RECORDS_PATH, STATUS_PATH
 from app.lib.clock import utcnow
-from app.lib.db import Database, unreachable
+from app.lib.db import Database, Turn, unreachable
 from app.lib.errors import DomainError
 from app.lib.settings import Settings
 from app.sync import capture, services
@@ -200,7 +200,7 @@ class SyncSender:
 
     async def send_batch(self, *, respect_backoff: bool = False) -> SendOutcome:
         """Number what committed, send the next batch after the acknowledged mark, and take head office's answer."""
-        async with self.db.write(priority=True) as session:
+        async with self.db.write(turn=Turn.DELIVERY) as session:
             state = capture.link_state(self.db)
             mark = state.mark() if state is not None else 0
             link = await services.current_link(session, lock=True)
@@ -249,14 +249,14 @@ class SyncSender:
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             error = f"head office at {url} could not be reached: {exc!r}"
         if error is not None:
-            async with self.db.write(priority=True) as session:
+            async with self.db.write(turn=Turn.DELIVERY) as session:
                 await services.failed(session, link_id, error, revoked=revoked)
             state = capture.link_state(self.db)
             if revoked and state is not None:
                 state.learn(LinkStatus.REVOKED, state.mark())
             log.warning("sync: %s", error)
             return SendOutcome(0, acked, error)
-        async with self.db.write(priority=True) as session:
+        async with self.db.write(turn=Turn.DELIVERY) as session:
             await services.acknowledged(session, link_id, head_office_acked, sent_after=acked)
         return SendOutcome(len(records), head_office_acked, None)
 

@@ -271,3 +271,54 @@ async def test_a_sqlite_writer_waits_for_another_connections_lock_off_the_event_
     async with db.read() as session:
         assert (await session.exec(select(Device).where(Device.token == "waited"))).one().name == "after the lock"
     await db.dispose()
+
+
+async def test_sqlite_writers_waiting_go_delivery_first_then_the_kitchen_then_first_come(tmp_path: Any) -> None:
+    # While one writer holds SQLite's lock, the workers delivering kitchen tickets go first, then requests sending
+    # food to the kitchen, then every other request, each in the order it came; a waiter given up leaves its place.
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from app.lib.db import Database, Turn
+    from app.models import metadata
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'turns.db'}"
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    await engine.dispose()
+    db = Database(url)
+    held, release = asyncio.Event(), asyncio.Event()
+    order: list[str] = []
+
+    async def holder() -> None:
+        async with db.write():
+            held.set()
+            await release.wait()
+
+    async def writer(name: str, turn: Turn) -> None:
+        async with db.write(turn=turn) as session:
+            order.append(name)
+            session.add(Device(token=name * 8, name=name))
+
+    holding = asyncio.create_task(holder())
+    await held.wait()
+    waiters = [
+        ("ring-in", Turn.REQUEST),
+        ("send", Turn.KITCHEN),
+        ("dispatcher", Turn.DELIVERY),
+        ("given up", Turn.KITCHEN),
+        ("page", Turn.REQUEST),
+        ("rush", Turn.KITCHEN),
+        ("printer", Turn.DELIVERY),
+    ]
+    tasks = {name: asyncio.create_task(writer(name, turn)) for name, turn in waiters}
+    await asyncio.sleep(0.05)
+    assert order == [], "a writer went ahead while the lock was held"
+    tasks["given up"].cancel()
+    release.set()
+    await asyncio.wait_for(asyncio.gather(holding, *(t for n, t in tasks.items() if n != "given up")), timeout=10)
+    assert order == ["dispatcher", "printer", "send", "rush", "ring-in", "page"]
+    async with db.read() as session:
+        written = {d.name for d in (await session.exec(select(Device))).all()}
+    assert written == {"dispatcher", "printer", "send", "rush", "ring-in", "page"}
+    await db.dispose()

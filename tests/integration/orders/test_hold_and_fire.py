@@ -183,3 +183,38 @@ async def test_rushing_an_unsent_course_marks_its_lines_without_a_kitchen_messag
     line = (await restaurant.lines(check_id))[0]
     assert line.rush is True
     assert line.state == LineState.SENT
+
+
+async def test_sending_and_firing_take_the_kitchens_turn_at_the_writer(
+    server: Any, restaurant: Restaurant, monkeypatch: Any
+) -> None:
+    # On SQLite, writers waiting for the one writer go in turn: a request sending food to the kitchen goes before
+    # the other requests waiting, since its wait is the cooks' wait.
+    from contextlib import asynccontextmanager
+
+    from app.lib.db import Database, Turn
+
+    turns: list[Turn] = []
+    write = Database.write
+
+    @asynccontextmanager
+    async def spying(self: Database, *, turn: Turn = Turn.REQUEST) -> Any:
+        turns.append(turn)
+        async with write(self, turn=turn) as session:
+            yield session
+
+    check_id = await _table_12_with_drinks_starters_and_mains(server, restaurant)
+    monkeypatch.setattr(Database, "write", spying)
+    asked: dict[str, list[Turn]] = {}
+    for action in ("courses/mains/hold", "send", "courses/mains/fire", "courses/mains/rush"):
+        turns.clear()
+        answered = await restaurant.post(server, check_id, action)
+        assert answered.status_code == 200, answered.text
+        # the workers delivering the fires write too, at their own turn
+        asked[action] = [turn for turn in turns if turn is not Turn.DELIVERY]
+    assert asked == {
+        "courses/mains/hold": [Turn.REQUEST],
+        "send": [Turn.KITCHEN],
+        "courses/mains/fire": [Turn.KITCHEN],
+        "courses/mains/rush": [Turn.KITCHEN],
+    }
