@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -213,6 +214,13 @@ async def favicon() -> File:
     return File(path=STATIC / "favicon.ico", media_type="image/x-icon", content_disposition_type="inline")
 
 
+def lower_cpu_priority(niceness: int) -> None:
+    """Run this process at least `niceness` below normal on the CPU (as nice(1) counts), never higher than it is:
+    raising a priority takes privileges a web process has no business holding."""
+    if niceness > os.getpriority(os.PRIO_PROCESS, 0):
+        os.setpriority(os.PRIO_PROCESS, 0, niceness)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the Brigade web application for `settings` (read from the environment when omitted)."""
     settings = settings or Settings()
@@ -221,6 +229,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        lower_cpu_priority(settings.niceness)
         await sync_sender.learn_link(runtime.db)
         runtime.tasks.append(asyncio.create_task(staff_session_cache.listen(runtime.session_cache, channels)))
         if settings.run_workers:

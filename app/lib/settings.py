@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     void_after_fire_is_waste: bool = True
     payment_terminal: Literal["simulated"] = "simulated"
     run_workers: bool = True
+    # How far below normal this process's CPU priority is (as nice(1)): web processes that leave the delivery to a
+    # process of their own beside them take some, so that on a busy machine the kitchen's tickets go first.
+    niceness: int = Field(default=0, ge=0, le=19)
     # Print worker: seconds between tries on one printer before its backup, and how long a claim lasts.
     print_retry_delays: list[float] = Field(default_factory=lambda: [1.0, 3.0, 10.0])
     print_lease_seconds: float = Field(default=90.0, ge=5)
