@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -214,6 +215,36 @@ async def favicon() -> File:
     return File(path=STATIC / "favicon.ico", media_type="image/x-icon", content_disposition_type="inline")
 
 
+log = logging.getLogger("brigade")
+
+STOP_WAIT_SECONDS = 15.0
+"""How long shutting down waits for the background tasks: longer than a print job's send may take (connecting,
+writing and asking the printer's status), so that a ticket on the wire is recorded as printed."""
+
+
+async def stop_tasks(tasks: list[asyncio.Task[None]]) -> list[asyncio.Task[None]]:
+    """Cancel the background tasks and wait for them to end, at most `STOP_WAIT_SECONDS`: those still running.
+
+    A task still running then is left behind, said in the log, so that a stuck printer or database cannot hold a
+    restart up; what it held is taken back by the next process (a print job goes out again marked REPRINT).
+    """
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return []
+    done, pending = await asyncio.wait(tasks, timeout=STOP_WAIT_SECONDS)
+    for task in done:
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("background task %s failed as it stopped", task.get_name(), exc_info=error)
+    for task in pending:
+        log.warning(
+            "background task %s was still stopping after %.0f s; shutting down without it",
+            task.get_name(),
+            STOP_WAIT_SECONDS,
+        )
+    return list(pending)
+
+
 def lower_cpu_priority(niceness: int) -> None:
     """Run this process at least `niceness` below normal on the CPU (as nice(1) counts), never higher than it is:
     raising a priority takes privileges a web process has no business holding."""
@@ -248,11 +279,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             runtime.dispatcher.stop()
             print_worker.stop(runtime)
             sync_sender.stop(runtime)
-            for task in runtime.tasks:
-                task.cancel()
-            for task in runtime.tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop_tasks(runtime.tasks)
             await runtime.db.dispose()
 
     route_handlers: list[Any] = [
