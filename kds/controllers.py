@@ -19,7 +19,7 @@ from litestar.response import Template
 from app.kitchen import bumping, queries
 from app.lib import web
 from app.lib.clock import utcnow
-from app.lib.db import Database
+from app.lib.db import Database, Turn
 from app.lib.errors import NotFound
 from app.lib.settings import Settings
 from app.staff import services as staff_services
@@ -78,7 +78,7 @@ async def kds_ping() -> dict[str, str]:
 @post("/kds/tickets/{ticket_id:int}/bump", permission=Perm.KITCHEN_BUMP, include_in_schema=False)
 async def kds_bump_ticket(request: Request[Any, Any, Any], db: web.Db, ticket_id: FromPath[int]) -> Response[Any]:
     """Bump a whole ticket (at expo: the order is ready to run)."""
-    async with db.write() as session:
+    async with db.write(turn=Turn.KITCHEN) as session:
         changed = await bumping.bump_ticket(session, ticket_id, staff_id=_viewer(request).staff.id)
     return Response(content={"changed": changed}, status_code=200)
 
@@ -86,7 +86,7 @@ async def kds_bump_ticket(request: Request[Any, Any, Any], db: web.Db, ticket_id
 @post("/kds/items/{line_id:int}/bump", permission=Perm.KITCHEN_BUMP, include_in_schema=False)
 async def kds_bump_item(request: Request[Any, Any, Any], db: web.Db, line_id: FromPath[int]) -> Response[Any]:
     """Bump one item on a ticket."""
-    async with db.write() as session:
+    async with db.write(turn=Turn.KITCHEN) as session:
         changed = await bumping.bump_item(session, line_id, staff_id=_viewer(request).staff.id)
     return Response(content={"changed": changed}, status_code=200)
 
@@ -94,7 +94,7 @@ async def kds_bump_item(request: Request[Any, Any, Any], db: web.Db, line_id: Fr
 @post("/kds/{station_id:int}/recall", permission=Perm.KITCHEN_BUMP, include_in_schema=False)
 async def kds_recall(request: Request[Any, Any, Any], db: web.Db, station_id: FromPath[int]) -> Response[Any]:
     """Bring back the ticket this station bumped last."""
-    async with db.write() as session:
+    async with db.write(turn=Turn.KITCHEN) as session:
         ticket = await bumping.recall_last(session, station_id, staff_id=_viewer(request).staff.id)
     return Response(content={"recalled": ticket.id}, status_code=200)
 
@@ -102,7 +102,7 @@ async def kds_recall(request: Request[Any, Any, Any], db: web.Db, station_id: Fr
 @post("/kds/tickets/{ticket_id:int}/reprint", permission=Perm.KITCHEN_VIEW, include_in_schema=False)
 async def kds_reprint(request: Request[Any, Any, Any], db: web.Db, ticket_id: FromPath[int]) -> Template:
     """Print a ticket again, marked REPRINT."""
-    async with db.write() as session:
+    async with db.write(turn=Turn.KITCHEN) as session:
         ticket = await bumping.request_reprint(session, ticket_id, staff_id=_viewer(request).staff.id)
     return Template(
         template_name="_flash.html",

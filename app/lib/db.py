@@ -260,7 +260,8 @@ class Turn(IntEnum):
     DELIVERY = 0
     """The workers delivering what earlier writes owe: kitchen tickets, prints."""
     KITCHEN = 1
-    """A request sending food to the kitchen: its wait is the cooks' wait."""
+    """A request sending food to the kitchen, voiding some, or a cook's bump, recall or reprint: its wait is the
+    cooks' wait."""
     REQUEST = 2
     """Everything else."""
 

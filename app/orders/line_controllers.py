@@ -131,7 +131,7 @@ async def void_line(
         message = f"{result.line.name} voided; the kitchen is told." if result.fire else f"{result.line.name} removed."
         return await _updated(request, session, check_id, message)
 
-    return await _once(request, db, data, work, check_id=check_id)
+    return await _once(request, db, data, work, check_id=check_id, turn=Turn.KITCHEN)
 
 
 @order_post("/checks/{check_id:int}/send", permission=Perm.ORDERS_ENTER)

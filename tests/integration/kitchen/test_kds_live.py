@@ -351,3 +351,46 @@ async def test_a_screen_whose_login_is_alive_stays_connected_through_its_session
 async def _read_until_closed(ws: Any) -> None:
     while True:
         await next_message(ws)
+
+
+async def test_a_cooks_bump_recall_and_reprint_take_the_kitchens_turn_at_the_writer(
+    app: Litestar, runtime: Any, demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On SQLite, writers waiting for the one writer go in turn: a cook's action goes before the floor's requests.
+    from app.kitchen.models import KitchenTicketLine
+    from app.lib.db import Database, Turn
+
+    turns: list[Turn] = []
+    write = Database.write
+
+    @contextlib.asynccontextmanager
+    async def spying(self: Database, *, turn: Turn = Turn.REQUEST) -> AsyncIterator[Any]:
+        turns.append(turn)
+        async with write(self, turn=turn) as session:
+            yield session
+
+    grill = await station_id(runtime, "Grill")
+    async with serve(app) as url:
+        cook = await log_in(url, "3333")
+        fire_id = await fire(runtime, await open_check(runtime), [Order("GR-RIB"), Order("GR-BUR")])
+        await routed(runtime, fire_id)
+        ticket = await ticket_at(runtime, fire_id, grill)
+        async with runtime.db.read() as session:
+            line = (
+                await session.exec(select(KitchenTicketLine).where(KitchenTicketLine.ticket_id == ticket.id))
+            ).first()
+        assert line is not None
+        monkeypatch.setattr(Database, "write", spying)
+        asked: dict[str, list[Turn]] = {}
+        for path in (f"/kds/items/{line.id}/bump", f"/kds/tickets/{ticket.id}/bump", f"/kds/{grill}/recall"):
+            turns.clear()
+            answered = await cook.post(path, headers={"hx-request": "true"})
+            assert answered.status_code == 200, answered.text
+            # the workers delivering the changed cards write too, at their own turn
+            asked[path] = [turn for turn in turns if turn is not Turn.DELIVERY]
+        await cook.aclose()
+    assert asked == {
+        f"/kds/items/{line.id}/bump": [Turn.KITCHEN],
+        f"/kds/tickets/{ticket.id}/bump": [Turn.KITCHEN],
+        f"/kds/{grill}/recall": [Turn.KITCHEN],
+    }

@@ -185,7 +185,7 @@ async def test_rushing_an_unsent_course_marks_its_lines_without_a_kitchen_messag
     assert line.state == LineState.SENT
 
 
-async def test_sending_and_firing_take_the_kitchens_turn_at_the_writer(
+async def test_sending_firing_and_voiding_take_the_kitchens_turn_at_the_writer(
     server: Any, restaurant: Restaurant, monkeypatch: Any
 ) -> None:
     # On SQLite, writers waiting for the one writer go in turn: a request sending food to the kitchen goes before
@@ -212,9 +212,17 @@ async def test_sending_and_firing_take_the_kitchens_turn_at_the_writer(
         assert answered.status_code == 200, answered.text
         # the workers delivering the fires write too, at their own turn
         asked[action] = [turn for turn in turns if turn is not Turn.DELIVERY]
+    lines = {line.name: line for line in await restaurant.lines(check_id)}
+    turns.clear()
+    voided = await restaurant.post(
+        server, check_id, f"lines/{lines['Lamb Chops'].id}/void", {"reason": "Kitchen error", "manager_pin": "9999"}
+    )
+    assert "voided; the kitchen is told." in voided.text
+    asked["void"] = [turn for turn in turns if turn is not Turn.DELIVERY]
     assert asked == {
         "courses/mains/hold": [Turn.REQUEST],
         "send": [Turn.KITCHEN],
         "courses/mains/fire": [Turn.KITCHEN],
         "courses/mains/rush": [Turn.KITCHEN],
+        "void": [Turn.REQUEST, Turn.KITCHEN],  # the manager's PIN is checked (and counted) first
     }
