@@ -84,6 +84,8 @@ from app.sync import controllers as sync_controllers
 from app.sync import sender as sync_sender
 from kds.channels import ResilientChannelsPlugin
 
+log = logging.getLogger("brigade")
+
 PUBLIC_SCHEMA_PATH = "/schema"
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -214,8 +216,6 @@ async def favicon() -> File:
     """The icon browsers ask for at the root of every site, before anyone has logged in."""
     return File(path=STATIC / "favicon.ico", media_type="image/x-icon", content_disposition_type="inline")
 
-
-log = logging.getLogger("brigade")
 
 STOP_WAIT_SECONDS = 15.0
 """How long shutting down waits for the background tasks: longer than a print job's send may take (connecting,

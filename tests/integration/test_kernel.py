@@ -276,16 +276,11 @@ async def test_a_sqlite_writer_waits_for_another_connections_lock_off_the_event_
 async def test_sqlite_writers_waiting_go_delivery_first_then_the_kitchen_then_first_come(tmp_path: Any) -> None:
     # While one writer holds SQLite's lock, the workers delivering kitchen tickets go first, then requests sending
     # food to the kitchen, then every other request, each in the order it came; a waiter given up leaves its place.
-    from sqlalchemy.ext.asyncio import create_async_engine
-
     from app.lib.db import Database, Turn
-    from app.models import metadata
+    from tests.support.services import create_schema
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'turns.db'}"
-    engine = create_async_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    await engine.dispose()
+    await create_schema(url)
     db = Database(url)
     held, release = asyncio.Event(), asyncio.Event()
     order: list[str] = []

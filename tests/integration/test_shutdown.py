@@ -9,11 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
 
 import app.main as app_main
 from app.lib.settings import Settings
-from app.models import metadata
+from tests.support.services import create_schema
 
 
 class _Heard(logging.Handler):
@@ -39,10 +38,7 @@ def heard() -> Iterator[_Heard]:
 
 async def _app(tmp_path: Path) -> app_main.Litestar:
     url = f"sqlite+aiosqlite:///{tmp_path / 'brigade.db'}"
-    engine = create_async_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    await engine.dispose()
+    await create_schema(url)
     settings = Settings(
         database_url=url, var_dir=tmp_path / "var", secret_key="shutdown-secret-key-0123456789", pin_hash_profile="fast"
     )

@@ -11,7 +11,7 @@ from litestar import Litestar
 from sqlmodel import select
 from websockets.exceptions import InvalidStatus
 
-from app.kitchen.models import KitchenTicket, TicketState
+from app.kitchen.models import KitchenTicket, KitchenTicketLine, TicketState
 from app.lib import outbox
 from app.orders.models import Check
 from tests.integration.kitchen.support import (
@@ -35,6 +35,16 @@ async def ticket_at(runtime: Any, fire_id: int, station: int) -> KitchenTicket:
                 select(KitchenTicket).where(KitchenTicket.fire_id == fire_id, KitchenTicket.station_id == station)
             )
         ).one()
+
+
+async def grill_ticket_of_two(runtime: Any) -> tuple[KitchenTicket, list[KitchenTicketLine]]:
+    """A rib-eye and a burger fired and routed: the Grill's ticket and its lines."""
+    fire_id = await fire(runtime, await open_check(runtime), [Order("GR-RIB"), Order("GR-BUR")])
+    await routed(runtime, fire_id)
+    ticket = await ticket_at(runtime, fire_id, await station_id(runtime, "Grill"))
+    async with runtime.db.read() as session:
+        lines = (await session.exec(select(KitchenTicketLine).where(KitchenTicketLine.ticket_id == ticket.id))).all()
+    return ticket, list(lines)
 
 
 async def test_a_fire_reaches_the_grill_fry_and_expo_boards_and_not_the_others(
@@ -198,18 +208,9 @@ async def test_bump_recall_and_expo_ready_turn_the_table_ready(app: Litestar, ru
 async def test_bumping_every_item_bumps_the_ticket_and_a_second_bump_is_refused(
     app: Litestar, runtime: Any, demo: None
 ) -> None:
-    from app.kitchen.models import KitchenTicketLine
-
-    grill = await station_id(runtime, "Grill")
     async with serve(app) as url:
         cook = await log_in(url, "3333")
-        fire_id = await fire(runtime, await open_check(runtime), [Order("GR-RIB"), Order("GR-BUR")])
-        await routed(runtime, fire_id)
-        ticket = await ticket_at(runtime, fire_id, grill)
-        async with runtime.db.read() as session:
-            lines = (
-                await session.exec(select(KitchenTicketLine).where(KitchenTicketLine.ticket_id == ticket.id))
-            ).all()
+        ticket, lines = await grill_ticket_of_two(runtime)
         first = await cook.post(f"/kds/items/{lines[0].id}/bump", headers={"hx-request": "true"})
         twice = await cook.post(f"/kds/items/{lines[0].id}/bump", headers={"hx-request": "true"})
         last = await cook.post(f"/kds/items/{lines[1].id}/bump", headers={"hx-request": "true"})
@@ -357,7 +358,6 @@ async def test_a_cooks_bump_recall_and_reprint_take_the_kitchens_turn_at_the_wri
     app: Litestar, runtime: Any, demo: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # On SQLite, writers waiting for the one writer go in turn: a cook's action goes before the floor's requests.
-    from app.kitchen.models import KitchenTicketLine
     from app.lib.db import Database, Turn
 
     turns: list[Turn] = []
@@ -372,14 +372,7 @@ async def test_a_cooks_bump_recall_and_reprint_take_the_kitchens_turn_at_the_wri
     grill = await station_id(runtime, "Grill")
     async with serve(app) as url:
         cook = await log_in(url, "3333")
-        fire_id = await fire(runtime, await open_check(runtime), [Order("GR-RIB"), Order("GR-BUR")])
-        await routed(runtime, fire_id)
-        ticket = await ticket_at(runtime, fire_id, grill)
-        async with runtime.db.read() as session:
-            line = (
-                await session.exec(select(KitchenTicketLine).where(KitchenTicketLine.ticket_id == ticket.id))
-            ).first()
-        assert line is not None
+        ticket, (line, _burger) = await grill_ticket_of_two(runtime)
         monkeypatch.setattr(Database, "write", spying)
         asked: dict[str, list[Turn]] = {}
         for path in (f"/kds/items/{line.id}/bump", f"/kds/tickets/{ticket.id}/bump", f"/kds/{grill}/recall"):
