@@ -40,6 +40,7 @@ from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput, NotFound
 from app.lib.events import emit
 from app.lib.outbox import OutboxMessage
+from app.lib.sql import insert_values
 from app.menu.models import Course, MenuCategory, MenuItem
 from app.orders.models import Check, CheckKind, CheckLine, FireKind, FireLine, KitchenFire, LineModifier, LineState
 from app.staff.models import Staff
@@ -275,7 +276,8 @@ async def _write_tickets(
         courses = {line.course for line in plan.lines if line.course}
         course = fire.course or (Course(courses.pop()) if len(courses) == 1 else None)
         rows.append(
-            KitchenTicket(
+            insert_values(
+                KitchenTicket,
                 fire_id=fire.id or 0,
                 check_id=check.id or 0,
                 station_id=plan.station.id or 0,
@@ -291,11 +293,13 @@ async def _write_tickets(
                 fire_at=(fire_at or {}).get(plan.station.id or 0),
                 has_unrouted=any(line.unrouted_reason for line in [*plan.lines, *plan.appended]),
                 allergies=check.guest_allergies,
-            ).model_dump(exclude={"id"})
+                created_at=utcnow(),
+            )
         )
     tickets = await _inserted(session, KitchenTicket, rows, key=("fire_id", "station_id"))
     rows = [
-        KitchenTicketLine(
+        insert_values(
+            KitchenTicketLine,
             ticket_id=ticket.id or 0,
             check_line_id=line.line_id,
             position=position,
@@ -308,7 +312,7 @@ async def _write_tickets(
             note=line.note,
             modifiers=list(line.modifiers),
             unrouted_reason=line.unrouted_reason,
-        ).model_dump(exclude={"id"})
+        )
         for ticket, plan in zip(tickets, planned, strict=True)
         for position, line in enumerate([*plan.lines, *plan.appended])
     ]

@@ -21,7 +21,7 @@ from sqlmodel.sql.expression import Select
 
 from app.lib.clock import utcnow
 from app.lib.db import Database, Turn, UTCDateTime, after_commit, note_written, unreachable
-from app.lib.sql import is_postgres, rows_as
+from app.lib.sql import insert_values, is_postgres, rows_as
 
 log = logging.getLogger(__name__)
 
@@ -84,21 +84,26 @@ async def enqueue(
 ) -> OutboxMessage | None:
     """Owe `payload` to `topic`'s deliverer once this transaction commits (not before `available_at`, when given:
     a durable timer); a repeated dedupe key is a no-op."""
-    message = OutboxMessage(topic=topic, payload=payload, dedupe_key=dedupe_key)
-    if available_at is not None:
-        message.available_at = available_at
+    now = utcnow()
+    values: dict[str, Any] = {
+        "topic": topic,
+        "payload": payload,
+        "dedupe_key": dedupe_key,
+        "created_at": now,
+        "available_at": available_at or now,
+    }
     chain: _Chain | None = session.info.get(_CHAIN)
     # Written by a delivery: its dispatcher takes it on with this commit and delivers it next, sparing a claim of
     # its own (a kitchen fire's card push reaches the screens one write transaction sooner).
-    claiming = chain if chain is not None and topic in chain.topics and message.available_at <= utcnow() else None
+    claiming = chain if chain is not None and topic in chain.topics and values["available_at"] <= now else None
     if claiming is not None:
-        message.claimed_at = utcnow()
-        message.claimed_by = claiming.worker_id
+        values |= {"claimed_at": now, "claimed_by": claiming.worker_id}
     if dedupe_key is None:
+        message = OutboxMessage(**values)
         session.add(message)
         await session.flush()
     else:
-        written = await _insert_once(session, message)
+        written = await _insert_once(session, insert_values(OutboxMessage, **values))
         if written is None:
             return None
         message = written
@@ -110,13 +115,12 @@ async def enqueue(
     return message
 
 
-async def _insert_once(session: AsyncSession, message: OutboxMessage) -> OutboxMessage | None:
-    """Write a message unless its dedupe key is taken, in one statement; the message written, or None.
+async def _insert_once(session: AsyncSession, params: dict[str, Any]) -> OutboxMessage | None:
+    """Write a message (its columns) unless its dedupe key is taken, in one statement; the message written, or None.
 
     Rows inserted so are noted for whoever follows the session's flushes (the venue's sync capture), as flushed
     ones are."""
     statement = _INSERT_ONCE["postgresql" if is_postgres(session) else "sqlite"]
-    params = message.model_dump(exclude={"id"})
     row = (await session.exec(statement, params=params)).first()
     if row is None:
         return None
