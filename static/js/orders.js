@@ -211,6 +211,19 @@
     }
   });
 
+  // A redraw of the check asked for before a change landed can come back after that change's own answer: the
+  // panel already showing the newer version stays (versions only go up).
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail;
+    if (!detail.xhr || detail.xhr.status >= 400 || !detail.target || detail.target.id !== "check-panel") return;
+    var shown = parseInt(detail.target.getAttribute("data-version") || "", 10);
+    var holder = document.createElement("template");
+    holder.innerHTML = detail.serverResponse || "";
+    var incoming = holder.content.querySelector("#check-panel");
+    var arriving = incoming ? parseInt(incoming.getAttribute("data-version") || "", 10) : NaN;
+    if (!isNaN(shown) && !isNaN(arriving) && arriving < shown) detail.shouldSwap = false;
+  });
+
   // ------------------------------------------------------------------ live floor
   function setLive(el, state, text) {
     el.classList.toggle("is-live", state === "live");
