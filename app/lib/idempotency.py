@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.lib.clock import utcnow
 from app.lib.db import Database, Turn, UTCDateTime
 from app.lib.errors import DomainError, IdempotencyMismatch, InvalidInput
-from app.lib.sql import is_postgres
+from app.lib.sql import insert_values, is_postgres
 
 KEY_MAX_LENGTH = 100
 
@@ -153,9 +153,7 @@ def _record(key: str, scope: str, print_: str, answer: StoredResponse | None = N
     answered: dict[str, Any] = {"headers": {}}
     if answer is not None:
         answered = {"status_code": answer.status_code, "body": answer.body, "headers": dict(answer.headers)}
-    return IdempotencyRecord.model_construct(
-        key=key, scope=scope, fingerprint=print_, created_at=utcnow(), **answered
-    ).model_dump()
+    return insert_values(IdempotencyRecord, key=key, scope=scope, fingerprint=print_, created_at=utcnow(), **answered)
 
 
 async def _claim(session: AsyncSession, record: dict[str, Any]) -> bool:
