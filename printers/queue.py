@@ -311,10 +311,17 @@ def _timezone(session: AsyncSession) -> str:
 async def _enqueue_ticket(
     session: AsyncSession, printer: Printer, doc: KitchenTicketDoc, ticket: KitchenTicket, requested_by: int | None
 ) -> PrintJob:
+    try:
+        data = render_kitchen_ticket(doc, profile_for(printer))
+    except Exception:
+        # A ticket that cannot be laid out must not hold the fire back from the boards: the job keeps its document,
+        # and the print worker prints it, or a slip saying it could not (`job_bytes`).
+        log.exception("ticket %s could not be laid out for %s", ticket.id, printer.name)
+        data = b""
     return await enqueue_print(
         session,
         printer_id=printer.id or 0,
-        data=render_kitchen_ticket(doc, profile_for(printer)),
+        data=data,
         kind="kitchen_ticket",
         reference=f"ticket:{ticket.id}",
         document=document_to_json(doc),

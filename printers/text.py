@@ -112,11 +112,18 @@ def wrap(text: str, width: int, *, indent: str = "", hanging: str = "") -> list[
 def two_columns(left: str, right: str, width: int) -> list[str]:
     """A left label and a right-aligned value padded to exactly `width` characters.
 
-    A label too long to share the line wraps, and the value goes on its last line.
+    A label too long to share the line wraps, and the value goes on its last line. A value too long to leave the
+    label room beside it (a server's long name on narrow paper) goes on lines of its own under the label, both
+    whole: nothing is cut off.
     """
     room = width - len(right) - 1
-    if room < 1:
-        return [right.rjust(width)[:width]]
-    label_lines = wrap(left, room, hanging="  ") if left else [""]
+    if room <= len(_HANGING):
+        label = [line.ljust(width) for line in wrap(left, width, hanging=_HANGING)] if left else []
+        return label + [line.rjust(width) for line in wrap(right, width, hanging=_HANGING)]
+    label_lines = wrap(left, room, hanging=_HANGING) if left else [""]
     *first, last = label_lines
     return [line.ljust(width) for line in first] + [last.ljust(room) + " " + right]
+
+
+_HANGING = "  "
+"""The indent of a label's or a value's wrapped lines."""

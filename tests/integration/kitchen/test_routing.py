@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
-from app.kitchen.models import KitchenTicket, PrintJob, Station, TicketKind
+from app.kitchen.models import KitchenTicket, Printer, PrintJob, Station, TicketKind
 from app.lib.outbox import OutboxMessage
 from app.menu.models import MenuCategory, MenuItem, Modifier
 from app.orders.models import FireKind
+from app.staff.models import Staff
+from printers import queue
 from tests.integration.kitchen.support import Order, fire, fire_about, open_check, routed, tickets_of
+from tests.support.escpos_decoder import decode
 
 
 async def test_a_fire_makes_one_ticket_per_station_plus_expo(runtime: Any, demo: None) -> None:
@@ -59,6 +63,54 @@ async def test_a_fire_delivered_twice_makes_its_tickets_once(runtime: Any, demo:
     async with runtime.db.read() as session:
         jobs = (await session.exec(select(PrintJob))).all()
     assert len(jobs) == 1
+
+
+async def test_a_server_with_a_long_name_still_gets_food_to_the_kitchen(runtime: Any, demo: None) -> None:
+    # "Server " and a 32-letter name left the check number two columns on an 80 mm ticket, and laying it out failed:
+    # the fire was never routed, so no board and no printer heard of it
+    long_name = "Maximiliana Rosalind Ashworthson"
+    async with runtime.db.write() as session:
+        server = (await session.exec(select(Staff).where(Staff.name == "Lena Brooks"))).one()
+        server.name = long_name
+        session.add(server)
+    scene = await open_check(runtime, server=long_name)
+    fire_id = await fire(runtime, scene, [Order("GR-RIB")])
+
+    await runtime.dispatcher.drain()
+
+    assert [name for _, name, _ in await tickets_of(runtime, fire_id)] == ["Grill", "Expo"]
+    async with runtime.db.read() as session:
+        job = (await session.exec(select(PrintJob))).one()
+        fire_message = (await session.exec(select(OutboxMessage).where(OutboxMessage.topic == "kitchen.fire"))).one()
+    assert fire_message.delivered_at is not None
+    assert fire_message.last_error is None
+    printed = decode(job.data).lines
+    assert any(line.startswith("Check ") for line in printed)
+    assert f"Server {long_name}" in [line.strip() for line in printed]
+
+
+async def test_a_ticket_that_cannot_be_laid_out_still_reaches_the_boards_and_prints_a_slip_saying_so(
+    runtime: Any, demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_layout(*_args: Any, **_kwargs: Any) -> bytes:
+        raise ValueError("a layout bug")
+
+    monkeypatch.setattr(queue, "render_kitchen_ticket", broken_layout)
+    scene = await open_check(runtime)
+    fire_id = await fire(runtime, scene, [Order("GR-RIB")])
+
+    await runtime.dispatcher.drain()
+
+    assert [name for _, name, _ in await tickets_of(runtime, fire_id)] == ["Grill", "Expo"]
+    async with runtime.db.read() as session:
+        job = (await session.exec(select(PrintJob))).one()
+        printer = await session.get(Printer, job.printer_id)
+    assert job.data == b""
+    assert job.document is not None
+    assert printer is not None
+    slip = decode(queue.job_bytes(job, primary=printer, target=printer)).text
+    assert "CANNOT PRINT" in slip
+    assert f"ticket:{job.reference.split(':')[1]}" in slip
 
 
 async def test_a_modifier_with_its_own_station_also_goes_there(runtime: Any, demo: None) -> None:

@@ -37,3 +37,24 @@ def test_two_columns_pads_to_width_and_puts_the_value_on_the_last_label_line() -
     lines = two_columns("A very long comp reason for the dessert", "-€8.50", 20)
     assert all(len(line) == 20 for line in lines)
     assert lines[-1].endswith(" -€8.50")
+
+
+
+@given(
+    label=st.text(alphabet="abcdefghij ", max_size=60),
+    value=st.text(alphabet="ABCDEFGHIJ ", min_size=1, max_size=90),
+    width=st.integers(min_value=24, max_value=80),
+)
+def test_two_columns_fills_every_line_and_loses_no_character_whatever_the_lengths(
+    label: str, value: str, width: int
+) -> None:
+    lines = two_columns(label, value, width)
+    assert all(len(line) == width for line in lines)
+    printed = "".join("".join(lines).split())
+    assert printed == "".join(label.split()) + "".join(value.split())
+
+
+def test_a_long_server_name_on_narrow_paper_goes_under_the_check_number_whole() -> None:
+    # "Server " and a 22-letter name on a 32-column (58 mm) roll left the label two columns, and wrapping it failed
+    lines = two_columns("Check 1042", "Server Christopher Richardson", 32)
+    assert lines == ["Check 1042".ljust(32), "Server Christopher Richardson".rjust(32)]
