@@ -11,7 +11,9 @@ Per fire it reports the time from the send request's response to each board's ca
 holding the ticket's last byte; the statements and transactions spent by the dispatcher and by the print
 worker (counted on the app's engines, by the task that issued them); and where the time goes: when the
 dispatcher began the transaction that claims and routes the fire, when it committed, when the card push ran
-and published, and when the print worker began sending.
+and published, and when the print worker began sending. "process CPU per fire" is the CPU this process spent from
+the send until the fire settled: the send's request, the dispatcher and the print worker, and this benchmark's own
+clients receiving the cards and the bytes (the same for any version of the app, so a change in it is the app's).
 """
 
 from __future__ import annotations
@@ -119,6 +121,9 @@ class FireSample:
     statements: dict[str, int]
     transactions: dict[str, int]
     send_ms: float
+    cpu_ms: float
+    """The process's CPU from the send to the settled end of the fire: the send's request, the dispatcher, the print
+    worker, and this benchmark's own board and printer clients receiving."""
 
     @property
     def to_kds(self) -> float:
@@ -289,11 +294,12 @@ async def _run(folder: Path, url: str, fires: int, spacing: float, show_sql: boo
                     await asyncio.sleep(spacing)
                     counter.reset()
                     marks.reset()
-                    started = time.perf_counter()
+                    started, cpu_started = time.perf_counter(), time.process_time()
                     await tablet.send(check_id, version)
                     acknowledged = time.perf_counter()
                     cards, paper = await _arrived(boards, lines, number, within=30.0)
                     await asyncio.sleep(SETTLE_SECONDS)
+                    cpu = time.process_time() - cpu_started
                     if show_sql and index == fires:
                         for worker in ("dispatcher", "printer"):
                             print(f"{worker}:")
@@ -309,6 +315,7 @@ async def _run(folder: Path, url: str, fires: int, spacing: float, show_sql: boo
                             statements=dict(counter.statements),
                             transactions=dict(counter.transactions),
                             send_ms=(acknowledged - started) * 1000,
+                            cpu_ms=cpu * 1000,
                         )
                     )
                 duplicates = sum(board.duplicates for board in boards.values())
@@ -350,6 +357,7 @@ def report(samples: list[FireSample]) -> dict[str, Any]:
         print(_line(f"ticket on {name} line", [s.to_printer[name] for s in samples]))
     print(_line("fire -> KDS (last board)", [s.to_kds for s in samples]))
     print(_line("fire -> print (last printer)", [s.to_print for s in samples]))
+    print(_line("process CPU per fire, ms", [s.cpu_ms for s in samples]))
     per_fire: dict[str, Any] = {}
     for worker in ("dispatcher", "printer"):
         statements = [s.statements.get(worker, 0) for s in samples]
@@ -377,6 +385,10 @@ def report(samples: list[FireSample]) -> dict[str, Any]:
         "fires": len(samples),
         "fire_to_kds_ms": points([s.to_kds for s in samples]),
         "fire_to_print_ms": points([s.to_print for s in samples]),
+        "cpu_ms_per_fire": {
+            "p50": round(percentile([s.cpu_ms for s in samples], 50), 1),
+            "min": round(min(s.cpu_ms for s in samples), 1),
+        },
         "per_fire": per_fire,
     }
 
