@@ -12,14 +12,15 @@ import asyncio
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import bindparam, case, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.kitchen.models import Printer, PrinterHealth, PrinterHealthRecord, PrintJob, PrintJobState
 from app.lib.clock import utcnow
-from app.lib.db import Database, Turn
+from app.lib.db import Database, Turn, UTCDateTime
 from app.lib.outbox import holder_is_gone
 from printers import outcomes
 from printers.queue import job_bytes
@@ -29,6 +30,63 @@ log = logging.getLogger("printers.worker")
 
 DUE_AT_ONCE = 200
 """The most due jobs one claim reads."""
+
+# The worker's statements, built once: a statement built per call costs more CPU than its execution.
+_NOW = bindparam("now", type_=UTCDateTime())
+_NEXT_DUE_AND_OLDEST_CLAIM: Any = select(
+    select(func.min(PrintJob.available_at)).where(PrintJob.state == PrintJobState.PENDING).scalar_subquery(),
+    select(func.min(PrintJob.claimed_at)).where(PrintJob.state == PrintJobState.PRINTING).scalar_subquery(),
+)
+"""When the next job is due and when the oldest claim was taken."""
+_BUSY_PRINTERS: Any = select(PrintJob.target_printer_id).where(
+    PrintJob.state == PrintJobState.PRINTING, col(PrintJob.claimed_at) >= bindparam("expired", type_=UTCDateTime())
+)
+"""The printers with a job in flight whose claim has not run out (`expired`)."""
+_DUE_LOCKED: Any = (
+    select(PrintJob)
+    .where(PrintJob.state == PrintJobState.PENDING, col(PrintJob.available_at) <= _NOW)
+    .order_by(col(PrintJob.id))
+    .limit(DUE_AT_ONCE)
+    .with_for_update(skip_locked=True)
+)
+"""The jobs due by `now`, oldest first, locked (PostgreSQL)."""
+_IN_FLIGHT_AND_DUE: Any = (
+    select(PrintJob)
+    .where(
+        or_(
+            col(PrintJob.state) == PrintJobState.PRINTING,
+            (col(PrintJob.state) == PrintJobState.PENDING) & (col(PrintJob.available_at) <= _NOW),
+        )
+    )
+    # the jobs in flight first (a printer has at most one, or two when one was abandoned): the limit never hides one
+    .order_by(case((col(PrintJob.state) == PrintJobState.PRINTING, 0), else_=1), col(PrintJob.id))
+    .limit(DUE_AT_ONCE)
+)
+"""The jobs in flight and those due by `now`, in one read (SQLite, whose one writer is this transaction)."""
+_PRINTERS_AND_HEALTH: Any = select(Printer, PrinterHealthRecord.health).outerjoin(
+    PrinterHealthRecord, col(PrinterHealthRecord.printer_id) == col(Printer.id)
+)
+"""Every printer with its last known health."""
+_ABANDONED: Any = select(PrintJob).where(
+    PrintJob.state == PrintJobState.PRINTING,
+    or_(col(PrintJob.claimed_at).is_(None), col(PrintJob.claimed_at) < bindparam("expired", type_=UTCDateTime())),
+)
+"""The jobs in flight whose claim ran out (`expired`): their holder stopped mid-send."""
+_ABANDONED_LOCKED: Any = _ABANDONED.with_for_update(skip_locked=True)
+_PRINTER_LOCKED: Any = select(Printer.id).where(Printer.id == bindparam("printer_id")).with_for_update(skip_locked=True)
+"""The printer's row locked, unless another process holds it (PostgreSQL)."""
+_NEXT_FOR_PRINTER: Any = (
+    select(PrintJob)
+    .where(
+        PrintJob.state == PrintJobState.PENDING,
+        PrintJob.target_printer_id == bindparam("printer_id"),
+        col(PrintJob.available_at) <= _NOW,
+    )
+    .order_by(col(PrintJob.id))
+    .limit(2)
+)
+"""The printer's next two jobs due by `now`: the next to send, and whether another waits."""
+_NEXT_FOR_PRINTER_LOCKED: Any = _NEXT_FOR_PRINTER.with_for_update(skip_locked=True)
 
 
 class Claiming:
@@ -62,10 +120,8 @@ class Claiming:
 
         A read first: an idle worker never takes the write lock (SQLite has one writer at a time).
         """
-        next_due = select(func.min(PrintJob.available_at)).where(PrintJob.state == PrintJobState.PENDING)
-        oldest_claim = select(func.min(PrintJob.claimed_at)).where(PrintJob.state == PrintJobState.PRINTING)
         async with self.db.lookup() as session:
-            row = (await session.exec(select(next_due.scalar_subquery(), oldest_claim.scalar_subquery()))).one()
+            row = (await session.exec(_NEXT_DUE_AND_OLDEST_CLAIM)).one()
         self._next_due, self._oldest_claim = row
         self._looked = True
 
@@ -124,35 +180,11 @@ class Claiming:
         """
         if not self.db.is_sqlite:
             await self._recover_abandoned(session, expired)
-            busy_rows = await session.exec(
-                select(PrintJob.target_printer_id).where(
-                    PrintJob.state == PrintJobState.PRINTING, col(PrintJob.claimed_at) >= expired
-                )
-            )
-            query = (
-                select(PrintJob)
-                .where(PrintJob.state == PrintJobState.PENDING, col(PrintJob.available_at) <= now)
-                .order_by(col(PrintJob.id))
-                .limit(DUE_AT_ONCE)
-                .with_for_update(skip_locked=True)
-            )
-            due = list((await session.exec(query)).all())
+            busy_rows = await session.exec(_BUSY_PRINTERS, params={"expired": expired})
+            due = list((await session.exec(_DUE_LOCKED, params={"now": now})).all())
             return due, set(busy_rows.all()), len(due) < DUE_AT_ONCE
-        # SQLite has one writer, this transaction: nothing changes under it, and one read finds all three. The jobs
-        # in flight come first (a printer has at most one, or two when one was abandoned) so the limit never hides one.
-        in_flight_first = case((col(PrintJob.state) == PrintJobState.PRINTING, 0), else_=1)
-        query = (
-            select(PrintJob)
-            .where(
-                or_(
-                    col(PrintJob.state) == PrintJobState.PRINTING,
-                    (col(PrintJob.state) == PrintJobState.PENDING) & (col(PrintJob.available_at) <= now),
-                )
-            )
-            .order_by(in_flight_first, col(PrintJob.id))
-            .limit(DUE_AT_ONCE)
-        )
-        jobs = list((await session.exec(query)).all())
+        # SQLite has one writer, this transaction: nothing changes under it, and one read finds all three.
+        jobs = list((await session.exec(_IN_FLIGHT_AND_DUE, params={"now": now})).all())
         busy: set[int] = set()
         for job in jobs:
             if job.state is not PrintJobState.PRINTING:
@@ -172,11 +204,7 @@ class Claiming:
         Every printer down is read, not only those of due jobs: whether a job may go to its backup depends on the
         backup too.
         """
-        rows = await session.exec(
-            select(Printer, PrinterHealthRecord.health).outerjoin(
-                PrinterHealthRecord, col(PrinterHealthRecord.printer_id) == col(Printer.id)
-            )
-        )
+        rows = await session.exec(_PRINTERS_AND_HEALTH)
         printers: dict[int, Printer] = {}
         down: set[int] = set()
         for printer, health in rows.all():
@@ -203,7 +231,7 @@ class Claiming:
         # Two processes claiming at once must not both pick a job for the same printer.
         if self.db.is_sqlite:
             return True
-        row = await session.exec(select(Printer.id).where(Printer.id == printer_id).with_for_update(skip_locked=True))
+        row = await session.exec(_PRINTER_LOCKED, params={"printer_id": printer_id})
         return row.first() is not None
 
     async def recover_from_stopped_workers(self) -> int:
@@ -238,13 +266,8 @@ class Claiming:
         return taken
 
     async def _recover_abandoned(self, session: AsyncSession, expired: datetime) -> None:
-        query = select(PrintJob).where(
-            PrintJob.state == PrintJobState.PRINTING,
-            or_(col(PrintJob.claimed_at).is_(None), col(PrintJob.claimed_at) < expired),
-        )
-        if not self.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        for job in (await session.exec(query)).all():
+        query = _ABANDONED if self.db.is_sqlite else _ABANDONED_LOCKED
+        for job in (await session.exec(query, params={"expired": expired})).all():
             log.warning("print job %s was abandoned by %s mid-send", job.id, job.claimed_by)
             await outcomes.ambiguous(session, job, f"the print worker {job.claimed_by} stopped while sending it")
 
@@ -265,19 +288,8 @@ class Claiming:
             if not sent.more and self._wakes == self._wakes_at_claim:
                 # nothing was due for this printer at the claim, and no commit has owed a job since
                 return None
-            query = (
-                select(PrintJob)
-                .where(
-                    PrintJob.state == PrintJobState.PENDING,
-                    PrintJob.target_printer_id == sent.printer_id,
-                    col(PrintJob.available_at) <= utcnow(),
-                )
-                .order_by(col(PrintJob.id))
-                .limit(2)
-            )
-            if not self.db.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
-            due = list((await session.exec(query)).all())
+            query = _NEXT_FOR_PRINTER if self.db.is_sqlite else _NEXT_FOR_PRINTER_LOCKED
+            due = list((await session.exec(query, params={"printer_id": sent.printer_id, "now": utcnow()})).all())
             if not due:
                 return None
             job = due[0]

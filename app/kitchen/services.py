@@ -12,9 +12,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from fractions import Fraction
+from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -62,17 +63,7 @@ async def deliver_fire(session: AsyncSession, message: OutboxMessage) -> None:
 
 async def route_fire(session: AsyncSession, fire_id: int) -> list[KitchenTicket]:
     """Make the tickets one fire owes the kitchen; a fire already routed makes nothing new."""
-    routed_already = select(KitchenTicket.id).where(KitchenTicket.fire_id == fire_id).exists()
-    # the fire, its check, where it goes and who serves it, and whether it was routed already: one statement
-    query = (
-        select(KitchenFire, Check, DiningTable, Staff)
-        .join(Check, col(Check.id) == KitchenFire.check_id)
-        .outerjoin(DiningTable, col(DiningTable.id) == Check.table_id)
-        .outerjoin(Staff, col(Staff.id) == Check.server_id)
-        .where(col(KitchenFire.id) == fire_id)
-        .add_columns(routed_already)
-    )
-    found = (await session.exec(query)).first()  # type: ignore[call-overload]
+    found = (await session.exec(_fire_to_route(), params={"fire_id": fire_id})).first()
     if found is None:
         fire = await session.get(KitchenFire, fire_id)
         if fire is None:
@@ -87,18 +78,7 @@ async def route_fire(session: AsyncSession, fire_id: int) -> list[KitchenTicket]
         return []
     # the fired lines with their modifiers, and where today's menu would send each (its item's and category's
     # stations): one statement
-    rows = (
-        await session.exec(  # type: ignore[call-overload]
-            select(FireLine, CheckLine, LineModifier)
-            .add_columns(col(MenuItem.station_id), col(MenuCategory.name), col(MenuCategory.station_id))
-            .outerjoin(CheckLine, col(CheckLine.id) == FireLine.line_id)
-            .outerjoin(LineModifier, col(LineModifier.line_id) == FireLine.line_id)
-            .outerjoin(MenuItem, col(MenuItem.id) == CheckLine.menu_item_id)
-            .outerjoin(MenuCategory, col(MenuCategory.id) == CheckLine.category_id)
-            .where(col(FireLine.fire_id) == fire_id)
-            .order_by(col(FireLine.id), col(LineModifier.id))
-        )
-    ).all()
+    rows = (await session.exec(_fired_lines(), params={"fire_id": fire_id})).all()
     fire_lines: dict[int, tuple[FireLine, CheckLine | None]] = {}
     modifiers: dict[int, list[LineModifier]] = {}
     menu: dict[int, _MenuRoute] = {}
@@ -130,6 +110,47 @@ async def route_fire(session: AsyncSession, fire_id: int) -> list[KitchenTicket]
     return tickets
 
 
+@cache
+def _fire_to_route() -> Any:
+    """The fire (`fire_id`), its check, where it goes and who serves it, and whether it was routed already. Built
+    once, as the other statements of every fire: a statement built per call costs more CPU than its execution."""
+    routed_already = select(KitchenTicket.id).where(KitchenTicket.fire_id == bindparam("fire_id")).exists()
+    return (
+        select(KitchenFire, Check, DiningTable, Staff)
+        .join(Check, col(Check.id) == KitchenFire.check_id)
+        .outerjoin(DiningTable, col(DiningTable.id) == Check.table_id)
+        .outerjoin(Staff, col(Staff.id) == Check.server_id)
+        .where(col(KitchenFire.id) == bindparam("fire_id"))
+        .add_columns(routed_already)
+    )
+
+
+@cache
+def _fired_lines() -> Any:
+    """The lines of a fire (`fire_id`) with their modifiers, and where today's menu would send each: its item's and
+    its category's stations."""
+    return (
+        select(FireLine, CheckLine, LineModifier)
+        .add_columns(col(MenuItem.station_id), col(MenuCategory.name), col(MenuCategory.station_id))
+        .outerjoin(CheckLine, col(CheckLine.id) == FireLine.line_id)
+        .outerjoin(LineModifier, col(LineModifier.line_id) == FireLine.line_id)
+        .outerjoin(MenuItem, col(MenuItem.id) == CheckLine.menu_item_id)
+        .outerjoin(MenuCategory, col(MenuCategory.id) == CheckLine.category_id)
+        .where(col(FireLine.fire_id) == bindparam("fire_id"))
+        .order_by(col(FireLine.id), col(LineModifier.id))
+    )
+
+
+@cache
+def _stations_and_printers() -> Any:
+    """Every station with the printer it prints on, in their order."""
+    return (
+        select(Station, Printer)
+        .outerjoin(Printer, col(Printer.id) == Station.printer_id)
+        .order_by(col(Station.sort_order), col(Station.id))
+    )
+
+
 async def _rush_seen(session: AsyncSession, fire_id: int) -> bool:
     # A rush makes no ticket of its own, so its history entries are what mark it routed.
     found = await session.exec(
@@ -142,13 +163,7 @@ async def _rush_seen(session: AsyncSession, fire_id: int) -> bool:
 
 async def _stations_with_printers(session: AsyncSession) -> tuple[list[Station], list[Printer]]:
     """Every station, archived ones too (a void goes where its food went), and the printers they print on."""
-    rows = (
-        await session.exec(
-            select(Station, Printer)
-            .outerjoin(Printer, col(Printer.id) == Station.printer_id)
-            .order_by(col(Station.sort_order), col(Station.id))
-        )
-    ).all()
+    rows = (await session.exec(_stations_and_printers())).all()
     return [station for station, _printer in rows], [printer for _station, printer in rows if printer is not None]
 
 
@@ -330,11 +345,16 @@ async def _inserted(
     comes back in no promised order, and asking for the rows' order costs one statement per row on SQLite."""
     if not rows:
         return []
-    # render_nulls: rows with a None in different places still go in one statement
-    statement = insert(model).returning(model).execution_options(render_nulls=True)
-    result = await session.exec(statement, params=rows)
+    result = await session.exec(_insert_returning(model), params=rows)
     written = {tuple(getattr(row, name) for name in key): row for row in result.scalars().all()}
     return [written[tuple(row[name] for name in key)] for row in rows]
+
+
+@cache
+def _insert_returning(model: type[_Row]) -> Any:
+    """INSERT … RETURNING of `model`'s rows, built once per model; render_nulls: rows with a None in different
+    places still go in one statement."""
+    return insert(model).returning(model).execution_options(render_nulls=True)
 
 
 async def _food_tickets(

@@ -10,9 +10,10 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, bindparam, func, text, update
+from sqlalchemy import JSON, Column, Index, Integer, bindparam, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col, select
@@ -191,6 +192,49 @@ class RetryLater(Exception):
         self.delay = delay
 
 
+def _taking_messages() -> Any:
+    """UPDATE … RETURNING that claims messages for this dispatcher (`worker`) and marks them delivered (`now`)."""
+    now = bindparam("now", type_=UTCDateTime())
+    return update(OutboxMessage).values(
+        claimed_at=now, claimed_by=bindparam("worker"), delivered_at=now, attempts=col(OutboxMessage.attempts) + 1
+    )
+
+
+@cache
+def _take_due(*, postgres: bool) -> Any:
+    """`_taking_messages` of the first due messages (`limit`) of the dispatcher's `topics`: never delivered, available
+    by `now`, and unclaimed, claimed before `stale_before` (a lease run out) or claimed by this dispatcher. Built
+    once: a statement built per call costs more CPU than its execution."""
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            col(OutboxMessage.delivered_at).is_(None),
+            col(OutboxMessage.available_at) <= bindparam("now", type_=UTCDateTime()),
+            col(OutboxMessage.claimed_at).is_(None)
+            | (col(OutboxMessage.claimed_at) < bindparam("stale_before", type_=UTCDateTime()))
+            | (col(OutboxMessage.claimed_by) == bindparam("worker")),
+            col(OutboxMessage.topic).in_(bindparam("topics", expanding=True)),
+        )
+        .order_by(col(OutboxMessage.id))
+        .limit(bindparam("limit", type_=Integer()))
+    )
+    if postgres:
+        due = due.with_for_update(skip_locked=True)
+    taking = _taking_messages().where(col(OutboxMessage.id).in_(due.scalar_subquery()))
+    return taking.returning(OutboxMessage).execution_options(synchronize_session=False)
+
+
+@cache
+def _take_owed() -> Any:
+    """`_taking_messages` of the messages `owed` that this dispatcher already holds and has not delivered."""
+    taking = _taking_messages().where(
+        col(OutboxMessage.id).in_(bindparam("owed", expanding=True)),
+        col(OutboxMessage.claimed_by) == bindparam("worker"),
+        col(OutboxMessage.delivered_at).is_(None),
+    )
+    return taking.returning(OutboxMessage).execution_options(synchronize_session=False)
+
+
 class OutboxDispatcher:
     """Claims due messages and delivers them in that same transaction, a few at a time: one conditional UPDATE
     (SKIP LOCKED on PostgreSQL) takes them and marks them delivered, so a delivery that fails or dies takes its
@@ -300,39 +344,17 @@ class OutboxDispatcher:
             log.warning("released %d outbox messages claimed by stopped processes %s", released, ", ".join(gone))
         return released
 
-    def _taking(self, owed: list[int] | None) -> Any:
-        """The one statement that claims messages and marks them delivered, returning them: the due ones (`owed`
-        None), or those this dispatcher's own deliveries wrote and claimed for it."""
+    def _taking(self, owed: list[int] | None) -> tuple[Any, dict[str, Any]]:
+        """The one statement that claims messages and marks them delivered, returning them, with its parameters:
+        the due ones (`owed` None), or those this dispatcher's own deliveries wrote and claimed for it."""
         now = utcnow()
-        taking = update(OutboxMessage).values(
-            claimed_at=now, claimed_by=self.worker_id, delivered_at=now, attempts=col(OutboxMessage.attempts) + 1
-        )
+        params: dict[str, Any] = {"now": now, "worker": self.worker_id}
         if owed is None:
             # Our own earlier claims are taken again, so a message whose delivery and release both failed (the
             # database went away) does not wait out the lease.
-            due = (
-                select(OutboxMessage.id)
-                .where(
-                    col(OutboxMessage.delivered_at).is_(None),
-                    col(OutboxMessage.available_at) <= now,
-                    col(OutboxMessage.claimed_at).is_(None)
-                    | (col(OutboxMessage.claimed_at) < now - self.lease)
-                    | (col(OutboxMessage.claimed_by) == self.worker_id),
-                    col(OutboxMessage.topic).in_(self.topics),
-                )
-                .order_by(col(OutboxMessage.id))
-                .limit(self.per_transaction)
-            )
-            if not self.db.is_sqlite:
-                due = due.with_for_update(skip_locked=True)
-            taking = taking.where(col(OutboxMessage.id).in_(due.scalar_subquery()))
-        else:
-            taking = taking.where(
-                col(OutboxMessage.id).in_(owed),
-                col(OutboxMessage.claimed_by) == self.worker_id,
-                col(OutboxMessage.delivered_at).is_(None),
-            )
-        return taking.returning(OutboxMessage).execution_options(synchronize_session=False)
+            params.update(stale_before=now - self.lease, topics=self.topics, limit=self.per_transaction)
+            return _take_due(postgres=not self.db.is_sqlite), params
+        return _take_owed(), {**params, "owed": owed}
 
     async def _deliver(self, owed: list[int] | None = None) -> tuple[int, int, list[int]]:
         """Claim messages and deliver them in one transaction (the due ones, or the `owed` ones this dispatcher
@@ -350,7 +372,8 @@ class OutboxDispatcher:
         failed: list[tuple[int, Exception]] = []
         try:
             async with self.db.write(turn=Turn.DELIVERY) as session:
-                result = await session.exec(self._taking(owed))
+                taking, params = self._taking(owed)
+                result = await session.exec(taking, params=params)
                 messages = sorted(result.scalars().all(), key=lambda message: message.id or 0)
                 taken = [message.id or 0 for message in messages]
                 chain = _Chain(self.worker_id, frozenset(self._deliverers))
