@@ -75,7 +75,9 @@ class Page:
 
     def _emit(self, line: str, style: Style) -> None:
         self._apply(style)
-        self._printer.text(line + "\n")
+        # `_fit` made the text of the forced code page already: it is encoded here at once, where python-escpos's
+        # encoder would build that page's character map again for every line.
+        self._printer._raw((line + "\n").encode(self.profile.codec))
 
     def line(
         self,
