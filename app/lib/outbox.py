@@ -193,46 +193,54 @@ class RetryLater(Exception):
 
 
 def _taking_messages() -> Any:
-    """UPDATE … RETURNING that claims messages for this dispatcher (`worker`) and marks them delivered (`now`)."""
+    """UPDATE that claims messages for this dispatcher (`worker`) and marks them delivered (`now`), on the table: the
+    ORM's own UPDATE … RETURNING of the entity is rebuilt, and its key derived again, on every execution."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
     now = bindparam("now", type_=UTCDateTime())
-    return update(OutboxMessage).values(
-        claimed_at=now, claimed_by=bindparam("worker"), delivered_at=now, attempts=col(OutboxMessage.attempts) + 1
+    return update(table).values(
+        claimed_at=now, claimed_by=bindparam("worker"), delivered_at=now, attempts=table.c.attempts + 1
     )
 
 
+def _returning_messages(taking: Any) -> Select[OutboxMessage]:
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    return rows_as(OutboxMessage, taking.returning(*table.columns)).execution_options(populate_existing=True)
+
+
 @cache
-def _take_due(*, postgres: bool) -> Any:
+def _take_due(*, postgres: bool) -> Select[OutboxMessage]:
     """`_taking_messages` of the first due messages (`limit`) of the dispatcher's `topics`: never delivered, available
     by `now`, and unclaimed, claimed before `stale_before` (a lease run out) or claimed by this dispatcher. Built
     once: a statement built per call costs more CPU than its execution."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
     due = (
-        select(OutboxMessage.id)
+        select(table.c.id)
         .where(
-            col(OutboxMessage.delivered_at).is_(None),
-            col(OutboxMessage.available_at) <= bindparam("now", type_=UTCDateTime()),
-            col(OutboxMessage.claimed_at).is_(None)
-            | (col(OutboxMessage.claimed_at) < bindparam("stale_before", type_=UTCDateTime()))
-            | (col(OutboxMessage.claimed_by) == bindparam("worker")),
-            col(OutboxMessage.topic).in_(bindparam("topics", expanding=True)),
+            table.c.delivered_at.is_(None),
+            table.c.available_at <= bindparam("now", type_=UTCDateTime()),
+            table.c.claimed_at.is_(None)
+            | (table.c.claimed_at < bindparam("stale_before", type_=UTCDateTime()))
+            | (table.c.claimed_by == bindparam("worker")),
+            table.c.topic.in_(bindparam("topics", expanding=True)),
         )
-        .order_by(col(OutboxMessage.id))
+        .order_by(table.c.id)
         .limit(bindparam("limit", type_=Integer()))
     )
     if postgres:
         due = due.with_for_update(skip_locked=True)
-    taking = _taking_messages().where(col(OutboxMessage.id).in_(due.scalar_subquery()))
-    return taking.returning(OutboxMessage).execution_options(synchronize_session=False)
+    return _returning_messages(_taking_messages().where(table.c.id.in_(due.scalar_subquery())))
 
 
 @cache
-def _take_owed() -> Any:
+def _take_owed() -> Select[OutboxMessage]:
     """`_taking_messages` of the messages `owed` that this dispatcher already holds and has not delivered."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
     taking = _taking_messages().where(
-        col(OutboxMessage.id).in_(bindparam("owed", expanding=True)),
-        col(OutboxMessage.claimed_by) == bindparam("worker"),
-        col(OutboxMessage.delivered_at).is_(None),
+        table.c.id.in_(bindparam("owed", expanding=True)),
+        table.c.claimed_by == bindparam("worker"),
+        table.c.delivered_at.is_(None),
     )
-    return taking.returning(OutboxMessage).execution_options(synchronize_session=False)
+    return _returning_messages(taking)
 
 
 class OutboxDispatcher:
