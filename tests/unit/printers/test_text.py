@@ -39,7 +39,6 @@ def test_two_columns_pads_to_width_and_puts_the_value_on_the_last_label_line() -
     assert lines[-1].endswith(" -€8.50")
 
 
-
 @given(
     label=st.text(alphabet="abcdefghij ", max_size=60),
     value=st.text(alphabet="ABCDEFGHIJ ", min_size=1, max_size=90),
