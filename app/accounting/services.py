@@ -13,12 +13,14 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import ClassVar, Final
 
 from sqlalchemy import bindparam, exists, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from app.accounting.models import Account, JournalEntry, JournalLine, LockedDay
 from app.lib.clock import utcnow
@@ -26,7 +28,7 @@ from app.lib.db import note_written
 from app.lib.errors import Conflict, DomainError, InvalidInput
 from app.lib.events import DomainEvent, emit
 from app.lib.inputs import clean_text
-from app.lib.sql import is_postgres
+from app.lib.sql import is_postgres, rows_as
 
 CODE_PATTERN: Final = re.compile(r"[0-9A-Za-z][0-9A-Za-z.-]{0,19}")
 DIMENSION_KEY: Final = re.compile(r"[a-z][a-z0-9_-]{0,39}")
@@ -133,12 +135,17 @@ def _check_dimensions(raw: Mapping[str, str], position: int) -> dict[str, str]:
     return checked
 
 
+# Read by every posting: built once (a statement built per call costs more CPU than its execution).
+_ACCOUNTS_BY_CODE = select(Account).where(col(Account.code).in_(bindparam("codes", expanding=True)))
+_LOCKED_FROM = select(col(LockedDay.day)).where(col(LockedDay.day) >= bindparam("day")).order_by(col(LockedDay.day))
+
+
 async def _check_lines(
     session: AsyncSession, lines: Sequence[PostingLine], *, allow_archived: bool
 ) -> list[_CheckedLine]:
     prepared = _prepare_lines(lines)
     codes = sorted({code for code, _, _, _ in prepared})
-    accounts = {a.code: a for a in (await session.exec(select(Account).where(col(Account.code).in_(codes)))).all()}
+    accounts = {a.code: a for a in (await session.exec(_ACCOUNTS_BY_CODE, params={"codes": codes})).all()}
     return _resolve_lines(prepared, accounts, allow_archived=allow_archived)
 
 
@@ -228,11 +235,7 @@ async def is_day_locked(session: AsyncSession, day: dt.date) -> bool:
 
 async def next_open_day(session: AsyncSession, day: dt.date) -> dt.date:
     """`day` itself if it is open, else the first later day that is not locked."""
-    locked = set(
-        (
-            await session.exec(select(col(LockedDay.day)).where(col(LockedDay.day) >= day).order_by(col(LockedDay.day)))
-        ).all()
-    )
+    locked = set((await session.exec(_LOCKED_FROM, params={"day": day})).all())
     while day in locked:
         day += dt.timedelta(days=1)
     return day
@@ -276,6 +279,17 @@ _KEY_AND_LOCK = select(
 _LINES_INSERT = JournalLine.__table__.insert()  # type: ignore[attr-defined]
 
 
+@cache
+def _entry_insert(*, postgres: bool) -> Select[JournalEntry]:
+    """INSERT of a journal entry's columns, doing nothing on a twin's key, read back as the session's object: built
+    once per dialect (see rows_as)."""
+    table = JournalEntry.__table__  # type: ignore[attr-defined]
+    builder = postgresql.insert if postgres else sqlite.insert
+    columns = [c.name for c in table.columns if c.name != "id"]
+    inserted = builder(table).values({name: bindparam(name) for name in columns}).on_conflict_do_nothing()
+    return rows_as(JournalEntry, inserted.returning(*table.columns))
+
+
 async def _post(
     session: AsyncSession,
     *,
@@ -304,27 +318,23 @@ async def _post(
             f"The books for {day.isoformat()} are locked; post on an open day instead. Nothing was posted.",
             detail={"date": day.isoformat()},
         )
-    builder = postgresql.insert if is_postgres(session) else sqlite.insert
     # A concurrent twin with the same key (or reversing the same entry) wins on the unique index: the insert then
     # writes nothing and this answers with the twin, without a savepoint to roll back to.
-    inserted = await session.exec(
-        builder(JournalEntry)
-        .values(
-            date=day,
-            description=description,
-            source_type=source_type,
-            source_id=source_id,
-            idempotency_key=key,
-            fingerprint=fingerprint,
-            reverses_id=reverses.id if reverses is not None else None,
-            reason=reason,
-            actor_id=actor_id,
-            posted_at=utcnow(),
-        )
-        .on_conflict_do_nothing()
-        .returning(JournalEntry)
-    )
-    entry: JournalEntry | None = inserted.scalars().first()
+    values = {
+        "date": day,
+        "description": description,
+        "source_type": source_type,
+        "source_id": source_id,
+        "idempotency_key": key,
+        "fingerprint": fingerprint,
+        "reverses_id": reverses.id if reverses is not None else None,
+        "reason": reason,
+        "actor_id": actor_id,
+        "posted_at": utcnow(),
+    }
+    inserted = await session.exec(_entry_insert(postgres=is_postgres(session)), params=values)
+    row = inserted.first()
+    entry: JournalEntry | None = row[0] if row is not None else None
     if entry is not None:
         note_written(session, entry)
     if entry is None:

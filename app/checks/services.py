@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, insert
@@ -24,11 +25,12 @@ from app.checks.models import CheckClosing, Payment
 from app.checks.queries import CheckMoney, load_check, open_checks_on_table
 from app.lib import audit
 from app.lib.clock import utcnow
-from app.lib.db import note_written
+from app.lib.db import UTCDateTime, note_written
 from app.lib.errors import Conflict, InvalidInput
 from app.lib.events import emit
 from app.lib.outbox import enqueue
 from app.lib.settings import Settings
+from app.lib.sql import rows_as
 from app.orders import firing, seating, voids
 from app.orders import services as orders
 from app.orders.models import Check, CheckStatus
@@ -144,6 +146,7 @@ async def close_check(
     return await _close(session, money, actor_id=actor.id)
 
 
+_CLOSINGS: Any = CheckClosing.__table__  # type: ignore[attr-defined]
 # How many times the check was closed before, plus one.
 _NEXT_SEQUENCE = (
     select(func.count())
@@ -154,6 +157,23 @@ _NEXT_SEQUENCE = (
 )
 
 
+# The closing, numbered by the insert itself, read back as the session's object: built once (see rows_as).
+_CLOSING = rows_as(
+    CheckClosing,
+    insert(_CLOSINGS)
+    .values(
+        check_id=bindparam("closing_check_id"),
+        sequence=_NEXT_SEQUENCE,
+        total_cents=bindparam("total"),
+        paid_cents=bindparam("paid"),
+        tips_cents=bindparam("tips"),
+        closed_by=bindparam("closer_id"),
+        closed_at=bindparam("at", type_=UTCDateTime()),
+    )
+    .returning(*_CLOSINGS.c),
+)
+
+
 async def _close(session: AsyncSession, money: CheckMoney, *, actor_id: int | None) -> CheckClosing:
     check = money.check
     now = utcnow()
@@ -161,20 +181,17 @@ async def _close(session: AsyncSession, money: CheckMoney, *, actor_id: int | No
     # flush of the check's pending version bump, so the check is written once, with its closing.
     with session.no_autoflush:
         inserted = await session.exec(
-            insert(CheckClosing)
-            .values(
-                check_id=check.id or 0,
-                sequence=_NEXT_SEQUENCE,
-                total_cents=money.totals.total,
-                paid_cents=money.paid,
-                tips_cents=money.tips,
-                closed_by=actor_id or check.server_id,
-                closed_at=now,
-            )
-            .returning(CheckClosing),
-            params={"closing_check_id": check.id or 0},
+            _CLOSING,
+            params={
+                "closing_check_id": check.id or 0,
+                "total": money.totals.total,
+                "paid": money.paid,
+                "tips": money.tips,
+                "closer_id": actor_id or check.server_id,
+                "at": now,
+            },
         )
-    closing: CheckClosing = inserted.scalars().one()
+    closing: CheckClosing = inserted.one()[0]
     note_written(session, closing)
     sequence = closing.sequence
     check.status = CheckStatus.CLOSED

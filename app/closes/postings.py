@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import literal
+from sqlalchemy import String, bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -85,17 +85,23 @@ async def attempt(session: AsyncSession, topic: str, payload: dict[str, Any], *,
     return True
 
 
+def _standing_statement() -> Any:
+    wanted = select(bindparam("source_key", type_=String()).label("source_key")).subquery()
+    return (
+        select(CheckPosting.id, PostingException)
+        .select_from(wanted)
+        .outerjoin(CheckPosting, col(CheckPosting.source_key) == wanted.c.source_key)
+        .outerjoin(PostingException, col(PostingException.source_key) == wanted.c.source_key)
+    )
+
+
+# Read by every posting: built once (a statement built per call costs more CPU than its execution).
+_STANDING = _standing_statement()
+
+
 async def _standing(session: AsyncSession, key: str) -> tuple[bool, PostingException | None]:
     """Whether the source key was posted already, and its exception if it has one: one read for both."""
-    wanted = select(literal(key).label("source_key")).subquery()
-    row = (
-        await session.exec(
-            select(CheckPosting.id, PostingException)
-            .select_from(wanted)
-            .outerjoin(CheckPosting, col(CheckPosting.source_key) == wanted.c.source_key)
-            .outerjoin(PostingException, col(PostingException.source_key) == wanted.c.source_key)
-        )
-    ).one()
+    row = (await session.exec(_STANDING, params={"source_key": key})).one()
     return row[0] is not None, row[1]
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -63,17 +64,19 @@ def _stock_from_json(raw: Sequence[Mapping[str, Any]]) -> list[inventory.SaleLin
 # ---------------------------------------------------------------------------------------------- closed checks
 
 
+# The check and its n-th closing: built once, as every statement of a delivery (see app/lib/outbox.py).
+_CLOSED_CHECK = (
+    select(Check, CheckClosing)
+    .join(CheckClosing, col(CheckClosing.check_id) == col(Check.id))
+    .where(Check.id == bindparam("check_id"), CheckClosing.sequence == bindparam("sequence"))
+)
+
+
 async def post_closing(session: AsyncSession, payload: Mapping[str, Any]) -> CheckPosting:
     """A check's n-th closing: revenue, contra revenue, tax, service charge, tips, tenders, COGS; stock out."""
     check_id, sequence = int(payload["check_id"]), int(payload["sequence"])
     key = f"close:{check_id}:{sequence}"
-    found = (
-        await session.exec(
-            select(Check, CheckClosing)
-            .join(CheckClosing, col(CheckClosing.check_id) == col(Check.id))
-            .where(Check.id == check_id, CheckClosing.sequence == sequence)
-        )
-    ).first()
+    found = (await session.exec(_CLOSED_CHECK, params={"check_id": check_id, "sequence": sequence})).first()
     if found is None:
         raise PostingProblem(f"Check {check_id} has no closing number {sequence}; nothing can be posted for it.")
     check, closing = found

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,6 +33,12 @@ from app.inventory.models import OperationKind, RecipeComponent, StockLocation, 
 from app.lib.clock import utcnow
 from app.lib.settings import Settings
 from app.orders.models import CheckLine, LineModifier
+
+# Which of the items and choices sold have a recipe: built once, as every statement of a delivery.
+_WITH_RECIPE = select(RecipeComponent.menu_item_id, RecipeComponent.modifier_id).where(
+    col(RecipeComponent.menu_item_id).in_(bindparam("item_ids", expanding=True))
+    | col(RecipeComponent.modifier_id).in_(bindparam("modifier_ids", expanding=True))
+)
 
 
 async def _stock_lines(
@@ -65,11 +72,7 @@ async def _stock_lines(
     item_ids = {line.menu_item_id for line in lines}
     modifier_ids = {m for ids in modifiers.values() for m in ids}
     with_recipe = (
-        await session.exec(
-            select(RecipeComponent.menu_item_id, RecipeComponent.modifier_id).where(
-                col(RecipeComponent.menu_item_id).in_(item_ids) | col(RecipeComponent.modifier_id).in_(modifier_ids)
-            )
-        )
+        await session.exec(_WITH_RECIPE, params={"item_ids": list(item_ids), "modifier_ids": list(modifier_ids)})
     ).all()
     recipe_items = {item for item, _ in with_recipe if item is not None}
     recipe_modifiers = {modifier for _, modifier in with_recipe if modifier is not None}

@@ -42,6 +42,9 @@ from app.orders.services import (
 )
 from app.staff.models import Staff
 
+_TELL_LINES = insert(_FIRE_LINES)
+"""What the kitchen is told about each line fired, all lines in one statement: built once."""
+
 # ---------------------------------------------------------------------------------------------- hold and fire
 
 
@@ -185,7 +188,7 @@ async def _fire(
         await pacing.course_fired(session, check, {plan.course for plan in plans}, actor)
     if told:
         # What the kitchen is told about each line: one statement for all, since nothing reads the rows back here.
-        await session.exec(insert(_FIRE_LINES), params=told)
+        await session.exec(_TELL_LINES, params=told)
     await session.flush()
     return fires
 

@@ -49,6 +49,10 @@ _FIRE_LINES: Table = FireLine.__table__  # type: ignore[attr-defined]
 
 _CHECKS: Table = Check.__table__  # type: ignore[attr-defined]
 # One more change to a check, the row locked and read back as the session's Check; built once (see rows_as).
+# The check as it stands in the database (`check_id`), and on PostgreSQL locked as an UPDATE of its columns would.
+_CHECK_FRESH = select(Check).where(Check.id == bindparam("check_id")).execution_options(populate_existing=True)
+_CHECK_LOCKED = _CHECK_FRESH.with_for_update(key_share=True)
+
 _COUNT_CHANGE = rows_as(
     Check,
     update(_CHECKS)
@@ -95,10 +99,8 @@ async def get_check_for_update(session: AsyncSession, check_id: int, expected_ve
     the check wait for each other as with FOR UPDATE, but not for a transaction that only wrote a row referring to
     the check (a line, a payment), whose share of the check's key FOR UPDATE would have to wait out too.
     """
-    query = select(Check).where(Check.id == check_id).execution_options(populate_existing=True)
-    if _locks_rows(session):
-        query = query.with_for_update(key_share=True)
-    check = (await session.exec(query)).first()
+    query = _CHECK_LOCKED if _locks_rows(session) else _CHECK_FRESH
+    check = (await session.exec(query, params={"check_id": check_id})).first()
     if check is None:
         raise NotFound(f"Check {check_id} does not exist.")
     await _require_current(session, check, expected_version)
