@@ -66,18 +66,23 @@ def _bench(module: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_per_step_benchmarks_run_and_report_their_counts(backend: str) -> None:
-    """bench.statements, bench.kitchen_path and bench.payment_statements, tiny: each runs and prints its figures."""
+    """bench.statements (under bench.cache_keys), bench.kitchen_path and bench.payment_statements, tiny: each runs
+    and prints its figures."""
     if backend != "sqlite":
         pytest.skip("the step benchmarks run once, with the sqlite backend")
-    order = _bench("bench.statements", "--orders", "1")
+    order = _bench("bench.cache_keys", "bench.statements", "--orders", "1")
     assert order.returncode == 0, order.stderr[-3000:]
     assert "one order" in order.stdout, order.stdout
+    # the demo restaurant's set-up builds its statements as it goes: its lines are listed
+    report = order.stderr.split("cache keys derived, by the app's line", 1)[1]
+    assert "app/demo.py:" in report, report
     kitchen = _bench("bench.kitchen_path", "--fires", "2", "--spacing", "0.05")
     assert kitchen.returncode == 0, kitchen.stderr[-3000:]
     [kitchen_line] = [line for line in kitchen.stdout.splitlines() if line.startswith("KITCHEN_PATH ")]
     per_fire = json.loads(kitchen_line.removeprefix("KITCHEN_PATH "))["per_fire"]
     assert per_fire["dispatcher"]["statements"] > 0
     assert per_fire["printer"]["statements"] > 0
+    assert json.loads(kitchen_line.removeprefix("KITCHEN_PATH "))["cpu_ms_per_fire"]["p50"] > 0
     payment = _bench("bench.payment_statements", "--repeat", "1")
     assert payment.returncode == 0, payment.stderr[-3000:]
     [payment_line] = [line for line in payment.stdout.splitlines() if line.startswith("PAYMENT ")]
