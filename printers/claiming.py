@@ -33,13 +33,14 @@ DUE_AT_ONCE = 200
 
 # The worker's statements, built once: a statement built per call costs more CPU than its execution.
 _NOW = bindparam("now", type_=UTCDateTime())
+_EXPIRED = bindparam("expired", type_=UTCDateTime())
 _NEXT_DUE_AND_OLDEST_CLAIM: Any = select(
     select(func.min(PrintJob.available_at)).where(PrintJob.state == PrintJobState.PENDING).scalar_subquery(),
     select(func.min(PrintJob.claimed_at)).where(PrintJob.state == PrintJobState.PRINTING).scalar_subquery(),
 )
 """When the next job is due and when the oldest claim was taken."""
 _BUSY_PRINTERS: Any = select(PrintJob.target_printer_id).where(
-    PrintJob.state == PrintJobState.PRINTING, col(PrintJob.claimed_at) >= bindparam("expired", type_=UTCDateTime())
+    PrintJob.state == PrintJobState.PRINTING, col(PrintJob.claimed_at) >= _EXPIRED
 )
 """The printers with a job in flight whose claim has not run out (`expired`)."""
 _DUE_LOCKED: Any = (
@@ -69,7 +70,7 @@ _PRINTERS_AND_HEALTH: Any = select(Printer, PrinterHealthRecord.health).outerjoi
 """Every printer with its last known health."""
 _ABANDONED: Any = select(PrintJob).where(
     PrintJob.state == PrintJobState.PRINTING,
-    or_(col(PrintJob.claimed_at).is_(None), col(PrintJob.claimed_at) < bindparam("expired", type_=UTCDateTime())),
+    or_(col(PrintJob.claimed_at).is_(None), col(PrintJob.claimed_at) < _EXPIRED),
 )
 """The jobs in flight whose claim ran out (`expired`): their holder stopped mid-send."""
 _ABANDONED_LOCKED: Any = _ABANDONED.with_for_update(skip_locked=True)

@@ -13,14 +13,12 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import ClassVar, Final
 
 from sqlalchemy import bindparam, exists, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import Select
 
 from app.accounting.models import Account, JournalEntry, JournalLine, LockedDay
 from app.lib.clock import utcnow
@@ -28,7 +26,7 @@ from app.lib.db import note_written
 from app.lib.errors import Conflict, DomainError, InvalidInput
 from app.lib.events import DomainEvent, emit
 from app.lib.inputs import clean_text
-from app.lib.sql import is_postgres, rows_as
+from app.lib.sql import insert_or_nothing, is_postgres
 
 CODE_PATTERN: Final = re.compile(r"[0-9A-Za-z][0-9A-Za-z.-]{0,19}")
 DIMENSION_KEY: Final = re.compile(r"[a-z][a-z0-9_-]{0,39}")
@@ -279,17 +277,6 @@ _KEY_AND_LOCK = select(
 _LINES_INSERT = JournalLine.__table__.insert()  # type: ignore[attr-defined]
 
 
-@cache
-def _entry_insert(*, postgres: bool) -> Select[JournalEntry]:
-    """INSERT of a journal entry's columns, doing nothing on a twin's key, read back as the session's object: built
-    once per dialect (see rows_as)."""
-    table = JournalEntry.__table__  # type: ignore[attr-defined]
-    builder = postgresql.insert if postgres else sqlite.insert
-    columns = [c.name for c in table.columns if c.name != "id"]
-    inserted = builder(table).values({name: bindparam(name) for name in columns}).on_conflict_do_nothing()
-    return rows_as(JournalEntry, inserted.returning(*table.columns))
-
-
 async def _post(
     session: AsyncSession,
     *,
@@ -332,7 +319,7 @@ async def _post(
         "actor_id": actor_id,
         "posted_at": utcnow(),
     }
-    inserted = await session.exec(_entry_insert(postgres=is_postgres(session)), params=values)
+    inserted = await session.exec(insert_or_nothing(JournalEntry, postgres=is_postgres(session)), params=values)
     row = inserted.first()
     entry: JournalEntry | None = row[0] if row is not None else None
     if entry is not None:

@@ -14,15 +14,13 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Integer, bindparam, func, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
 from app.lib.clock import utcnow
 from app.lib.db import Database, Turn, UTCDateTime, after_commit, note_written, unreachable
-from app.lib.sql import insert_values, is_postgres, rows_as
+from app.lib.sql import insert_or_nothing, insert_values, is_postgres, rows_as
 
 log = logging.getLogger(__name__)
 
@@ -121,30 +119,13 @@ async def _insert_once(session: AsyncSession, params: dict[str, Any]) -> OutboxM
 
     Rows inserted so are noted for whoever follows the session's flushes (the venue's sync capture), as flushed
     ones are."""
-    statement = _INSERT_ONCE["postgresql" if is_postgres(session) else "sqlite"]
+    statement = insert_or_nothing(OutboxMessage, postgres=is_postgres(session), conflict_on=("dedupe_key",))
     row = (await session.exec(statement, params=params)).first()
     if row is None:
         return None
     written: OutboxMessage = row[0]
     note_written(session, written)
     return written
-
-
-def _insert_once_statement(builder: Any) -> Select[OutboxMessage]:
-    # Built once per dialect, with the values bound at each use: deriving a new statement's cache key costs more
-    # (and see rows_as).
-    table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    columns = [c.name for c in table.columns if c.name != "id"]
-    inserted = (
-        builder(table)
-        .values({name: bindparam(name) for name in columns})
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(*table.columns)
-    )
-    return rows_as(OutboxMessage, inserted)
-
-
-_INSERT_ONCE = {"postgresql": _insert_once_statement(pg_insert), "sqlite": _insert_once_statement(sqlite_insert)}
 
 
 _CHAIN = "outbox_chain"

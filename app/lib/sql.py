@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, TypeVar, cast
 
+from sqlalchemy import bindparam
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
@@ -24,6 +28,22 @@ def rows_as(entity: type[T], statement: Any) -> Select[T]:
     item). Built once, such a statement keeps its compiled SQL's cache key: the ORM's own INSERT or UPDATE of an
     entity with RETURNING is rebuilt, and its key derived again, on every execution."""
     return cast("Select[T]", select(entity).from_statement(statement))
+
+
+@cache
+def insert_or_nothing(model: type[T], *, postgres: bool, conflict_on: tuple[str, ...] | None = None) -> Select[T]:
+    """INSERT of a `model` row, each column but the id bound by its name (`insert_values` gives them all), that does
+    nothing when the row would break a unique index (`conflict_on`'s, or any), read back as the session's object
+    (`rows_as`): no row when nothing was written. Built once per model and dialect."""
+    table: Any = model.__table__  # type: ignore[attr-defined]
+    builder = pg_insert if postgres else sqlite_insert
+    inserted = (
+        builder(table)
+        .values({c.name: bindparam(c.name) for c in table.columns if c.name != "id"})
+        .on_conflict_do_nothing(index_elements=list(conflict_on) if conflict_on is not None else None)
+        .returning(*table.columns)
+    )
+    return rows_as(model, inserted)
 
 
 def insert_values(model: type[SQLModel], **values: Any) -> dict[str, Any]:
