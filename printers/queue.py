@@ -17,6 +17,7 @@ import typing
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,7 +42,7 @@ from app.kitchen.print_documents import (
     document_from_json,
     document_to_json,
 )
-from app.kitchen.printing import enqueue_print
+from app.kitchen.printing import PrintRequest, enqueue_prints
 from app.kitchen.setup import PRINTER_CHECK
 from app.lib.clock import utcnow
 from app.lib.events import EventBus
@@ -282,8 +283,14 @@ async def _printer(session: AsyncSession, printer_id: int | None) -> Printer | N
 
 
 async def _load_printers(session: AsyncSession, stations: list[Station]) -> None:
-    # one statement for every station's printer; `_printer` then finds each in the session
-    ids = {station.printer_id for station in stations if station.printer_id is not None}
+    # one statement for every station's printer the session does not hold yet (the routing transaction holds
+    # them all); `_printer` then finds each in the session
+    known = session.sync_session.identity_map
+    ids = {
+        station.printer_id
+        for station in stations
+        if station.printer_id is not None and identity_key(Printer, station.printer_id) not in known
+    }
     if len(ids) > 1:
         (await session.exec(select(Printer).where(col(Printer.id).in_(ids)))).all()
 
@@ -308,9 +315,9 @@ def _timezone(session: AsyncSession) -> str:
     return settings.timezone if settings else "UTC"
 
 
-async def _enqueue_ticket(
-    session: AsyncSession, printer: Printer, doc: KitchenTicketDoc, ticket: KitchenTicket, requested_by: int | None
-) -> PrintJob:
+def _ticket_job(
+    printer: Printer, doc: KitchenTicketDoc, ticket: KitchenTicket, requested_by: int | None
+) -> PrintRequest:
     try:
         data = render_kitchen_ticket(doc, profile_for(printer))
     except Exception:
@@ -318,8 +325,7 @@ async def _enqueue_ticket(
         # and the print worker prints it, or a slip saying it could not (`job_bytes`).
         log.exception("ticket %s could not be laid out for %s", ticket.id, printer.name)
         data = b""
-    return await enqueue_print(
-        session,
+    return PrintRequest(
         printer_id=printer.id or 0,
         data=data,
         kind="kitchen_ticket",
@@ -329,17 +335,26 @@ async def _enqueue_ticket(
     )
 
 
+async def _enqueue_ticket(
+    session: AsyncSession, printer: Printer, doc: KitchenTicketDoc, ticket: KitchenTicket, requested_by: int | None
+) -> PrintJob:
+    (job,) = await enqueue_prints(session, [_ticket_job(printer, doc, ticket, requested_by)])
+    return job
+
+
 async def print_fired_tickets(session: AsyncSession, event: KitchenTicketsFired) -> None:
-    """Subscriber: each new ticket prints on its station's printer, in the fire's transaction."""
+    """Subscriber: each new ticket prints on its station's printer, in the fire's transaction (the fire's jobs
+    written together, by one statement)."""
     timezone = _timezone(session)
     tickets = await _tickets_with_lines(session, event.ticket_ids)
     await _load_printers(session, [station for _ticket, _lines, station in tickets])
+    jobs: list[PrintRequest] = []
     for ticket, lines, station in tickets:
         printer = await _printer(session, station.printer_id)
         if printer is not None:
             void = await _void_of(session, ticket, lines)
             doc = ticket_document(ticket, lines, station, timezone=timezone, void=void)
-            await _enqueue_ticket(session, printer, doc, ticket, None)
+            jobs.append(_ticket_job(printer, doc, ticket, None))
             continue
         unrouted = [line for line in lines if line.unrouted_reason]
         if unrouted:
@@ -347,7 +362,8 @@ async def print_fired_tickets(session: AsyncSession, event: KitchenTicketsFired)
             fallback = await _fallback_printer(session)
             if fallback is not None:
                 doc = ticket_document(ticket, unrouted, station, timezone=timezone)
-                await _enqueue_ticket(session, fallback, dataclasses.replace(doc, station="NO STATION"), ticket, None)
+                jobs.append(_ticket_job(fallback, dataclasses.replace(doc, station="NO STATION"), ticket, None))
+    await enqueue_prints(session, jobs)
 
 
 async def print_rushed_tickets(session: AsyncSession, event: KitchenTicketsRushed) -> None:

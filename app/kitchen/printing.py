@@ -6,7 +6,8 @@ payment); a print worker claims and sends it after commit. Nothing here talks to
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +38,7 @@ from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.db import after_commit
 from app.lib.errors import Conflict, InvalidInput, NotFound
-from app.lib.sql import is_postgres
+from app.lib.sql import insert_rows, insert_values, is_postgres
 
 PRINT_WAKE = "print_wake"
 """Key in the database context of the callable that wakes the print worker after a commit."""
@@ -61,6 +62,19 @@ def _wake_after_commit(session: AsyncSession) -> None:
         after_commit(session, wake)
 
 
+@dataclass(frozen=True)
+class PrintRequest:
+    """One job owed to a printer, as `enqueue_print` takes it."""
+
+    printer_id: int
+    kind: str
+    reference: str
+    document: PrintDocument | dict[str, Any] | None = None
+    data: bytes = b""
+    open_drawer: bool = False
+    requested_by: int | None = None
+
+
 async def enqueue_print(
     session: AsyncSession,
     *,
@@ -82,6 +96,30 @@ async def enqueue_print(
     marks a job that kicks the cash drawer: such a job is never sent again after a send that may have
     reached the printer.
     """
+    request = PrintRequest(printer_id, kind, reference, document, data, open_drawer, requested_by)
+    (job,) = await enqueue_prints(session, [request])
+    return job
+
+
+async def enqueue_prints(session: AsyncSession, requests: Sequence[PrintRequest]) -> list[PrintJob]:
+    """Owe printers several jobs at once (a fire's tickets, one per station), written by one statement; each is
+    judged as `enqueue_print` judges one, and one refused refuses them all."""
+    values = [await _job_values(session, request) for request in requests]
+    if len(values) > 1 and len({(one["printer_id"], one["reference"]) for one in values}) == len(values):
+        jobs = await insert_rows(
+            session, PrintJob, [insert_values(PrintJob, **one) for one in values], key=("printer_id", "reference")
+        )
+    else:
+        jobs = [PrintJob(**one) for one in values]
+        session.add_all(jobs)
+        await session.flush()
+    if jobs:
+        _wake_after_commit(session)
+    return jobs
+
+
+async def _job_values(session: AsyncSession, request: PrintRequest) -> dict[str, Any]:
+    kind, data, document = request.kind, request.data, request.document
     if kind not in KINDS:
         raise InvalidInput(f"Unknown print job kind {kind!r}.")
     stored = document_to_json(document) if document is not None and not isinstance(document, dict) else document
@@ -92,25 +130,21 @@ async def enqueue_print(
             raise InvalidInput(f"A {kind} job cannot be printed from a {stored.get('type')!r} document.")
     if len(data) > MAX_JOB_BYTES:
         raise InvalidInput("That print job is too large for a receipt printer.")
-    if not reference or len(reference) > 120:
+    if not request.reference or len(request.reference) > 120:
         raise InvalidInput("A print job needs a reference of at most 120 characters.")
-    printer = await session.get(Printer, printer_id)
+    printer = await session.get(Printer, request.printer_id)
     if printer is None or printer.archived_at is not None:
         raise NotFound("That printer does not exist or is archived.")
-    job = PrintJob(
-        printer_id=printer_id,
-        target_printer_id=printer_id,
-        kind=kind,
-        reference=reference,
-        data=data,
-        document=stored,
-        open_drawer=open_drawer or kind == "drawer_kick",
-        requested_by=requested_by,
-    )
-    session.add(job)
-    await session.flush()
-    _wake_after_commit(session)
-    return job
+    return {
+        "printer_id": request.printer_id,
+        "target_printer_id": request.printer_id,
+        "kind": kind,
+        "reference": request.reference,
+        "data": data,
+        "document": stored,
+        "open_drawer": request.open_drawer or kind == "drawer_kick",
+        "requested_by": request.requested_by,
+    }
 
 
 async def enqueue_drawer_kick(session: AsyncSession, *, printer_id: int, reference: str) -> PrintJob:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from fractions import Fraction
 from functools import cache
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,7 +41,7 @@ from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput, NotFound
 from app.lib.events import emit
 from app.lib.outbox import OutboxMessage
-from app.lib.sql import insert_values
+from app.lib.sql import insert_rows, insert_values
 from app.menu.models import Course, MenuCategory, MenuItem
 from app.orders.models import Check, CheckKind, CheckLine, FireKind, FireLine, KitchenFire, LineModifier, LineState
 from app.staff.models import Staff
@@ -49,8 +49,6 @@ from app.staff.models import Staff
 log = logging.getLogger(__name__)
 
 FIRE_TOPIC = "kitchen.fire"
-
-_Row = TypeVar("_Row", KitchenTicket, KitchenTicketLine)
 
 
 async def deliver_fire(session: AsyncSession, message: OutboxMessage) -> None:
@@ -311,7 +309,7 @@ async def _write_tickets(
                 created_at=utcnow(),
             )
         )
-    tickets = await _inserted(session, KitchenTicket, rows, key=("fire_id", "station_id"))
+    tickets = await insert_rows(session, KitchenTicket, rows, key=("fire_id", "station_id"))
     rows = [
         insert_values(
             KitchenTicketLine,
@@ -332,29 +330,9 @@ async def _write_tickets(
         for position, line in enumerate([*plan.lines, *plan.appended])
     ]
     by_ticket: dict[int, list[KitchenTicketLine]] = {ticket.id or 0: [] for ticket in tickets}
-    for written in await _inserted(session, KitchenTicketLine, rows, key=("ticket_id", "position")):
+    for written in await insert_rows(session, KitchenTicketLine, rows, key=("ticket_id", "position")):
         by_ticket[written.ticket_id].append(written)
     return [(ticket, by_ticket[ticket.id or 0], plan.station) for ticket, plan in zip(tickets, planned, strict=True)]
-
-
-async def _inserted(
-    session: AsyncSession, model: type[_Row], rows: list[dict[str, Any]], *, key: tuple[str, str]
-) -> list[_Row]:
-    """Insert `rows` in one statement and return them as the session's objects, ids included, in their order
-    (the ORM would send one INSERT per row to learn each id). The `key` columns tell the rows apart: RETURNING
-    comes back in no promised order, and asking for the rows' order costs one statement per row on SQLite."""
-    if not rows:
-        return []
-    result = await session.exec(_insert_returning(model), params=rows)
-    written = {tuple(getattr(row, name) for name in key): row for row in result.scalars().all()}
-    return [written[tuple(row[name] for name in key)] for row in rows]
-
-
-@cache
-def _insert_returning(model: type[_Row]) -> Any:
-    """INSERT … RETURNING of `model`'s rows, built once per model; render_nulls: rows with a None in different
-    places still go in one statement."""
-    return insert(model).returning(model).execution_options(render_nulls=True)
 
 
 async def _food_tickets(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel, select
@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
 
 T = TypeVar("T")
+M = TypeVar("M", bound=SQLModel)
 
 
 def is_postgres(session: AsyncSession) -> bool:
@@ -52,3 +53,29 @@ def insert_values(model: type[SQLModel], **values: Any) -> dict[str, Any]:
     it costs (18 µs against 119 for a kitchen ticket). Not for an object the session is to hold: it has no ORM state.
     """
     return model.model_construct(**values).model_dump(exclude={"id"})
+
+
+async def insert_rows(
+    session: AsyncSession, model: type[M], rows: list[dict[str, Any]], *, key: tuple[str, ...]
+) -> list[M]:
+    """Insert `rows` (see insert_values) in one statement and return them as the session's objects, ids included,
+    in their order (the ORM would send one INSERT per row to learn each id). The `key` columns tell the rows apart:
+    RETURNING comes back in no promised order, and asking for the rows' order costs one statement per row on
+    SQLite."""
+    if not rows:
+        return []
+    keys = [tuple(row[name] for name in key) for row in rows]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"insert_rows: the rows of {model.__name__} are not told apart by {key}")
+    result = await session.exec(_insert_returning(model), params=rows)
+    written: dict[tuple[Any, ...], M] = {
+        tuple(getattr(row, name) for name in key): row for row in result.scalars().all()
+    }
+    return [written[one] for one in keys]
+
+
+@cache
+def _insert_returning(model: type[SQLModel]) -> Any:
+    """INSERT … RETURNING of `model`'s rows, built once per model; render_nulls: rows with a None in different
+    places still go in one statement."""
+    return insert(model).returning(model).execution_options(render_nulls=True)
