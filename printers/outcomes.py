@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, update
-from sqlmodel import col
+from sqlalchemy import Table, bindparam, case, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.kitchen import printing
@@ -22,41 +21,39 @@ from printers.errors import AmbiguousDelivery, PrinterCoverOpen, PrinterError, P
 
 _DOWN = [health for health in PrinterHealth if health.is_down]
 
-# The two UPDATEs of every printed job, built once (a statement built per call costs more CPU than its execution).
+# The two UPDATEs of every printed job, built once (a statement built per call costs more CPU than its execution),
+# on the tables: an ORM-enabled UPDATE derives its cache key anew at every execution.
+_JOBS: Table = PrintJob.__table__  # type: ignore[attr-defined]
+_HEALTH: Table = PrinterHealthRecord.__table__  # type: ignore[attr-defined]
 _MARK_PRINTED: Any = (
-    update(PrintJob)
+    update(_JOBS)
     .where(
-        col(PrintJob.id) == bindparam("job_id"),
-        col(PrintJob.claimed_by) == bindparam("worker"),
-        col(PrintJob.state) == PrintJobState.PRINTING,
+        _JOBS.c.id == bindparam("job_id"),
+        _JOBS.c.claimed_by == bindparam("worker"),
+        _JOBS.c.state == PrintJobState.PRINTING,
     )
     .values(
         state=PrintJobState.PRINTED,
         printed_at=bindparam("now", type_=UTCDateTime()),
-        printed_on_id=PrintJob.target_printer_id,
+        printed_on_id=_JOBS.c.target_printer_id,
         claimed_by=None,
         # a job printed on its backup keeps why its own printer could not take it
-        last_error=case((col(PrintJob.on_backup), col(PrintJob.last_error)), else_=None),
+        last_error=case((_JOBS.c.on_backup, _JOBS.c.last_error), else_=None),
     )
-    .returning(col(PrintJob.target_printer_id))
-    .execution_options(synchronize_session=False)
+    .returning(_JOBS.c.target_printer_id)
 )
 _PRINTER_WORKING: Any = (
-    update(PrinterHealthRecord)
-    .where(
-        col(PrinterHealthRecord.printer_id) == bindparam("printer"),
-        col(PrinterHealthRecord.health).not_in(_DOWN),
-    )
+    update(_HEALTH)
+    .where(_HEALTH.c.printer_id == bindparam("printer"), _HEALTH.c.health.not_in(_DOWN))
     .values(
         health=case(
-            (col(PrinterHealthRecord.health) == PrinterHealth.PAPER_LOW.value, PrinterHealth.PAPER_LOW.value),
+            (_HEALTH.c.health == PrinterHealth.PAPER_LOW.value, PrinterHealth.PAPER_LOW.value),
             else_=PrinterHealth.OK.value,
         ),
         detail=None,
         checked_at=bindparam("now", type_=UTCDateTime()),
         last_printed_at=bindparam("now", type_=UTCDateTime()),
     )
-    .execution_options(synchronize_session=False)
 )
 
 
