@@ -103,9 +103,10 @@ async def enqueue_print(
 
 async def enqueue_prints(session: AsyncSession, requests: Sequence[PrintRequest]) -> list[PrintJob]:
     """Owe printers several jobs at once (a fire's tickets, one per station), written by one statement; each is
-    judged as `enqueue_print` judges one, and one refused refuses them all."""
+    judged as `enqueue_print` judges one, and one refused refuses them all. No two of them are for the same printer
+    and reference."""
     values = [await _job_values(session, request) for request in requests]
-    if len(values) > 1 and len({(one["printer_id"], one["reference"]) for one in values}) == len(values):
+    if len(values) > 1:
         jobs = await insert_rows(
             session, PrintJob, [insert_values(PrintJob, **one) for one in values], key=("printer_id", "reference")
         )
