@@ -32,6 +32,7 @@ from app.floor.models import DiningTable
 from app.lib.errors import InvalidInput, NotFound
 from app.lib.money import allocate
 from app.lib.settings import Settings
+from app.lib.sql import is_postgres
 from app.menu.models import TaxRate
 from app.orders.models import Check, CheckLine, CheckStatus, LineModifier, LineState
 from app.staff.models import Staff
@@ -181,7 +182,7 @@ class CheckMoney:
 async def load_check(session: AsyncSession, check_id: int, *, for_update: bool = False) -> Check:
     """A check by id (locked on PostgreSQL when asked), or a clear refusal."""
     query = select(Check).where(Check.id == check_id)
-    if for_update and session.bind is not None and session.bind.dialect.name != "sqlite":
+    if for_update and is_postgres(session):
         query = query.with_for_update()
     check = (await session.exec(query)).first()
     if check is None:

@@ -27,6 +27,7 @@ from app.kitchen.models import (
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, NotFound
 from app.lib.events import emit
+from app.lib.sql import is_postgres
 from app.menu.models import Course
 from app.orders import live as orders_live
 from app.orders import pacing as orders_pacing
@@ -34,7 +35,7 @@ from app.orders import pacing as orders_pacing
 
 async def _lock_ticket(session: AsyncSession, ticket_id: int) -> KitchenTicket:
     query = select(KitchenTicket).where(KitchenTicket.id == ticket_id)
-    if session.bind is not None and session.bind.dialect.name != "sqlite":
+    if is_postgres(session):
         query = query.with_for_update()
     ticket = (await session.exec(query)).first()
     if ticket is None:

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.lib.clock import utcnow
 from app.lib.db import UTCDateTime
+from app.lib.sql import is_postgres
 
 GENESIS = "0" * 64
 # The head this transaction locked and appended to: later entries of the same transaction append to it without
@@ -96,11 +97,12 @@ _HEAD_LOCKED = _HEAD.with_for_update()
 
 async def _lock_head(session: AsyncSession) -> AuditHead:
     """The chain's head, locked for this transaction (FOR UPDATE; SQLite's writer lock is the transaction's)."""
-    query = _HEAD_LOCKED if session.bind is not None and session.bind.dialect.name != "sqlite" else _HEAD
+    postgres = is_postgres(session)
+    query = _HEAD_LOCKED if postgres else _HEAD
     head = (await session.exec(query)).first()
     if head is not None:
         return head
-    if session.bind is not None and session.bind.dialect.name != "sqlite":
+    if postgres:
         # Two processes writing a fresh database's first entry both find no head: one inserts it, the other's
         # insert waits for that one and does nothing, and both then lock the one row.
         fresh = AuditHead()

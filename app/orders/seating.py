@@ -38,7 +38,6 @@ from app.orders.services import (
     _approval,
     _clean_text,
     _editable_check,
-    _locks_rows,
     _require_current,
     _require_editor,
     _require_open,
@@ -371,7 +370,7 @@ async def _lock_table_with_checks(
     marked clear, oldest first; and, when `ask_book`, whether a booking could hold it now (True when no book says).
     One read."""
     booked_test: Callable[[], Any] | None = session.info.get(TABLE_BOOKED) if ask_book else None
-    query = _table_with_checks(booked_test, locked=_locks_rows(session))
+    query = _table_with_checks(booked_test, locked=is_postgres(session))
     rows = (await session.exec(query, params={"table_id": table_id})).all()
     table = rows[0][0] if rows else None
     if table is None or table.archived_at is not None:

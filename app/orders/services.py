@@ -21,7 +21,7 @@ from app.lib import audit
 from app.lib.cards import mask_card_numbers
 from app.lib.errors import Conflict, InvalidInput, ManagerApprovalRequired, NotFound, StaleVersion
 from app.lib.events import DomainEvent
-from app.lib.sql import rows_as
+from app.lib.sql import is_postgres, rows_as
 from app.menu.models import Course
 from app.orders.calculations import (
     MAX_QUANTITY,
@@ -99,7 +99,7 @@ async def get_check_for_update(session: AsyncSession, check_id: int, expected_ve
     the check wait for each other as with FOR UPDATE, but not for a transaction that only wrote a row referring to
     the check (a line, a payment), whose share of the check's key FOR UPDATE would have to wait out too.
     """
-    query = _CHECK_LOCKED if _locks_rows(session) else _CHECK_FRESH
+    query = _CHECK_LOCKED if is_postgres(session) else _CHECK_FRESH
     check = (await session.exec(query, params={"check_id": check_id})).first()
     if check is None:
         raise NotFound(f"Check {check_id} does not exist.")
@@ -129,11 +129,6 @@ async def bump_version(session: AsyncSession, check: Check, expected_version: in
 
 
 # ---------------------------------------------------------------------------------------------- internals
-
-
-def _locks_rows(session: AsyncSession) -> bool:
-    # SQLite serialises writers with BEGIN IMMEDIATE; PostgreSQL needs the row lock.
-    return session.bind is not None and session.bind.dialect.name != "sqlite"
 
 
 def _require_open(check: Check) -> None:

@@ -28,6 +28,7 @@ from app.lib.db import Database
 from app.lib.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from app.lib.events import EventBus
 from app.lib.inputs import clean_text
+from app.lib.sql import is_postgres
 from app.orders import live, seating
 from app.orders.floor_view import TABLE_HOLDS
 from app.orders.models import Check, CheckKind
@@ -287,7 +288,7 @@ async def reservation_for_update(
 ) -> Reservation:
     """The reservation, locked until the transaction ends; a change made from a stale copy is refused."""
     query = select(Reservation).where(Reservation.id == reservation_id).execution_options(populate_existing=True)
-    if session.bind is not None and session.bind.dialect.name != "sqlite":
+    if is_postgres(session):
         query = query.with_for_update()
     reservation = (await session.exec(query)).first()
     if reservation is None:

@@ -13,6 +13,7 @@ from app.guests import services as guests
 from app.lib import audit
 from app.lib.clock import utcnow
 from app.lib.errors import Conflict, InvalidInput, NotFound
+from app.lib.sql import is_postgres
 from app.orders import seating
 from app.orders.floor_view import refuse_held_table
 from app.orders.models import Check, CheckKind
@@ -91,7 +92,7 @@ async def join_waitlist(
 
 async def _entry_for_update(session: AsyncSession, entry_id: int) -> WaitlistEntry:
     query = select(WaitlistEntry).where(WaitlistEntry.id == entry_id).execution_options(populate_existing=True)
-    if session.bind is not None and session.bind.dialect.name != "sqlite":
+    if is_postgres(session):
         query = query.with_for_update()
     entry = (await session.exec(query)).first()
     if entry is None:
