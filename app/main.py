@@ -58,7 +58,7 @@ from app.invoices import controllers as invoices_controllers
 from app.invoices import services as invoices_services
 from app.kitchen import controllers as kitchen_controllers
 from app.kitchen import services as kitchen_services
-from app.lib import forms, headers, web
+from app.lib import forms, headers, heap, web
 from app.lib.db import Database
 from app.lib.errors import DomainError
 from app.lib.events import EventBus
@@ -261,6 +261,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         lower_cpu_priority(settings.niceness)
+        heap.settle()
         await sync_sender.learn_link(runtime.db)
         runtime.tasks.append(asyncio.create_task(staff_session_cache.listen(runtime.session_cache, channels)))
         if settings.run_workers:

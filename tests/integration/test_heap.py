@@ -1,0 +1,81 @@
+"""A served process keeps what the app is built of out of the garbage collector's full collections."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from app.lib import heap
+
+ROOT = Path(__file__).resolve().parents[2]
+
+_SERVE_TWICE = """
+import asyncio, gc, json, sys
+from sqlalchemy.ext.asyncio import create_async_engine
+from app.lib.settings import Settings
+from app.main import create_app
+from app.models import metadata
+
+url = f"sqlite+aiosqlite:///{sys.argv[1]}/brigade.db"
+
+async def main() -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    await engine.dispose()
+    settings = Settings(
+        database_url=url, var_dir=sys.argv[1], secret_key="heap-secret-key-0123456789", run_workers=False
+    )
+    seen = {"threshold_before": gc.get_threshold()[0]}
+    app = create_app(settings)
+    seen["tracked_before"] = len(gc.get_objects())
+    async with app.lifespan():
+        seen["frozen"] = gc.get_freeze_count()
+        seen["tracked_serving"] = len(gc.get_objects())
+        seen["threshold_serving"] = gc.get_threshold()[0]
+    async with create_app(settings).lifespan():
+        seen["frozen_second_app"] = gc.get_freeze_count()
+    print(json.dumps(seen))
+
+asyncio.run(main())
+"""
+
+
+def _serve_twice(tmp_path: Path) -> dict[str, int]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BRIGADE_")}
+    argv = [sys.executable, "-c", _SERVE_TWICE, str(tmp_path)]
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    seen: dict[str, int] = json.loads(done.stdout.splitlines()[-1])
+    return seen
+
+
+def test_a_started_app_leaves_the_collector_little_to_walk(tmp_path: Path) -> None:
+    seen = _serve_twice(tmp_path)
+    assert seen["tracked_before"] > 100_000  # modules, mappers, routes: what every full collection would walk
+    # what the app was built of is frozen: a full collection walks a small part of it
+    assert seen["frozen"] >= seen["tracked_before"] * 0.9
+    assert seen["tracked_serving"] < seen["tracked_before"] / 10
+    # young collections come less often, so fewer short-lived objects are ever walked
+    assert seen["threshold_before"] == 700
+    assert seen["threshold_serving"] == heap.YOUNG_THRESHOLD
+
+
+def test_a_process_settles_once(tmp_path: Path) -> None:
+    # A second app started in the same process (tests do this) freezes nothing more; frozen objects are still
+    # freed as their references go, so the count may only fall.
+    seen = _serve_twice(tmp_path)
+    assert seen["frozen"] > 100_000
+    assert seen["frozen_second_app"] <= seen["frozen"]
+
+
+def test_settling_again_freezes_nothing() -> None:
+    # This test process's own apps may have settled it already; either way a further call is a no-op.
+    heap.settle()
+    frozen = gc.get_freeze_count()
+    assert heap.settle() == 0
+    assert gc.get_freeze_count() == frozen
