@@ -4,53 +4,27 @@ from __future__ import annotations
 
 import gc
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from app.lib import heap
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.lifespan import run_in_fresh_process
 
 _SERVE_TWICE = """
-import asyncio, gc, json, sys
-from sqlalchemy.ext.asyncio import create_async_engine
-from app.lib.settings import Settings
-from app.main import create_app
-from app.models import metadata
-
-url = f"sqlite+aiosqlite:///{sys.argv[1]}/brigade.db"
-
-async def main() -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    await engine.dispose()
-    settings = Settings(
-        database_url=url, var_dir=sys.argv[1], secret_key="heap-secret-key-0123456789", run_workers=False
-    )
     seen = {"threshold_before": gc.get_threshold()[0]}
-    app = create_app(settings)
+    app = create_app(settings())
     seen["tracked_before"] = len(gc.get_objects())
     async with app.lifespan():
         seen["frozen"] = gc.get_freeze_count()
         seen["tracked_serving"] = len(gc.get_objects())
         seen["threshold_serving"] = gc.get_threshold()[0]
-    async with create_app(settings).lifespan():
+    async with create_app(settings()).lifespan():
         seen["frozen_second_app"] = gc.get_freeze_count()
     print(json.dumps(seen))
-
-asyncio.run(main())
 """
 
 
 def _serve_twice(tmp_path: Path) -> dict[str, int]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("BRIGADE_")}
-    argv = [sys.executable, "-c", _SERVE_TWICE, str(tmp_path)]
-    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    seen: dict[str, int] = json.loads(done.stdout.splitlines()[-1])
+    seen: dict[str, int] = json.loads(run_in_fresh_process(tmp_path, _SERVE_TWICE).splitlines()[-1])
     return seen
 
 
