@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import json
 import logging
 import os
@@ -29,6 +28,7 @@ from sqlmodel import col, func, select
 
 from app.checks.services import RECOVERY_TOPIC
 from app.kitchen.models import PrintJob, PrintJobState
+from app.lib import heap
 from app.lib.db import Database
 from app.lib.outbox import OutboxMessage
 from bench import bare
@@ -206,8 +206,7 @@ class Run:
         # The tablets, boards and printers here stand for devices of their own. A full collection of this process's
         # heap (150 ms with the day's checks prepared) would hold their clocks back and be counted as the app's
         # latency: what the run has built so far is kept out of the collector's way, as the app keeps its own.
-        gc.collect()
-        gc.freeze()
+        heap.freeze()
         await load_.run()
         result = load_.result
         say(f"{options.mode}: {len(result.fired)} fired, {result.orders_per_s:.1f}/s, {len(result.errors)} errors")

@@ -26,9 +26,14 @@ def settle() -> int:
     if _settled:
         return 0
     _settled = True
-    gc.collect()
-    gc.freeze()
+    frozen = freeze()
     gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
-    frozen = gc.get_freeze_count()
     log.info("heap settled: %d objects kept out of the collector's full collections", frozen)
     return frozen
+
+
+def freeze() -> int:
+    """Collect, so that no garbage is frozen with it, then freeze every object alive now; how many are frozen."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()

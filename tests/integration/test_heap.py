@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gc
 import json
-from pathlib import Path
+
+import pytest
 
 from app.lib import heap
 from tests.support.lifespan import run_in_fresh_process
@@ -23,13 +24,15 @@ _SERVE_TWICE = """
 """
 
 
-def _serve_twice(tmp_path: Path) -> dict[str, int]:
-    seen: dict[str, int] = json.loads(run_in_fresh_process(tmp_path, _SERVE_TWICE).splitlines()[-1])
-    return seen
+@pytest.fixture(scope="module")
+def seen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, int]:
+    """What one fresh process saw of its heap, serving one app and then another."""
+    folder = tmp_path_factory.mktemp("heap")
+    observed: dict[str, int] = json.loads(run_in_fresh_process(folder, _SERVE_TWICE).splitlines()[-1])
+    return observed
 
 
-def test_a_started_app_leaves_the_collector_little_to_walk(tmp_path: Path) -> None:
-    seen = _serve_twice(tmp_path)
+def test_a_started_app_leaves_the_collector_little_to_walk(seen: dict[str, int]) -> None:
     assert seen["tracked_before"] > 100_000  # modules, mappers, routes: what every full collection would walk
     # what the app was built of is frozen: a full collection walks a small part of it
     assert seen["frozen"] >= seen["tracked_before"] * 0.9
@@ -39,10 +42,9 @@ def test_a_started_app_leaves_the_collector_little_to_walk(tmp_path: Path) -> No
     assert seen["threshold_serving"] == heap.YOUNG_THRESHOLD
 
 
-def test_a_process_settles_once(tmp_path: Path) -> None:
+def test_a_process_settles_once(seen: dict[str, int]) -> None:
     # A second app started in the same process (tests do this) freezes nothing more; frozen objects are still
     # freed as their references go, so the count may only fall.
-    seen = _serve_twice(tmp_path)
     assert seen["frozen"] > 100_000
     assert seen["frozen_second_app"] <= seen["frozen"]
 
