@@ -33,6 +33,7 @@ from app.lib.db import Database
 from app.lib.outbox import OutboxMessage
 from bench import bare
 from bench.clients import BenchError, BoardClient, Tablet, Timings
+from bench.cpu import CpuMeter, per_order
 from bench.load import FireLoad, FirePlan, pay_all
 from bench.printer import FakePrinter
 from bench.restaurant import (
@@ -212,6 +213,21 @@ class Run:
         say(f"{options.mode}: {len(result.fired)} fired, {result.orders_per_s:.1f}/s, {len(result.errors)} errors")
         return load_
 
+    def cpu_meter(self) -> CpuMeter:
+        """A meter of the night's CPU: the app's processes, the database server, Redis and these clients."""
+        assert self.cluster is not None
+        pids = {
+            "web" if self.options.mode == "postgres" else "app": [
+                a.process.pid for a in self.cluster.processes if a.process
+            ],
+            "bench": [os.getpid()],
+        }
+        if self.cluster.delivery:
+            pids["delivery"] = [a.process.pid for a in self.cluster.delivery if a.process]
+        if self.redis is not None and self.redis.process is not None:
+            pids["redis"] = [self.redis.process.pid]
+        return CpuMeter(pids, with_database_server=self.options.mode == "postgres")
+
     async def wait_for_kitchen(self, fired: dict[int, float], printed_per_order: int) -> float:
         """Wait until every board showed, and the printer printed, the tickets of every fired order."""
         started = time.perf_counter()
@@ -333,9 +349,16 @@ class Run:
             await self.start_apps(restaurant)
             lag = LoopLag()
             lag.start()
+            meter = self.cpu_meter()
+            meter.start()
             load_ = await self.fire(restaurant)
             fired = {o.check_id: o.fire_sent_at for o in load_.result.fired}
             kitchen_wait = await self.wait_for_kitchen(fired, printed_per_order=2)
+            cpu = per_order(await meter.stop(), len(fired), meter.seconds)
+            if cpu:
+                roles = ", ".join(f"{role} {ms}" for role, ms in cpu["ms_per_order"].items())
+                total, busy = cpu["ms_per_order_all"], cpu["cores_busy"]
+                say(f"{options.mode}: CPU per fired order {total} ms ({roles}); {busy} cores busy")
             lag_ms = await lag.stop()
             say(f"{options.mode}: kitchen caught up {kitchen_wait:.1f} s after the last fire; paying")
             pay_started = time.perf_counter()
@@ -389,6 +412,8 @@ class Run:
                 "fire_request_ms": summary(self.timings.samples.get("fire", []), (50, 95, 99)),
                 # how late the benchmark's own event loop ran (its screens and printers time what they receive)
                 "bench_loop_lag_ms": lag_ms,
+                # the CPU of the night (seating to the kitchen's last card and ticket) per fired order, by process
+                "cpu": cpu,
                 "kitchen_caught_up_s": round(kitchen_wait, 1),
                 "day_close_s": round(day_close_s, 2),
                 "closed_checks": len(paid) + int(self.report.get("earlier_checks", 0)),

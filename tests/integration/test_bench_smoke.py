@@ -57,6 +57,12 @@ def test_a_tiny_sqlite_benchmark_prints_one_bench_line_with_nothing_lost_or_doub
     assert set(report["floor_page_ms"]) == {"p50", "p95"}
     assert report["day_close_s"] > 0
     assert report["closed_checks"] >= report["fired"]
+    # the night's CPU per fired order, by process: the app's and the benchmark's own, adding up
+    cpu = report["cpu"]
+    assert set(cpu["ms_per_order"]) == {"app", "bench"}
+    assert cpu["ms_per_order"]["app"] > 0
+    assert cpu["ms_per_order_all"] == pytest.approx(sum(cpu["ms_per_order"].values()), abs=0.2)
+    assert 0 < cpu["cores_busy"] <= report["cores"]
 
 
 def _bench(module: str, *args: str) -> subprocess.CompletedProcess[str]:
