@@ -18,6 +18,8 @@ from typing import Any
 PROC = Path("/proc")
 DATABASE_SERVERS = frozenset({"postgres"})
 SAMPLE_EVERY_S = 0.5
+# where there is no sysconf there is no /proc either, and the meter measures nothing
+_TICKS_PER_S = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _cpu_s(pid: int) -> float | None:
@@ -26,7 +28,7 @@ def _cpu_s(pid: int) -> float | None:
         fields = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / _TICKS_PER_S
 
 
 def _database_server_pids() -> list[int]:
@@ -50,7 +52,8 @@ class CpuMeter:
     _role_of: dict[int, str] = field(default_factory=dict)
     _task: asyncio.Task[None] | None = None
     _started_at: float = 0.0
-    _seconds: float = 0.0
+    seconds: float = field(default=0.0, init=False)
+    """How long the meter ran, once stopped."""
 
     @staticmethod
     def available() -> bool:
@@ -71,17 +74,12 @@ class CpuMeter:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._sample()
-        self._seconds = time.perf_counter() - self._started_at
+        self.seconds = time.perf_counter() - self._started_at
         used: dict[str, float] = dict.fromkeys(self.roles, 0.0)
         for pid, last in self._last.items():
             role = self._role_of[pid]
             used[role] = used.get(role, 0.0) + last - self._first[pid]
         return used
-
-    @property
-    def seconds(self) -> float:
-        """How long the meter ran."""
-        return self._seconds
 
     async def _watch(self) -> None:
         while True:
